@@ -1,0 +1,51 @@
+"""Award decisions (quyết định) and the awards they grant."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from conference.dbtypes import UTCDateTime, new_public_id, utcnow
+
+AWARD_KINDS = ("emulation_flag", "certificate_of_merit", "certificate_of_recognition", "other")
+RECIPIENT_KINDS = ("unit", "person")
+
+
+class Decision(SQLModel, table=True):
+    """A numbered decision; its number is unique per issuing body and never reused."""
+
+    __tablename__ = "decision"
+    __table_args__ = (UniqueConstraint("issuing_body", "number", name="uq_decision_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=new_public_id, unique=True, index=True, max_length=32)
+    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
+    number: str = Field(max_length=64)
+    issued_on: date
+    issuing_body: str = Field(max_length=300)
+    signer_name: str = Field(max_length=200)
+    signer_title: str = Field(max_length=200)
+    award_kind: str = Field(max_length=64)
+    title: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Award(SQLModel, table=True):
+    __tablename__ = "award"
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=new_public_id, unique=True, index=True, max_length=32)
+    decision_id: int = Field(foreign_key="decision.id", index=True, ondelete="CASCADE")
+    position: int = Field(default=0)
+    recipient_kind: str = Field(default="unit", max_length=16)
+    recipient_name: str = Field(max_length=300)
+    recipient_title: str = Field(default="", max_length=200)
+    recipient_unit: str = Field(default="", max_length=300)
+    site_id: int | None = Field(default=None, foreign_key="site.id", ondelete="SET NULL")
+    citation: str = Field(default="", max_length=2000)
+    verification_code: str = Field(default_factory=new_public_id, unique=True, max_length=32)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    revoked_reason: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

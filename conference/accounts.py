@@ -1,0 +1,371 @@
+"""Accounts, Argon2 passwords, browser sessions, API tokens and roles."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from conference.actors import Actor, Principal
+from conference.audit import record
+from conference.dbtypes import utcnow
+from conference.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from conference.models import (
+    ROLES,
+    Account,
+    ApiToken,
+    BrowserSession,
+    Conference,
+    Membership,
+    Site,
+)
+from conference.text import nfc
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "plnr_"
+GRANTABLE_ROLES = tuple(r for r in ROLES if r != "viewer")
+
+
+def hash_secret(token: str) -> str:
+    """SHA-256 of a high-entropy secret (session cookie, API token)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def clean_username(username: str) -> str:
+    name = nfc(username).casefold()
+    if not USERNAME_RE.match(name):
+        raise InvalidInput(
+            "a username is 2-100 characters: letters a-z, digits and . _ @ -", field="username"
+        )
+    return name
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters", field="password")
+
+
+async def create_account(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    display_name: str = "",
+    is_admin: bool = False,
+    can_create_conferences: bool = False,
+    actor: Actor,
+) -> Account:
+    """Create an account with an Argon2 password hash."""
+    name = clean_username(username)
+    check_password_strength(password)
+    existing = await session.exec(select(Account).where(Account.username == name))
+    if existing.one_or_none() is not None:
+        raise Conflict(f"the username {name!r} is taken", field="username")
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    account = Account(
+        username=name,
+        display_name=nfc(display_name) or name,
+        password_hash=password_hash,
+        is_admin=is_admin,
+        can_create_conferences=can_create_conferences or is_admin,
+    )
+    session.add(account)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "account.create",
+        "account",
+        account.public_id,
+        {"username": name, "is_admin": is_admin, "can_create_conferences": can_create_conferences},
+    )
+    return account
+
+
+async def set_password(
+    session: AsyncSession, account: Account, password: str, *, actor: Actor
+) -> None:
+    check_password_strength(password)
+    account.password_hash = await asyncio.to_thread(_hasher.hash, password)
+    session.add(account)
+    await record(session, actor, "account.password", "account", account.public_id)
+
+
+async def get_account_by_username(session: AsyncSession, username: str) -> Account | None:
+    name = nfc(username).casefold()
+    result = await session.exec(select(Account).where(Account.username == name))
+    return result.one_or_none()
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> Account:
+    """The account for these credentials, or Unauthorized naming neither which part was wrong."""
+    account = await get_account_by_username(session, username)
+    stored = account.password_hash if account is not None else _DUMMY_HASH
+    try:
+        await asyncio.to_thread(_hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        account = None
+    if account is None or account.disabled:
+        raise Unauthorized("wrong username or password")
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = await asyncio.to_thread(_hasher.hash, password)
+        session.add(account)
+    return account
+
+
+def principal_for_account(account: Account, ip: str = "") -> Principal:
+    return Principal(
+        kind="account",
+        name=account.display_name or account.username,
+        account_id=account.id,
+        is_admin=account.is_admin,
+        can_create_conferences=account.can_create_conferences,
+        ip=ip,
+    )
+
+
+# --- browser sessions -------------------------------------------------------
+
+
+async def start_session(
+    session: AsyncSession,
+    account: Account,
+    *,
+    ttl: timedelta,
+    ip: str = "",
+    user_agent: str = "",
+    replaces: str | None = None,
+) -> tuple[str, BrowserSession]:
+    """A new session (the old one, if any, is removed: rotation at login)."""
+    if replaces:
+        await end_session(session, replaces)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = BrowserSession(
+        token_hash=hash_secret(token),
+        account_id=account.id,  # type: ignore[arg-type]
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + ttl,
+        last_seen_at=now,
+        ip=ip[:64],
+        user_agent=user_agent[:300],
+    )
+    session.add(row)
+    await session.flush()
+    return token, row
+
+
+async def load_session(session: AsyncSession, token: str) -> tuple[BrowserSession, Account] | None:
+    """The live session and its account for a cookie value, or None."""
+    result = await session.exec(
+        select(BrowserSession, Account)
+        .join(Account, col(Account.id) == col(BrowserSession.account_id))
+        .where(BrowserSession.token_hash == hash_secret(token))
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    browser_session, account = row
+    if browser_session.expires_at <= utcnow() or account.disabled:
+        return None
+    return browser_session, account
+
+
+async def end_session(session: AsyncSession, token: str) -> None:
+    await session.exec(
+        delete(BrowserSession).where(col(BrowserSession.token_hash) == hash_secret(token))
+    )
+
+
+async def purge_expired_sessions(session: AsyncSession, now: datetime | None = None) -> int:
+    result = await session.exec(
+        delete(BrowserSession).where(col(BrowserSession.expires_at) <= (now or utcnow()))
+    )
+    return int(result.rowcount)
+
+
+# --- API tokens ---------------------------------------------------------------
+
+
+async def issue_token(
+    session: AsyncSession,
+    conference: Conference,
+    name: str,
+    role: str,
+    *,
+    site: Site | None = None,
+    actor: Actor,
+) -> tuple[str, ApiToken]:
+    """A bearer token with one role in conference; the plaintext is shown once."""
+    actor.require("organizer")
+    name = nfc(name)
+    if not name:
+        raise InvalidInput("a token needs a name", field="name")
+    _check_role_site(role, site)
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        token_hash=hash_secret(plaintext),
+        name=name,
+        conference_id=conference.id,  # type: ignore[arg-type]
+        role=role,
+        site_id=site.id if site else None,
+        created_by_id=actor.principal.account_id,
+    )
+    session.add(token)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "token.issue",
+        "api_token",
+        token.public_id,
+        {"name": name, "role": role, "site": site.code if site else None},
+    )
+    return plaintext, token
+
+
+async def revoke_token(session: AsyncSession, token: ApiToken, *, actor: Actor) -> ApiToken:
+    actor.require("organizer")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        await record(
+            session, actor, "token.revoke", "api_token", token.public_id, {"name": token.name}
+        )
+    return token
+
+
+async def list_tokens(session: AsyncSession, conference_id: int) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.conference_id == conference_id)
+    return list(await session.exec(query.order_by(col(ApiToken.id))))
+
+
+async def get_token(session: AsyncSession, conference_id: int, public_id: str) -> ApiToken:
+    query = select(ApiToken).where(
+        ApiToken.conference_id == conference_id, ApiToken.public_id == public_id
+    )
+    token = (await session.exec(query)).one_or_none()
+    if token is None:
+        raise NotFound("no such token", field="token")
+    return token
+
+
+async def principal_for_token(
+    session: AsyncSession, plaintext: str, ip: str = ""
+) -> Principal | None:
+    """The principal a bearer token stands for, or None if unknown or revoked."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    result = await session.exec(
+        select(ApiToken).where(ApiToken.token_hash == hash_secret(plaintext))
+    )
+    token = result.one_or_none()
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        session.add(token)
+    return Principal(
+        kind="token",
+        name=f"token {token.name}",
+        token_id=token.id,
+        token_conference_id=token.conference_id,
+        token_role=token.role,
+        token_site_id=token.site_id,
+        ip=ip,
+    )
+
+
+# --- roles ----------------------------------------------------------------------
+
+
+def _check_role_site(role: str, site: Site | None) -> None:
+    if role not in GRANTABLE_ROLES:
+        raise InvalidInput(
+            f"unknown role {role!r}; one of {', '.join(GRANTABLE_ROLES)}", field="role"
+        )
+    if role == "site_operator" and site is None:
+        raise InvalidInput("a site operator is bound to one site", field="site")
+    if role != "site_operator" and site is not None:
+        raise InvalidInput("only a site operator is bound to a site", field="site")
+
+
+async def grant_role(
+    session: AsyncSession,
+    account: Account,
+    conference: Conference,
+    role: str,
+    *,
+    site: Site | None = None,
+    actor: Actor,
+) -> Membership:
+    """Give account a role in conference (idempotent)."""
+    _check_role_site(role, site)
+    existing = (
+        await session.exec(
+            select(Membership).where(
+                col(Membership.account_id) == account.id,
+                col(Membership.conference_id) == conference.id,
+                col(Membership.role) == role,
+            )
+        )
+    ).one_or_none()
+    if existing is not None:
+        if existing.site_id != (site.id if site else None):
+            existing.site_id = site.id if site else None
+            session.add(existing)
+        return existing
+    membership = Membership(
+        account_id=account.id,  # type: ignore[arg-type]
+        conference_id=conference.id,  # type: ignore[arg-type]
+        role=role,
+        site_id=site.id if site else None,
+    )
+    session.add(membership)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "role.grant",
+        "account",
+        account.public_id,
+        {"role": role, "site": site.code if site else None},
+        conference_id=conference.id,
+    )
+    return membership
+
+
+async def revoke_role(
+    session: AsyncSession, account: Account, conference: Conference, role: str, *, actor: Actor
+) -> None:
+    result = await session.exec(
+        delete(Membership).where(
+            col(Membership.account_id) == account.id,
+            col(Membership.conference_id) == conference.id,
+            col(Membership.role) == role,
+        )
+    )
+    if result.rowcount:
+        await record(
+            session,
+            actor,
+            "role.revoke",
+            "account",
+            account.public_id,
+            {"role": role},
+            conference_id=conference.id,
+        )

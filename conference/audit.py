@@ -1,0 +1,72 @@
+"""The append-only audit log: who changed what, when, from which site."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from conference.actors import Actor
+from conference.models import AuditEntry
+
+
+def jsonable(value: Any) -> Any:
+    """Dates become ISO strings so that changes fit a JSON column."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """{field: [old, new]} for the fields that changed."""
+    return {
+        key: [jsonable(before.get(key)), jsonable(after[key])]
+        for key in after
+        if before.get(key) != after[key]
+    }
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: str = "",
+    changes: dict[str, Any] | None = None,
+    *,
+    conference_id: int | None = None,
+) -> AuditEntry:
+    """Append one audit entry in the caller's transaction."""
+    principal = actor.principal
+    entry = AuditEntry(
+        conference_id=conference_id if conference_id is not None else actor.conference_id,
+        actor_account_id=principal.account_id,
+        actor_name=principal.name,
+        actor_role=actor.role,
+        actor_site_code=actor.site_code,
+        via=principal.kind,
+        ip=principal.ip,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        changes=jsonable(changes or {}),
+    )
+    session.add(entry)
+    return entry
+
+
+async def list_entries(
+    session: AsyncSession, conference_id: int, *, limit: int = 200, before_id: int | None = None
+) -> list[AuditEntry]:
+    """Newest first, paged by id."""
+    query = select(AuditEntry).where(AuditEntry.conference_id == conference_id)
+    if before_id is not None:
+        query = query.where(col(AuditEntry.id) < before_id)
+    query = query.order_by(col(AuditEntry.id).desc()).limit(limit)
+    return list(await session.exec(query))

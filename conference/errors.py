@@ -1,0 +1,88 @@
+"""Domain errors shared by every package.
+
+Each error carries a stable ``code`` (snake_case, also the WebSocket error
+code) and a human ``message``; ``field`` names the offending input when there
+is one, ``details`` carries structured extras.
+
+    PlenaryError
+    ├── InvalidInput          invalid_format
+    ├── Unauthorized          unauthorized
+    ├── Forbidden             forbidden
+    ├── NotFound              not_found
+    ├── Conflict              conflict
+    │   └── StaleSchema       stale_schema
+    └── RateLimited           rate_limited
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+INVALID_FORMAT = "invalid_format"
+UNKNOWN_COMMAND = "unknown_command"
+UNAUTHORIZED = "unauthorized"
+FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"
+CONFLICT = "conflict"
+RATE_LIMITED = "rate_limited"
+TOO_LARGE = "too_large"
+STALE_SCHEMA = "stale_schema"
+UNKNOWN_ERROR = "unknown_error"
+
+
+class PlenaryError(Exception):
+    """Base of every domain error."""
+
+    code = UNKNOWN_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: Any = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+        if code is not None:
+            self.code = code
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error body shared by HTTP and WebSocket answers."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInput(PlenaryError):
+    code = INVALID_FORMAT
+
+
+class Unauthorized(PlenaryError):
+    code = UNAUTHORIZED
+
+
+class Forbidden(PlenaryError):
+    code = FORBIDDEN
+
+
+class NotFound(PlenaryError):
+    code = NOT_FOUND
+
+
+class Conflict(PlenaryError):
+    code = CONFLICT
+
+
+class StaleSchema(Conflict):
+    code = STALE_SCHEMA
+
+
+class RateLimited(PlenaryError):
+    code = RATE_LIMITED

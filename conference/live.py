@@ -1,0 +1,167 @@
+"""The live event log: gapless seq per conference, the hub, ordered delivery.
+
+Services call :func:`append_event` inside their transaction; after commit
+:meth:`conference.db.Database.transaction` hands the events to the
+:class:`LiveHub`, which serialises each once and fans it out to subscribers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from conference.dbtypes import utcnow
+from conference.models import Conference, LiveEvent
+
+PENDING_EVENTS = "plenary_pending_events"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A committed live event as subscribers see it."""
+
+    conference_id: int
+    epoch: str
+    seq: int
+    type: str
+    data: dict[str, Any]
+    at: datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {"type": self.type, "data": self.data, "at": self.at.isoformat()}
+
+    @classmethod
+    def from_row(cls, row: LiveEvent) -> Event:
+        return cls(row.conference_id, row.epoch, row.seq, row.type, row.data, row.at)
+
+
+async def append_event(
+    session: AsyncSession, conference_id: int, type_: str, data: dict[str, Any]
+) -> Event:
+    """Take the next seq (locking the conference row) and log the event in this transaction."""
+    result = await session.exec(
+        update(Conference)
+        .where(col(Conference.id) == conference_id)
+        .values(last_seq=col(Conference.last_seq) + 1)
+        .returning(col(Conference.last_seq), col(Conference.epoch))
+        .execution_options(synchronize_session=False)
+    )
+    seq, epoch = result.one()
+    at = utcnow()
+    session.add(
+        LiveEvent(conference_id=conference_id, epoch=epoch, seq=seq, type=type_, data=data, at=at)
+    )
+    item = Event(conference_id, epoch, seq, type_, data, at)
+    session.info.setdefault(PENDING_EVENTS, []).append(item)
+    return item
+
+
+async def events_between(
+    session: AsyncSession, conference_id: int, epoch: str, after: int, upto: int | None = None
+) -> list[Event]:
+    """Logged events with after < seq <= upto, in order."""
+    query = (
+        select(LiveEvent)
+        .where(LiveEvent.conference_id == conference_id)
+        .where(LiveEvent.epoch == epoch)
+        .where(LiveEvent.seq > after)
+        .order_by(col(LiveEvent.seq))
+    )
+    if upto is not None:
+        query = query.where(LiveEvent.seq <= upto)
+    rows = (await session.exec(query)).all()
+    return [Event.from_row(row) for row in rows]
+
+
+class Subscriber(Protocol):
+    def deliver(self, event: Event, payload_json: str) -> None: ...
+
+
+class LiveHub:
+    """Fans committed events out to the local subscribers of each conference."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[int, set[Subscriber]] = {}
+        self._taps: list[Callable[[Event], None]] = []
+        self.published = 0
+
+    def subscribe(self, conference_id: int, subscriber: Subscriber) -> None:
+        self._subscribers.setdefault(conference_id, set()).add(subscriber)
+
+    def unsubscribe(self, conference_id: int, subscriber: Subscriber) -> None:
+        subs = self._subscribers.get(conference_id)
+        if subs is not None:
+            subs.discard(subscriber)
+            if not subs:
+                del self._subscribers[conference_id]
+
+    def add_tap(self, tap: Callable[[Event], None]) -> None:
+        """Also hand every published event to tap (e.g. a Redis doorbell)."""
+        self._taps.append(tap)
+
+    def subscriber_count(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+    def publish(self, event: Event, *, from_peer: bool = False) -> None:
+        self.published += 1
+        if not from_peer:
+            for tap in self._taps:
+                tap(event)
+        subs = self._subscribers.get(event.conference_id)
+        if not subs:
+            return
+        payload_json = json.dumps(event.payload(), ensure_ascii=False, separators=(",", ":"))
+        for sub in list(subs):
+            sub.deliver(event, payload_json)
+
+
+Fetch = Callable[[int, str, int, int], Awaitable[list[Event]]]
+
+
+class OrderedFeed:
+    """Puts one subscriber's events in seq order, filling gaps from the log.
+
+    Events from concurrent transactions may reach the hub out of order, and
+    with several processes some may only be in the database.
+    """
+
+    def __init__(self, conference_id: int, epoch: str, last_seq: int, fetch: Fetch) -> None:
+        self.conference_id = conference_id
+        self.epoch = epoch
+        self.last_seq = last_seq
+        self._fetch = fetch
+        self._pending: dict[int, tuple[Event, str | None]] = {}
+
+    @property
+    def has_gap(self) -> bool:
+        return bool(self._pending)
+
+    def offer(self, event: Event, payload_json: str | None) -> list[tuple[Event, str | None]]:
+        """Accept one event; return those now ready to send, in order."""
+        if event.epoch != self.epoch or event.seq <= self.last_seq:
+            return []
+        self._pending[event.seq] = (event, payload_json)
+        return self._drain()
+
+    def _drain(self) -> list[tuple[Event, str | None]]:
+        ready = []
+        while self.last_seq + 1 in self._pending:
+            self.last_seq += 1
+            ready.append(self._pending.pop(self.last_seq))
+        return ready
+
+    async def fill_gap(self) -> list[tuple[Event, str | None]]:
+        """Load the missing events from the log and return everything now in order."""
+        if not self._pending:
+            return []
+        upto = min(self._pending) - 1
+        for event in await self._fetch(self.conference_id, self.epoch, self.last_seq, upto):
+            self._pending.setdefault(event.seq, (event, None))
+        return self._drain()

@@ -1,0 +1,233 @@
+"""Validated input and serialised output of conferences and sites.
+
+The same models validate requests and generate the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+from conference.models import Conference, Site
+from conference.text import nfc
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 .()-]{5,30}$")
+SITE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+def _nonempty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name like Asia/Ho_Chi_Minh)"
+        ) from None
+    return value
+
+
+def _email(value: str) -> str:
+    if value and not EMAIL_RE.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def _phone(value: str) -> str:
+    if value and not PHONE_RE.match(value):
+        raise ValueError("not a phone number (digits, spaces, + . ( ) -)")
+    return value
+
+
+def _site_code(value: str) -> str:
+    if not SITE_CODE_RE.match(value):
+        raise ValueError("a site code is 1-32 letters, digits, . _ - (no spaces)")
+    return value.upper()
+
+
+Text = Annotated[StrictStr, AfterValidator(nfc)]
+Title = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_nonempty), Field(max_length=300)]
+Name = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_nonempty), Field(max_length=200)]
+ShortText = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=300)]
+LongText = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=4000)]
+TimeZone = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_timezone)]
+Email = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_email), Field(max_length=200)]
+Phone = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_phone), Field(max_length=40)]
+SiteCode = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_site_code)]
+Count = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+
+
+class Input(BaseModel):
+    """Base of request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def given(self) -> dict[str, Any]:
+        """Only the fields the client sent (for partial updates)."""
+        return {key: getattr(self, key) for key in self.model_fields_set}
+
+
+def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        raise ValueError("ends_on is before starts_on")
+
+
+class ConferenceCreate(Input):
+    title: Title
+    starts_on: date
+    ends_on: date
+    timezone: TimeZone = "Asia/Ho_Chi_Minh"
+    venue: ShortText = ""
+    description: LongText = ""
+    organizing_body: ShortText = ""
+    public: StrictBool = False
+
+    @model_validator(mode="after")
+    def _dates(self) -> ConferenceCreate:
+        _check_dates(self.starts_on, self.ends_on)
+        return self
+
+
+class ConferenceUpdate(Input):
+    title: Title | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    timezone: TimeZone | None = None
+    venue: ShortText | None = None
+    description: LongText | None = None
+    organizing_body: ShortText | None = None
+    public: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> ConferenceUpdate:
+        for key in self.model_fields_set:
+            if getattr(self, key) is None:
+                raise ValueError(f"{key} may not be null")
+        _check_dates(self.starts_on, self.ends_on)
+        return self
+
+
+SiteKind = Literal["main", "remote"]
+
+
+class SiteCreate(Input):
+    code: SiteCode
+    name: Name
+    region: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=100)] = ""
+    kind: SiteKind = "remote"
+    expected_attendance: Count = 0
+    contact_name: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)] = ""
+    contact_phone: Phone = ""
+    contact_email: Email = ""
+    position: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+
+
+class SiteUpdate(Input):
+    code: SiteCode | None = None
+    name: Name | None = None
+    region: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=100)] | None = None
+    kind: SiteKind | None = None
+    expected_attendance: Count | None = None
+    contact_name: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)] | None = None
+    contact_phone: Phone | None = None
+    contact_email: Email | None = None
+    position: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> SiteUpdate:
+        for key in self.model_fields_set:
+            if getattr(self, key) is None:
+                raise ValueError(f"{key} may not be null")
+        return self
+
+
+class ConferenceOut(BaseModel):
+    id: str
+    title: str
+    starts_on: date
+    ends_on: date
+    timezone: str
+    venue: str
+    description: str
+    organizing_body: str
+    public: bool
+    seq: int
+    epoch: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, conference: Conference) -> ConferenceOut:
+        return cls(
+            id=conference.public_id,
+            title=conference.title,
+            starts_on=conference.starts_on,
+            ends_on=conference.ends_on,
+            timezone=conference.timezone,
+            venue=conference.venue,
+            description=conference.description,
+            organizing_body=conference.organizing_body,
+            public=conference.public,
+            seq=conference.last_seq,
+            epoch=conference.epoch,
+            created_at=conference.created_at,
+            updated_at=conference.updated_at,
+        )
+
+
+class SiteOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    region: str
+    kind: str
+    expected_attendance: int
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    position: int
+
+    @classmethod
+    def of(cls, site: Site) -> SiteOut:
+        return cls(
+            id=site.public_id,
+            code=site.code,
+            name=site.name,
+            region=site.region,
+            kind=site.kind,
+            expected_attendance=site.expected_attendance,
+            contact_name=site.contact_name,
+            contact_phone=site.contact_phone,
+            contact_email=site.contact_email,
+            position=site.position,
+        )
+
+
+def conference_data(conference: Conference) -> dict[str, Any]:
+    """The JSON form used in live events and snapshots."""
+    data = ConferenceOut.of(conference).model_dump(mode="json")
+    # seq in an event payload would be stale by the time it is read.
+    data.pop("seq")
+    return data
+
+
+def site_data(site: Site) -> dict[str, Any]:
+    return SiteOut.of(site).model_dump(mode="json")

@@ -1,0 +1,143 @@
+"""Login, logout and the caller's own account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import BaseModel, Field, StrictStr
+from sqlmodel import col, select
+
+from conference import accounts
+from conference.errors import RateLimited, Unauthorized
+from conference.models import Account, Conference, Membership, Site
+from conference.schemas import Input
+from server.auth import (
+    browser_session,
+    clear_session_cookie,
+    client_ip,
+    principal,
+    set_session_cookie,
+)
+from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.keys import config_key, login_limiter_key, session_token_rkey
+
+routes = ApiRoutes("auth")
+
+
+class LoginIn(Input):
+    username: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    password: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
+
+
+class RoleOut(BaseModel):
+    conference: str
+    conference_title: str
+    role: str
+    site: str | None = None
+
+
+class MeOut(BaseModel):
+    authenticated: bool
+    kind: str
+    name: str
+    username: str | None = None
+    is_admin: bool = False
+    can_create_conferences: bool = False
+    csrf_token: str | None = None
+    roles: list[RoleOut] = []
+
+
+@routes.post(
+    "/api/v1/auth/login",
+    summary="Log in; sets the session cookie",
+    role="anyone",
+    body=LoginIn,
+    response=MeOut,
+)
+async def login(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, LoginIn)
+    limiter = request.app[login_limiter_key]
+    key = f"{client_ip(request)}|{data.username.casefold()}"
+    wait = limiter.blocked(key)
+    if wait:
+        error = RateLimited(f"too many failed logins; try again in {int(wait) + 1} s")
+        error.retry_after = wait  # type: ignore[attr-defined]
+        raise error
+    config = request.app[config_key]
+    try:
+        async with transaction(request) as session:
+            account = await accounts.authenticate(session, data.username, data.password)
+            token, row = await accounts.start_session(
+                session,
+                account,
+                ttl=timedelta(hours=config.session_hours),
+                ip=client_ip(request),
+                user_agent=request.headers.get("User-Agent", ""),
+                replaces=request.get(session_token_rkey),
+            )
+            me = MeOut(
+                authenticated=True,
+                kind="account",
+                name=account.display_name,
+                username=account.username,
+                is_admin=account.is_admin,
+                can_create_conferences=account.can_create_conferences,
+                csrf_token=row.csrf_token,
+            )
+    except Unauthorized:
+        limiter.hit(key)
+        raise
+    limiter.reset(key)
+    response = json_response(me)
+    set_session_cookie(request, response, token)
+    return response
+
+
+@routes.post("/api/v1/auth/logout", summary="End the browser session", role="anyone")
+async def logout(request: web.Request) -> web.StreamResponse:
+    token = request.get(session_token_rkey)
+    if token:
+        async with transaction(request) as session:
+            await accounts.end_session(session, token)
+    response = json_response({"ok": True})
+    clear_session_cookie(response)
+    return response
+
+
+@routes.get(
+    "/api/v1/me", summary="The caller, their roles and CSRF token", role="anyone", response=MeOut
+)
+async def me(request: web.Request) -> web.StreamResponse:
+    who = principal(request)
+    row = browser_session(request)
+    out = MeOut(
+        authenticated=who.authenticated,
+        kind=who.kind,
+        name=who.name,
+        is_admin=who.is_admin,
+        can_create_conferences=who.can_create_conferences,
+        csrf_token=row.csrf_token if row else None,
+    )
+    if who.kind == "account" and who.account_id is not None:
+        async with transaction(request) as session:
+            account = await session.get(Account, who.account_id)
+            out.username = account.username if account else None
+            rows = await session.exec(
+                select(Membership, Conference, Site)
+                .join(Conference, col(Conference.id) == col(Membership.conference_id))
+                .outerjoin(Site, col(Site.id) == col(Membership.site_id))
+                .where(Membership.account_id == who.account_id)
+                .order_by(col(Conference.id), col(Membership.role))
+            )
+            out.roles = [
+                RoleOut(
+                    conference=c.public_id,
+                    conference_title=c.title,
+                    role=m.role,
+                    site=s.code if s else None,
+                )
+                for m, c, s in rows
+            ]
+    return json_response(out)

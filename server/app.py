@@ -1,0 +1,95 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from importlib.metadata import PackageNotFoundError, version
+from weakref import WeakSet
+
+from aiohttp import WSCloseCode, web
+
+from conference.db import Database
+from server import api_auth, api_conferences, meta, ws
+from server.auth import auth_middleware
+from server.config import Config
+from server.http import ApiRoutes, Handler, error_middleware
+from server.keys import (
+    config_key,
+    db_key,
+    login_limiter_key,
+    metrics_key,
+    openapi_key,
+    sockets_key,
+)
+from server.metrics import Metrics
+from server.migrate import ensure_current
+from server.openapi import build_openapi
+from server.ratelimit import RateLimiter
+
+log = logging.getLogger("plenary")
+
+API_MODULES: tuple[ApiRoutes, ...] = (
+    meta.routes,
+    api_auth.routes,
+    api_conferences.routes,
+    ws.routes,
+)
+
+
+def plenary_version() -> str:
+    try:
+        return version("plenary")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    request.app[metrics_key].requests[(request.method, response.status)] += 1
+    return response
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
+    """A plenary server for config; the database must be migrated (`plenary migrate`)."""
+    app = web.Application(
+        middlewares=[metrics_middleware, headers_middleware, error_middleware, auth_middleware],
+        client_max_size=config.max_upload_bytes,
+    )
+    app[config_key] = config
+    app[metrics_key] = Metrics()
+    app[login_limiter_key] = RateLimiter(config.login_attempts_per_minute)
+    app[sockets_key] = WeakSet[web.WebSocketResponse]()
+    specs = []
+    for module in API_MODULES:
+        app.router.add_routes(module.table)
+        specs.extend(module.specs)
+    app[openapi_key] = build_openapi(specs, plenary_version())
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        if check_schema:
+            await ensure_current(config.database_url)
+        db = Database(config.database_url)
+        app[db_key] = db
+        yield
+        await db.dispose()
+
+    async def close_sockets(app: web.Application) -> None:
+        sockets: WeakSet[web.WebSocketResponse] = app[sockets_key]
+        for socket in list(sockets):
+            await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    app.cleanup_ctx.append(database_ctx)
+    app.on_shutdown.append(close_sockets)
+    return app

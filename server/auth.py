@@ -1,0 +1,143 @@
+"""Who is calling: session cookies, bearer tokens, CSRF, and per-conference actors."""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from conference import accounts
+from conference.actors import ANONYMOUS, Actor, Principal, resolve_actor
+from conference.errors import PlenaryError, Unauthorized
+from conference.models import BrowserSession, Conference
+from conference.services import get_conference
+from server.http import CSRF_FAILED, Handler, error_response
+from server.keys import (
+    browser_session_rkey,
+    config_key,
+    db_key,
+    principal_rkey,
+    session_token_rkey,
+)
+
+SESSION_COOKIE = "plenary_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def principal(request: web.Request) -> Principal:
+    return request.get(principal_rkey) or ANONYMOUS
+
+
+def browser_session(request: web.Request) -> BrowserSession | None:
+    return request.get(browser_session_rkey)
+
+
+def own_origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def origin_allowed(request: web.Request, origin: str | None) -> bool:
+    """Same host as the request, or one configured; no Origin means not a browser."""
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in request.app[config_key].origins:
+        return True
+    parts = urlsplit(origin)
+    # Scheme is not compared: behind a TLS proxy the request itself arrives as http.
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
+async def identify(request: web.Request) -> tuple[Principal, BrowserSession | None, str | None]:
+    """Resolve the caller from the Authorization header or the session cookie."""
+    db = request.app[db_key]
+    header = request.headers.get("Authorization")
+    ip = client_ip(request)
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+        async with db.transaction() as session:
+            found = await accounts.principal_for_token(session, token.strip(), ip)
+        if found is None:
+            raise Unauthorized("the API token is unknown or revoked")
+        return found, None, None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        async with db.transaction() as session:
+            loaded = await accounts.load_session(session, cookie)
+        if loaded is not None:
+            row, account = loaded
+            return accounts.principal_for_account(account, ip), row, cookie
+    return ANONYMOUS, None, None
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the principal; enforce CSRF on cookie-authenticated mutations."""
+    if request.path.startswith("/static/"):
+        return await handler(request)
+    try:
+        found, row, cookie = await identify(request)
+    except PlenaryError as exc:
+        return error_response(exc)
+    request[principal_rkey] = found
+    request[browser_session_rkey] = row
+    request[session_token_rkey] = cookie
+    if request.method not in SAFE_METHODS and request.headers.get("Authorization") is None:
+        if not origin_allowed(request, request.headers.get("Origin")):
+            return error_response(
+                PlenaryError("the request comes from another site", code=CSRF_FAILED)
+            )
+        if row is not None and not request.path.startswith("/api/v1/auth/login"):
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent and request.content_type == "application/x-www-form-urlencoded":
+                sent = str((await request.post()).get("csrf_token", ""))
+            if not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
+                return error_response(
+                    PlenaryError(
+                        f"missing or wrong {CSRF_HEADER} header (get it from /api/v1/me)",
+                        code=CSRF_FAILED,
+                    )
+                )
+    return await handler(request)
+
+
+async def conference_actor(
+    request: web.Request, session: AsyncSession, conference_id: str
+) -> tuple[Conference, Actor]:
+    """The conference named in the URL and the caller's roles in it (404 if invisible)."""
+    conference = await get_conference(session, conference_id)
+    actor = await resolve_actor(session, principal(request), conference)
+    return conference, actor
+
+
+def require_login(request: web.Request) -> Principal:
+    found = principal(request)
+    if not found.authenticated:
+        raise Unauthorized("log in first")
+    return found
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    config = request.app[config_key]
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=config.session_hours * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=config.secure_cookies or request.secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(SESSION_COOKIE, path="/")

@@ -1,0 +1,162 @@
+"""Settings: every one has an environment variable and a default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from conference.db import DEFAULT_URL
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a yes/no value: {value!r}")
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    """Server settings. `docs/configuration.md` lists them; keep both in step."""
+
+    database_url: str = field(
+        default=DEFAULT_URL,
+        metadata={
+            "env": "PLENARY_DATABASE_URL",
+            "help": "SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
+        },
+    )
+    host: str = field(
+        default="127.0.0.1", metadata={"env": "PLENARY_HOST", "help": "address to listen on"}
+    )
+    port: int = field(
+        default=8080, metadata={"env": "PLENARY_PORT", "help": "TCP port to listen on"}
+    )
+    public_url: str = field(
+        default="",
+        metadata={
+            "env": "PLENARY_PUBLIC_URL",
+            "help": "the URL people open (https://... behind TLS); printed links and the allowed Origin",
+        },
+    )
+    allowed_origins: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "env": "PLENARY_ALLOWED_ORIGINS",
+            "parse": _origins,
+            "help": "comma-separated extra origins allowed to open the WebSocket",
+        },
+    )
+    secure_cookies: bool = field(
+        default=False,
+        metadata={
+            "env": "PLENARY_SECURE_COOKIES",
+            "parse": _bool,
+            "help": "mark cookies Secure (on by default when public_url is https)",
+        },
+    )
+    session_hours: int = field(
+        default=12,
+        metadata={"env": "PLENARY_SESSION_HOURS", "help": "browser session lifetime in hours"},
+    )
+    max_body_bytes: int = field(
+        default=1_048_576,
+        metadata={"env": "PLENARY_MAX_BODY_BYTES", "help": "largest JSON request body"},
+    )
+    max_upload_bytes: int = field(
+        default=20_971_520,
+        metadata={"env": "PLENARY_MAX_UPLOAD_BYTES", "help": "largest uploaded file (imports)"},
+    )
+    login_attempts_per_minute: int = field(
+        default=10,
+        metadata={
+            "env": "PLENARY_LOGIN_RATE",
+            "help": "failed logins allowed per minute per address and username",
+        },
+    )
+    redis_url: str = field(
+        default="",
+        metadata={
+            "env": "PLENARY_REDIS_URL",
+            "help": "redis://host:port/0 to link several server processes (empty: one process)",
+        },
+    )
+    ws_auth_timeout: float = field(
+        default=10.0,
+        metadata={
+            "env": "PLENARY_WS_AUTH_TIMEOUT",
+            "help": "seconds a WebSocket has to authenticate",
+        },
+    )
+    ws_max_pending: int = field(
+        default=512,
+        metadata={
+            "env": "PLENARY_WS_MAX_PENDING",
+            "help": "messages queued for one WebSocket before it is closed as too slow",
+        },
+    )
+    replay_limit: int = field(
+        default=1000,
+        metadata={
+            "env": "PLENARY_REPLAY_LIMIT",
+            "help": "most missed events replayed on resubscribe; beyond it a snapshot is sent",
+        },
+    )
+    log_level: str = field(
+        default="INFO", metadata={"env": "PLENARY_LOG_LEVEL", "help": "logging level"}
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Defaults, overridden by PLENARY_* variables, overridden by explicit arguments."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is None:
+                continue
+            parse = f.metadata.get("parse")
+            try:
+                if parse is not None:
+                    values[f.name] = parse(raw)
+                elif f.type in ("int", int):
+                    values[f.name] = int(raw)
+                elif f.type in ("float", float):
+                    values[f.name] = float(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError as exc:
+                raise ValueError(f"{f.metadata['env']}: {exc}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        config = cls(**values)
+        if config.public_url.startswith("https://") and "secure_cookies" not in values:
+            config = replace(config, secure_cookies=True)
+        return config
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Origins allowed for WebSockets and cookie-authenticated mutations."""
+        allowed = set(self.allowed_origins)
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            allowed.add(f"{parts.scheme}://{parts.netloc}")
+        return frozenset(allowed)
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(setting, environment variable, default, help) for docs and --help."""
+    rows = []
+    for f in fields(Config):
+        default = f.default
+        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        rows.append((f.name, f.metadata["env"], shown, f.metadata["help"]))
+    return rows

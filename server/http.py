@@ -1,0 +1,230 @@
+"""HTTP plumbing: the one place errors become responses, body parsing, API routes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from conference import errors
+from conference.errors import InvalidInput, PlenaryError
+from server.keys import config_key, db_key
+
+log = logging.getLogger("plenary.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
+
+INVALID_JSON = "invalid_json"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+CSRF_FAILED = "csrf_failed"
+
+STATUS_BY_CODE: dict[str, int] = {
+    INVALID_JSON: 400,
+    errors.INVALID_FORMAT: 422,
+    errors.UNAUTHORIZED: 401,
+    errors.FORBIDDEN: 403,
+    CSRF_FAILED: 403,
+    errors.NOT_FOUND: 404,
+    METHOD_NOT_ALLOWED: 405,
+    errors.CONFLICT: 409,
+    errors.TOO_LARGE: 413,
+    UNSUPPORTED_MEDIA_TYPE: 415,
+    errors.RATE_LIMITED: 429,
+    errors.STALE_SCHEMA: 503,
+    errors.UNKNOWN_ERROR: 500,
+}
+
+
+def status_for(error: PlenaryError) -> int:
+    return STATUS_BY_CODE.get(error.code, 400)
+
+
+def error_response(error: PlenaryError) -> web.Response:
+    response = web.json_response({"error": error.as_dict()}, status=status_for(error))
+    retry = getattr(error, "retry_after", None)
+    if retry:
+        response.headers["Retry-After"] = str(int(retry) + 1)
+    return response
+
+
+def error_from_http(exc: web.HTTPException) -> PlenaryError:
+    """aiohttp's own refusals, in our error shape."""
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return PlenaryError("the request body is too large", code=errors.TOO_LARGE)
+    if isinstance(exc, web.HTTPNotFound):
+        return PlenaryError("no such resource", code=errors.NOT_FOUND)
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return PlenaryError(f"{exc.method} is not allowed here", code=METHOD_NOT_ALLOWED)
+    return PlenaryError(exc.reason or "request refused", code=errors.UNKNOWN_ERROR)
+
+
+def validation_error(exc: ValidationError, prefix: str = "") -> PlenaryError:
+    """A pydantic error naming every field; malformed JSON gets its own code."""
+    problems = []
+    for item in exc.errors(include_url=False, include_input=False):
+        if item["type"] == "json_invalid":
+            return PlenaryError(
+                f"the body is not valid JSON: {item.get('ctx', {}).get('error', item['msg'])}",
+                code=INVALID_JSON,
+            )
+        loc = ".".join(str(part) for part in item["loc"])
+        name = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "body")
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif item["type"] == "model_type":
+            message = "must be a JSON object"
+        problems.append({"field": name, "message": message})
+    first = problems[0]
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+    return InvalidInput(summary, field=first["field"], details=problems)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Translate every domain error, in exactly one place."""
+    try:
+        return await handler(request)
+    except PlenaryError as exc:
+        return error_response(exc)
+    except ValidationError as exc:
+        return error_response(validation_error(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        return error_response(error_from_http(exc))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(PlenaryError("internal error", code=errors.UNKNOWN_ERROR))
+
+
+async def read_body(request: web.Request, *, limit: int | None = None) -> bytes:
+    """The raw body, refusing oversized ones before and after reading."""
+    limit = limit or request.app[config_key].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PlenaryError(f"the request body is larger than {limit} bytes", code=errors.TOO_LARGE)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PlenaryError(
+            f"the request body is larger than {limit} bytes", code=errors.TOO_LARGE
+        ) from None
+    if len(raw) > limit:
+        raise PlenaryError(f"the request body is larger than {limit} bytes", code=errors.TOO_LARGE)
+    return raw
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """Validate a JSON body against model; errors name the field."""
+    if request.content_type != "application/json":
+        raise PlenaryError(
+            "send the body as JSON with Content-Type: application/json",
+            code=UNSUPPORTED_MEDIA_TYPE,
+        )
+    raw = await read_body(request)
+    try:
+        return model.model_validate_json(raw or b"null")
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: dump(v) for k, v in value.items()}
+    return value
+
+
+def json_response(value: Any, status: int = 200) -> web.Response:
+    return web.json_response(
+        dump(value), status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False)
+    )
+
+
+@asynccontextmanager
+async def transaction(request: web.Request) -> AsyncIterator[AsyncSession]:
+    """One database transaction for this request."""
+    async with request.app[db_key].transaction() as session:
+        yield session
+
+
+@dataclass
+class RouteSpec:
+    """What the OpenAPI document says of one route."""
+
+    method: str
+    path: str
+    summary: str
+    role: str
+    body: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    query: dict[str, str] = field(default_factory=dict)
+    tag: str = ""
+    content_type: str = "application/json"
+
+
+class ApiRoutes:
+    """An aiohttp route table whose routes also describe themselves for OpenAPI."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.table = web.RouteTableDef()
+        self.specs: list[RouteSpec] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        role: str,
+        body: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        query: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self.specs.append(
+                RouteSpec(
+                    method,
+                    path,
+                    summary,
+                    role,
+                    body,
+                    response,
+                    status,
+                    query or {},
+                    self.tag,
+                    content_type,
+                )
+            )
+            self.table.route(method, path)(handler)
+            return handler
+
+        return decorate
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)

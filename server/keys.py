@@ -1,0 +1,32 @@
+"""Typed keys for the state the app factory creates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
+
+from aiohttp import web
+
+from conference.db import Database
+from server.config import Config
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from conference.actors import Principal
+    from conference.models import BrowserSession
+    from server.metrics import Metrics
+    from server.ratelimit import RateLimiter
+
+config_key = web.AppKey("config_key", Config)
+db_key = web.AppKey("db_key", Database)
+metrics_key: web.AppKey[Metrics] = web.AppKey("metrics_key")
+login_limiter_key: web.AppKey[RateLimiter] = web.AppKey("login_limiter_key")
+sockets_key: web.AppKey[WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
+openapi_key: web.AppKey[dict[str, Any]] = web.AppKey("openapi_key")
+templates_key: web.AppKey[Environment] = web.AppKey("templates_key")
+
+# Per-request state, set by the auth middleware.
+principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")
+browser_session_rkey: web.RequestKey[BrowserSession | None] = web.RequestKey("browser_session_rkey")
+session_token_rkey: web.RequestKey[str | None] = web.RequestKey("session_token_rkey")

@@ -1,0 +1,38 @@
+"""Health, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import text
+
+from server.http import ApiRoutes, json_response
+from server.keys import db_key, metrics_key, openapi_key, sockets_key
+
+routes = ApiRoutes("meta")
+
+
+@routes.get("/healthz", summary="Liveness and database reachability", role="anyone")
+async def healthz(request: web.Request) -> web.StreamResponse:
+    db = request.app[db_key]
+    try:
+        async with db.sessionmaker() as session:
+            await (await session.connection()).execute(text("SELECT 1"))
+    except Exception as exc:
+        return json_response({"status": "error", "database": str(exc)[:200]}, status=503)
+    return json_response({"status": "ok", "database": db.dialect})
+
+
+@routes.get("/metrics", summary="Prometheus metrics", role="anyone")
+async def metrics(request: web.Request) -> web.StreamResponse:
+    body = request.app[metrics_key].render(request.app[db_key], len(request.app[sockets_key]))
+    return web.Response(
+        text=body,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+@routes.get("/api/v1/openapi.json", summary="This document", role="anyone")
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return json_response(request.app[openapi_key])

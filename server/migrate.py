@@ -1,0 +1,74 @@
+"""Alembic migrations, driven from Python on the async engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from conference.db import create_engine
+from conference.errors import StaleSchema
+
+
+def alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _run(connection: Connection, fn: Any, *args: Any) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    fn(cfg, *args)
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to revision."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_run, command.upgrade, revision)
+    finally:
+        await engine.dispose()
+
+
+async def downgrade(url: str, revision: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_run, command.downgrade, revision)
+    finally:
+        await engine.dispose()
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_current)
+    finally:
+        await engine.dispose()
+
+
+async def ensure_current(url: str) -> None:
+    """Raise StaleSchema unless the database is at the newest migration."""
+    current = await current_revision(url)
+    head = head_revision()
+    if current != head:
+        raise StaleSchema(
+            f"the database schema is at {current or 'nothing'}, the code needs {head}: "
+            "run `plenary migrate` first"
+        )

@@ -1,0 +1,102 @@
+"""The OpenAPI document, generated from the route specs and their pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from server.http import RouteSpec
+
+REF = "#/components/schemas/{model}"
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+                "details": {},
+            },
+        }
+    },
+}
+
+
+def _schema_ref(model: type[BaseModel], schemas: dict[str, Any], mode: str) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+    for name, sub in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
+    schemas.setdefault(model.__name__, schema)
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def build_openapi(specs: list[RouteSpec], version: str) -> dict[str, Any]:
+    """An OpenAPI 3.1 document for every API route."""
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, Any] = {}
+    for spec in specs:
+        operation: dict[str, Any] = {
+            "summary": spec.summary,
+            "description": f"Needs: {spec.role}.",
+            "tags": [spec.tag],
+            "operationId": f"{spec.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', spec.path.lower()).strip('_')}",
+        }
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", spec.path)
+        ]
+        params += [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": text,
+            }
+            for name, text in spec.query.items()
+        ]
+        if params:
+            operation["parameters"] = params
+        if spec.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    spec.content_type: {"schema": _schema_ref(spec.body, schemas, "validation")}
+                },
+            }
+        ok: dict[str, Any] = {"description": "success"}
+        if isinstance(spec.response, type) and issubclass(spec.response, BaseModel):
+            ok["content"] = {
+                "application/json": {"schema": _schema_ref(spec.response, schemas, "serialization")}
+            }
+        operation["responses"] = {
+            str(spec.status): ok,
+            "default": {
+                "description": "error",
+                "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+            },
+        }
+        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "plenary",
+            "version": version,
+            "description": "Hybrid national conferences: sites, delegates, agenda, awards.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "plenary_session"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
+        "security": [{"session": []}, {"bearer": []}, {}],
+    }

@@ -1,0 +1,209 @@
+"""Fixtures: a fresh migrated database per test (SQLite and PostgreSQL), apps, clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from conference.accounts import create_account
+from conference.actors import CLI, Actor
+from conference.db import Database
+from conference.models import Account
+from server.app import create_app
+from server.config import Config
+from server.migrate import upgrade
+
+PG_URL = os.environ.get(
+    "PLENARY_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("PLENARY_REQUIRE_POSTGRES") == "1"
+PASSWORD = "correct horse battery"
+
+
+def _pg_dsn(database: str) -> str:
+    base = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    return base.rsplit("/", 1)[0] + "/" + database
+
+
+def _pg_url(database: str) -> str:
+    return PG_URL.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(_pg_dsn("postgres"), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    name = f"plenary_tpl_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        if REQUIRE_PG:
+            raise
+        print(f"PostgreSQL not reachable ({exc}); PostgreSQL variants skip")
+        yield None
+        return
+    asyncio.run(upgrade(_pg_url(name)))
+    yield name
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A freshly migrated database URL, once per backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "plenary.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    if template is None:
+        pytest.skip(
+            f"PostgreSQL is not reachable at {PG_URL} (set PLENARY_TEST_POSTGRES to run these)"
+        )
+    name = f"plenary_t_{secrets.token_hex(6)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _pg_url(name)
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def config(db_url: str) -> Config:
+    return Config(database_url=db_url, login_attempts_per_minute=5, ws_auth_timeout=2.0)
+
+
+@pytest.fixture
+def app(config: Config) -> web.Application:
+    return create_app(config)
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[[web.Application], Awaitable[TestClient[Any, Any]]],
+    app: web.Application,
+) -> TestClient[Any, Any]:
+    return await aiohttp_client(app)
+
+
+async def add_account(
+    db: Database, username: str, *, admin: bool = False, can_create: bool = False
+) -> Account:
+    async with db.transaction() as session:
+        return await create_account(
+            session,
+            username,
+            PASSWORD,
+            display_name=username.title(),
+            is_admin=admin,
+            can_create_conferences=can_create,
+            actor=Actor(CLI),
+        )
+
+
+class Api:
+    """A logged-in (or anonymous) JSON client that sends the CSRF header."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.client = client
+        self.csrf = ""
+        self.bearer = ""
+
+    async def login(self, username: str, password: str = PASSWORD) -> dict[str, Any]:
+        resp = await self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        body = await resp.json()
+        assert resp.status == 200, body
+        self.csrf = body["csrf_token"]
+        return body
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"X-CSRF-Token": self.csrf} if self.csrf else {}
+        if self.bearer:
+            headers["Authorization"] = f"Bearer {self.bearer}"
+        headers.update(extra or {})
+        return headers
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        *,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        resp = await self.client.request(
+            method, path, json=json, data=data, headers=self._headers(headers)
+        )
+        if resp.content_type == "application/json":
+            return resp.status, await resp.json()
+        return resp.status, await resp.text()
+
+    async def get(self, path: str) -> tuple[int, Any]:
+        return await self.call("GET", path)
+
+    async def post(self, path: str, json: Any = None, **kw: Any) -> tuple[int, Any]:
+        return await self.call("POST", path, json, **kw)
+
+    async def patch(self, path: str, json: Any = None, **kw: Any) -> tuple[int, Any]:
+        return await self.call("PATCH", path, json, **kw)
+
+    async def delete(self, path: str) -> tuple[int, Any]:
+        return await self.call("DELETE", path)
+
+
+@pytest.fixture
+async def organizer(client: TestClient[Any, Any], app: web.Application) -> Api:
+    """Logged in as an account that may create conferences."""
+    from server.keys import db_key
+
+    await add_account(app[db_key], "organizer", can_create=True)
+    api = Api(client)
+    await api.login("organizer")
+    return api
+
+
+CONFERENCE = {
+    "title": "Hội nghị toàn quốc Văn phòng cấp ủy",
+    "starts_on": "2026-12-10",
+    "ends_on": "2026-12-11",
+    "timezone": "Asia/Ho_Chi_Minh",
+    "venue": "Hội trường Trung ương, Hà Nội",
+}
+
+
+@pytest.fixture
+async def conference(organizer: Api) -> dict[str, Any]:
+    status, body = await organizer.post("/api/v1/conferences", CONFERENCE)
+    assert status == 201, body
+    return body
