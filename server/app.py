@@ -10,7 +10,7 @@ from weakref import WeakSet
 from aiohttp import WSCloseCode, web
 
 from conference.db import Database
-from server import api_auth, api_conferences, meta, ws
+from server import api_admin, api_auth, api_conferences, api_transfer, meta, ws
 from server.auth import auth_middleware
 from server.config import Config
 from server.http import ApiRoutes, Handler, error_middleware
@@ -25,6 +25,7 @@ from server.keys import (
 from server.metrics import Metrics
 from server.migrate import ensure_current
 from server.openapi import build_openapi
+from server.pages import setup_pages
 from server.ratelimit import RateLimiter
 
 log = logging.getLogger("plenary")
@@ -33,6 +34,8 @@ API_MODULES: tuple[ApiRoutes, ...] = (
     meta.routes,
     api_auth.routes,
     api_conferences.routes,
+    api_admin.routes,
+    api_transfer.routes,
     ws.routes,
 )
 
@@ -76,6 +79,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
         app.router.add_routes(module.table)
         specs.extend(module.specs)
     app[openapi_key] = build_openapi(specs, plenary_version())
+    setup_pages(app)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         if check_schema:

@@ -119,10 +119,8 @@ def _serve(config: Config) -> None:
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     app = create_app(config)
-    print(
-        f"plenary serving on http://{config.host}:{config.port}/ ({Database(config.database_url).dialect})",
-        flush=True,
-    )
+    dialect = Database(config.database_url).dialect
+    print(f"plenary serving on http://{config.host}:{config.port}/ ({dialect})", flush=True)
     web.run_app(app, host=config.host, port=config.port, print=None)
 
 

@@ -45,7 +45,7 @@ class Config:
         default="",
         metadata={
             "env": "PLENARY_PUBLIC_URL",
-            "help": "the URL people open (https://... behind TLS); printed links and the allowed Origin",
+            "help": "the URL people open (https://... behind TLS): links and the allowed Origin",
         },
     )
     allowed_origins: tuple[str, ...] = field(

@@ -36,6 +36,10 @@ def _schema_ref(model: type[BaseModel], schemas: dict[str, Any], mode: str) -> d
     return {"$ref": REF.format(model=model.__name__)}
 
 
+def _slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+
+
 def build_openapi(specs: list[RouteSpec], version: str) -> dict[str, Any]:
     """An OpenAPI 3.1 document for every API route."""
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
@@ -45,7 +49,7 @@ def build_openapi(specs: list[RouteSpec], version: str) -> dict[str, Any]:
             "summary": spec.summary,
             "description": f"Needs: {spec.role}.",
             "tags": [spec.tag],
-            "operationId": f"{spec.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', spec.path.lower()).strip('_')}",
+            "operationId": f"{spec.method.lower()}_{_slug(spec.path)}",
         }
         params = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
