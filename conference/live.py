@@ -90,6 +90,7 @@ class LiveHub:
     def __init__(self) -> None:
         self._subscribers: dict[int, set[Subscriber]] = {}
         self._taps: list[Callable[[Event], None]] = []
+        self._watchers: list[Callable[[Event], None]] = []
         self.published = 0
 
     def subscribe(self, conference_id: int, subscriber: Subscriber) -> None:
@@ -103,14 +104,24 @@ class LiveHub:
                 del self._subscribers[conference_id]
 
     def add_tap(self, tap: Callable[[Event], None]) -> None:
-        """Also hand every published event to tap (e.g. a Redis doorbell)."""
+        """Hand every locally committed event to tap (e.g. the Redis doorbell)."""
         self._taps.append(tap)
+
+    def add_watcher(self, watcher: Callable[[Event], None]) -> None:
+        """Show watcher every event this hub fans out, local or from a peer."""
+        self._watchers.append(watcher)
+
+    def conference_ids(self) -> list[int]:
+        """Conferences that have local subscribers."""
+        return list(self._subscribers)
 
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
 
     def publish(self, event: Event, *, from_peer: bool = False) -> None:
         self.published += 1
+        for watcher in self._watchers:
+            watcher(event)
         if not from_peer:
             for tap in self._taps:
                 tap(event)
@@ -165,3 +176,53 @@ class OrderedFeed:
         for event in await self._fetch(self.conference_id, self.epoch, self.last_seq, upto):
             self._pending.setdefault(event.seq, (event, None))
         return self._drain()
+
+
+class Watermarks:
+    """The newest seq this process has seen per conference, to notice missed events."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[str, int]] = {}
+
+    def note(self, event: Event) -> None:
+        epoch, seq = self._seen.get(event.conference_id, (event.epoch, 0))
+        if epoch != event.epoch or event.seq > seq:
+            self._seen[event.conference_id] = (event.epoch, event.seq)
+
+    def get(self, conference_id: int) -> tuple[str, int] | None:
+        return self._seen.get(conference_id)
+
+    def set(self, conference_id: int, epoch: str, seq: int) -> None:
+        self._seen[conference_id] = (epoch, seq)
+
+
+async def catch_up(session: AsyncSession, hub: LiveHub, marks: Watermarks) -> int:
+    """Publish, from the log, events of watched conferences this process never saw.
+
+    With several processes the Redis doorbell may miss events (Redis down, a
+    process restarting); the database log is the record, so read it.
+    """
+    published = 0
+    for conference_id in hub.conference_ids():
+        row = (
+            await session.exec(
+                select(Conference.epoch, Conference.last_seq).where(
+                    col(Conference.id) == conference_id
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            continue
+        epoch, last_seq = row
+        mark = marks.get(conference_id)
+        if mark is None or mark[0] != epoch:
+            # Nothing known yet: subscribers start from the database, so this is the baseline.
+            marks.set(conference_id, epoch, last_seq)
+            continue
+        if last_seq <= mark[1]:
+            continue
+        for event in await events_between(session, conference_id, epoch, mark[1], last_seq):
+            hub.publish(event, from_peer=True)
+            published += 1
+        marks.set(conference_id, epoch, last_seq)
+    return published

@@ -15,6 +15,7 @@ from server.auth import auth_middleware
 from server.config import Config
 from server.http import ApiRoutes, Handler, error_middleware
 from server.keys import (
+    bridge_key,
     config_key,
     db_key,
     login_limiter_key,
@@ -27,6 +28,7 @@ from server.migrate import ensure_current
 from server.openapi import build_openapi
 from server.pages import setup_pages
 from server.ratelimit import RateLimiter
+from server.redis_bridge import running_bridge
 
 log = logging.getLogger("plenary")
 
@@ -86,7 +88,13 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
             await ensure_current(config.database_url)
         db = Database(config.database_url)
         app[db_key] = db
-        yield
+        app[bridge_key] = None
+        if config.redis_url:
+            async with running_bridge(config.redis_url, db) as bridge:
+                app[bridge_key] = bridge
+                yield
+        else:
+            yield
         await db.dispose()
 
     async def close_sockets(app: web.Application) -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from conference.models import BrowserSession
     from server.metrics import Metrics
     from server.ratelimit import RateLimiter
+    from server.redis_bridge import RedisBridge
 
 config_key = web.AppKey("config_key", Config)
 db_key = web.AppKey("db_key", Database)
@@ -25,6 +26,7 @@ login_limiter_key: web.AppKey[RateLimiter] = web.AppKey("login_limiter_key")
 sockets_key: web.AppKey[WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
 openapi_key: web.AppKey[dict[str, Any]] = web.AppKey("openapi_key")
 templates_key: web.AppKey[Environment] = web.AppKey("templates_key")
+bridge_key: web.AppKey[RedisBridge | None] = web.AppKey("bridge_key")
 
 # Per-request state, set by the auth middleware.
 principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")

@@ -1,0 +1,175 @@
+"""The Redis doorbell between server processes (DESIGN.md section 3).
+
+Each process publishes the events it commits on `plenary:live:<conference id>`
+and relays what other processes publish to its own subscribers. Redis is never
+the record: a catch-up loop reads the database log for watched conferences, so
+events missed while Redis was away still arrive, only later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from conference.db import Database
+from conference.live import Event, Watermarks, catch_up
+
+log = logging.getLogger("plenary.redis")
+
+CHANNEL_PREFIX = "plenary:live:"
+OUTBOX_LIMIT = 10_000
+
+
+def encode(event: Event, origin: str) -> str:
+    return json.dumps(
+        {
+            "origin": origin,
+            "conference_id": event.conference_id,
+            "epoch": event.epoch,
+            "seq": event.seq,
+            "type": event.type,
+            "data": event.data,
+            "at": event.at.isoformat(),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def decode(raw: str | bytes) -> tuple[str, Event]:
+    body: dict[str, Any] = json.loads(raw)
+    event = Event(
+        conference_id=int(body["conference_id"]),
+        epoch=str(body["epoch"]),
+        seq=int(body["seq"]),
+        type=str(body["type"]),
+        data=dict(body["data"]),
+        at=datetime.fromisoformat(body["at"]),
+    )
+    return str(body["origin"]), event
+
+
+class RedisBridge:
+    """Links this process's hub to the other processes through Redis pub/sub."""
+
+    def __init__(self, url: str, db: Database, *, catch_up_interval: float = 2.0) -> None:
+        self.url = url
+        self.db = db
+        self.origin = secrets.token_hex(8)
+        self.catch_up_interval = catch_up_interval
+        self.marks = Watermarks()
+        self.connected = asyncio.Event()
+        self.relayed = 0
+        self.caught_up = 0
+        self._outbox: asyncio.Queue[Event] = asyncio.Queue(OUTBOX_LIMIT)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: aioredis.Redis | None = None
+
+    def _tap(self, event: Event) -> None:
+        try:
+            self._outbox.put_nowait(event)
+        except asyncio.QueueFull:
+            # Peers will read it from the database in their catch-up loop.
+            log.warning("redis outbox full; peers will catch up from the database")
+
+    async def start(self) -> None:
+        self.db.hub.add_watcher(self.marks.note)
+        self.db.hub.add_tap(self._tap)
+        self._client = aioredis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="redis-listen"),
+            asyncio.create_task(self._publish(), name="redis-publish"),
+            asyncio.create_task(self._catch_up_loop(), name="live-catch-up"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _publish(self) -> None:
+        assert self._client is not None
+        while True:
+            event = await self._outbox.get()
+            try:
+                await self._client.publish(
+                    f"{CHANNEL_PREFIX}{event.conference_id}", encode(event, self.origin)
+                )
+            except (RedisError, OSError) as exc:
+                log.warning("redis publish failed (%s); peers will catch up", exc)
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            pubsub = None
+            try:
+                assert self._client is not None
+                pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+                await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                self.connected.set()
+                delay = 0.2
+                # Whatever was missed while away is in the database.
+                await self.run_catch_up()
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    self._relay(message["data"])
+            except (RedisError, OSError) as exc:
+                if self.connected.is_set():
+                    log.warning("lost redis (%s); reconnecting", exc)
+                self.connected.clear()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(RedisError, OSError):
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def _relay(self, raw: str | bytes) -> None:
+        try:
+            origin, event = decode(raw)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed message on the live channel")
+            return
+        if origin == self.origin:
+            return
+        self.relayed += 1
+        self.db.hub.publish(event, from_peer=True)
+
+    async def run_catch_up(self) -> int:
+        async with self.db.sessionmaker() as session:
+            found = await catch_up(session, self.db.hub, self.marks)
+        self.caught_up += found
+        return found
+
+    async def _catch_up_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.catch_up_interval)
+            try:
+                await self.run_catch_up()
+            except Exception:
+                log.exception("catch-up from the database failed")
+
+
+@contextlib.asynccontextmanager
+async def running_bridge(url: str, db: Database) -> AsyncIterator[RedisBridge]:
+    bridge = RedisBridge(url, db)
+    await bridge.start()
+    try:
+        yield bridge
+    finally:
+        await bridge.stop()

@@ -1,0 +1,222 @@
+"""Two server processes' hubs linked by Redis over one PostgreSQL (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from conference.actors import CLI, Actor
+from conference.db import Database
+from conference.live import Event, OrderedFeed, events_between
+from conference.models import Conference, Site
+from conference.schemas import ConferenceCreate, SiteCreate, SiteUpdate
+from conference.services import create_conference, create_site, update_site
+from server.redis_bridge import RedisBridge
+from tests.conftest import _pg_admin, _pg_url
+
+REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REQUIRE_REDIS = os.environ.get("PLENARY_REQUIRE_REDIS") == "1"
+
+
+async def _redis_reachable(url: str) -> bool:
+    client = aioredis.from_url(url, socket_connect_timeout=2)
+    try:
+        return bool(await client.ping())
+    except (RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def pg_url(pg_template: str | None) -> Iterator[str]:
+    if pg_template is None:
+        pytest.skip("PostgreSQL is not reachable (set PLENARY_TEST_POSTGRES)")
+    name = f"plenary_t_{secrets.token_hex(6)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield _pg_url(name)
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    if not await _redis_reachable(REDIS_URL):
+        if REQUIRE_REDIS:
+            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set PLENARY_TEST_REDIS)")
+    return REDIS_URL
+
+
+class Collector:
+    """A subscriber that puts what it receives in seq order, as a WebSocket does."""
+
+    def __init__(self, db: Database, conference: Conference) -> None:
+        assert conference.id is not None
+        self.db = db
+        self.feed = OrderedFeed(conference.id, conference.epoch, conference.last_seq, self._fetch)
+        self.received: list[Event] = []
+        self.got = asyncio.Event()
+
+    async def _fetch(self, cid: int, epoch: str, after: int, upto: int) -> list[Event]:
+        async with self.db.sessionmaker() as session:
+            return await events_between(session, cid, epoch, after, upto)
+
+    def deliver(self, event: Event, payload_json: str) -> None:
+        self.received.extend(e for e, _ in self.feed.offer(event, payload_json))
+        self.got.set()
+
+    async def wait_for(self, seq: int) -> None:
+        async with asyncio.timeout(10):
+            while self.feed.last_seq < seq:
+                self.got.clear()
+                await self.got.wait()
+
+
+async def _setup(db: Database) -> tuple[Conference, Site]:
+    async with db.transaction() as session:
+        conference = await create_conference(
+            session,
+            ConferenceCreate(
+                title="Hội nghị", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)
+            ),
+            actor=Actor(CLI),
+        )
+        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+        site = await create_site(
+            session, conference, SiteCreate(code="HNI", name="Hà Nội"), actor=actor
+        )
+    return conference, site
+
+
+async def _rename(db: Database, conference: Conference, site: Site, name: str) -> None:
+    async with db.transaction() as session:
+        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+        fresh = await session.get(Site, site.id)
+        assert fresh is not None
+        await update_site(session, conference, fresh, SiteUpdate(name=name), actor=actor)
+
+
+@pytest.fixture
+async def two_processes(pg_url: str) -> AsyncIterator[tuple[Database, Database]]:
+    a, b = Database(pg_url), Database(pg_url)
+    yield a, b
+    await a.dispose()
+    await b.dispose()
+
+
+async def test_changes_made_in_a_reach_subscribers_of_b(
+    two_processes: tuple[Database, Database], redis_url: str
+) -> None:
+    db_a, db_b = two_processes
+    conference, site = await _setup(db_a)
+    # A long catch-up interval: what arrives here came through Redis.
+    bridge_a = RedisBridge(redis_url, db_a, catch_up_interval=3600)
+    bridge_b = RedisBridge(redis_url, db_b, catch_up_interval=3600)
+    await bridge_a.start()
+    await bridge_b.start()
+    try:
+        await asyncio.wait_for(bridge_a.connected.wait(), 5)
+        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        async with db_b.sessionmaker() as session:
+            fresh = await session.get(Conference, conference.id)
+            assert fresh is not None
+        collector = Collector(db_b, fresh)
+        assert conference.id is not None
+        db_b.hub.subscribe(conference.id, collector)
+        start = fresh.last_seq
+        for n in range(10):
+            await _rename(db_a, conference, site, f"Hà Nội {n}")
+        await collector.wait_for(start + 10)
+        assert [e.seq for e in collector.received] == list(range(start + 1, start + 11))
+        assert collector.received[-1].data["name"] == "Hà Nội 9"
+        assert bridge_b.relayed >= 10
+        assert bridge_a.relayed == 0  # nothing from B, and its own messages are ignored
+    finally:
+        await bridge_a.stop()
+        await bridge_b.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_redis(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_nothing_is_lost_while_redis_is_down(
+    two_processes: tuple[Database, Database], redis_url: str
+) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is needed to stop and restart a private Redis")
+    db_a, db_b = two_processes
+    conference, site = await _setup(db_a)
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = _start_redis(port)
+    bridge_a = RedisBridge(url, db_a, catch_up_interval=0.5)
+    bridge_b = RedisBridge(url, db_b, catch_up_interval=0.5)
+    try:
+        for _ in range(50):
+            if await _redis_reachable(url):
+                break
+            await asyncio.sleep(0.1)
+        await bridge_a.start()
+        await bridge_b.start()
+        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        async with db_b.sessionmaker() as session:
+            fresh = await session.get(Conference, conference.id)
+            assert fresh is not None
+        collector = Collector(db_b, fresh)
+        assert conference.id is not None
+        db_b.hub.subscribe(conference.id, collector)
+        start = fresh.last_seq
+
+        await _rename(db_a, conference, site, "trước")
+        await collector.wait_for(start + 1)
+
+        server.terminate()
+        server.wait(10)
+        for n in range(5):
+            await _rename(db_a, conference, site, f"khi mất Redis {n}")
+        # Delayed, never lost: the catch-up loop reads them from the database.
+        await collector.wait_for(start + 6)
+
+        server = _start_redis(port)
+        await asyncio.wait_for(bridge_b.connected.wait(), 15)
+        await _rename(db_a, conference, site, "sau")
+        await collector.wait_for(start + 7)
+        assert [e.seq for e in collector.received] == list(range(start + 1, start + 8))
+        assert [e.data["name"] for e in collector.received][-1] == "sau"
+        assert bridge_b.caught_up >= 5
+    finally:
+        await bridge_a.stop()
+        await bridge_b.stop()
+        server.terminate()
+        server.wait(10)
