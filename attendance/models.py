@@ -19,7 +19,8 @@ class Delegate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=new_public_id, unique=True, index=True, max_length=32)
     conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
-    site_id: int = Field(foreign_key="site.id", ondelete="CASCADE")
+    # No cascade: a site that still has delegates cannot be removed (nobody is lost).
+    site_id: int = Field(foreign_key="site.id")
     full_name: str = Field(max_length=200)
     name_folded: str = Field(default="", max_length=200, index=True)
     title: str = Field(default="", max_length=200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -235,8 +236,15 @@ async def delete_site(
     actor.require("organizer")
     assert conference.id is not None and site.conference_id == conference.id
     await record(session, actor, "site.delete", "site", site.public_id, site_data(site))
-    await session.delete(site)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.delete(site)
+            await session.flush()
+    except IntegrityError:
+        # Delegates (and what else must not vanish) still point at this site.
+        raise Conflict(
+            f"site {site.code} still has delegates: move or remove them first", field="site"
+        ) from None
     await append_event(
         session, conference.id, "site/deleted", {"id": site.public_id, "code": site.code}
     )

@@ -241,7 +241,7 @@ def upgrade() -> None:
     sa.Column('created_at', conference.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', conference.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conference_id'], ['conference.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('delegate', schema=None) as batch_op:
