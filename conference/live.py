@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,6 +56,10 @@ async def append_event(
         .execution_options(synchronize_session=False)
     )
     seq, epoch = result.one()
+    # The UPDATE bypassed the ORM: keep a loaded Conference in step so answers show this seq.
+    loaded = session.sync_session.identity_map.get(identity_key(Conference, conference_id))
+    if loaded is not None:
+        set_committed_value(loaded, "last_seq", seq)
     at = utcnow()
     session.add(
         LiveEvent(conference_id=conference_id, epoch=epoch, seq=seq, type=type_, data=data, at=at)
@@ -174,7 +180,9 @@ class OrderedFeed:
             return []
         upto = min(self._pending) - 1
         for event in await self._fetch(self.conference_id, self.epoch, self.last_seq, upto):
-            self._pending.setdefault(event.seq, (event, None))
+            # offer() may have moved past these while the log was being read.
+            if event.seq > self.last_seq:
+                self._pending.setdefault(event.seq, (event, None))
         return self._drain()
 
 

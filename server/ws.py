@@ -1,14 +1,128 @@
-"""The WebSocket endpoint (DESIGN.md section 4). Filled in by the WebSocket work."""
+"""The WebSocket endpoint (DESIGN.md section 4; the protocol is in docs/websocket.md).
+
+The handshake checks Origin, then authenticates by session cookie or bearer
+header, or else by an ``auth`` first message; after ``auth_ok`` every frame is a
+command answered by :func:`server.ws_commands.handle_frame`.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+import asyncio
+import json
+import logging
+from typing import Literal
 
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from conference import accounts
+from conference.actors import ANONYMOUS, Principal
+from conference.errors import Forbidden, InvalidInput, PlenaryError, Unauthorized
+from server.auth import client_ip, identify, origin_allowed
 from server.http import ApiRoutes
+from server.keys import metrics_key, principal_rkey, sockets_key
+from server.ws_commands import handle_frame
+from server.ws_connection import CLOSE_UNAUTHORIZED, Connection
+
+log = logging.getLogger("plenary.ws")
 
 routes = ApiRoutes("live")
+
+WEBSOCKET_REQUIRED = "websocket_required"
+MAX_FRAME = 64 * 1024
+HEARTBEAT = 30.0
+
+
+class AuthMessage(BaseModel):
+    """The first message of a client without a cookie; no token means anonymous."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["auth"]
+    token: StrictStr | None = Field(default=None, max_length=500)
 
 
 @routes.get("/api/v1/ws", summary="The WebSocket (JSON text frames)", role="anyone")
 async def websocket(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPNotImplemented()
+    if not origin_allowed(request, request.headers.get("Origin")):
+        raise Forbidden("WebSocket connections from this origin are not allowed")
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, compress=False, max_msg_size=MAX_FRAME)
+    if not ws.can_prepare(request).ok:
+        raise PlenaryError("this endpoint only speaks WebSocket", code=WEBSOCKET_REQUIRED)
+    await ws.prepare(request)
+    app = request.app
+    app[sockets_key].add(ws)
+    app[metrics_key].ws_connections += 1
+    conn = Connection(ws, app)
+    conn.start()
+    try:
+        if await authenticate(conn, request):
+            await serve(conn)
+    finally:
+        await conn.shutdown()
+        app[sockets_key].discard(ws)
+    return ws
+
+
+async def authenticate(conn: Connection, request: web.Request) -> bool:
+    """Settle who is on the socket; False once the socket has been closed."""
+    found = request.get(principal_rkey)
+    if found is None:
+        found, _, _ = await identify(request)
+    if not found.authenticated:
+        conn.send_message({"type": "auth_required"})
+        try:
+            async with asyncio.timeout(conn.config.ws_auth_timeout):
+                msg = await conn.ws.receive()
+        except TimeoutError:
+            await conn.close(CLOSE_UNAUTHORIZED, b"authentication timed out")
+            return False
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            return False
+        try:
+            found = await principal_from_auth(
+                conn, msg.data if msg.type == WSMsgType.TEXT else None, client_ip(request)
+            )
+        except PlenaryError as exc:
+            conn.send_message({"type": "auth_invalid", "message": exc.message})
+            await conn.close(CLOSE_UNAUTHORIZED, b"authentication failed")
+            return False
+    conn.principal = found
+    conn.send_message({"type": "auth_ok", "user": found.name})
+    return True
+
+
+async def principal_from_auth(conn: Connection, raw: str | None, ip: str) -> Principal:
+    """The principal an auth message stands for: an API token or a session cookie value."""
+    try:
+        message = AuthMessage.model_validate(json.loads(raw) if raw is not None else None)
+    except (ValueError, RecursionError, ValidationError):
+        raise InvalidInput(
+            'the first message must be {"type": "auth", "token": "..."} (no token: anonymous)'
+        ) from None
+    if message.token is None:
+        return ANONYMOUS
+    found: Principal | None = None
+    async with conn.db.transaction() as session:
+        if message.token.startswith(accounts.TOKEN_PREFIX):
+            found = await accounts.principal_for_token(session, message.token, ip)
+        else:
+            loaded = await accounts.load_session(session, message.token)
+            if loaded is not None:
+                found = accounts.principal_for_account(loaded[1], ip)
+    if found is None:
+        raise Unauthorized("the token is unknown, revoked or expired")
+    return found
+
+
+async def serve(conn: Connection) -> None:
+    """Read commands until the socket closes; only this task reads the socket."""
+    async for msg in conn.ws:
+        if msg.type == WSMsgType.TEXT:
+            await handle_frame(conn, msg.data)
+        elif msg.type == WSMsgType.BINARY:
+            conn.send_error(None, InvalidInput("send JSON text frames, not binary ones"))
+        else:
+            # ERROR: aiohttp has already closed the socket (e.g. 1009 for a frame too big).
+            log.debug("WebSocket read ended: %s", msg.data)
+            return
