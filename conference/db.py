@@ -83,5 +83,17 @@ class Database:
         for item in events:
             self.hub.publish(item)
 
+    @asynccontextmanager
+    async def consistent_read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session that sees one state of the database throughout.
+
+        SQLite transactions here are BEGIN IMMEDIATE, hence serialised with writers;
+        PostgreSQL needs REPEATABLE READ so that a log counter and rows agree.
+        """
+        async with self.sessionmaker() as session:
+            if self.dialect == "postgresql":
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -18,6 +18,7 @@ from conference.schemas import (
 from conference.snapshot import conference_snapshot
 from server.auth import conference_actor, principal, require_login
 from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.keys import db_key
 
 routes = ApiRoutes("conferences")
 
@@ -154,6 +155,7 @@ async def delete_site(request: web.Request) -> web.StreamResponse:
     role="any role in it",
 )
 async def live_snapshot(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
+    # One consistent read: the sites must be exactly the state at the snapshot's seq.
+    async with request.app[db_key].consistent_read() as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         return json_response(await conference_snapshot(session, conference, actor=actor))

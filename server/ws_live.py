@@ -46,14 +46,8 @@ def event_frame(subscription_id: int, event: Event, payload_json: str | None) ->
 
 @asynccontextmanager
 async def consistent_session(db: Database) -> AsyncIterator[AsyncSession]:
-    """A read-only session seeing one state of the database throughout.
-
-    SQLite transactions here are BEGIN IMMEDIATE, hence serialised with writers;
-    PostgreSQL needs REPEATABLE READ so the log, the counter and the rows agree.
-    """
-    async with db.sessionmaker() as session:
-        if db.dialect == "postgresql":
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    """A read-only session seeing one state of the database throughout."""
+    async with db.consistent_read() as session:
         yield session
 
 
