@@ -1,0 +1,361 @@
+"""The organizer's pages in a real headless Chromium (Debian's, driven by Playwright)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
+
+import pytest
+from aiohttp import WSCloseCode, web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import delete
+
+from conference import services
+from conference.accounts import principal_for_account
+from conference.actors import CLI, Actor, resolve_actor
+from conference.models import BrowserSession
+from conference.schemas import ConferenceCreate, ConferenceUpdate, SiteCreate, SiteUpdate
+from server.keys import db_key, sockets_key
+from tests.conftest import PASSWORD, add_account
+from tests.web.conftest import Browser
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
+
+pytestmark = pytest.mark.browser
+
+TITLE = "Hội nghị toàn quốc Văn phòng cấp ủy lần thứ nhất"
+
+# Interactive elements a finger must be able to hit (checkboxes are hit through their label).
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'a, button, select, summary, input:not([type=hidden]):not([type=checkbox])')]
+  .filter((el) => el.getClientRects().length && !el.closest('.skip-link, [hidden], dialog'))
+  .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])
+  .filter(([, r]) => r.height < 43.5 || r.width < 43.5)
+  .map(([html]) => html)"""
+
+
+async def expect_fits(page: Page, width: int = 360) -> None:
+    """No horizontal scrolling and no target smaller than 44 px."""
+    scroll = await page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} > {width}"
+    assert await page.evaluate(SMALL_TARGETS) == [], page.url
+
+
+async def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    await page.goto("/login")
+    await page.get_by_label("Tên đăng nhập").fill(username)
+    await page.get_by_label("Mật khẩu").fill(password)
+    await page.get_by_role("button", name="Đăng nhập").click()
+
+
+async def create_conference(page: Page) -> str:
+    """Through the form on /conferences; returns the new conference's URL."""
+    form = page.locator("#create-conference")
+    await form.get_by_label("Tên hội nghị").fill(TITLE)
+    await form.get_by_label("Ngày bắt đầu").fill("2026-12-10")
+    await form.get_by_label("Ngày kết thúc").fill("2026-12-11")
+    await form.get_by_label("Địa điểm").fill("Hội trường Trung ương, Hà Nội")
+    await form.get_by_role("button", name="Tạo hội nghị").click()
+    await page.wait_for_url(re.compile(r"/conferences/[\w-]+$"))
+    await page.get_by_role("heading", level=1, name=TITLE).wait_for()
+    return page.url
+
+
+async def add_site(page: Page, code: str, name: str, **more: str) -> None:
+    form = page.locator("#add-site")
+    await form.get_by_label("Mã").fill(code)
+    await form.get_by_label("Tên điểm cầu").fill(name)
+    for label, value in more.items():
+        field = form.get_by_label(label)
+        if label == "Loại":
+            await field.select_option(value)
+        else:
+            await field.fill(value)
+    await form.get_by_role("button", name="Thêm điểm cầu").click()
+
+
+def row(page: Page, text: str) -> Locator:
+    return page.locator("#sites-body tr", has_text=text)
+
+
+async def test_organizer_sets_up_a_conference(browser: Browser, live_server: TestServer) -> None:
+    from playwright.async_api import expect
+
+    await add_account(live_server.app[db_key], "organizer", can_create=True)
+    page = await browser.new_page()
+
+    await page.goto("/conferences")
+    await page.wait_for_url(re.compile(r"/login\?next="))
+    assert await page.get_attribute("html", "lang") == "vi"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.className") == "skip-link"
+
+    await log_in(page, "organizer", "not the password")
+    await expect(page.get_by_role("alert")).to_have_text("Sai tên đăng nhập hoặc mật khẩu.")
+    await log_in(page, "organizer")
+    await page.wait_for_url(re.compile(r"/conferences$"))
+
+    # The API's field errors show next to the field, in Vietnamese.
+    form = page.locator("#create-conference")
+    await form.get_by_role("button", name="Tạo hội nghị").click()
+    title = form.get_by_label("Tên hội nghị")
+    await expect(page.locator("#create-conference-title-error")).to_have_text(
+        "Không được để trống."
+    )
+    await expect(title).to_have_attribute("aria-invalid", "true")
+    await expect(title).to_be_focused()
+    await expect(page.locator("#create-conference-starts_on-error")).to_be_visible()
+
+    url = await create_conference(page)
+    await expect(page.locator('[data-conference-field="dates"]')).to_have_text(
+        "10/12/2026 – 11/12/2026"
+    )
+
+    await add_site(
+        page,
+        "hni",
+        "Hà Nội",
+        **{"Số người dự kiến": "40", "Điện thoại": "+84 24 3825 0000", "Email": "vp@hn.example"},
+    )
+    await expect(row(page, "Hà Nội")).to_contain_text("HNI")
+    await expect(page.locator("#sites-summary")).to_have_text("1 điểm cầu · 40 người dự kiến")
+    await add_site(page, "hni", "Hà Nội lần hai")
+    await expect(page.locator("#add-site-code-error")).to_have_text(
+        "Mã này đã được dùng cho một điểm cầu khác."
+    )
+    await add_site(page, "tw", "Hội trường Trung ương", **{"Loại": "main"})
+    await expect(row(page, "Hội trường Trung ương")).to_contain_text("Điểm cầu chính")
+    await add_site(page, "hpg", "Hải Phòng", **{"Email": "not an address"})
+    await expect(page.locator("#add-site-contact_email-error")).to_have_text(
+        "Địa chỉ email không hợp lệ."
+    )
+
+    # Edit in a dialog, remove after confirming.
+    await page.get_by_role("button", name="Sửa Hà Nội").click()
+    dialog = page.get_by_role("dialog", name="Sửa điểm cầu")
+    await expect(dialog.get_by_label("Tên điểm cầu")).to_have_value("Hà Nội")
+    await dialog.get_by_label("Tên điểm cầu").fill("Thành phố Hà Nội")
+    await dialog.get_by_role("button", name="Lưu").click()
+    await expect(dialog).to_be_hidden()
+    await expect(row(page, "HNI")).to_contain_text("Thành phố Hà Nội")
+    await page.get_by_role("button", name="Xóa Hội trường Trung ương").click()
+    confirm = page.get_by_role("dialog", name="Xóa điểm cầu?")
+    await expect(confirm).to_contain_text("Hội trường Trung ương (TW)")
+    await confirm.get_by_role("button", name="Hủy").click()
+    await expect(row(page, "TW")).to_have_count(1)
+    await page.get_by_role("button", name="Xóa Hội trường Trung ương").click()
+    await confirm.get_by_role("button", name="Xóa").click()
+    await expect(row(page, "Hội trường Trung ương")).to_have_count(0)
+
+    # The conference's own details.
+    await page.get_by_text("Sửa thông tin hội nghị").click()
+    edit = page.locator("#edit-conference")
+    await edit.get_by_label("Ngày kết thúc").fill("2026-12-09")
+    await edit.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(page.locator("#edit-conference-ends_on-error")).to_have_text(
+        "Ngày kết thúc không được trước ngày bắt đầu."
+    )
+    await edit.get_by_label("Ngày kết thúc").fill("2026-12-12")
+    await edit.get_by_label("Địa điểm").fill("Trung tâm Hội nghị Quốc gia")
+    await edit.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(page.locator('[data-conference-field="venue"]')).to_have_text(
+        "Trung tâm Hội nghị Quốc gia"
+    )
+
+    # After a reload the server renders what was saved.
+    await page.reload()
+    await expect(row(page, "HNI")).to_contain_text("Thành phố Hà Nội")
+    await expect(page.locator("#sites-body tr")).to_have_count(1)
+
+    # A phone: 360 px wide, nothing scrolls sideways, every target is big enough.
+    await page.set_viewport_size({"width": 360, "height": 740})
+    await expect_fits(page)
+    await page.goto("/conferences")
+    await expect_fits(page)
+    phone = await browser.new_page(360, 740)
+    await phone.goto("/login")
+    assert await phone.get_attribute("html", "lang") == "vi"
+    await expect_fits(phone)
+    await phone.get_by_role("link", name="English").click()
+    await expect(phone.locator("html")).to_have_attribute("lang", "en")
+    await expect(phone.get_by_role("heading", level=1)).to_have_text("Log in")
+    await expect_fits(phone)
+    await phone.goto(url)
+    assert "/login" in phone.url
+
+    assert browser.errors == []
+
+
+async def test_a_second_browser_follows_live(browser: Browser, live_server: TestServer) -> None:
+    from playwright.async_api import expect
+
+    app = live_server.app
+    await add_account(app[db_key], "organizer", can_create=True)
+    await add_account(app[db_key], "deputy", can_create=True)
+    first = await browser.new_page()
+    await log_in(first, "organizer")
+    await first.wait_for_url(re.compile(r"/conferences$"))
+    url = await create_conference(first)
+    cid = url.rsplit("/", 1)[1]
+
+    # Another organizer, on a phone, opens the same conference.
+    second = await browser.new_page(360, 740)
+    await log_in(second, "deputy")
+    await second.wait_for_url(re.compile(r"/conferences$"))
+    # The deputy is not an organizer yet: the page does not exist for them.
+    response = await second.goto(url)
+    assert response is not None and response.status == 404
+    await grant(app, cid, "deputy", "organizer")
+    sent: list[dict[str, Any]] = []
+    second.on(
+        "websocket",
+        lambda socket: socket.on("framesent", lambda payload: sent.append(json.loads(payload))),
+    )
+    await second.goto(url)
+    assert await second.get_attribute("html", "lang") == "vi"
+    await expect(second.locator("html")).to_have_attribute("data-live", "live")
+    await second.evaluate("window.notReloaded = true")
+
+    # A chair follows too, read-only.
+    await add_account(app[db_key], "chair")
+    await grant(app, cid, "chair", "chair")
+    third = await browser.new_page()
+    await log_in(third, "chair")
+    await third.goto(url)
+    await expect(third.locator("html")).to_have_attribute("data-live", "live")
+
+    await add_site(first, "hni", "Hà Nội", **{"Số người dự kiến": "40"})
+    await expect(row(second, "Hà Nội")).to_contain_text("HNI")
+    await expect(row(third, "Hà Nội")).to_contain_text("HNI")
+    assert await third.locator("#sites-body button").count() == 0
+    await expect(second.locator("#sites-summary")).to_have_text("1 điểm cầu · 40 người dự kiến")
+
+    await first.get_by_role("button", name="Sửa Hà Nội").click()
+    dialog = first.get_by_role("dialog", name="Sửa điểm cầu")
+    await dialog.get_by_label("Tên điểm cầu").fill("Thành phố Hà Nội")
+    await dialog.get_by_role("button", name="Lưu").click()
+    await expect(row(second, "HNI")).to_contain_text("Thành phố Hà Nội")
+
+    await first.get_by_text("Sửa thông tin hội nghị").click()
+    await first.locator("#edit-conference").get_by_label("Tên hội nghị").fill(TITLE + " (sửa)")
+    await first.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(second.get_by_role("heading", level=1)).to_have_text(TITLE + " (sửa)")
+
+    await add_site(first, "dng", "Đà Nẵng")
+    await expect(row(second, "Đà Nẵng")).to_have_count(1)
+    await first.get_by_role("button", name="Xóa Đà Nẵng").click()
+    await first.get_by_role("dialog").get_by_role("button", name="Xóa").click()
+    await expect(row(second, "Đà Nẵng")).to_have_count(0)
+    assert await second.evaluate("window.notReloaded") is True
+
+    # The server drops every socket; a change lands while they are away.
+    await second.evaluate(BANNER_WATCH)
+    sockets: WeakSet[web.WebSocketResponse] = app[sockets_key]
+    for socket in list(sockets):
+        await socket.close(code=WSCloseCode.GOING_AWAY, message=b"test")
+    await rename_site(app, cid, "HNI", "Hà Nội (đổi khi mất kết nối)")
+    await expect(row(second, "HNI")).to_contain_text("Hà Nội (đổi khi mất kết nối)")
+    await expect(second.locator("html")).to_have_attribute("data-live", "live")
+    await expect(second.locator("#live-region")).to_be_empty()
+    seen = await second.evaluate("window.bannerTexts")
+    assert "Mất kết nối — đang kết nối lại…" in seen
+    subscribes = [m for m in sent if m.get("type") == "live/subscribe"]
+    assert subscribes[0] == {"id": 1, "type": "live/subscribe", "conference": cid}
+    resumed = subscribes[-1]
+    assert resumed["id"] == 1 and resumed["since"] >= 1 and resumed["epoch"]
+    assert await second.evaluate("window.notReloaded") is True
+    await expect(row(third, "HNI")).to_contain_text("Hà Nội (đổi khi mất kết nối)")
+    await expect_fits(second)
+    assert browser.errors == []
+
+
+# Records every banner text shown, however briefly.
+BANNER_WATCH = """() => {
+  window.bannerTexts = [];
+  const region = document.getElementById('live-region');
+  new MutationObserver(() => {
+    if (region.textContent) window.bannerTexts.push(region.textContent);
+  }).observe(region, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+async def grant(app: web.Application, cid: str, username: str, role: str) -> None:
+    from conference.accounts import get_account_by_username, grant_role
+
+    db = app[db_key]
+    async with db.transaction() as session:
+        conference = await services.get_conference(session, cid)
+        account = await get_account_by_username(session, username)
+        assert account is not None
+        actor = await resolve_actor(session, CLI, conference)
+        await grant_role(session, account, conference, role, actor=actor)
+
+
+async def rename_site(app: web.Application, cid: str, code: str, name: str) -> None:
+    db = app[db_key]
+    async with db.transaction() as session:
+        conference = await services.get_conference(session, cid)
+        actor = await resolve_actor(session, CLI, conference)
+        assert conference.id is not None
+        site = await services.get_site_by_code(session, conference.id, code)
+        assert site is not None
+        await services.update_site(session, conference, site, SiteUpdate(name=name), actor=actor)
+
+
+async def test_anonymous_viewer_and_an_ended_session(
+    browser: Browser, live_server: TestServer
+) -> None:
+    from playwright.async_api import expect
+
+    app = live_server.app
+    db = app[db_key]
+    account = await add_account(db, "organizer", can_create=True)
+    async with db.transaction() as session:
+        created = await services.create_conference(
+            session,
+            ConferenceCreate(
+                title=TITLE, starts_on=date(2026, 12, 10), ends_on=date(2026, 12, 11), public=True
+            ),
+            actor=Actor(principal_for_account(account)),
+        )
+        cid = created.public_id
+        actor = await resolve_actor(session, CLI, created)
+        await services.create_site(
+            session, created, SiteCreate(code="cbg", name="Cao Bằng"), actor=actor
+        )
+
+    # Nobody logged in: the socket asks for auth, the page goes on anonymously.
+    viewer = await browser.new_page(360, 740)
+    await viewer.goto(f"/conferences/{cid}")
+    await expect(viewer.locator("html")).to_have_attribute("data-live", "live")
+    await rename_site(app, cid, "CBG", "Tỉnh Cao Bằng")
+    await expect(row(viewer, "CBG")).to_contain_text("Tỉnh Cao Bằng")
+    assert await viewer.locator("#sites-body button").count() == 0
+
+    organizer = await browser.new_page()
+    await log_in(organizer, "organizer")
+    await organizer.goto(f"/conferences/{cid}")
+    await expect(organizer.locator("html")).to_have_attribute("data-live", "live")
+
+    # The conference turns private and the organizer's session ends: neither page may
+    # follow any longer, and both say so instead of retrying for ever.
+    async with db.transaction() as session:
+        found = await services.get_conference(session, cid)
+        actor = await resolve_actor(session, CLI, found)
+        await services.update_conference(
+            session, found, ConferenceUpdate(public=False), actor=actor
+        )
+        await session.exec(delete(BrowserSession))
+    sockets: WeakSet[web.WebSocketResponse] = app[sockets_key]
+    for socket in list(sockets):
+        await socket.close(code=WSCloseCode.GOING_AWAY, message=b"test")
+    for page in (viewer, organizer):
+        await expect(page.locator("html")).to_have_attribute("data-live", "failed")
+        await expect(page.locator("#live-region")).to_contain_text(
+            "Không còn theo dõi trực tiếp được"
+        )
+    assert browser.errors == []

@@ -1,0 +1,257 @@
+// The conference page: details and connection points, kept live; editing for organizers.
+
+import { LiveFeed, connectionBanner } from "./live.js";
+import { announce, api, formatDates, page, t } from "./page.js";
+import { checkParsable, clearErrors, fillForm, readForm, showErrors, submitting } from "./forms.js";
+
+const CONFERENCE_FIELDS = ["title", "starts_on", "ends_on", "timezone", "venue", "public"];
+const SITE_FIELDS = [
+  "code",
+  "name",
+  "region",
+  "kind",
+  "expected_attendance",
+  "contact_name",
+  "contact_phone",
+  "contact_email",
+];
+const SITE_KINDS = { expected_attendance: "int" };
+
+const state = {
+  conference: page.conference,
+  sites: new Map(page.sites.map((site) => [site.id, site])),
+};
+const base = `/api/v1/conferences/${encodeURIComponent(state.conference.id)}`;
+const tbody = document.getElementById("sites-body");
+const rowTemplate = document.getElementById("site-row-template");
+
+// --- showing the state ---------------------------------------------------------------
+
+function setText(selector, text) {
+  for (const element of document.querySelectorAll(selector)) element.textContent = text;
+}
+
+const editConference = document.getElementById("edit-conference");
+let conferenceDirty = false;
+const siteDialog = document.getElementById("site-dialog");
+const confirmDialog = document.getElementById("confirm-dialog");
+const editSite = document.getElementById("edit-site");
+const removeSite = document.getElementById("remove-site");
+const addSite = document.getElementById("add-site");
+let editing = null;
+let removing = null;
+
+function renderConference() {
+  const c = state.conference;
+  setText('[data-conference-field="title"]', c.title);
+  setText('[data-conference-field="dates"]', formatDates(c.starts_on, c.ends_on));
+  setText('[data-conference-field="venue"]', c.venue || t("js.conference.no_venue"));
+  setText('[data-conference-field="timezone"]', c.timezone);
+  setText('[data-conference-field="public"]', t(c.public ? "js.public.yes" : "js.public.no"));
+  document.title = `${c.title} · ${document.title.split(" · ").pop()}`;
+  // Someone else's change must not overwrite what this person is typing.
+  if (editConference && !conferenceDirty) fillForm(editConference, c);
+}
+
+function fillCell(cell, site) {
+  const field = cell.dataset.field;
+  const value = site[field] ?? "";
+  if (field === "kind") {
+    cell.textContent = t(`js.kind.${value}`);
+  } else if (cell.dataset.link) {
+    cell.replaceChildren();
+    if (value) {
+      const link = document.createElement("a");
+      const target = cell.dataset.link === "tel" ? String(value).replace(/\s+/g, "") : value;
+      link.href = `${cell.dataset.link}:${target}`;
+      link.textContent = value;
+      cell.append(link);
+    }
+  } else {
+    cell.textContent = String(value);
+  }
+}
+
+function rowFor(site) {
+  let row = tbody.querySelector(`tr[data-site-id="${CSS.escape(site.id)}"]`);
+  if (!row) {
+    row = rowTemplate.content.firstElementChild.cloneNode(true);
+    row.dataset.siteId = site.id;
+  }
+  for (const cell of row.querySelectorAll("[data-field]")) fillCell(cell, site);
+  return row;
+}
+
+function sortedSites() {
+  return [...state.sites.values()].sort(
+    (a, b) => a.position - b.position || a.code.localeCompare(b.code),
+  );
+}
+
+function renderSites() {
+  const sites = sortedSites();
+  const keep = new Set(sites.map((s) => s.id));
+  for (const row of [...tbody.rows]) {
+    if (!keep.has(row.dataset.siteId)) row.remove();
+  }
+  // Rows are updated in place and only moved when out of order, so focus stays put.
+  sites.forEach((site, index) => {
+    const row = rowFor(site);
+    if (tbody.rows[index] !== row) tbody.insertBefore(row, tbody.rows[index] ?? null);
+  });
+  const people = sites.reduce((sum, s) => sum + (s.expected_attendance || 0), 0);
+  setText("#sites-summary", t("js.sites.summary", { count: sites.length, people }));
+  document.getElementById("sites-table").hidden = sites.length === 0;
+  document.getElementById("sites-empty").hidden = sites.length > 0;
+}
+
+// --- live ---------------------------------------------------------------------------------
+
+function applyEvent(event) {
+  const data = event.data ?? {};
+  switch (event.type) {
+    case "conference/updated":
+      state.conference = data;
+      renderConference();
+      return;
+    case "site/created":
+    case "site/updated":
+      state.sites.set(data.id, data);
+      break;
+    case "site/deleted":
+      state.sites.delete(data.id);
+      if (editing?.id === data.id) closeDialog(siteDialog);
+      if (removing?.id === data.id) closeDialog(confirmDialog);
+      break;
+    default:
+      return;
+  }
+  renderSites();
+}
+
+const feed = new LiveFeed(state.conference.id, {
+  onSnapshot(snapshot) {
+    state.conference = snapshot.conference;
+    state.sites = new Map(snapshot.sites.map((site) => [site.id, site]));
+    renderConference();
+    renderSites();
+  },
+  onEvent: applyEvent,
+  onStatus: connectionBanner(document.getElementById("live-region"), {
+    lost: t("js.live.lost"),
+    failed: (error) =>
+      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
+        ? t("js.live.gone")
+        : t("js.live.failed", { message: error?.message || error?.code || "" }),
+  }),
+});
+feed.start();
+window.addEventListener("pagehide", () => feed.stop());
+
+// --- editing (organizers) -------------------------------------------------------------------
+
+
+function closeDialog(dialog) {
+  if (dialog?.open) dialog.close();
+}
+
+function remember(site) {
+  state.sites.set(site.id, site);
+  renderSites();
+}
+
+if (editConference) {
+  editConference.addEventListener("input", () => {
+    conferenceDirty = true;
+  });
+  editConference.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submitting(editConference, async () => {
+      clearErrors(editConference);
+      const values = readForm(editConference, CONFERENCE_FIELDS, { public: "bool" });
+      const answer = await api("PATCH", base, values);
+      if (!answer.ok) return showErrors(editConference, answer.error, answer.status);
+      conferenceDirty = false;
+      state.conference = answer.data;
+      renderConference();
+      return t("js.conference.saved");
+    });
+  });
+}
+
+if (addSite) {
+  addSite.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!checkParsable(addSite)) return;
+    submitting(addSite, async () => {
+      const answer = await api("POST", `${base}/sites`, readForm(addSite, SITE_FIELDS, SITE_KINDS));
+      if (!answer.ok) return showErrors(addSite, answer.error, answer.status);
+      remember(answer.data);
+      addSite.reset();
+      addSite.elements.namedItem("code").focus();
+      const message = t("js.site.added", { name: answer.data.name });
+      announce(message);
+      return message;
+    });
+  });
+}
+
+if (tbody && siteDialog) {
+  tbody.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-action]");
+    const site = button && state.sites.get(button.closest("tr")?.dataset.siteId);
+    if (!site) return;
+    if (button.dataset.action === "edit") {
+      editing = site;
+      clearErrors(editSite);
+      fillForm(editSite, site);
+      siteDialog.showModal();
+    } else if (button.dataset.action === "remove") {
+      removing = site;
+      clearErrors(removeSite);
+      document.getElementById("confirm-dialog-text").textContent = t("js.site.confirm", site);
+      confirmDialog.showModal();
+    }
+  });
+
+  for (const dialog of [siteDialog, confirmDialog]) {
+    dialog.addEventListener("click", (e) => {
+      if (e.target.closest('[data-action="close"]')) dialog.close();
+    });
+  }
+
+  editSite.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!editing || !checkParsable(editSite)) return;
+    const site = editing;
+    submitting(editSite, async () => {
+      const values = readForm(editSite, SITE_FIELDS, SITE_KINDS);
+      const answer = await api("PATCH", `${base}/sites/${encodeURIComponent(site.id)}`, values);
+      if (!answer.ok) return showErrors(editSite, answer.error, answer.status);
+      remember(answer.data);
+      closeDialog(siteDialog);
+      announce(t("js.site.saved", { name: answer.data.name }));
+      return "";
+    });
+  });
+
+  removeSite.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!removing) return;
+    const site = removing;
+    submitting(removeSite, async () => {
+      const url = `${base}/sites/${encodeURIComponent(site.id)}`;
+      const answer = await api("DELETE", url);
+      if (!answer.ok && answer.status !== 404) {
+        return showErrors(removeSite, answer.error, answer.status);
+      }
+      state.sites.delete(site.id);
+      renderSites();
+      closeDialog(confirmDialog);
+      // The row and its button are gone: put focus somewhere sensible.
+      document.getElementById("sites-heading").focus();
+      announce(t("js.site.removed", { name: site.name }));
+      return "";
+    });
+  });
+}
