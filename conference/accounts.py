@@ -328,6 +328,16 @@ async def grant_role(
         if existing.site_id != (site.id if site else None):
             existing.site_id = site.id if site else None
             session.add(existing)
+            # Moving an operator to another site is a change like any other: audit it.
+            await record(
+                session,
+                actor,
+                "role.grant",
+                "account",
+                account.public_id,
+                {"role": role, "site": site.code if site else None},
+                conference_id=conference.id,
+            )
         return existing
     membership = Membership(
         account_id=account.id,  # type: ignore[arg-type]

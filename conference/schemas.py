@@ -18,7 +18,8 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from conference.models import Conference, Site
@@ -90,6 +91,19 @@ def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
         raise ValueError("ends_on is before starts_on")
 
 
+def _ends_after_start(value: date | None, info: ValidationInfo) -> date | None:
+    # A field validator (not a model one) so that the error names ends_on.
+    _check_dates(info.data.get("starts_on"), value)
+    return value
+
+
+def _not_null(value: Any) -> Any:
+    # Runs only on the fields a client sent: an explicit null is refused by name.
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
 class ConferenceCreate(Input):
     title: Title
     starts_on: date
@@ -100,10 +114,7 @@ class ConferenceCreate(Input):
     organizing_body: ShortText = ""
     public: StrictBool = False
 
-    @model_validator(mode="after")
-    def _dates(self) -> ConferenceCreate:
-        _check_dates(self.starts_on, self.ends_on)
-        return self
+    _dates = field_validator("ends_on")(_ends_after_start)
 
 
 class ConferenceUpdate(Input):
@@ -116,13 +127,8 @@ class ConferenceUpdate(Input):
     organizing_body: ShortText | None = None
     public: StrictBool | None = None
 
-    @model_validator(mode="after")
-    def _no_nulls(self) -> ConferenceUpdate:
-        for key in self.model_fields_set:
-            if getattr(self, key) is None:
-                raise ValueError(f"{key} may not be null")
-        _check_dates(self.starts_on, self.ends_on)
-        return self
+    _no_nulls = field_validator("*", mode="before")(_not_null)
+    _dates = field_validator("ends_on")(_ends_after_start)
 
 
 SiteKind = Literal["main", "remote"]
@@ -151,12 +157,7 @@ class SiteUpdate(Input):
     contact_email: Email | None = None
     position: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
 
-    @model_validator(mode="after")
-    def _no_nulls(self) -> SiteUpdate:
-        for key in self.model_fields_set:
-            if getattr(self, key) is None:
-                raise ValueError(f"{key} may not be null")
-        return self
+    _no_nulls = field_validator("*", mode="before")(_not_null)
 
 
 class ConferenceOut(BaseModel):

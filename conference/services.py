@@ -171,6 +171,13 @@ async def get_site_by_code(session: AsyncSession, conference_id: int, code: str)
 async def _check_site_rules(
     session: AsyncSession, conference_id: int, values: dict[str, Any], site_id: int | None
 ) -> None:
+    # Lock the conference row first (as append_event will): racing writers of its sites
+    # then check one after the other instead of both passing and one hitting a 500.
+    await session.exec(
+        select(Conference.id)
+        .where(col(Conference.id) == conference_id)
+        .with_for_update(key_share=True)
+    )
     other = await get_site_by_code(session, conference_id, values["code"])
     if other is not None and other.id != site_id:
         raise Conflict(f"the site code {values['code']!r} is already used", field="code")

@@ -45,7 +45,14 @@ STATUS_BY_CODE: dict[str, int] = {
 
 
 def status_for(error: PlenaryError) -> int:
-    return STATUS_BY_CODE.get(error.code, 400)
+    """The status of error's code, else of the nearest base class's code (AlreadyX(Conflict))."""
+    if error.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[error.code]
+    for cls in type(error).__mro__:
+        code = getattr(cls, "code", None)
+        if isinstance(code, str) and code in STATUS_BY_CODE and code != errors.UNKNOWN_ERROR:
+            return STATUS_BY_CODE[code]
+    return 400
 
 
 def error_response(error: PlenaryError) -> web.Response:
@@ -83,7 +90,7 @@ def validation_error(exc: ValidationError, prefix: str = "") -> PlenaryError:
             message = "unknown field"
         elif item["type"] == "model_type":
             message = "must be a JSON object"
-        problems.append({"field": name, "message": message})
+        problems.append({"field": name, "message": message, "type": item["type"]})
     first = problems[0]
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
     return InvalidInput(summary, field=first["field"], details=problems)
