@@ -69,6 +69,11 @@ class Actor:
             raise Forbidden(f"this needs the {wanted} role in this conference")
 
     @property
+    def sees_contacts(self) -> bool:
+        """Contact people of sites are for the staff and operators, not the public."""
+        return self.has(*STAFF_ROLES, "site_operator")
+
+    @property
     def sees_all_sites(self) -> bool:
         return self.has(*STAFF_ROLES) or not self.has("site_operator")
 

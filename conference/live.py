@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
+from conference.schemas import without_contacts
 
 PENDING_EVENTS = "plenary_pending_events"
 
@@ -93,7 +94,10 @@ class Subscriber(Protocol):
 class LiveHub:
     """Fans committed events out to the local subscribers of each conference."""
 
+    PUBLIC_CACHE = 256
+
     def __init__(self) -> None:
+        self._public: dict[tuple[int, str, int], str] = {}
         self._subscribers: dict[int, set[Subscriber]] = {}
         self._taps: list[Callable[[Event], None]] = []
         self._watchers: list[Callable[[Event], None]] = []
@@ -116,6 +120,24 @@ class LiveHub:
     def add_watcher(self, watcher: Callable[[Event], None]) -> None:
         """Show watcher every event this hub fans out, local or from a peer."""
         self._watchers.append(watcher)
+
+    def public_json(self, event: Event, payload_json: str | None) -> str | None:
+        """The payload without contact details, serialised once per event for all viewers.
+
+        None means the payload has nothing to hide (send it as it is).
+        """
+        data = without_contacts(event.type, event.data)
+        if data is None:
+            return payload_json
+        key = (event.conference_id, event.epoch, event.seq)
+        cached = self._public.get(key)
+        if cached is None:
+            payload = {**event.payload(), "data": data}
+            cached = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            if len(self._public) >= self.PUBLIC_CACHE:
+                self._public.clear()
+            self._public[key] = cached
+        return cached
 
     def conference_ids(self) -> list[int]:
         """Conferences that have local subscribers."""

@@ -201,13 +201,14 @@ class SiteOut(BaseModel):
     region: str
     kind: str
     expected_attendance: int
-    contact_name: str
-    contact_phone: str
-    contact_email: str
+    # None for callers who may not see a site's contact person (viewers, delegates).
+    contact_name: str | None
+    contact_phone: str | None
+    contact_email: str | None
     position: int
 
     @classmethod
-    def of(cls, site: Site) -> SiteOut:
+    def of(cls, site: Site, *, contacts: bool = True) -> SiteOut:
         return cls(
             id=site.public_id,
             code=site.code,
@@ -215,9 +216,9 @@ class SiteOut(BaseModel):
             region=site.region,
             kind=site.kind,
             expected_attendance=site.expected_attendance,
-            contact_name=site.contact_name,
-            contact_phone=site.contact_phone,
-            contact_email=site.contact_email,
+            contact_name=site.contact_name if contacts else None,
+            contact_phone=site.contact_phone if contacts else None,
+            contact_email=site.contact_email if contacts else None,
             position=site.position,
         )
 
@@ -230,5 +231,15 @@ def conference_data(conference: Conference) -> dict[str, Any]:
     return data
 
 
-def site_data(site: Site) -> dict[str, Any]:
-    return SiteOut.of(site).model_dump(mode="json")
+def site_data(site: Site, *, contacts: bool = True) -> dict[str, Any]:
+    return SiteOut.of(site, contacts=contacts).model_dump(mode="json")
+
+
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+
+
+def without_contacts(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The event data for callers who may not see contacts; None if nothing to hide."""
+    if not event_type.startswith("site/") or not any(data.get(f) for f in CONTACT_FIELDS):
+        return None
+    return {**data, **dict.fromkeys(CONTACT_FIELDS)}

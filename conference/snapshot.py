@@ -28,5 +28,5 @@ async def conference_snapshot(
         "epoch": conference.epoch,
         "server_time": utcnow().isoformat(),
         "conference": conference_data(conference),
-        "sites": [site_data(site) for site in sites],
+        "sites": [site_data(site, contacts=actor.sees_contacts) for site in sites],
     }

@@ -93,7 +93,9 @@ async def list_sites(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         sites = await services.list_sites(session, conference, actor=actor)
-        return json_response(SiteList(items=[SiteOut.of(s) for s in sites]))
+        return json_response(
+            SiteList(items=[SiteOut.of(s, contacts=actor.sees_contacts) for s in sites])
+        )
 
 
 @routes.post(
@@ -119,7 +121,7 @@ async def read_site(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         site = await services.get_site(session, conference, request.match_info["sid"], actor=actor)
-        return json_response(SiteOut.of(site))
+        return json_response(SiteOut.of(site, contacts=actor.sees_contacts))
 
 
 @routes.patch(

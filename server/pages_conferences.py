@@ -58,7 +58,10 @@ async def conference_page(request: web.Request) -> web.StreamResponse:
                 return login_redirect(request)
             raise
         conference = ConferenceOut.of(found)
-        sites = [SiteOut.of(s) for s in await services.list_sites(session, found, actor=actor)]
+        sites = [
+            SiteOut.of(s, contacts=actor.sees_contacts)
+            for s in await services.list_sites(session, found, actor=actor)
+        ]
     can_edit = actor.has("organizer")
     return render(
         request,

@@ -149,7 +149,14 @@ async def handle_subscribe(conn: Connection, msg_id: int, cmd: Subscribe) -> Non
         actor = await resolve_actor(session, conn.principal, conference)
         only_site = await own_site(session, actor)
     assert conference.id is not None
-    subscription = LiveSubscription(msg_id, conference.id, conn.db, conn.send, only_site=only_site)
+    subscription = LiveSubscription(
+        msg_id,
+        conference.id,
+        conn.db,
+        conn.send,
+        only_site=only_site,
+        contacts=actor.sees_contacts,
+    )
     subscription.attach()
     try:
         async with consistent_session(conn.db) as session:

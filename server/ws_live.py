@@ -114,12 +114,14 @@ class LiveSubscription:
         send: Send,
         *,
         only_site: str | None = None,
+        contacts: bool = True,
     ) -> None:
         self.id = subscription_id
         self.conference_id = conference_id
         self._db = db
         self._send = send
         self._only_site = only_site
+        self._contacts = contacts
         self._buffer: list[tuple[Event, str | None]] | None = []
         self._feed: OrderedFeed | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -162,8 +164,13 @@ class LiveSubscription:
         return bool(event.data.get("id") == self._only_site)
 
     def _frames(self, events: Iterable[tuple[Event, str | None]]) -> list[str]:
+        hub = self._db.hub
         return [
-            event_frame(self.id, event, payload_json)
+            event_frame(
+                self.id,
+                event,
+                payload_json if self._contacts else hub.public_json(event, payload_json),
+            )
             for event, payload_json in events
             if self._visible(event)
         ]
