@@ -2,6 +2,87 @@
 
 from __future__ import annotations
 
-from server.http import ApiRoutes
+import re
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from conference.actors import Actor
+from conference.errors import PlenaryError
+from conference.schemas import ConferenceOut
+from conference.text import fold
+from server import transfer
+from server.auth import conference_actor, require_login
+from server.http import UNSUPPORTED_MEDIA_TYPE, ApiRoutes, json_response, read_body, transaction
+from server.keys import config_key
 
 routes = ApiRoutes("transfer")
+
+FORMAT_BY_MEDIA_TYPE: dict[str, transfer.Format] = {
+    "application/json": "json",
+    "application/yaml": "yaml",
+    "application/x-yaml": "yaml",
+    "text/yaml": "yaml",
+    "text/x-yaml": "yaml",
+}
+TRUE = ("1", "true", "yes")
+
+
+class ImportCheck(BaseModel):
+    """What a dry run found: the file is valid and would create this much."""
+
+    valid: bool
+    title: str
+    counts: transfer.ImportCounts
+
+
+@routes.post(
+    "/api/v1/conferences/import",
+    summary="Create a conference from a conference file (YAML or JSON); ?dry_run=1 only checks it",
+    role="account allowed to create conferences (it becomes organizer)",
+    body=transfer.ConferenceFile,
+    content_type="application/yaml",
+    response=ConferenceOut,
+    status=201,
+    query={"dry_run": "1: check the file and report what it holds, create nothing (200)"},
+)
+async def import_conference(request: web.Request) -> web.StreamResponse:
+    actor = Actor(require_login(request))
+    transfer.require_may_create(actor)
+    fmt = FORMAT_BY_MEDIA_TYPE.get(request.content_type)
+    if fmt is None:
+        kinds = ", ".join(FORMAT_BY_MEDIA_TYPE)
+        raise PlenaryError(f"send the file with Content-Type {kinds}", code=UNSUPPORTED_MEDIA_TYPE)
+    raw = await read_body(request, limit=request.app[config_key].max_upload_bytes)
+    async with transaction(request) as session:
+        if request.query.get("dry_run", "").lower() in TRUE:
+            plan = await transfer.check_conference_file(session, raw, fmt)
+            counts = transfer.ImportCounts.of(plan)
+            return json_response(
+                ImportCheck(valid=True, title=plan.conference.title, counts=counts)
+            )
+        conference = await transfer.import_conference(session, raw, fmt, actor=actor)
+        return json_response(ConferenceOut.of(conference), status=201)
+
+
+@routes.get(
+    "/api/v1/conferences/{cid}/export",
+    summary="The conference as a conference file (a download)",
+    role="organizer",
+    query={"format": "yaml (default) or json"},
+)
+async def export_conference(request: web.Request) -> web.StreamResponse:
+    fmt = transfer.parse_format(request.query.get("format", "yaml"))
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer")
+        document = await transfer.export_conference(session, conference)
+    text = transfer.dump(document, fmt)
+    name = re.sub(r"[^a-z0-9]+", "-", fold(conference.title)).strip("-")[:60] or "conference"
+    filename = f"{name}-{conference.starts_on.isoformat()}.{fmt}"
+    return web.Response(
+        text=text,
+        content_type=transfer.MEDIA_TYPES[fmt],
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -69,6 +70,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, help="port to listen on (default 8080)")
     demo.add_argument("--no-serve", action="store_true", help="create the data and exit")
 
+    importer = sub.add_parser(
+        "import",
+        help="create a conference from a YAML or JSON conference file",
+        description="Create a conference, its sites, agenda, delegates and awards from a "
+        "conference file (docs/conference-file.md). Every problem in the file is listed "
+        "with its line, and then nothing is created.",
+        epilog=EPILOG,
+    )
+    _db_option(importer)
+    importer.add_argument("file", metavar="FILE", help="the file (.yaml, .yml, .json; - for stdin)")
+    importer.add_argument(
+        "--format", choices=["yaml", "json"], help="default: json for *.json, yaml otherwise"
+    )
+    importer.add_argument("--dry-run", action="store_true", help="check the file, create nothing")
+    importer.add_argument("--organizer", metavar="USERNAME", help="make this account organizer")
+
+    exporter = sub.add_parser(
+        "export",
+        help="write a conference to a YAML or JSON conference file",
+        description="Write a conference as a conference file that `plenary import` reads back.",
+        epilog=EPILOG,
+    )
+    _db_option(exporter)
+    exporter.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
+    exporter.add_argument(
+        "--format", choices=["yaml", "json"], help="default: from -o's extension, else yaml"
+    )
+    exporter.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
+
     user = sub.add_parser("user", help="manage accounts", description="Manage accounts.")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser(
@@ -114,7 +144,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _serve(config: Config) -> None:
     from server.app import create_app
+    from server.migrate import ensure_current
 
+    # Refuse before announcing anything (the app checks again at startup).
+    asyncio.run(ensure_current(config.database_url))
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -163,6 +196,86 @@ async def _user_add(config: Config, args: argparse.Namespace, password: str) -> 
         await db.dispose()
 
 
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
+
+
+async def _import(config: Config, args: argparse.Namespace, raw: bytes) -> str:
+    from conference.accounts import get_account_by_username
+    from server import transfer
+    from server.migrate import ensure_current
+
+    await ensure_current(config.database_url)
+    fmt = args.format or transfer.format_for_name(args.file)
+    db = Database(config.database_url)
+    try:
+        async with db.transaction() as session:
+            account = None
+            if args.organizer:
+                account = await get_account_by_username(session, args.organizer)
+                if account is None:
+                    raise PlenaryError(f"no account {args.organizer!r}", field="organizer")
+            plan = await transfer.check_conference_file(session, raw, fmt)
+            counts = _counts_text(transfer.ImportCounts.of(plan).model_dump())
+            if args.dry_run:
+                return f"{args.file} is valid ({counts}); nothing was imported (--dry-run)"
+            conference = await transfer.create_from_file(session, plan, actor=Actor(CLI))
+            if account is not None:
+                organizer = Actor(CLI, conference.id, frozenset({"organizer"}))
+                await grant_role(session, account, conference, "organizer", actor=organizer)
+            return f"conference {conference.public_id} imported ({counts})"
+    finally:
+        await db.dispose()
+
+
+def _import_file(config: Config, args: argparse.Namespace) -> int:
+    from conference.errors import InvalidInput
+
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise PlenaryError(f"cannot read {name}: {exc.strerror}", field="file") from None
+    try:
+        print(asyncio.run(_import(config, args, raw)))
+    except InvalidInput as exc:
+        for problem in exc.details if isinstance(exc.details, list) else []:
+            where = f"{name}:{problem.get('line') or '?'}"
+            print(
+                f"{where}: {problem.get('path') or '(file)'}: {problem['message']}", file=sys.stderr
+            )
+        print(f"plenary: {exc.message}; nothing was imported", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _export(config: Config, args: argparse.Namespace, fmt: str) -> str:
+    from server import transfer
+    from server.migrate import ensure_current
+
+    await ensure_current(config.database_url)
+    db = Database(config.database_url)
+    try:
+        async with db.transaction() as session:
+            conference = await get_conference(session, args.conference)
+            document = await transfer.export_conference(session, conference)
+        return transfer.dump(document, transfer.parse_format(fmt))
+    finally:
+        await db.dispose()
+
+
+def _export_file(config: Config, args: argparse.Namespace) -> None:
+    from server.transfer import format_for_name
+
+    fmt = args.format or (format_for_name(args.output) if args.output else "yaml")
+    text = asyncio.run(_export(config, args, fmt))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"conference {args.conference} written to {args.output}")
+    else:
+        sys.stdout.write(text)
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -193,6 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from server.demo import run_demo
 
             run_demo(config, serve=not args.no_serve)
+        elif args.command == "import":
+            return _import_file(config, args)
+        elif args.command == "export":
+            _export_file(config, args)
         elif args.command == "user":
             password = _read_password(args)
             name = asyncio.run(_user_add(config, args, password))

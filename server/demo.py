@@ -1,9 +1,120 @@
-"""The reference conference of SCENARIO.md (filled in by the demo work)."""
+"""`plenary demo`: the reference conference of SCENARIO.md, created once, then served."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from conference.accounts import (
+    create_account,
+    get_account_by_username,
+    grant_role,
+    principal_for_account,
+)
+from conference.actors import CLI, Actor
+from conference.db import Database
+from conference.models import Account, Conference
+from conference.services import get_site_by_code
+from server import demo_data
 from server.config import Config
+from server.migrate import upgrade
+from server.transfer import import_conference
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    display_name: str
+    role: str
+    site: str | None = None
+
+
+# Known passwords: this is a demonstration database, never a real one.
+ACCOUNTS = (
+    DemoAccount("organizer", "demo-organizer-2026", "Ban tổ chức (demo)", "organizer"),
+    DemoAccount("chair", "demo-chair-2026", "Chủ trì hội nghị (demo)", "chair"),
+    DemoAccount("secretary", "demo-secretary-2026", "Thư ký hội nghị (demo)", "secretary"),
+    DemoAccount("operator", "demo-operator-2026", "Điểm cầu Hà Nội (demo)", "site_operator", "HNI"),
+)
+
+
+async def find_demo(session: AsyncSession) -> Conference | None:
+    """The reference conference, if this database already has it."""
+    query = select(Conference).where(
+        col(Conference.title) == demo_data.TITLE,
+        col(Conference.starts_on) == date.fromisoformat(demo_data.DAY),
+    )
+    return (await session.exec(query.order_by(col(Conference.id)))).first()
+
+
+async def _account(session: AsyncSession, spec: DemoAccount) -> Account:
+    existing = await get_account_by_username(session, spec.username)
+    if existing is not None:
+        return existing
+    return await create_account(
+        session,
+        spec.username,
+        spec.password,
+        display_name=spec.display_name,
+        can_create_conferences=spec.role == "organizer",
+        actor=Actor(CLI),
+    )
+
+
+async def ensure_demo(database_url: str) -> tuple[str, bool]:
+    """Create the reference conference and the demo accounts unless there; (public id, created)."""
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            accounts = {spec.username: await _account(session, spec) for spec in ACCOUNTS}
+            conference = await find_demo(session)
+            created = conference is None
+            if conference is None:
+                # The same path as any import: the organizer account imports the file.
+                raw = json.dumps(demo_data.reference_document(), ensure_ascii=False).encode()
+                account = accounts["organizer"]
+                importer = Actor(
+                    principal_for_account(account) if account.can_create_conferences else CLI
+                )
+                conference = await import_conference(session, raw, "json", actor=importer)
+            assert conference.id is not None
+            organizer = Actor(CLI, conference.id, frozenset({"organizer"}))
+            for spec in ACCOUNTS:
+                site = (
+                    await get_site_by_code(session, conference.id, spec.site) if spec.site else None
+                )
+                await grant_role(
+                    session,
+                    accounts[spec.username],
+                    conference,
+                    spec.role,
+                    site=site,
+                    actor=organizer,
+                )
+            return conference.public_id, created
+    finally:
+        await db.dispose()
 
 
 def run_demo(config: Config, *, serve: bool = True) -> None:
-    raise NotImplementedError
+    """Migrate, create the reference conference once, print how to use it, then serve."""
+    asyncio.run(upgrade(config.database_url))
+    conference_id, created = asyncio.run(ensure_demo(config.database_url))
+    base = f"http://{config.host}:{config.port}/"
+    state = "created" if created else "already there"
+    print(f"plenary demo: {demo_data.TITLE} ({state})")
+    print(f"  open        {base}")
+    print(f"  conference  {conference_id}  ({base}api/v1/conferences/{conference_id})")
+    for spec in ACCOUNTS:
+        where = f" of site {spec.site}" if spec.site else ""
+        print(f"  {spec.role + where:27} user {spec.username:10} password {spec.password}")
+    if serve:
+        from server.cli import _serve
+
+        _serve(config)

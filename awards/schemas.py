@@ -1,0 +1,134 @@
+"""Validated input and serialised output of decisions and awards."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, StrictStr
+
+from awards.models import Award, Decision
+from conference.schemas import Input, LongText, Name, SiteCode, Title
+from conference.text import nfc
+
+# Kept equal to awards.models.AWARD_KINDS and RECIPIENT_KINDS (a test checks it).
+AwardKind = Literal["emulation_flag", "certificate_of_merit", "certificate_of_recognition", "other"]
+RecipientKind = Literal["unit", "person"]
+
+
+def _number_as_text(value: Any) -> Any:
+    # `number: 125` in YAML is an integer, but decision numbers are text (125-QĐ/VPTW).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _nonempty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+DecisionNumber = Annotated[
+    StrictStr,
+    BeforeValidator(_number_as_text),
+    AfterValidator(nfc),
+    AfterValidator(_nonempty),
+    Field(max_length=64),
+]
+
+
+class DecisionCreate(Input):
+    """A numbered decision (quyết định); the number is unique per issuing body."""
+
+    number: DecisionNumber
+    issued_on: date
+    issuing_body: Title
+    signer_name: Name
+    signer_title: Name
+    award_kind: AwardKind
+    title: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=500)] = ""
+
+
+class AwardCreate(Input):
+    """One recipient of a decision: a unit (an office) or a person."""
+
+    recipient_kind: RecipientKind = "unit"
+    name: Title
+    title: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)] = ""
+    unit: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=300)] = ""
+    site: SiteCode | None = None
+    citation: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=2000)] = ""
+
+
+class AwardRecord(AwardCreate):
+    """An award as a conference file keeps it, revocation included."""
+
+    revoked_at: AwareDatetime | None = None
+    revoked_reason: LongText = ""
+
+
+class DecisionWithAwards(DecisionCreate):
+    """A decision with its recipients, in order (as a conference file lists them)."""
+
+    awards: list[AwardRecord] = Field(default_factory=list)
+
+
+class DecisionOut(BaseModel):
+    id: str
+    number: str
+    issued_on: date
+    issuing_body: str
+    signer_name: str
+    signer_title: str
+    award_kind: str
+    title: str
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionOut:
+        return cls(
+            id=decision.public_id,
+            number=decision.number,
+            issued_on=decision.issued_on,
+            issuing_body=decision.issuing_body,
+            signer_name=decision.signer_name,
+            signer_title=decision.signer_title,
+            award_kind=decision.award_kind,
+            title=decision.title,
+        )
+
+
+class AwardOut(BaseModel):
+    id: str
+    decision: str
+    position: int
+    recipient_kind: str
+    name: str
+    title: str
+    unit: str
+    site: str | None
+    citation: str
+    revoked: bool
+
+    @classmethod
+    def of(cls, award: Award, *, decision: Decision, site_code: str | None) -> AwardOut:
+        return cls(
+            id=award.public_id,
+            decision=decision.public_id,
+            position=award.position,
+            recipient_kind=award.recipient_kind,
+            name=award.recipient_name,
+            title=award.recipient_title,
+            unit=award.recipient_unit,
+            site=site_code,
+            citation=award.citation,
+            revoked=award.revoked_at is not None,
+        )
+
+
+def decision_data(decision: Decision) -> dict[str, Any]:
+    return DecisionOut.of(decision).model_dump(mode="json")
+
+
+def award_data(award: Award, *, decision: Decision, site_code: str | None) -> dict[str, Any]:
+    return AwardOut.of(award, decision=decision, site_code=site_code).model_dump(mode="json")

@@ -1,0 +1,161 @@
+"""Use cases for award decisions and the awards they grant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from awards.models import Award, Decision
+from awards.schemas import (
+    AwardCreate,
+    DecisionCreate,
+    DecisionWithAwards,
+    award_data,
+    decision_data,
+)
+from conference.actors import Actor
+from conference.audit import record
+from conference.errors import Conflict, InvalidInput
+from conference.live import append_event
+from conference.models import Conference, Site
+from conference.services import get_site_by_code
+
+_DECISION_FIELDS = set(DecisionCreate.model_fields)
+
+
+def new_decision(conference_id: int, data: DecisionCreate) -> Decision:
+    """The row for data (no checks, no audit, no event: the callers do those)."""
+    # data may be a DecisionWithAwards: only the decision's own fields make the row.
+    return Decision(conference_id=conference_id, **data.model_dump(include=_DECISION_FIELDS))
+
+
+def new_award(decision_id: int, data: AwardCreate, *, site_id: int | None, position: int) -> Award:
+    """The row for data (no checks, no audit, no event: the callers do those)."""
+    return Award(
+        decision_id=decision_id,
+        position=position,
+        recipient_kind=data.recipient_kind,
+        recipient_name=data.name,
+        recipient_title=data.title,
+        recipient_unit=data.unit,
+        site_id=site_id,
+        citation=data.citation,
+    )
+
+
+async def used_decision_numbers(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Those (issuing_body, number) pairs some decision already carries, in any conference."""
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    rows = await session.exec(
+        select(Decision.issuing_body, Decision.number).where(
+            col(Decision.number).in_({number for _, number in wanted})
+        )
+    )
+    return {(body, number) for body, number in rows if (body, number) in wanted}
+
+
+async def flush_decisions(session: AsyncSession) -> None:
+    """Flush, turning a number taken meanwhile by another transaction into a Conflict."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("a decision number is already used", field="number") from None
+
+
+async def create_decision(
+    session: AsyncSession, conference: Conference, data: DecisionCreate, *, actor: Actor
+) -> Decision:
+    """Record a decision; a number is never reused by the same issuing body."""
+    actor.require("organizer")
+    assert conference.id is not None
+    if await used_decision_numbers(session, [(data.issuing_body, data.number)]):
+        raise Conflict(
+            f"decision {data.number} of {data.issuing_body} already exists "
+            "(decision numbers are never reused)",
+            field="number",
+        )
+    decision = new_decision(conference.id, data)
+    session.add(decision)
+    await flush_decisions(session)
+    await record(
+        session, actor, "decision.create", "decision", decision.public_id, data.model_dump()
+    )
+    await append_event(session, conference.id, "decision/created", decision_data(decision))
+    return decision
+
+
+async def add_award(
+    session: AsyncSession,
+    conference: Conference,
+    decision: Decision,
+    data: AwardCreate,
+    *,
+    actor: Actor,
+) -> Award:
+    """Name one more recipient of decision (appended after the others)."""
+    actor.require("organizer")
+    assert conference.id is not None and decision.id is not None
+    if decision.conference_id != conference.id:
+        raise InvalidInput("the decision belongs to another conference", field="decision")
+    site: Site | None = None
+    if data.site is not None:
+        site = await get_site_by_code(session, conference.id, data.site)
+        if site is None:
+            raise InvalidInput(f"no site with the code {data.site!r}", field="site")
+    highest = await session.exec(
+        select(func.max(Award.position)).where(col(Award.decision_id) == decision.id)
+    )
+    award = new_award(
+        decision.id,
+        data,
+        site_id=site.id if site is not None else None,
+        position=(highest.one() or 0) + 1,
+    )
+    session.add(award)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "award.create",
+        "award",
+        award.public_id,
+        {"decision": decision.number, **data.model_dump()},
+    )
+    site_code = site.code if site is not None else None
+    await append_event(
+        session,
+        conference.id,
+        "award/created",
+        award_data(award, decision=decision, site_code=site_code),
+    )
+    return award
+
+
+async def insert_decisions(
+    session: AsyncSession,
+    conference_id: int,
+    site_ids: Mapping[str, int],
+    entries: Sequence[DecisionWithAwards],
+) -> None:
+    """Checked decisions and their awards, without per-row audit or events."""
+    decisions = [new_decision(conference_id, entry) for entry in entries]
+    session.add_all(decisions)
+    await flush_decisions(session)
+    for decision, entry in zip(decisions, entries, strict=True):
+        assert decision.id is not None
+        for i, given in enumerate(entry.awards):
+            site_id = site_ids[given.site] if given.site else None
+            award = new_award(decision.id, given, site_id=site_id, position=i + 1)
+            award.revoked_at = given.revoked_at
+            award.revoked_reason = given.revoked_reason
+            session.add(award)
+    await session.flush()

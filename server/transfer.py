@@ -1,0 +1,675 @@
+"""The conference file: a whole conference as one YAML or JSON document.
+
+:func:`export_conference` writes it and :func:`import_conference` reads it back
+(docs/conference-file.md describes it). The reader keeps the line of every
+value so that each problem names its path and line, reports all problems at
+once, and creates nothing unless the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar, get_args
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, Field, StrictInt, ValidationError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from agenda.models import AgendaItem
+from agenda.schemas import AgendaTree
+from agenda.services import insert_agenda, planned_start_problem
+from attendance.models import Delegate
+from attendance.schemas import DelegateCreate
+from attendance.services import delegate_key, insert_delegates
+from awards.models import Award, Decision
+from awards.schemas import DecisionCreate, DecisionWithAwards
+from awards.services import insert_decisions, used_decision_numbers
+from conference.actors import Actor
+from conference.audit import record
+from conference.errors import Forbidden, InvalidInput
+from conference.live import append_event
+from conference.models import Conference, Site
+from conference.schemas import ConferenceCreate, Input, SiteCreate, conference_data
+from conference.services import create_conference
+from conference.text import nfc
+
+FORMAT_VERSION = 1
+Format = Literal["yaml", "json"]
+FORMATS: tuple[Format, ...] = ("yaml", "json")
+MEDIA_TYPES: dict[Format, str] = {"yaml": "application/yaml", "json": "application/json"}
+SECTIONS = ("plenary", "conference", "sites", "agenda", "delegates", "decisions")
+MAX_AGENDA_DEPTH = 4
+MAX_REPORTED = 500
+MAX_NESTING = 32
+
+Path = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T", Site, Delegate, AgendaItem, Decision)
+
+
+# --- the document, as models (they also describe the file in the OpenAPI document) ---
+
+
+class ConferenceFile(Input):
+    """A conference file (version 1)."""
+
+    plenary: Literal[1]
+    conference: ConferenceCreate
+    sites: list[SiteCreate] = Field(default_factory=list)
+    agenda: list[AgendaTree] = Field(default_factory=list)
+    delegates: list[DelegateCreate] = Field(default_factory=list)
+    decisions: list[DecisionWithAwards] = Field(default_factory=list)
+
+
+class ImportCounts(BaseModel):
+    sites: StrictInt
+    delegates: StrictInt
+    agenda_items: StrictInt
+    decisions: StrictInt
+    awards: StrictInt
+
+    @classmethod
+    def of(cls, plan: ConferenceFile) -> ImportCounts:
+        def items(entries: list[AgendaTree]) -> int:
+            return sum(1 + items(entry.items) for entry in entries)
+
+        return cls(
+            sites=len(plan.sites),
+            delegates=len(plan.delegates),
+            agenda_items=items(plan.agenda),
+            decisions=len(plan.decisions),
+            awards=sum(len(d.awards) for d in plan.decisions),
+        )
+
+
+def parse_format(value: str) -> Format:
+    """yaml or json, else InvalidInput naming the field `format`."""
+    lowered = value.strip().lower()
+    if lowered == "yaml":
+        return "yaml"
+    if lowered == "json":
+        return "json"
+    raise InvalidInput(f"the format is yaml or json, not {value!r}", field="format")
+
+
+def format_for_name(filename: str) -> Format:
+    """json for *.json, else yaml (which reads JSON too)."""
+    return "json" if filename.lower().endswith(".json") else "yaml"
+
+
+# --- reading: YAML (JSON is a subset) with the line of every value ---------------------
+
+_STR, _INT, _FLOAT, _BOOL, _NULL = (
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
+)
+
+
+# libyaml when present (ten times faster); nesting is bounded before composing since
+# its composer recurses in C and would crash the process on a deeply nested file.
+_FastestLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FastestDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+class _Loader(_FastestLoader):  # type: ignore[misc]
+    """Only JSON's implicit types: `NO`, `08:30`, `2026-12-10` and `0243...` stay text."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 (replaces the inherited table)
+
+
+for _tag, _pattern, _first in (
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_NULL, r"^(?:~|null|Null|NULL|)$", "~nN"),
+    (_INT, r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    (_FLOAT, r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$", "-+0123456789."),
+    (_FLOAT, r"^[-+]?[0-9]+[eE][-+]?[0-9]+$", "-+0123456789"),
+):
+    _Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+_Loader.add_implicit_resolver(_NULL, re.compile(r"^$"), [""])
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+# JSON writes characters beyond the BMP as escaped surrogate pairs, which YAML refuses.
+_SURROGATE_PAIR = re.compile(
+    r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE
+)
+
+
+def _join_pair(match: re.Match[str]) -> str:
+    high, low = int(match.group(2), 16), int(match.group(3), 16)
+    return match.group(1) + chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+
+
+def path_text(path: Path) -> str:
+    """sites[3].code"""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+@dataclass
+class _Reader:
+    """Parses one file and collects every problem with its path and line."""
+
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    lines: dict[Path, int] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    # (issuing_body, number) -> where the file lists it
+    decision_numbers: dict[tuple[str, str], Path] = field(default_factory=dict)
+    syntax_error: bool = False
+
+    def line(self, path: Path) -> int | None:
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def add(self, path: Path, message: str, *, line: int | None = None) -> None:
+        found = line if line is not None else self.line(path)
+        self.problems.append({"path": path_text(path), "line": found, "message": message})
+
+    def error(self) -> InvalidInput:
+        ordered = sorted(self.problems, key=lambda p: p["line"] or 0)
+        count = len(ordered)
+        return InvalidInput(
+            f"the file has {count} problem{'s' if count != 1 else ''}",
+            details=ordered[:MAX_REPORTED],
+        )
+
+    # -- syntax --
+
+    def parse(self, raw: bytes, fmt: Format) -> Any:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            self.add((), f"the file is not UTF-8 text (byte {exc.start})", line=line)
+            return None
+        if fmt == "json":
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as exc:
+                self.add((), f"JSON syntax: {exc.msg} (column {exc.colno})", line=exc.lineno)
+                return None
+            except RecursionError:
+                self.add((), f"the file nests more than {MAX_NESTING} levels deep", line=1)
+                return None
+            # Valid JSON has tabs only between tokens, where YAML does not allow them.
+            text = _SURROGATE_PAIR.sub(_join_pair, text.replace("\t", " "))
+        node = self._compose(text, 0)
+        if node is None and self.syntax_error and fmt == "yaml":
+            node = self._compose_sections(text)
+        if node is None:
+            if not self.problems:
+                self.add((), "the file is empty", line=1)
+            return None
+        return self._value(node, ())
+
+    def _compose(self, text: str, first_line: int) -> yaml.Node | None:
+        # Leading newlines keep the marks' line numbers those of the whole file.
+        text = "\n" * first_line + text
+        try:
+            depth = 0
+            for event in yaml.parse(text, Loader=_Loader):
+                if isinstance(event, _OPEN):
+                    depth += 1
+                    if depth > MAX_NESTING:
+                        message = f"the file nests more than {MAX_NESTING} levels deep"
+                        self.add((), message, line=_line_of(event.start_mark))
+                        return None
+                elif isinstance(event, _CLOSE):
+                    depth -= 1
+                elif isinstance(event, yaml.AliasEvent):
+                    message = "anchors and aliases (& and *) are not supported"
+                    self.add((), message, line=_line_of(event.start_mark))
+                    return None
+            return yaml.compose(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as exc:
+            self.syntax_error = True
+            # An error at the very end is shown on the last line, not one past it.
+            line = min(_line_of(exc.problem_mark or exc.context_mark) or 1, text.count("\n") or 1)
+            what = " ".join(part for part in (exc.context, exc.problem) if part)
+            message = f"YAML syntax: {what}"
+            if not any(p["line"] == line and p["message"] == message for p in self.problems):
+                self.add((), message, line=line)
+        except yaml.YAMLError as exc:
+            self.add((), f"YAML: {exc}")
+        return None
+
+    def _compose_sections(self, text: str) -> yaml.Node | None:
+        """After a syntax error, read each top-level section alone to find the other problems."""
+        lines = text.splitlines(keepends=True)
+        starts = [(i, m.group(1)) for i, s in enumerate(lines) if (m := _TOP_KEY.match(s))]
+        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+        for n, (start, name) in enumerate(starts):
+            end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+            node = self._compose("".join(lines[start:end]), start)
+            if isinstance(node, yaml.MappingNode):
+                pairs.extend(node.value)
+            else:
+                self.broken.add(name)
+        if not pairs:
+            return None
+        return yaml.MappingNode("tag:yaml.org,2002:map", pairs, pairs[0][0].start_mark)
+
+    def _value(self, node: yaml.Node, path: Path) -> Any:
+        line = node.start_mark.line + 1
+        self.lines.setdefault(path, line)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key_line = key_node.start_mark.line + 1
+                if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR):
+                    self.add(path, "a key must be text", line=key_line)
+                    continue
+                key = key_node.value
+                if key in result:
+                    self.add((*path, key), f"the key {key!r} appears twice", line=key_line)
+                    continue
+                self.lines[(*path, key)] = key_line
+                result[key] = self._value(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self._value(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path, line)
+
+    def _scalar(self, node: yaml.Node, path: Path, line: int) -> Any:
+        value: str = node.value
+        if node.tag == _STR:
+            if "\x00" in value or not _encodable(value):
+                self.add(path, "contains a character that cannot be stored", line=line)
+            return value
+        try:
+            if node.tag == _INT:
+                return int(value)
+            if node.tag == _FLOAT:
+                return float(value)
+        except ValueError:
+            self.add(path, f"{value!r} is not a number", line=line)
+            return None
+        if node.tag == _BOOL and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if node.tag == _NULL:
+            return None
+        self.add(path, f"unsupported YAML tag {node.tag}", line=line)
+        return None
+
+    # -- meaning --
+
+    def validate(self, data: Any) -> ConferenceFile | None:
+        """The file as models, or None after recording why not."""
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            self.add((), "the file must be a mapping with the sections " + ", ".join(SECTIONS))
+            return None
+        for key in data:
+            if key not in SECTIONS:
+                self.add((key,), "unknown section (the sections are " + ", ".join(SECTIONS) + ")")
+        version = data.get("plenary")
+        if "plenary" not in self.broken and (version != FORMAT_VERSION or type(version) is not int):
+            self.add(
+                ("plenary",),
+                "missing: the format version, plenary: 1"
+                if version is None
+                else f"format version {version!r} is not supported (this server reads 1)",
+            )
+        conference = None
+        if "conference" in data:
+            conference = self._model(ConferenceCreate, data["conference"], ("conference",))
+        elif "conference" not in self.broken:
+            self.add(("conference",), "missing: the conference section is required")
+        sections = {name: self._entries(data, name) for name in SECTIONS[2:]}
+        sites = [self._model(SiteCreate, raw, p) for p, raw in sections["sites"]]
+        agenda = [self._model(AgendaTree, raw, p) for p, raw in sections["agenda"]]
+        delegates = [self._model(DelegateCreate, raw, p) for p, raw in sections["delegates"]]
+        decisions = [self._model(DecisionWithAwards, raw, p) for p, raw in sections["decisions"]]
+        self._cross_check(sections)
+        if conference is not None:
+            for entry, (entry_path, _) in zip(agenda, sections["agenda"], strict=True):
+                if entry is not None:
+                    self._check_times(conference, entry, entry_path)
+        if self.problems or conference is None:
+            return None
+        return ConferenceFile.model_construct(
+            plenary=1,
+            conference=conference,
+            sites=_present(sites),
+            agenda=_present(agenda),
+            delegates=_present(delegates),
+            decisions=_present(decisions),
+        )
+
+    def _entries(self, data: dict[str, Any], name: str) -> list[tuple[Path, Any]]:
+        raw = data.get(name)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.add((name,), "must be a list (each entry on a line starting with -)")
+            return []
+        return [((name, i), item) for i, item in enumerate(raw)]
+
+    def _model(self, model: type[M], raw: Any, path: Path) -> M | None:
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False, include_input=False):
+                loc = tuple(error["loc"])
+                message = error["msg"].removeprefix("Value error, ")
+                kind = error["type"]
+                if kind == "extra_forbidden":
+                    message = "unknown field (the fields are " + _fields_at(model, loc) + ")"
+                elif kind in ("model_type", "dict_type", "model_attributes_type"):
+                    message = "must be a mapping of fields (name: value)"
+                elif kind == "missing":
+                    message = "missing: this field is required"
+                self.add((*path, *loc), message)
+            return None
+
+    def _cross_check(self, sections: dict[str, list[tuple[Path, Any]]]) -> None:
+        codes: dict[str, Path] = {}
+        main: Path | None = None
+        for path, raw in sections["sites"]:
+            if not isinstance(raw, dict):
+                continue
+            code = _code(raw.get("code"))
+            if code is not None and code in codes:
+                also = path_text(codes[code])
+                self.add((*path, "code"), f"the site code {code} is used twice (also {also})")
+            elif code is not None:
+                codes[code] = path
+            if raw.get("kind") == "main":
+                if main is not None:
+                    first = path_text(main)
+                    self.add((*path, "kind"), f"a second main site ({first} is the main site)")
+                else:
+                    main = path
+        known = None if "sites" in self.broken else set(codes)
+        people: dict[tuple[str, str], Path] = {}
+        for path, raw in sections["delegates"]:
+            code = self._site_ref(raw, path, known)
+            name = raw.get("name") if isinstance(raw, dict) else None
+            if code is not None and isinstance(name, str) and nfc(name):
+                key = delegate_key(code, nfc(name))
+                if key in people:
+                    also = path_text(people[key])
+                    self.add(
+                        (*path, "name"), f"{nfc(name)} is listed twice at {code} (also {also})"
+                    )
+                else:
+                    people[key] = path
+        stack = [(path, raw, 1) for path, raw in sections["agenda"]]
+        while stack:
+            path, raw, depth = stack.pop()
+            self._site_ref(raw, path, known)
+            children = raw.get("items") if isinstance(raw, dict) else None
+            if isinstance(children, list) and children:
+                if depth >= MAX_AGENDA_DEPTH:
+                    self.add((*path, "items"), f"items nest at most {MAX_AGENDA_DEPTH} levels deep")
+                    continue
+                stack.extend(
+                    ((*path, "items", i), item, depth + 1) for i, item in enumerate(children)
+                )
+        numbers: dict[tuple[str, str], Path] = {}
+        for path, raw in sections["decisions"]:
+            if not isinstance(raw, dict):
+                continue
+            number = _decision_key(raw)
+            if number is not None and number in numbers:
+                also = path_text(numbers[number])
+                self.add(
+                    (*path, "number"),
+                    f"decision {number[1]} of {number[0]} is listed twice (also {also})",
+                )
+            elif number is not None:
+                numbers[number] = path
+            awards = raw.get("awards")
+            for i, award in enumerate(awards if isinstance(awards, list) else []):
+                self._site_ref(award, (*path, "awards", i), known)
+        self.decision_numbers = numbers
+
+    def _site_ref(self, raw: Any, path: Path, known: set[str] | None) -> str | None:
+        code = _code(raw.get("site")) if isinstance(raw, dict) else None
+        if code is not None and known is not None and code not in known:
+            self.add((*path, "site"), f"unknown site code {code} (not among the sites)")
+        return code
+
+    def _check_times(self, conference: ConferenceCreate, entry: AgendaTree, path: Path) -> None:
+        problem = planned_start_problem(conference, entry.planned_start)
+        if problem is not None:
+            self.add((*path, "planned_start"), problem)
+        for i, child in enumerate(entry.items):
+            self._check_times(conference, child, (*path, "items", i))
+
+
+def _line_of(mark: Any) -> int | None:
+    return mark.line + 1 if mark is not None else None
+
+
+def _present(items: list[M | None]) -> list[M]:
+    return [item for item in items if item is not None]
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _code(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return nfc(value).upper() or None
+
+
+def _decision_key(raw: dict[str, Any]) -> tuple[str, str] | None:
+    body, number = raw.get("issuing_body"), raw.get("number")
+    if isinstance(number, int) and not isinstance(number, bool):
+        number = str(number)
+    if isinstance(body, str) and isinstance(number, str) and nfc(number):
+        return nfc(body), nfc(number)
+    return None
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """The field names of the (nested) model that loc[:-1] leads to."""
+    for part in loc[:-1]:
+        if isinstance(part, str) and part in model.model_fields:
+            for arg in get_args(model.model_fields[part].annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    model = arg
+    return ", ".join(model.model_fields)
+
+
+def read_conference_file(raw: bytes, fmt: Format) -> ConferenceFile:
+    """The file as models, or InvalidInput listing every problem (without the database's)."""
+    reader = _Reader()
+    plan = reader.validate(reader.parse(raw, fmt))
+    if plan is None:
+        raise reader.error()
+    return plan
+
+
+async def check_conference_file(session: AsyncSession, raw: bytes, fmt: Format) -> ConferenceFile:
+    """The validated file, or InvalidInput listing every problem with its path and line."""
+    reader = _Reader()
+    # Parsing is pure computation; in a thread it does not stall the live streams.
+    plan = await asyncio.to_thread(lambda: reader.validate(reader.parse(raw, fmt)))
+    used = await used_decision_numbers(session, reader.decision_numbers)
+    for body, number in sorted(used):
+        reader.add(
+            (*reader.decision_numbers[(body, number)], "number"),
+            f"decision {number} of {body} already exists (decision numbers are never reused)",
+        )
+    if reader.problems or plan is None:
+        raise reader.error()
+    return plan
+
+
+def require_may_create(actor: Actor) -> None:
+    if not (actor.principal.is_admin or actor.principal.can_create_conferences):
+        raise Forbidden("this account may not create conferences")
+
+
+async def import_conference(
+    session: AsyncSession, raw: bytes, fmt: Format, *, actor: Actor
+) -> Conference:
+    """Create the conference a file describes, all of it or (on any problem) nothing."""
+    require_may_create(actor)
+    plan = await check_conference_file(session, raw, fmt)
+    return await create_from_file(session, plan, actor=actor)
+
+
+async def create_from_file(
+    session: AsyncSession, plan: ConferenceFile, *, actor: Actor
+) -> Conference:
+    """Create a validated file's content; one audit entry and one event for the rows."""
+    conference = await create_conference(session, plan.conference, actor=actor)
+    assert conference.id is not None
+    cid = conference.id
+    sites = [
+        Site(conference_id=cid, **(s.model_dump() | {"position": _given(s.position, i + 1)}))
+        for i, s in enumerate(plan.sites)
+    ]
+    session.add_all(sites)
+    await session.flush()
+    site_ids = {site.code: _id(site.id) for site in sites}
+    await insert_delegates(session, cid, site_ids, plan.delegates)
+    await insert_agenda(session, cid, site_ids, plan.agenda)
+    await insert_decisions(session, cid, site_ids, plan.decisions)
+    counts = ImportCounts.of(plan).model_dump()
+    organizer = Actor(actor.principal, cid, frozenset({"organizer"}))
+    await record(
+        session, organizer, "conference.import", "conference", conference.public_id, counts
+    )
+    await append_event(
+        session,
+        cid,
+        "conference/imported",
+        {"conference": conference_data(conference), "counts": counts},
+    )
+    return conference
+
+
+def _given(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _id(value: int | None) -> int:
+    assert value is not None
+    return value
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+# File keys and the columns they come from, in the order a file lists them.
+CONFERENCE_KEYS = {key: key for key in ConferenceCreate.model_fields}
+SITE_KEYS = {key: key for key in SiteCreate.model_fields if key != "position"}
+DELEGATE_KEYS = dict(
+    name="full_name", title="title", unit="unit", site="site_id",
+    category="category", phone="phone", email="email",
+)  # fmt: skip
+AGENDA_KEYS = dict(
+    title="title", kind="kind", planned_start="planned_start",
+    duration_minutes="duration_minutes", presenter="presenter_name", site="site_id",
+)  # fmt: skip
+DECISION_KEYS = {key: key for key in DecisionCreate.model_fields}
+AWARD_KEYS = dict(
+    recipient_kind="recipient_kind", name="recipient_name", title="recipient_title",
+    unit="recipient_unit", site="site_id", citation="citation",
+    revoked_at="revoked_at", revoked_reason="revoked_reason",
+)  # fmt: skip
+
+
+async def export_conference(session: AsyncSession, conference: Conference) -> dict[str, Any]:
+    """The conference file of conference: deterministic, without public ids."""
+    assert conference.id is not None
+    cid = conference.id
+    zone = ZoneInfo(conference.timezone)
+    sites = (await session.exec(_of(Site, cid).order_by(col(Site.position), col(Site.id)))).all()
+    codes = {site.id: site.code for site in sites}
+
+    def entry(row: Any, keys: dict[str, str]) -> dict[str, Any]:
+        """Empty values are left out, so that a file says only what is there."""
+        out = {}
+        for key, attr in keys.items():
+            value = getattr(row, attr)
+            if attr == "site_id":
+                value = codes.get(value)
+            elif isinstance(value, datetime):
+                value = value.astimezone(zone).isoformat()
+            elif isinstance(value, date):
+                value = value.isoformat()
+            if value not in ("", None):
+                out[key] = value
+        return out
+
+    order = {site.id: n for n, site in enumerate(sites)}
+    delegates = sorted(
+        await session.exec(_of(Delegate, cid)),
+        key=lambda d: (order.get(d.site_id, len(order)), d.id or 0),
+    )
+    children: dict[int | None, list[AgendaItem]] = {}
+    for item in await session.exec(
+        _of(AgendaItem, cid).order_by(col(AgendaItem.position), col(AgendaItem.id))
+    ):
+        children.setdefault(item.parent_id, []).append(item)
+
+    def agenda(parent_id: int | None) -> list[dict[str, Any]]:
+        items = children.get(parent_id, [])
+        return [entry(i, AGENDA_KEYS) | ({"items": agenda(i.id)} if i.id in children else {})
+                for i in items]  # fmt: skip
+
+    decisions = (
+        await session.exec(_of(Decision, cid).order_by(col(Decision.issued_on), col(Decision.id)))
+    ).all()
+    awards: dict[int, list[Award]] = {}
+    found = await session.exec(
+        select(Award)
+        .where(col(Award.decision_id).in_([d.id for d in decisions]))
+        .order_by(col(Award.position), col(Award.id))
+    )
+    for award in found:
+        awards.setdefault(award.decision_id, []).append(award)
+    return {
+        "plenary": FORMAT_VERSION,
+        "conference": entry(conference, CONFERENCE_KEYS),
+        "sites": [entry(site, SITE_KEYS) for site in sites],
+        "agenda": agenda(None),
+        "delegates": [entry(delegate, DELEGATE_KEYS) for delegate in delegates],
+        "decisions": [
+            entry(d, DECISION_KEYS)
+            | {"awards": [entry(a, AWARD_KEYS) for a in awards.get(d.id or 0, [])]}
+            for d in decisions
+        ],
+    }
+
+
+def _of(table: type[T], conference_id: int) -> SelectOfScalar[T]:
+    return select(table).where(col(table.conference_id) == conference_id)
+
+
+def dump(document: dict[str, Any], fmt: Format) -> str:
+    """The document as text: YAML keeps Vietnamese readable, JSON is indented by 2."""
+    if fmt == "json":
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    header = "# plenary conference file (docs/conference-file.md)\n"
+    text = yaml.dump(
+        document,
+        Dumper=_FastestDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=10_000,
+        default_flow_style=False,
+    )
+    return header + text

@@ -1,0 +1,129 @@
+"""Creating agenda items: nesting, positions, sites, and times on the conference's days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import get_args
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import col, select
+
+from agenda.models import ITEM_KINDS, AgendaItem
+from agenda.schemas import AgendaItemCreate, ItemKind
+from agenda.services import create_agenda_item
+from conference.actors import CLI, Actor
+from conference.db import Database
+from conference.errors import InvalidInput
+from conference.models import Conference, LiveEvent
+from conference.schemas import ConferenceCreate, SiteCreate
+from conference.services import create_conference, create_site
+
+HANOI = timezone(timedelta(hours=7))
+
+
+async def setup(db: Database) -> tuple[Conference, Actor]:
+    async with db.transaction() as session:
+        conference = await create_conference(
+            session,
+            ConferenceCreate(
+                title="Hội nghị", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)
+            ),
+            actor=Actor(CLI),
+        )
+        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+        await create_site(session, conference, SiteCreate(code="TW", name="Hà Nội"), actor=actor)
+    return conference, actor
+
+
+def test_kinds_match_the_model() -> None:
+    assert get_args(ItemKind) == ITEM_KINDS
+
+
+async def test_items_nest_and_take_the_next_position(db: Database) -> None:
+    conference, actor = await setup(db)
+    async with db.transaction() as session:
+        opening = await create_agenda_item(
+            session,
+            conference,
+            AgendaItemCreate(
+                title="Khai mạc",
+                kind="opening",
+                planned_start=datetime(2026, 12, 1, 8, 0, tzinfo=HANOI),
+                duration_minutes=10,
+                presenter="Nguyễn Văn A",
+                site="tw",
+            ),
+            actor=actor,
+        )
+        block = await create_agenda_item(
+            session, conference, AgendaItemCreate(title="Tham luận", kind="session"), actor=actor
+        )
+        first = await create_agenda_item(
+            session,
+            conference,
+            AgendaItemCreate(title="Tham luận 1", kind="speech", parent=block.public_id),
+            actor=actor,
+        )
+        second = await create_agenda_item(
+            session,
+            conference,
+            AgendaItemCreate(title="Tham luận 2", kind="speech", parent=block.public_id),
+            actor=actor,
+        )
+    assert (opening.position, block.position) == (1, 2)
+    assert (first.position, second.position) == (1, 2)
+    assert first.parent_id == block.id and opening.parent_id is None
+    assert opening.planned_start == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    async with db.transaction() as session:
+        event = (await session.exec(select(LiveEvent).order_by(col(LiveEvent.seq).desc()))).first()
+    assert event is not None and event.type == "agenda_item/created"
+    assert event.data["parent"] == block.public_id
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"planned_start": datetime(2026, 12, 2, 8, 0, tzinfo=HANOI)}, "planned_start"),
+        # 23:30 UTC on the 30th is 06:30 on the 1st in Hanoi: allowed; 16:00 UTC is not.
+        ({"planned_start": datetime(2026, 11, 30, 16, 0, tzinfo=UTC)}, "planned_start"),
+        ({"site": "XYZ"}, "site"),
+        ({"parent": "no-such-item"}, "parent"),
+    ],
+)
+async def test_refused_items_name_the_field(
+    db: Database, changes: dict[str, object], field: str
+) -> None:
+    conference, actor = await setup(db)
+    with pytest.raises(InvalidInput) as excinfo:
+        async with db.transaction() as session:
+            data = AgendaItemCreate.model_validate({"title": "Khai mạc", **changes})
+            await create_agenda_item(session, conference, data, actor=actor)
+    assert excinfo.value.field == field
+    async with db.transaction() as session:
+        assert list(await session.exec(select(AgendaItem))) == []
+
+
+async def test_a_time_just_after_midnight_local_is_on_the_day(db: Database) -> None:
+    conference, actor = await setup(db)
+    async with db.transaction() as session:
+        data = AgendaItemCreate(
+            title="Sớm", planned_start=datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+        )
+        item = await create_agenda_item(session, conference, data, actor=actor)
+    assert item.id is not None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"title": "X", "planned_start": "2026-12-01T08:00:00"},  # no zone
+        {"title": "X", "kind": "lunch"},
+        {"title": "X", "duration_minutes": -1},
+        {"title": "X", "duration_minutes": "10"},
+        {"title": ""},
+    ],
+)
+def test_bad_item_input_is_refused(raw: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        AgendaItemCreate.model_validate(raw)

@@ -1,0 +1,111 @@
+"""Decisions and awards: numbers never reused per issuing body, positions, sites."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import get_args
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import col, func, select
+
+from awards.models import AWARD_KINDS, RECIPIENT_KINDS, Award, Decision
+from awards.schemas import AwardCreate, AwardKind, DecisionCreate, RecipientKind
+from awards.services import add_award, create_decision
+from conference.actors import CLI, Actor
+from conference.db import Database
+from conference.errors import Conflict, InvalidInput
+from conference.models import AuditEntry, Conference
+from conference.schemas import ConferenceCreate, SiteCreate
+from conference.services import create_conference, create_site
+
+DECISION = {
+    "number": "1268-QĐ/VPTW",
+    "issued_on": "2026-12-01",
+    "issuing_body": "Văn phòng Trung ương Đảng",
+    "signer_name": "Nguyễn Văn A",
+    "signer_title": "Chánh Văn phòng",
+    "award_kind": "emulation_flag",
+}
+
+
+async def setup(db: Database, title: str = "Hội nghị") -> tuple[Conference, Actor]:
+    async with db.transaction() as session:
+        conference = await create_conference(
+            session,
+            ConferenceCreate(title=title, starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)),
+            actor=Actor(CLI),
+        )
+        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+        await create_site(session, conference, SiteCreate(code="LCI", name="Lào Cai"), actor=actor)
+    return conference, actor
+
+
+def test_kinds_match_the_model() -> None:
+    assert get_args(AwardKind) == AWARD_KINDS
+    assert get_args(RecipientKind) == RECIPIENT_KINDS
+
+
+async def test_a_decision_number_is_never_reused_by_its_body(db: Database) -> None:
+    first, actor = await setup(db)
+    other, other_actor = await setup(db, "Hội nghị khác")
+    async with db.transaction() as session:
+        await create_decision(session, first, DecisionCreate.model_validate(DECISION), actor=actor)
+    with pytest.raises(Conflict) as excinfo:
+        async with db.transaction() as session:
+            data = DecisionCreate.model_validate(DECISION)
+            await create_decision(session, other, data, actor=other_actor)
+    assert excinfo.value.field == "number"
+    async with db.transaction() as session:
+        # Another issuing body may use the same number.
+        data = DecisionCreate.model_validate({**DECISION, "issuing_body": "Tỉnh ủy Lào Cai"})
+        await create_decision(session, other, data, actor=other_actor)
+        assert (await session.exec(select(func.count()).select_from(Decision))).one() == 2
+
+
+async def test_awards_are_appended_with_their_site(db: Database) -> None:
+    conference, actor = await setup(db)
+    async with db.transaction() as session:
+        decision = await create_decision(
+            session, conference, DecisionCreate.model_validate(DECISION), actor=actor
+        )
+        first = await add_award(
+            session,
+            conference,
+            decision,
+            AwardCreate(name="Văn phòng Tỉnh ủy Lào Cai", site="lci", citation="Xuất sắc"),
+            actor=actor,
+        )
+        second = await add_award(
+            session,
+            conference,
+            decision,
+            AwardCreate(recipient_kind="person", name="Lò Văn Páo", title="Phó Chánh Văn phòng"),
+            actor=actor,
+        )
+    assert (first.position, second.position) == (1, 2)
+    assert first.site_id is not None and second.site_id is None
+    assert first.verification_code != second.verification_code
+    with pytest.raises(InvalidInput) as excinfo:
+        async with db.transaction() as session:
+            data = AwardCreate(name="Nơi khác", site="XYZ")
+            await add_award(session, conference, decision, data, actor=actor)
+    assert excinfo.value.field == "site"
+    async with db.transaction() as session:
+        assert (await session.exec(select(func.count()).select_from(Award))).one() == 2
+        actions = list(await session.exec(select(AuditEntry.action).order_by(col(AuditEntry.id))))
+    assert actions[-3:] == ["decision.create", "award.create", "award.create"]
+
+
+def test_a_numeric_decision_number_becomes_text() -> None:
+    assert DecisionCreate.model_validate({**DECISION, "number": 125}).number == "125"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("number", ""), ("number", True), ("award_kind", "medal"), ("issued_on", "2026-13-01")],
+)
+def test_bad_decisions_name_the_field(field: str, value: object) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        DecisionCreate.model_validate({**DECISION, field: value})
+    assert excinfo.value.errors()[0]["loc"][0] == field
