@@ -110,7 +110,7 @@ def run_demo(config: Config, *, serve: bool = True) -> None:
     state = "created" if created else "already there"
     print(f"plenary demo: {demo_data.TITLE} ({state})")
     print(f"  open        {base}")
-    print(f"  conference  {conference_id}  ({base}api/v1/conferences/{conference_id})")
+    print(f"  conference  {base}conferences/{conference_id}")
     for spec in ACCOUNTS:
         where = f" of site {spec.site}" if spec.site else ""
         print(f"  {spec.role + where:27} user {spec.username:10} password {spec.password}")

@@ -39,40 +39,40 @@ class Province:
 
 # The 34 provincial-level units after the 2025 reorganisation, in SCENARIO.md's order.
 PROVINCES = (
-    Province("HNI", "Hà Nội", "north", True),
-    Province("HUE", "Huế", "central", True),
-    Province("HPG", "Hải Phòng", "north", True),
-    Province("DNG", "Đà Nẵng", "central", True),
-    Province("HCM", "TP. Hồ Chí Minh", "south", True),
-    Province("CTO", "Cần Thơ", "south", True),
-    Province("LCU", "Lai Châu", "north", False),
-    Province("DBN", "Điện Biên", "north", False),
-    Province("SLA", "Sơn La", "north", False),
-    Province("LSN", "Lạng Sơn", "north", False),
-    Province("QNH", "Quảng Ninh", "north", False),
-    Province("THA", "Thanh Hóa", "central", False),
-    Province("NAN", "Nghệ An", "central", False),
-    Province("HTH", "Hà Tĩnh", "central", False),
-    Province("CBG", "Cao Bằng", "north", False),
-    Province("TQG", "Tuyên Quang", "north", False),
-    Province("LCI", "Lào Cai", "north", False),
-    Province("TNN", "Thái Nguyên", "north", False),
-    Province("PTO", "Phú Thọ", "north", False),
-    Province("BNH", "Bắc Ninh", "north", False),
-    Province("HYN", "Hưng Yên", "north", False),
-    Province("NBH", "Ninh Bình", "north", False),
-    Province("QTI", "Quảng Trị", "central", False),
-    Province("QNI", "Quảng Ngãi", "central", False),
-    Province("GLI", "Gia Lai", "central", False),
-    Province("KHA", "Khánh Hòa", "central", False),
-    Province("LDG", "Lâm Đồng", "central", False),
-    Province("DLK", "Đắk Lắk", "central", False),
-    Province("DNI", "Đồng Nai", "south", False),
-    Province("TNH", "Tây Ninh", "south", False),
-    Province("VLG", "Vĩnh Long", "south", False),
-    Province("DTP", "Đồng Tháp", "south", False),
-    Province("CMU", "Cà Mau", "south", False),
-    Province("AGG", "An Giang", "south", False),
+    Province("HNI", "Hà Nội", "Miền Bắc", True),
+    Province("HUE", "Huế", "Miền Trung", True),
+    Province("HPG", "Hải Phòng", "Miền Bắc", True),
+    Province("DNG", "Đà Nẵng", "Miền Trung", True),
+    Province("HCM", "TP. Hồ Chí Minh", "Miền Nam", True),
+    Province("CTO", "Cần Thơ", "Miền Nam", True),
+    Province("LCU", "Lai Châu", "Miền Bắc", False),
+    Province("DBN", "Điện Biên", "Miền Bắc", False),
+    Province("SLA", "Sơn La", "Miền Bắc", False),
+    Province("LSN", "Lạng Sơn", "Miền Bắc", False),
+    Province("QNH", "Quảng Ninh", "Miền Bắc", False),
+    Province("THA", "Thanh Hóa", "Miền Trung", False),
+    Province("NAN", "Nghệ An", "Miền Trung", False),
+    Province("HTH", "Hà Tĩnh", "Miền Trung", False),
+    Province("CBG", "Cao Bằng", "Miền Bắc", False),
+    Province("TQG", "Tuyên Quang", "Miền Bắc", False),
+    Province("LCI", "Lào Cai", "Miền Bắc", False),
+    Province("TNN", "Thái Nguyên", "Miền Bắc", False),
+    Province("PTO", "Phú Thọ", "Miền Bắc", False),
+    Province("BNH", "Bắc Ninh", "Miền Bắc", False),
+    Province("HYN", "Hưng Yên", "Miền Bắc", False),
+    Province("NBH", "Ninh Bình", "Miền Bắc", False),
+    Province("QTI", "Quảng Trị", "Miền Trung", False),
+    Province("QNI", "Quảng Ngãi", "Miền Trung", False),
+    Province("GLI", "Gia Lai", "Miền Trung", False),
+    Province("KHA", "Khánh Hòa", "Miền Trung", False),
+    Province("LDG", "Lâm Đồng", "Miền Trung", False),
+    Province("DLK", "Đắk Lắk", "Miền Trung", False),
+    Province("DNI", "Đồng Nai", "Miền Nam", False),
+    Province("TNH", "Tây Ninh", "Miền Nam", False),
+    Province("VLG", "Vĩnh Long", "Miền Nam", False),
+    Province("DTP", "Đồng Tháp", "Miền Nam", False),
+    Province("CMU", "Cà Mau", "Miền Nam", False),
+    Province("AGG", "An Giang", "Miền Nam", False),
 )
 BY_CODE = {p.code: p for p in PROVINCES}
 
@@ -397,7 +397,7 @@ def reference_document() -> dict[str, Any]:
     names = Names(rng)
     main = main_site_delegates(names)
     by_site = {p.code: site_delegates(names, rng, p) for p in PROVINCES}
-    sites = [_site("TW", "Hội trường Văn phòng Trung ương Đảng, Hà Nội", "north", "main", main)]
+    sites = [_site("TW", "Hội trường Văn phòng Trung ương Đảng, Hà Nội", "Miền Bắc", "main", main)]
     sites += [_site(p.code, p.name, p.region, "remote", by_site[p.code]) for p in PROVINCES]
     delegates = main + [d for p in PROVINCES for d in by_site[p.code]]
     return {
