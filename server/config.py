@@ -104,6 +104,13 @@ class Config:
             "help": "messages queued for one WebSocket before it is closed as too slow",
         },
     )
+    ws_revalidate_seconds: float = field(
+        default=60.0,
+        metadata={
+            "env": "PLENARY_WS_REVALIDATE_SECONDS",
+            "help": "how often an open WebSocket checks that its session or token still holds",
+        },
+    )
     replay_limit: int = field(
         default=1000,
         metadata={

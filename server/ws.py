@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from conference import accounts
 from conference.actors import ANONYMOUS, Principal
 from conference.errors import Forbidden, InvalidInput, PlenaryError, Unauthorized
-from server.auth import client_ip, identify, origin_allowed
+from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed
 from server.http import ApiRoutes
-from server.keys import metrics_key, principal_rkey, sockets_key
+from server.keys import metrics_key, principal_rkey, session_token_rkey, sockets_key
 from server.ws_commands import handle_frame
 from server.ws_connection import CLOSE_UNAUTHORIZED, Connection
 
@@ -55,10 +55,16 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     app[metrics_key].ws_connections += 1
     conn = Connection(ws, app)
     conn.start()
+    watcher: asyncio.Task[None] | None = None
     try:
         if await authenticate(conn, request):
+            if conn.credential is not None:
+                watcher = asyncio.create_task(watch_credential(conn), name="plenary-ws-auth")
             await serve(conn)
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            await asyncio.wait({watcher})
         await conn.shutdown()
         app[sockets_key].discard(ws)
     return ws
@@ -69,6 +75,7 @@ async def authenticate(conn: Connection, request: web.Request) -> bool:
     found = request.get(principal_rkey)
     if found is None:
         found, _, _ = await identify(request)
+    conn.credential = request_credential(request, found)
     if not found.authenticated:
         conn.send_message({"type": "auth_required"})
         try:
@@ -102,6 +109,8 @@ async def principal_from_auth(conn: Connection, raw: str | None, ip: str) -> Pri
         ) from None
     if message.token is None:
         return ANONYMOUS
+    kind = "token" if message.token.startswith(accounts.TOKEN_PREFIX) else "session"
+    conn.credential = (kind, message.token)
     found: Principal | None = None
     async with conn.db.transaction() as session:
         if message.token.startswith(accounts.TOKEN_PREFIX):
@@ -113,6 +122,43 @@ async def principal_from_auth(conn: Connection, raw: str | None, ip: str) -> Pri
     if found is None:
         raise Unauthorized("the token is unknown, revoked or expired")
     return found
+
+
+def request_credential(request: web.Request, found: Principal) -> tuple[str, str] | None:
+    """The secret that authenticated the handshake, to check it again later."""
+    if found.kind == "token":
+        _, _, token = request.headers.get("Authorization", "").partition(" ")
+        return ("token", token.strip())
+    cookie = request.get(session_token_rkey) or request.cookies.get(SESSION_COOKIE)
+    if found.kind == "account" and cookie:
+        return ("session", cookie)
+    return None
+
+
+async def credential_holds(conn: Connection) -> bool:
+    """Whether the socket's session still exists and its token is not revoked."""
+    if conn.credential is None:
+        return True
+    kind, secret = conn.credential
+    async with conn.db.transaction() as session:
+        if kind == "token":
+            return await accounts.principal_for_token(session, secret) is not None
+        return await accounts.load_session(session, secret) is not None
+
+
+async def watch_credential(conn: Connection) -> None:
+    """Close the socket once its session ends (logout, expiry) or its token is revoked."""
+    while not conn.closing:
+        await asyncio.sleep(conn.config.ws_revalidate_seconds)
+        try:
+            holds = await credential_holds(conn)
+        except Exception:
+            log.exception("could not check a WebSocket's credential; trying again later")
+            continue
+        if not holds:
+            conn.send_message({"type": "auth_expired", "message": "the session or token ended"})
+            await conn.close(CLOSE_UNAUTHORIZED, b"session ended")
+            return
 
 
 async def serve(conn: Connection) -> None:

@@ -66,6 +66,8 @@ class Connection:
         self.config: Config = app[config_key]
         self.db: Database = app[db_key]
         self.principal: Principal = ANONYMOUS
+        # ("session", cookie value) or ("token", API token): checked again while open.
+        self.credential: tuple[str, str] | None = None
         self.last_id = 0
         self.subscriptions: dict[int, LiveSubscription] = {}
         self._queue: asyncio.Queue[str | list[str] | _Close] = asyncio.Queue(

@@ -1,0 +1,74 @@
+"""An open WebSocket ends with its session or token."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import aiohttp
+import pytest
+
+from server.app import create_app
+from server.config import Config
+from server.keys import db_key
+from tests.conftest import CONFERENCE, Api, add_account
+from tests.server.test_ws import Client, connect, expect_close, issue
+
+ClientFactory = Any
+
+
+@pytest.fixture
+async def fast(aiohttp_client: ClientFactory, config: Config) -> tuple[Client, Api, str]:
+    client = await aiohttp_client(
+        create_app(dataclasses.replace(config, ws_revalidate_seconds=0.2))
+    )
+    await add_account(client.app[db_key], "organizer", can_create=True)
+    organizer = Api(client)
+    await organizer.login("organizer")
+    status, body = await organizer.post("/api/v1/conferences", CONFERENCE)
+    assert status == 201, body
+    return client, organizer, body["id"]
+
+
+async def test_logout_closes_the_sessions_socket(fast: tuple[Client, Api, str]) -> None:
+    client, organizer, cid = fast
+    socket = await connect(client)
+    await socket.subscribe(cid)
+    await asyncio.sleep(0.5)
+    assert (await socket.result("ping"))["pong"] is True  # still open while the session holds
+    status, _ = await organizer.post("/api/v1/auth/logout")
+    assert status == 200
+    message = await socket.recv(wait=5)
+    assert message["type"] == "auth_expired"
+    assert await expect_close(socket.ws) == 4001
+
+
+async def test_revoking_a_token_closes_its_socket(fast: tuple[Client, Api, str]) -> None:
+    client, organizer, cid = fast
+    token = await issue(client.app, cid, "chair")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
+        socket = await connect(client, session=bare, token=token)
+        await socket.subscribe(cid)
+        status, tokens = await organizer.get(f"/api/v1/conferences/{cid}/tokens")
+        assert status == 200, tokens
+        (listed,) = tokens["items"]
+        status, body = await organizer.post(
+            f"/api/v1/conferences/{cid}/tokens/{listed['id']}/revoke"
+        )
+        assert status == 200, body
+        message = await socket.recv(wait=5)
+        assert message["type"] == "auth_expired"
+        assert await expect_close(socket.ws) == 4001
+
+
+async def test_anonymous_sockets_are_not_closed(fast: tuple[Client, Api, str]) -> None:
+    client, organizer, cid = fast
+    status, body = await organizer.patch(f"/api/v1/conferences/{cid}", {"public": True})
+    assert status == 200, body
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
+        socket = await connect(client, session=bare)
+        await socket.subscribe(cid)
+        await asyncio.sleep(0.6)
+        assert (await socket.result("ping"))["pong"] is True
+        await socket.ws.close()
