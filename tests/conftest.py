@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from aiohttp.test_utils import TestClient
 from conference.accounts import create_account
 from conference.actors import CLI, Actor
 from conference.db import Database
-from conference.models import Account
+from conference.models import Account, Conference, Site
+from conference.schemas import ConferenceCreate, SiteCreate
+from conference.services import create_conference, create_site
 from server.app import create_app
 from server.config import Config
 from server.migrate import upgrade
@@ -207,3 +210,24 @@ async def conference(organizer: Api) -> dict[str, Any]:
     status, body = await organizer.post("/api/v1/conferences", CONFERENCE)
     assert status == 201, body
     return body
+
+
+async def new_conference(
+    db: Database,
+    *,
+    title: str = "Hội nghị",
+    sites: tuple[tuple[str, str], ...] = (("LCI", "Lào Cai"),),
+) -> tuple[Conference, Actor, list[Site]]:
+    """A conference made by the command line, with sites (code, name), and its organizer."""
+    async with db.transaction() as session:
+        conference = await create_conference(
+            session,
+            ConferenceCreate(title=title, starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)),
+            actor=Actor(CLI),
+        )
+        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+        made = [
+            await create_site(session, conference, SiteCreate(code=code, name=name), actor=actor)
+            for code, name in sites
+        ]
+    return conference, actor, made

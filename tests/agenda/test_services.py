@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import get_args
 
 import pytest
@@ -12,27 +12,17 @@ from sqlmodel import col, select
 from agenda.models import ITEM_KINDS, AgendaItem
 from agenda.schemas import AgendaItemCreate, ItemKind
 from agenda.services import create_agenda_item
-from conference.actors import CLI, Actor
+from conference.actors import Actor
 from conference.db import Database
 from conference.errors import InvalidInput
 from conference.models import Conference, LiveEvent
-from conference.schemas import ConferenceCreate, SiteCreate
-from conference.services import create_conference, create_site
+from tests.conftest import new_conference
 
 HANOI = timezone(timedelta(hours=7))
 
 
 async def setup(db: Database) -> tuple[Conference, Actor]:
-    async with db.transaction() as session:
-        conference = await create_conference(
-            session,
-            ConferenceCreate(
-                title="Hội nghị", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)
-            ),
-            actor=Actor(CLI),
-        )
-        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
-        await create_site(session, conference, SiteCreate(code="TW", name="Hà Nội"), actor=actor)
+    conference, actor, _ = await new_conference(db, sites=(("TW", "Hà Nội"),))
     return conference, actor
 
 

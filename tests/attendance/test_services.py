@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 
 import pytest
 from pydantic import ValidationError
@@ -16,21 +15,11 @@ from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.errors import Conflict, Forbidden, InvalidInput
 from conference.models import AuditEntry, Conference, LiveEvent
-from conference.schemas import ConferenceCreate, SiteCreate
-from conference.services import create_conference, create_site
+from tests.conftest import new_conference
 
 
 async def setup(db: Database) -> tuple[Conference, Actor]:
-    async with db.transaction() as session:
-        conference = await create_conference(
-            session,
-            ConferenceCreate(
-                title="Hội nghị", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)
-            ),
-            actor=Actor(CLI),
-        )
-        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
-        await create_site(session, conference, SiteCreate(code="LCI", name="Lào Cai"), actor=actor)
+    conference, actor, _ = await new_conference(db)
     return conference, actor
 
 

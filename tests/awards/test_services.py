@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import get_args
 
 import pytest
@@ -12,12 +11,11 @@ from sqlmodel import col, func, select
 from awards.models import AWARD_KINDS, RECIPIENT_KINDS, Award, Decision
 from awards.schemas import AwardCreate, AwardKind, DecisionCreate, RecipientKind
 from awards.services import add_award, create_decision
-from conference.actors import CLI, Actor
+from conference.actors import Actor
 from conference.db import Database
 from conference.errors import Conflict, InvalidInput
 from conference.models import AuditEntry, Conference
-from conference.schemas import ConferenceCreate, SiteCreate
-from conference.services import create_conference, create_site
+from tests.conftest import new_conference
 
 DECISION = {
     "number": "1268-QĐ/VPTW",
@@ -30,14 +28,7 @@ DECISION = {
 
 
 async def setup(db: Database, title: str = "Hội nghị") -> tuple[Conference, Actor]:
-    async with db.transaction() as session:
-        conference = await create_conference(
-            session,
-            ConferenceCreate(title=title, starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)),
-            actor=Actor(CLI),
-        )
-        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
-        await create_site(session, conference, SiteCreate(code="LCI", name="Lào Cai"), actor=actor)
+    conference, actor, _ = await new_conference(db, title=title)
     return conference, actor
 
 

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlmodel import func, select
 
 from attendance.models import Delegate
-from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.errors import Conflict
 from conference.models import AuditEntry, Site
-from conference.schemas import ConferenceCreate, SiteCreate
-from conference.services import create_conference, create_site, delete_site
+from conference.services import delete_site
+from tests.conftest import new_conference
 
 
 async def test_a_site_with_delegates_cannot_be_removed(db: Database) -> None:
+    conference, actor, (site,) = await new_conference(db)
     async with db.transaction() as session:
-        conference = await create_conference(
-            session,
-            ConferenceCreate(
-                title="Hội nghị", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)
-            ),
-            actor=Actor(CLI),
-        )
-        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
-        site = await create_site(
-            session, conference, SiteCreate(code="LCI", name="Lào Cai"), actor=actor
-        )
         assert conference.id is not None and site.id is not None
         session.add(Delegate(conference_id=conference.id, site_id=site.id, full_name="Lò Văn Páo"))
     audit_before = await _count(db, AuditEntry)

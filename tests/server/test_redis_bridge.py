@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
 
 import pytest
 import redis.asyncio as aioredis
@@ -19,10 +18,10 @@ from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.live import Event, OrderedFeed, events_between
 from conference.models import Conference, Site
-from conference.schemas import ConferenceCreate, SiteCreate, SiteUpdate
-from conference.services import create_conference, create_site, update_site
+from conference.schemas import SiteUpdate
+from conference.services import update_site
 from server.redis_bridge import RedisBridge
-from tests.conftest import _pg_admin, _pg_url
+from tests.conftest import _pg_admin, _pg_url, new_conference
 
 REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE_REDIS = os.environ.get("PLENARY_REQUIRE_REDIS") == "1"
@@ -83,18 +82,7 @@ class Collector:
 
 
 async def _setup(db: Database) -> tuple[Conference, Site]:
-    async with db.transaction() as session:
-        conference = await create_conference(
-            session,
-            ConferenceCreate(
-                title="Hội nghị", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 1)
-            ),
-            actor=Actor(CLI),
-        )
-        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
-        site = await create_site(
-            session, conference, SiteCreate(code="HNI", name="Hà Nội"), actor=actor
-        )
+    conference, _, (site,) = await new_conference(db, sites=(("HNI", "Hà Nội"),))
     return conference, site
 
 

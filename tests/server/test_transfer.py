@@ -25,13 +25,8 @@ from server.cli import main
 from server.config import Config
 from server.demo_data import reference_document
 from server.keys import db_key
-from server.transfer import (
-    Format,
-    dump,
-    export_conference,
-    import_conference,
-    read_conference_file,
-)
+from server.transfer import dump, export_conference, import_conference, read_conference_file
+from server.transfer_read import Format
 from tests.conftest import Api, add_account
 
 ROOT = Path(__file__).resolve().parents[2]

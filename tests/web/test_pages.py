@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -12,11 +15,27 @@ from conference.accounts import grant_role
 from conference.actors import CLI, Actor
 from conference.services import get_conference
 from server.keys import db_key
+from server.pages_render import STATIC_DIR
+from server.pages_static import StaticUrl, file_versions
 from tests.conftest import CONFERENCE, PASSWORD, Api, add_account
 from tests.web.htmlcheck import Page
 
 Client = TestClient[Any, Any]
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+LONG_CACHE = "public, max-age=31536000, immutable"
+
+
+def versioned(path: str) -> str:
+    """/static/<path>?v=<the first 12 hex digits of the file's SHA-256>"""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()
+    return f"/static/{path}?v={digest[:12]}"
+
+
+def check_static_url(url: str) -> None:
+    """A static file's URL carries the current version of that file."""
+    parts = urlsplit(url)
+    assert parts.path.startswith("/static/"), url
+    assert url == versioned(parts.path.removeprefix("/static/")), url
 
 
 def check_page_security(resp: Any, html: str) -> Page:
@@ -31,14 +50,14 @@ def check_page_security(resp: Any, html: str) -> Page:
     for script in page.find_all("script"):
         assert script.get("src") or script.get("type") == "application/json", script.attrs
         if script.get("src"):
-            assert script["src"].startswith("/static/")
+            check_static_url(script["src"])
     assert "style=" not in html
     skip = page.find("a", class_="skip-link")
     assert skip is not None and skip["href"] == "#main"
     assert page.find("main", id="main") is not None
     assert page.find("header") is not None and page.find("nav") is not None
     for link in page.find_all("link"):
-        assert link["href"].startswith("/static/")
+        check_static_url(link["href"])
     return page
 
 
@@ -213,7 +232,7 @@ async def test_conferences_list_and_create_form(
     assert form is not None
     for name in ("title", "starts_on", "ends_on", "timezone", "venue"):
         assert page.find("input", name=name) is not None, name
-    assert page.find("script", src="/static/js/conferences.js") is not None
+    assert page.find("script", src=versioned("js/conferences.js")) is not None
     english = await (await client.get("/conferences?lang=en")).text()
     assert "2026-12-10 – 2026-12-11" in english
 
@@ -275,7 +294,7 @@ async def test_conference_page_for_organizer(
     assert data["conference"]["id"] == cid
     assert data["strings"]["js.live.lost"] == "Mất kết nối — đang kết nối lại…"
     assert all(key.startswith("js.") for key in data["strings"])
-    assert page.find("script", src="/static/js/conference.js") is not None
+    assert page.find("script", src=versioned("js/conference.js")) is not None
     live = page.by_id("live-region")
     assert live is not None and live["aria-live"] in ("polite", "assertive")
 
@@ -406,6 +425,56 @@ async def test_static_files(client: Client) -> None:
     assert resp.status in (403, 404)
     resp = await client.get("/static/%2e%2e/server/app.py")
     assert resp.status in (403, 404)
+
+
+async def test_static_files_are_cached_long_only_under_their_version(
+    client: Client, organizer: Api, conference: dict[str, Any]
+) -> None:
+    urls = set()
+    for path in ("/login", "/conferences", f"/conferences/{conference['id']}"):
+        page = Page(await (await client.get(path)).text())
+        urls |= {tag["src"] for tag in page.find_all("script") if tag.get("src")}
+        urls |= {tag["href"] for tag in page.find_all("link", rel="stylesheet")}
+    assert urls == {
+        versioned(p) for p in ("css/plenary.css", "js/conferences.js", "js/conference.js")
+    }
+    for url in urls:
+        resp = await client.get(url)
+        assert resp.status == 200, url
+        assert resp.headers["Cache-Control"] == LONG_CACHE, url
+        # A conditional request answered 304 says the same.
+        etag = resp.headers["ETag"]
+        resp = await client.get(url, headers={"If-None-Match": etag})
+        assert resp.status == 304 and resp.headers["Cache-Control"] == LONG_CACHE, url
+    # The CSP (script-src 'self') blocks an inline import map, so the modules the entry
+    # modules import go out without a version: they, and any URL without the file's
+    # current version (an old page after a deploy), must be revalidated every time.
+    imported = {
+        name
+        for js in STATIC_DIR.glob("js/*.js")
+        for name in re.findall(r'from\s+"\./([\w.-]+\.js)"', js.read_text(encoding="utf-8"))
+    }
+    assert imported >= {"live.js", "page.js", "forms.js"}
+    for name in imported:
+        resp = await client.get(f"/static/js/{name}")
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache", name
+    current = versioned("js/live.js")
+    stale = current[:-12] + "000000000000"
+    other = "/static/js/live.js?" + urlsplit(versioned("js/page.js")).query
+    for url in ("/static/js/live.js", stale, other, "/static/js/live.js?v="):
+        resp = await client.get(url)
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache", url
+    resp = await client.get(current)
+    assert resp.headers["Cache-Control"] == LONG_CACHE
+    resp = await client.get("/static/js/missing.js?v=000000000000")
+    assert resp.status == 404
+
+
+def test_static_url_refuses_unknown_files() -> None:
+    urls = StaticUrl(file_versions(STATIC_DIR))
+    assert urls("js/live.js") == versioned("js/live.js")
+    with pytest.raises(LookupError, match="no static file"):
+        urls("js/no-such-module.js")
 
 
 async def test_login_page_in_english_has_no_vietnamese_strings(client: Client) -> None:
