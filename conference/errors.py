@@ -86,3 +86,7 @@ class StaleSchema(Conflict):
 
 class RateLimited(PlenaryError):
     code = RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, Field, StrictStr
 from sqlmodel import col, select
 
-from conference import accounts
-from conference.errors import RateLimited, Unauthorized
 from conference.models import Account, Conference, Membership, Site
 from conference.schemas import Input
 from server.auth import (
     browser_session,
     clear_session_cookie,
-    client_ip,
+    log_in,
+    log_out,
     principal,
     set_session_cookie,
 )
 from server.http import ApiRoutes, json_response, parse_body, transaction
-from server.keys import config_key, login_limiter_key, session_token_rkey
 
 routes = ApiRoutes("auth")
 
@@ -58,38 +55,16 @@ class MeOut(BaseModel):
 )
 async def login(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, LoginIn)
-    limiter = request.app[login_limiter_key]
-    key = f"{client_ip(request)}|{data.username.casefold()}"
-    wait = limiter.blocked(key)
-    if wait:
-        error = RateLimited(f"too many failed logins; try again in {int(wait) + 1} s")
-        error.retry_after = wait  # type: ignore[attr-defined]
-        raise error
-    config = request.app[config_key]
-    try:
-        async with transaction(request) as session:
-            account = await accounts.authenticate(session, data.username, data.password)
-            token, row = await accounts.start_session(
-                session,
-                account,
-                ttl=timedelta(hours=config.session_hours),
-                ip=client_ip(request),
-                user_agent=request.headers.get("User-Agent", ""),
-                replaces=request.get(session_token_rkey),
-            )
-            me = MeOut(
-                authenticated=True,
-                kind="account",
-                name=account.display_name,
-                username=account.username,
-                is_admin=account.is_admin,
-                can_create_conferences=account.can_create_conferences,
-                csrf_token=row.csrf_token,
-            )
-    except Unauthorized:
-        limiter.hit(key)
-        raise
-    limiter.reset(key)
+    token, account, row = await log_in(request, data.username, data.password)
+    me = MeOut(
+        authenticated=True,
+        kind="account",
+        name=account.display_name,
+        username=account.username,
+        is_admin=account.is_admin,
+        can_create_conferences=account.can_create_conferences,
+        csrf_token=row.csrf_token,
+    )
     response = json_response(me)
     set_session_cookie(request, response, token)
     return response
@@ -97,10 +72,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/api/v1/auth/logout", summary="End the browser session", role="anyone")
 async def logout(request: web.Request) -> web.StreamResponse:
-    token = request.get(session_token_rkey)
-    if token:
-        async with transaction(request) as session:
-            await accounts.end_session(session, token)
+    await log_out(request)
     response = json_response({"ok": True})
     clear_session_cookie(response)
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -10,14 +11,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference import accounts
 from conference.actors import ANONYMOUS, Actor, Principal, resolve_actor
-from conference.errors import PlenaryError, Unauthorized
-from conference.models import BrowserSession, Conference
+from conference.errors import PlenaryError, RateLimited, Unauthorized
+from conference.models import Account, BrowserSession, Conference
 from conference.services import get_conference
 from server.http import CSRF_FAILED, Handler, error_response
 from server.keys import (
     browser_session_rkey,
     config_key,
     db_key,
+    login_limiter_key,
     principal_rkey,
     session_token_rkey,
 )
@@ -117,6 +119,47 @@ async def conference_actor(
     conference = await get_conference(session, conference_id)
     actor = await resolve_actor(session, principal(request), conference)
     return conference, actor
+
+
+async def log_in(
+    request: web.Request, username: str, password: str
+) -> tuple[str, Account, BrowserSession]:
+    """Check the password and start a new session (rate-limited per address and name).
+
+    Shared by the login page and the JSON API; raises RateLimited or Unauthorized.
+    """
+    limiter = request.app[login_limiter_key]
+    key = f"{client_ip(request)}|{username.casefold()}"
+    wait = limiter.blocked(key)
+    if wait:
+        raise RateLimited(
+            f"too many failed logins; try again in {int(wait) + 1} s", retry_after=wait
+        )
+    config = request.app[config_key]
+    try:
+        async with request.app[db_key].transaction() as session:
+            account = await accounts.authenticate(session, username, password)
+            token, row = await accounts.start_session(
+                session,
+                account,
+                ttl=timedelta(hours=config.session_hours),
+                ip=client_ip(request),
+                user_agent=request.headers.get("User-Agent", ""),
+                replaces=request.get(session_token_rkey),
+            )
+    except Unauthorized:
+        limiter.hit(key)
+        raise
+    limiter.reset(key)
+    return token, account, row
+
+
+async def log_out(request: web.Request) -> None:
+    """End the caller's browser session, if any."""
+    token = request.get(session_token_rkey)
+    if token:
+        async with request.app[db_key].transaction() as session:
+            await accounts.end_session(session, token)
 
 
 def require_login(request: web.Request) -> Principal:

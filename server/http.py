@@ -57,7 +57,7 @@ def status_for(error: PlenaryError) -> int:
 
 def error_response(error: PlenaryError) -> web.Response:
     response = web.json_response({"error": error.as_dict()}, status=status_for(error))
-    retry = getattr(error, "retry_after", None)
+    retry = error.retry_after if isinstance(error, errors.RateLimited) else None
     if retry:
         response.headers["Retry-After"] = str(int(retry) + 1)
     return response

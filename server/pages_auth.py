@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from aiohttp import web
 
-from conference import accounts
-from conference.errors import Unauthorized
-from server.auth import clear_session_cookie, client_ip, principal, set_session_cookie
-from server.http import transaction
-from server.keys import config_key, login_limiter_key, session_token_rkey
+from conference.errors import RateLimited, Unauthorized
+from server.auth import clear_session_cookie, log_in, log_out, principal, set_session_cookie
 from server.pages_render import local_path, redirect, render, translator
 
 routes = web.RouteTableDef()
@@ -54,32 +50,16 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 
     if not username or not password:
         return again(t("login.error.missing"), 400)
-    limiter = request.app[login_limiter_key]
-    key = f"{client_ip(request)}|{username.casefold()}"
-    wait = limiter.blocked(key)
-    if wait:
-        response = again(t("login.error.rate_limited", seconds=int(wait) + 1), 429)
-        response.headers["Retry-After"] = str(int(wait) + 1)
-        return response
     if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
-        limiter.hit(key)
         return again(t("login.error.wrong"), 401)
-    config = request.app[config_key]
     try:
-        async with transaction(request) as session:
-            account = await accounts.authenticate(session, username, password)
-            token, _ = await accounts.start_session(
-                session,
-                account,
-                ttl=timedelta(hours=config.session_hours),
-                ip=client_ip(request),
-                user_agent=request.headers.get("User-Agent", ""),
-                replaces=request.get(session_token_rkey),
-            )
+        token, _, _ = await log_in(request, username, password)
+    except RateLimited as exc:
+        response = again(t("login.error.rate_limited", seconds=int(exc.retry_after) + 1), 429)
+        response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
+        return response
     except Unauthorized:
-        limiter.hit(key)
         return again(t("login.error.wrong"), 401)
-    limiter.reset(key)
     response = redirect(target)
     set_session_cookie(request, response, token)
     return response
@@ -87,10 +67,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    token = request.get(session_token_rkey)
-    if token:
-        async with transaction(request) as session:
-            await accounts.end_session(session, token)
+    await log_out(request)
     response = redirect("/login")
     clear_session_cookie(response)
     return response
