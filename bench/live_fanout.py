@@ -39,8 +39,12 @@ def free_port() -> int:
 
 def plenary(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
     subprocess.run(
-        [sys.executable, "-m", "server", *args], env=env, input=stdin, text=True,
-        check=True, capture_output=True,
+        [sys.executable, "-m", "server", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -61,22 +65,31 @@ async def prepare(base: str) -> tuple[aiohttp.ClientSession, str, str]:
     """A logged-in organizer session, a public conference and one site."""
     # unsafe: accept cookies from an IP address host.
     http = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with http.post("/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}) as r:
+    async with http.post(
+        "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
+    ) as r:
         csrf = (await r.json())["csrf_token"]
     http.headers["X-CSRF-Token"] = csrf
-    body = {"title": "Benchmark", "starts_on": "2026-12-15", "ends_on": "2026-12-15",
-            "public": True}
+    body = {
+        "title": "Benchmark",
+        "starts_on": "2026-12-15",
+        "ends_on": "2026-12-15",
+        "public": True,
+    }
     async with http.post("/api/v1/conferences", json=body) as r:
         answer = await r.json()
         assert r.status == 201, answer
         cid = answer["id"]
-    async with http.post(f"/api/v1/conferences/{cid}/sites", json={"code": "HNI", "name": "Hà Nội"}) as r:
+    async with http.post(
+        f"/api/v1/conferences/{cid}/sites", json={"code": "HNI", "name": "Hà Nội"}
+    ) as r:
         sid = (await r.json())["id"]
     return http, cid, sid
 
 
-async def subscriber(url: str, origin: str, cid: str, ready: asyncio.Event,
-                     go: asyncio.Event, events: int) -> float:
+async def subscriber(
+    url: str, origin: str, cid: str, ready: asyncio.Event, go: asyncio.Event, events: int
+) -> float:
     """Subscribe, then return the moment the last of `events` events arrived."""
     async with websockets.connect(url, origin=origin, max_size=2**20) as ws:  # type: ignore[arg-type]
         assert json.loads(await ws.recv())["type"] == "auth_required"
@@ -112,8 +125,9 @@ async def run(base: str, sockets: int, events: int) -> float:
     go.set()
     start = time.perf_counter()
     for n in range(events):
-        async with http.patch(f"/api/v1/conferences/{cid}/sites/{sid}",
-                              json={"name": f"Hà Nội {n}"}) as r:
+        async with http.patch(
+            f"/api/v1/conferences/{cid}/sites/{sid}", json={"name": f"Hà Nội {n}"}
+        ) as r:
             assert r.status == 200, await r.text()
     ends = await asyncio.gather(*tasks)
     await http.close()
@@ -122,13 +136,21 @@ async def run(base: str, sockets: int, events: int) -> float:
 
 def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "PLENARY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
-           "PLENARY_LOG_LEVEL": "WARNING", "PLENARY_WS_MAX_PENDING": "100000"}
+    env = {
+        **os.environ,
+        "PLENARY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
+        "PLENARY_LOG_LEVEL": "WARNING",
+        "PLENARY_WS_MAX_PENDING": "100000",
+    }
     plenary("migrate", env=env)
-    plenary("user", "add", "bench", "--can-create", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    plenary(
+        "user", "add", "bench", "--can-create", "--password-stdin", env=env, stdin=PASSWORD + "\n"
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "server", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return server, f"http://127.0.0.1:{port}"
 
@@ -160,11 +182,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200, help="changes made (default 200)")
     args = parser.parse_args()
     figures = asyncio.run(measure(args.sockets, args.events))
-    print(f"{figures['events']} changes to {figures['sockets']} subscribers: "
-          f"{figures['seconds']} s, {figures['deliveries_per_s']} deliveries/s")
-    print(f"baseline, 1 subscriber: {figures['baseline_seconds']} s "
-          f"({figures['baseline_deliveries_per_s']} deliveries/s); "
-          f"fanning out costs x{figures['fanout_cost_ratio']} the time")
+    print(
+        f"{figures['events']} changes to {figures['sockets']} subscribers: "
+        f"{figures['seconds']} s, {figures['deliveries_per_s']} deliveries/s"
+    )
+    print(
+        f"baseline, 1 subscriber: {figures['baseline_seconds']} s "
+        f"({figures['baseline_deliveries_per_s']} deliveries/s); "
+        f"fanning out costs x{figures['fanout_cost_ratio']} the time"
+    )
     print(json.dumps(figures))
 
 
