@@ -62,12 +62,20 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 watcher = asyncio.create_task(watch_credential(conn), name="plenary-ws-auth")
             await serve(conn)
     finally:
+        # aiohttp may cancel this handler once the peer is gone: forget the socket
+        # before any await, then finish closing in a task that cannot be cancelled.
+        app[sockets_key].discard(ws)
+        conn.drop_subscriptions()
         if watcher is not None:
             watcher.cancel()
-            await asyncio.wait({watcher})
-        await conn.shutdown()
-        app[sockets_key].discard(ws)
+        await asyncio.shield(finish(conn, watcher))
     return ws
+
+
+async def finish(conn: Connection, watcher: asyncio.Task[None] | None) -> None:
+    if watcher is not None:
+        await asyncio.wait({watcher})
+    await conn.shutdown()
 
 
 async def authenticate(conn: Connection, request: web.Request) -> bool:

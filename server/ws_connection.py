@@ -70,6 +70,7 @@ class Connection:
         self.credential: tuple[str, str] | None = None
         self.last_id = 0
         self.subscriptions: dict[int, LiveSubscription] = {}
+        self._dropped: list[LiveSubscription] = []
         self._queue: asyncio.Queue[str | list[str] | _Close] = asyncio.Queue(
             maxsize=self.config.ws_max_pending
         )
@@ -158,15 +159,21 @@ class Connection:
             self._writer.cancel()
             await asyncio.wait({self._writer})
 
+    def drop_subscriptions(self) -> None:
+        """Detach every subscription from the hub at once (no await: cannot be cut short)."""
+        self._closing = True
+        dropped = list(self.subscriptions.values())
+        self.subscriptions.clear()
+        for subscription in dropped:
+            subscription.close()
+        self._dropped.extend(dropped)
+
     async def shutdown(self) -> None:
         """Drop every subscription, stop the writer and make sure the socket is closed."""
-        self._closing = True
-        subscriptions = list(self.subscriptions.values())
-        self.subscriptions.clear()
-        for subscription in subscriptions:
-            subscription.close()
-        for subscription in subscriptions:
+        self.drop_subscriptions()
+        for subscription in self._dropped:
             await subscription.wait_closed()
+        self._dropped.clear()
         if self._closer is not None:
             await asyncio.wait({self._closer})
         await self._close_now(WSCloseCode.OK, b"")
