@@ -15,10 +15,11 @@ from server import transfer
 from server.auth import conference_actor, require_login
 from server.http import UNSUPPORTED_MEDIA_TYPE, ApiRoutes, json_response, read_body, transaction
 from server.keys import config_key
+from server.transfer_read import Format
 
 routes = ApiRoutes("transfer")
 
-FORMAT_BY_MEDIA_TYPE: dict[str, transfer.Format] = {
+FORMAT_BY_MEDIA_TYPE: dict[str, Format] = {
     "application/json": "json",
     "application/yaml": "yaml",
     "application/x-yaml": "yaml",

@@ -21,6 +21,7 @@ from server.keys import (
     db_key,
     login_limiter_key,
     principal_rkey,
+    refused_form_page_key,
     session_token_rkey,
 )
 
@@ -81,6 +82,14 @@ async def identify(request: web.Request) -> tuple[Principal, BrowserSession | No
     return ANONYMOUS, None, None
 
 
+def refuse_form(request: web.Request, error: PlenaryError) -> web.Response:
+    """JSON for the API; a page's form (an old tab, another site) gets the HTML error page."""
+    page = request.app.get(refused_form_page_key)
+    if page is None or request.path.startswith("/api/"):
+        return error_response(error)
+    return page(request)
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the principal; enforce CSRF on cookie-authenticated mutations."""
@@ -95,19 +104,20 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     request[session_token_rkey] = cookie
     if request.method not in SAFE_METHODS and request.headers.get("Authorization") is None:
         if not origin_allowed(request, request.headers.get("Origin")):
-            return error_response(
-                PlenaryError("the request comes from another site", code=CSRF_FAILED)
+            return refuse_form(
+                request, PlenaryError("the request comes from another site", code=CSRF_FAILED)
             )
         if row is not None and not request.path.startswith("/api/v1/auth/login"):
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent and request.content_type == "application/x-www-form-urlencoded":
                 sent = str((await request.post()).get("csrf_token", ""))
             if not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
-                return error_response(
+                return refuse_form(
+                    request,
                     PlenaryError(
                         f"missing or wrong {CSRF_HEADER} header (get it from /api/v1/me)",
                         code=CSRF_FAILED,
-                    )
+                    ),
                 )
     return await handler(request)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
@@ -26,7 +27,13 @@ login_limiter_key: web.AppKey[RateLimiter] = web.AppKey("login_limiter_key")
 sockets_key: web.AppKey[WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
 openapi_key: web.AppKey[dict[str, Any]] = web.AppKey("openapi_key")
 templates_key: web.AppKey[Environment] = web.AppKey("templates_key")
+# The version (start of the SHA-256) of each file under web/static, by its relative path.
+static_versions_key: web.AppKey[Mapping[str, str]] = web.AppKey("static_versions_key")
 bridge_key: web.AppKey[RedisBridge | None] = web.AppKey("bridge_key")
+# What a form outside the API gets when the CSRF or origin check refuses it (set with the pages).
+refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
+    "refused_form_page_key"
+)
 
 # Per-request state, set by the auth middleware.
 principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")

@@ -5,20 +5,27 @@ from __future__ import annotations
 from aiohttp import web
 
 from server import pages_auth, pages_conferences
-from server.keys import templates_key
+from server.keys import refused_form_page_key, static_versions_key, templates_key
 from server.pages_render import (
     STATIC_DIR,
     build_environment,
     catalogs_key,
     load_catalogs,
     pages_middleware,
+    refused_form_page,
 )
+from server.pages_static import StaticUrl, file_versions
 
 
 def setup_pages(app: web.Application) -> None:
     """Register the HTML pages and the static files on app."""
-    app[templates_key] = build_environment()
+    # Hashed once: the files do not change while the server runs.
+    app[static_versions_key] = versions = file_versions(STATIC_DIR)
+    templates = build_environment()
+    templates.globals["static_url"] = StaticUrl(versions)
+    app[templates_key] = templates
     app[catalogs_key] = load_catalogs()
+    app[refused_form_page_key] = refused_form_page
     # Innermost, so it sees the principal and turns page 404s into HTML.
     app.middlewares.append(pages_middleware)
     app.router.add_routes(pages_auth.routes)

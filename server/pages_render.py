@@ -18,6 +18,7 @@ from conference.errors import Forbidden, NotFound
 from server.auth import browser_session, principal
 from server.http import Handler
 from server.keys import config_key, templates_key
+from server.pages_static import STATIC_PREFIX, set_static_cache
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -184,14 +185,35 @@ def content_security_policy(request: web.Request) -> str:
     )
 
 
-def render_error(request: web.Request, status: int) -> web.Response:
-    return render(request, "error.html", status=status, code=status)
+def render_error(request: web.Request, status: int, *, text: str = "") -> web.Response:
+    """The error page for status; text is the key of its explanation."""
+    return render(
+        request, "error.html", status=status, code=status, text=text or f"error.{status}.text"
+    )
+
+
+def set_page_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Content-Security-Policy"] = content_security_policy(request)
+    response.headers["X-Frame-Options"] = "DENY"
+    # Pages carry the CSRF token and personal data.
+    response.headers["Cache-Control"] = "no-store"
+
+
+def refused_form_page(request: web.Request) -> web.Response:
+    """403 for a form the CSRF or origin check refused, before pages_middleware runs."""
+    response = render_error(request, 403, text="error.403.form")
+    set_page_headers(request, response)
+    return response
 
 
 @web.middleware
 async def pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """HTML error pages outside the API, and strict security headers on every HTML page."""
-    if request.path.startswith(("/api/", "/static/")):
+    if request.path.startswith(STATIC_PREFIX):
+        response = await handler(request)
+        set_static_cache(request, response)
+        return response
+    if request.path.startswith("/api/"):
         return await handler(request)
     try:
         response = await handler(request)
@@ -200,8 +222,5 @@ async def pages_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Forbidden:
         response = render_error(request, 403)
     if response.content_type == "text/html":
-        response.headers["Content-Security-Policy"] = content_security_policy(request)
-        response.headers["X-Frame-Options"] = "DENY"
-        # Pages carry the CSRF token and personal data.
-        response.headers["Cache-Control"] = "no-store"
+        set_page_headers(request, response)
     return response

@@ -1,16 +1,16 @@
 """The conference file: a whole conference as one YAML or JSON document.
 
 :func:`export_conference` writes it and :func:`import_conference` reads it back
-(docs/conference-file.md describes it). The reader keeps the line of every
-value so that each problem names its path and line, reports all problems at
-once, and creates nothing unless the whole file is valid.
+(docs/conference-file.md describes it). :mod:`server.transfer_read` reads the
+file keeping the line of every value; this module checks what it means, so that
+each problem names its path and line, all problems are reported at once, and
+nothing is created unless the whole file is valid.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar, get_args
@@ -39,17 +39,14 @@ from conference.models import Conference, Site
 from conference.schemas import ConferenceCreate, Input, SiteCreate, conference_data
 from conference.services import create_conference
 from conference.text import nfc
+from server.transfer_read import FileReader, Format, Path, path_text
 
 FORMAT_VERSION = 1
-Format = Literal["yaml", "json"]
 FORMATS: tuple[Format, ...] = ("yaml", "json")
 MEDIA_TYPES: dict[Format, str] = {"yaml": "application/yaml", "json": "application/json"}
 SECTIONS = ("plenary", "conference", "sites", "agenda", "delegates", "decisions")
 MAX_AGENDA_DEPTH = 4
-MAX_REPORTED = 500
-MAX_NESTING = 32
 
-Path = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T", Site, Delegate, AgendaItem, Decision)
 
@@ -104,204 +101,15 @@ def format_for_name(filename: str) -> Format:
     return "json" if filename.lower().endswith(".json") else "yaml"
 
 
-# --- reading: YAML (JSON is a subset) with the line of every value ---------------------
-
-_STR, _INT, _FLOAT, _BOOL, _NULL = (
-    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
-)
-
-
-# libyaml when present (ten times faster); nesting is bounded before composing since
-# its composer recurses in C and would crash the process on a deeply nested file.
-_FastestLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FastestDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-
-
-class _Loader(_FastestLoader):  # type: ignore[misc]
-    """Only JSON's implicit types: `NO`, `08:30`, `2026-12-10` and `0243...` stay text."""
-
-    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 (replaces the inherited table)
-
-
-for _tag, _pattern, _first in (
-    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    (_NULL, r"^(?:~|null|Null|NULL|)$", "~nN"),
-    (_INT, r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
-    (_FLOAT, r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$", "-+0123456789."),
-    (_FLOAT, r"^[-+]?[0-9]+[eE][-+]?[0-9]+$", "-+0123456789"),
-):
-    _Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
-_Loader.add_implicit_resolver(_NULL, re.compile(r"^$"), [""])
-
-_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
-# JSON writes characters beyond the BMP as escaped surrogate pairs, which YAML refuses.
-_SURROGATE_PAIR = re.compile(
-    r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE
-)
-
-
-def _join_pair(match: re.Match[str]) -> str:
-    high, low = int(match.group(2), 16), int(match.group(3), 16)
-    return match.group(1) + chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
-
-
-def path_text(path: Path) -> str:
-    """sites[3].code"""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+# --- checking: what the values mean ---------------------------------------------------
 
 
 @dataclass
-class _Reader:
-    """Parses one file and collects every problem with its path and line."""
+class _Checker(FileReader):
+    """Also checks the values against the models and against each other."""
 
-    problems: list[dict[str, Any]] = field(default_factory=list)
-    lines: dict[Path, int] = field(default_factory=dict)
-    broken: set[str] = field(default_factory=set)
     # (issuing_body, number) -> where the file lists it
     decision_numbers: dict[tuple[str, str], Path] = field(default_factory=dict)
-    syntax_error: bool = False
-
-    def line(self, path: Path) -> int | None:
-        while path not in self.lines and path:
-            path = path[:-1]
-        return self.lines.get(path)
-
-    def add(self, path: Path, message: str, *, line: int | None = None) -> None:
-        found = line if line is not None else self.line(path)
-        self.problems.append({"path": path_text(path), "line": found, "message": message})
-
-    def error(self) -> InvalidInput:
-        ordered = sorted(self.problems, key=lambda p: p["line"] or 0)
-        count = len(ordered)
-        return InvalidInput(
-            f"the file has {count} problem{'s' if count != 1 else ''}",
-            details=ordered[:MAX_REPORTED],
-        )
-
-    # -- syntax --
-
-    def parse(self, raw: bytes, fmt: Format) -> Any:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            self.add((), f"the file is not UTF-8 text (byte {exc.start})", line=line)
-            return None
-        if fmt == "json":
-            try:
-                json.loads(text)
-            except json.JSONDecodeError as exc:
-                self.add((), f"JSON syntax: {exc.msg} (column {exc.colno})", line=exc.lineno)
-                return None
-            except RecursionError:
-                self.add((), f"the file nests more than {MAX_NESTING} levels deep", line=1)
-                return None
-            # Valid JSON has tabs only between tokens, where YAML does not allow them.
-            text = _SURROGATE_PAIR.sub(_join_pair, text.replace("\t", " "))
-        node = self._compose(text, 0)
-        if node is None and self.syntax_error and fmt == "yaml":
-            node = self._compose_sections(text)
-        if node is None:
-            if not self.problems:
-                self.add((), "the file is empty", line=1)
-            return None
-        return self._value(node, ())
-
-    def _compose(self, text: str, first_line: int) -> yaml.Node | None:
-        # Leading newlines keep the marks' line numbers those of the whole file.
-        text = "\n" * first_line + text
-        try:
-            depth = 0
-            for event in yaml.parse(text, Loader=_Loader):
-                if isinstance(event, _OPEN):
-                    depth += 1
-                    if depth > MAX_NESTING:
-                        message = f"the file nests more than {MAX_NESTING} levels deep"
-                        self.add((), message, line=_line_of(event.start_mark))
-                        return None
-                elif isinstance(event, _CLOSE):
-                    depth -= 1
-                elif isinstance(event, yaml.AliasEvent):
-                    message = "anchors and aliases (& and *) are not supported"
-                    self.add((), message, line=_line_of(event.start_mark))
-                    return None
-            return yaml.compose(text, Loader=_Loader)
-        except yaml.MarkedYAMLError as exc:
-            self.syntax_error = True
-            # An error at the very end is shown on the last line, not one past it.
-            line = min(_line_of(exc.problem_mark or exc.context_mark) or 1, text.count("\n") or 1)
-            what = " ".join(part for part in (exc.context, exc.problem) if part)
-            message = f"YAML syntax: {what}"
-            if not any(p["line"] == line and p["message"] == message for p in self.problems):
-                self.add((), message, line=line)
-        except yaml.YAMLError as exc:
-            self.add((), f"YAML: {exc}")
-        return None
-
-    def _compose_sections(self, text: str) -> yaml.Node | None:
-        """After a syntax error, read each top-level section alone to find the other problems."""
-        lines = text.splitlines(keepends=True)
-        starts = [(i, m.group(1)) for i, s in enumerate(lines) if (m := _TOP_KEY.match(s))]
-        pairs: list[tuple[yaml.Node, yaml.Node]] = []
-        for n, (start, name) in enumerate(starts):
-            end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
-            node = self._compose("".join(lines[start:end]), start)
-            if isinstance(node, yaml.MappingNode):
-                pairs.extend(node.value)
-            else:
-                self.broken.add(name)
-        if not pairs:
-            return None
-        return yaml.MappingNode("tag:yaml.org,2002:map", pairs, pairs[0][0].start_mark)
-
-    def _value(self, node: yaml.Node, path: Path) -> Any:
-        line = node.start_mark.line + 1
-        self.lines.setdefault(path, line)
-        if isinstance(node, yaml.MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key_line = key_node.start_mark.line + 1
-                if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR):
-                    self.add(path, "a key must be text", line=key_line)
-                    continue
-                key = key_node.value
-                if key in result:
-                    self.add((*path, key), f"the key {key!r} appears twice", line=key_line)
-                    continue
-                self.lines[(*path, key)] = key_line
-                result[key] = self._value(value_node, (*path, key))
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self._value(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node, path, line)
-
-    def _scalar(self, node: yaml.Node, path: Path, line: int) -> Any:
-        value: str = node.value
-        if node.tag == _STR:
-            if "\x00" in value or not _encodable(value):
-                self.add(path, "contains a character that cannot be stored", line=line)
-            return value
-        try:
-            if node.tag == _INT:
-                return int(value)
-            if node.tag == _FLOAT:
-                return float(value)
-        except ValueError:
-            self.add(path, f"{value!r} is not a number", line=line)
-            return None
-        if node.tag == _BOOL and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        if node.tag == _NULL:
-            return None
-        self.add(path, f"unsupported YAML tag {node.tag}", line=line)
-        return None
-
-    # -- meaning --
 
     def validate(self, data: Any) -> ConferenceFile | None:
         """The file as models, or None after recording why not."""
@@ -449,20 +257,8 @@ class _Reader:
             self._check_times(conference, child, (*path, "items", i))
 
 
-def _line_of(mark: Any) -> int | None:
-    return mark.line + 1 if mark is not None else None
-
-
 def _present(items: list[M | None]) -> list[M]:
     return [item for item in items if item is not None]
-
-
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _code(value: Any) -> str | None:
@@ -492,7 +288,7 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
 
 def read_conference_file(raw: bytes, fmt: Format) -> ConferenceFile:
     """The file as models, or InvalidInput listing every problem (without the database's)."""
-    reader = _Reader()
+    reader = _Checker()
     plan = reader.validate(reader.parse(raw, fmt))
     if plan is None:
         raise reader.error()
@@ -501,7 +297,7 @@ def read_conference_file(raw: bytes, fmt: Format) -> ConferenceFile:
 
 async def check_conference_file(session: AsyncSession, raw: bytes, fmt: Format) -> ConferenceFile:
     """The validated file, or InvalidInput listing every problem with its path and line."""
-    reader = _Reader()
+    reader = _Checker()
     # Parsing is pure computation; in a thread it does not stall the live streams.
     plan = await asyncio.to_thread(lambda: reader.validate(reader.parse(raw, fmt)))
     used = await used_decision_numbers(session, reader.decision_numbers)
@@ -571,6 +367,7 @@ def _id(value: int | None) -> int:
 
 # --- writing --------------------------------------------------------------------------
 
+_FastestDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # File keys and the columns they come from, in the order a file lists them.
 CONFERENCE_KEYS = {key: key for key in ConferenceCreate.model_fields}

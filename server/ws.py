@@ -16,13 +16,15 @@ from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from conference import accounts
-from conference.actors import ANONYMOUS, Principal
-from conference.errors import Forbidden, InvalidInput, PlenaryError, Unauthorized
+from conference.actors import ANONYMOUS, Principal, resolve_actor
+from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, Unauthorized
+from conference.models import Conference
 from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed
 from server.http import ApiRoutes
 from server.keys import metrics_key, principal_rkey, session_token_rkey, sockets_key
 from server.ws_commands import handle_frame
-from server.ws_connection import CLOSE_UNAUTHORIZED, Connection
+from server.ws_connection import CLOSE_ACCESS_CHANGED, CLOSE_UNAUTHORIZED, Connection
+from server.ws_live import access_scope
 
 log = logging.getLogger("plenary.ws")
 
@@ -58,8 +60,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     watcher: asyncio.Task[None] | None = None
     try:
         if await authenticate(conn, request):
-            if conn.credential is not None:
-                watcher = asyncio.create_task(watch_credential(conn), name="plenary-ws-auth")
+            watcher = asyncio.create_task(watch_access(conn), name="plenary-ws-access")
             await serve(conn)
     finally:
         # aiohttp may cancel this handler once the peer is gone: forget the socket
@@ -154,18 +155,39 @@ async def credential_holds(conn: Connection) -> bool:
         return await accounts.load_session(session, secret) is not None
 
 
-async def watch_credential(conn: Connection) -> None:
-    """Close the socket once its session ends (logout, expiry) or its token is revoked."""
+async def access_unchanged(conn: Connection) -> bool:
+    """Whether every subscription may still see what it was scoped to see."""
+    async with conn.db.sessionmaker() as session:
+        for subscription in list(conn.subscriptions.values()):
+            conference = await session.get(Conference, subscription.conference_id)
+            if conference is None:
+                return False
+            try:
+                actor = await resolve_actor(session, conn.principal, conference)
+            except NotFound:
+                return False
+            if access_scope(actor) != subscription.scope:
+                return False
+    return True
+
+
+async def watch_access(conn: Connection) -> None:
+    """Close the socket once its session ends (logout, expiry) or its token is revoked,
+    or once a role, a site binding or the conference's public flag changed under it."""
     while not conn.closing:
         await asyncio.sleep(conn.config.ws_revalidate_seconds)
         try:
             holds = await credential_holds(conn)
+            unchanged = holds and await access_unchanged(conn)
         except Exception:
-            log.exception("could not check a WebSocket's credential; trying again later")
+            log.exception("could not check a WebSocket's access; trying again later")
             continue
         if not holds:
             conn.send_message({"type": "auth_expired", "message": "the session or token ended"})
             await conn.close(CLOSE_UNAUTHORIZED, b"session ended")
+            return
+        if not unchanged:
+            await conn.close(CLOSE_ACCESS_CHANGED, b"access changed: subscribe again")
             return
 
 

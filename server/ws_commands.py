@@ -22,7 +22,13 @@ from conference.errors import Conflict, InvalidInput, NotFound, PlenaryError
 from conference.services import get_conference
 from conference.snapshot import conference_snapshot
 from server.ws_connection import Connection
-from server.ws_live import LiveSubscription, consistent_session, own_site, read_resume
+from server.ws_live import (
+    LiveSubscription,
+    access_scope,
+    consistent_session,
+    own_site,
+    read_resume,
+)
 
 log = logging.getLogger("plenary.ws")
 
@@ -155,7 +161,11 @@ async def handle_subscribe(conn: Connection, msg_id: int, cmd: Subscribe) -> Non
         conn.db,
         conn.send,
         only_site=only_site,
+        only_site_code=actor.site_code,
         contacts=actor.sees_contacts,
+        scope=access_scope(actor),
+        public_only=actor.roles == frozenset({"viewer"}),
+        on_lost_access=conn.lost_access,
     )
     subscription.attach()
     try:

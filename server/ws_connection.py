@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("plenary.ws")
 
 CLOSE_UNAUTHORIZED = 4001
+CLOSE_ACCESS_CHANGED = 4003
 CLOSE_TOO_SLOW = 4008
 # How long a closing handshake may take before the transport is simply dropped.
 CLOSE_TIMEOUT = 5.0
@@ -133,6 +134,14 @@ class Connection:
         self.app[metrics_key].ws_closed_slow += 1
         log.info("closing a WebSocket that fell %d messages behind", self._queue.qsize())
         self._closer = asyncio.create_task(self._close_now(CLOSE_TOO_SLOW, b"too slow"))
+
+    def lost_access(self) -> None:
+        """Close soon: what a subscription may see changed; the client resubscribes."""
+        if self._closing or self._closer is not None:
+            return
+        self._closer = asyncio.create_task(
+            self.close(CLOSE_ACCESS_CHANGED, b"access changed: subscribe again")
+        )
 
     # --- closing --------------------------------------------------------------
 

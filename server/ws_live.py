@@ -59,6 +59,11 @@ async def own_site(session: AsyncSession, actor: Actor) -> str | None:
     return site.public_id if site is not None else ""
 
 
+def access_scope(actor: Actor) -> tuple[frozenset[str], int | None]:
+    """What decides what a subscriber may see: their roles and their site."""
+    return actor.roles, actor.site_id
+
+
 @dataclass
 class Resume:
     """Where a subscription starts: the answer to send and the events to replay."""
@@ -114,14 +119,23 @@ class LiveSubscription:
         send: Send,
         *,
         only_site: str | None = None,
+        only_site_code: str = "",
         contacts: bool = True,
+        scope: tuple[frozenset[str], int | None] = (frozenset(), None),
+        public_only: bool = False,
+        on_lost_access: Callable[[], None] | None = None,
     ) -> None:
         self.id = subscription_id
         self.conference_id = conference_id
         self._db = db
         self._send = send
         self._only_site = only_site
+        self._only_site_code = only_site_code
         self._contacts = contacts
+        # The roles and site this subscription was scoped by; re-checked while open.
+        self.scope = scope
+        self._public_only = public_only
+        self._on_lost_access = on_lost_access
         self._buffer: list[tuple[Event, str | None]] | None = []
         self._feed: OrderedFeed | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -135,6 +149,16 @@ class LiveSubscription:
 
     def deliver(self, event: Event, payload_json: str) -> None:
         if self._closed:
+            return
+        if (
+            self._public_only
+            and event.type == "conference/updated"
+            and not event.data.get("public")
+        ):
+            # The conference stopped being public: a viewer may not read on.
+            self.close()
+            if self._on_lost_access is not None:
+                self._on_lost_access()
             return
         if self._feed is None:
             assert self._buffer is not None
@@ -159,6 +183,11 @@ class LiveSubscription:
         self._watch_gap()
 
     def _visible(self, event: Event) -> bool:
+        if event.type.startswith("delegate/"):
+            # People's records: staff, and an operator for their own site's delegates only.
+            if not self._contacts:
+                return False
+            return self._only_site is None or event.data.get("site") == self._only_site_code
         if self._only_site is None or not event.type.startswith("site/"):
             return True
         return bool(event.data.get("id") == self._only_site)

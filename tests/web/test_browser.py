@@ -359,3 +359,62 @@ async def test_anonymous_viewer_and_an_ended_session(
             "Không còn theo dõi trực tiếp được"
         )
     assert browser.errors == []
+
+
+# Shows an API error on the add-site form, as conference.js would, and reads each field's text.
+SHOW_ERRORS = """async (details) => {
+  const { showErrors } = await import("/static/js/forms.js");
+  const form = document.getElementById("add-site");
+  showErrors(form, { code: "invalid_format", message: "invalid", details }, 422);
+  return Object.fromEntries(details.map(({ field }) => [
+    field, document.getElementById(`add-site-${field}-error`).textContent,
+  ]));
+}"""
+
+
+async def test_field_errors_are_translated_by_their_type(
+    browser: Browser, live_server: TestServer
+) -> None:
+    from playwright.async_api import expect
+
+    db = live_server.app[db_key]
+    account = await add_account(db, "organizer", can_create=True)
+    async with db.transaction() as session:
+        created = await services.create_conference(
+            session,
+            ConferenceCreate(title=TITLE, starts_on=date(2026, 12, 10), ends_on=date(2026, 12, 11)),
+            actor=Actor(principal_for_account(account)),
+        )
+    page = await browser.new_page()
+    await log_in(page, "organizer")
+    await page.goto(f"/conferences/{created.public_id}")
+
+    # Through the API: less_than_equal, then greater_than_equal.
+    await add_site(page, "hue", "Huế", **{"Số người dự kiến": "20000000"})
+    error = page.locator("#add-site-expected_attendance-error")
+    await expect(error).to_have_text("Số quá lớn.")
+    await add_site(page, "hue", "Huế", **{"Số người dự kiến": "-1"})
+    await expect(error).to_have_text("Hãy nhập một số nguyên không âm.")
+
+    # The type decides, whatever the wording; value_error and unknown types fall back to
+    # the message, and a message nothing matches is shown as it is.
+    details = [
+        {"field": "name", "message": "wording never seen", "type": "string_too_long"},
+        {"field": "code", "message": "wording never seen", "type": "missing"},
+        {"field": "kind", "message": "wording never seen", "type": "literal_error"},
+        {"field": "region", "message": "wording never seen", "type": "extra_forbidden"},
+        {"field": "contact_email", "message": "not an email address", "type": "value_error"},
+        {"field": "contact_phone", "message": "phone?", "type": "a_future_type"},
+        {"field": "contact_name", "message": "wording never seen", "type": "value_error"},
+    ]
+    shown = await page.evaluate(SHOW_ERRORS, details)
+    assert shown == {
+        "name": "Quá dài.",
+        "code": "Không được để trống.",
+        "kind": "Hãy chọn một giá trị trong danh sách.",
+        "region": "Máy chủ không nhận ô này.",
+        "contact_email": "Địa chỉ email không hợp lệ.",
+        "contact_phone": "Số điện thoại chỉ gồm chữ số, dấu cách và + . ( ) -.",
+        "contact_name": "Giá trị không hợp lệ (wording never seen).",
+    }
+    assert browser.errors == []

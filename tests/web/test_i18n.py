@@ -74,6 +74,18 @@ def test_every_key_used_exists() -> None:
             assert prefix + name in keys
 
 
+def test_every_key_named_in_the_modules_exists() -> None:
+    """Keys in lookup tables (forms.js maps error types to keys), not only in t(...) calls."""
+    keys = set(catalog("vi"))
+    named = {
+        key
+        for path in STATIC_DIR.glob("js/*.js")
+        for key in re.findall(r"""["'](js\.[a-z0-9_.]*[a-z0-9_])["']""", path.read_text("utf-8"))
+    }
+    assert {"js.error.too_large", "js.error.choice", "js.error.unknown_field"} <= named
+    assert named <= keys, sorted(named - keys)
+
+
 def test_catalogs_that_differ_are_refused(tmp_path: Path) -> None:
     (tmp_path / "vi.json").write_text(json.dumps({"a": "A", "b": "B"}), encoding="utf-8")
     (tmp_path / "en.json").write_text(json.dumps({"a": "A"}), encoding="utf-8")

@@ -69,10 +69,17 @@ def labelled(page: Page) -> None:
             assert tag.get("id") in targets, tag.attrs
 
 
-async def login_form(client: Client, username: str, password: str = PASSWORD, **extra: str) -> Any:
+async def login_form(
+    client: Client,
+    username: str,
+    password: str = PASSWORD,
+    headers: dict[str, str] | None = None,
+    **extra: str,
+) -> Any:
     return await client.post(
         "/login",
         data={"username": username, "password": password, **extra},
+        headers=headers,
         allow_redirects=False,
     )
 
@@ -215,6 +222,50 @@ async def test_logout(client: Client, app: web.Application) -> None:
     resp = await client.get("/conferences", allow_redirects=False)
     assert resp.status == 303
     assert resp.headers["Location"] == "/login?next=/conferences"
+
+
+async def test_a_refused_form_gets_the_error_page_but_the_api_stays_json(
+    client: Client, app: web.Application
+) -> None:
+    await add_account(app[db_key], "cuong")
+    await login_form(client, "cuong")
+    current = Page(await (await client.get("/conferences")).text()).find("input", name="csrf_token")
+    assert current is not None
+    # A logout button in a tab older than the session carries a stale token.
+    resp = await client.post("/logout", data={"csrf_token": "stale"}, allow_redirects=False)
+    assert resp.status == 403 and resp.content_type == "text/html"
+    html = await resp.text()
+    page = check_page_security(resp, html)
+    assert page.lang == "vi"
+    assert "Không có quyền" in html and "Biểu mẫu này đã cũ" in html
+    # Nothing happened: still logged in, and this page's logout form carries the current token.
+    token = page.find("input", name="csrf_token")
+    assert token is not None and token["value"] == current["value"]
+    resp = await client.get("/conferences", allow_redirects=False)
+    assert resp.status == 200
+    # In the page language the browser chose.
+    client.session.cookie_jar.update_cookies({"plenary_lang": "en"})
+    resp = await client.post("/logout", data={"csrf_token": "stale"}, allow_redirects=False)
+    assert resp.status == 403 and resp.content_type == "text/html"
+    html = await resp.text()
+    assert Page(html).lang == "en" and "This form was out of date" in html
+    # A form posted from another site gets the page too, logged in or not.
+    for jar in ("logged in", "anonymous"):
+        if jar == "anonymous":
+            client.session.cookie_jar.clear()
+        resp = await login_form(client, "cuong", headers={"Origin": "https://evil.example"})
+        assert resp.status == 403 and resp.content_type == "text/html", jar
+        check_page_security(resp, await resp.text())
+    assert "plenary_session" not in resp.cookies
+    # The API answers the same refusals in JSON.
+    await login_form(client, "cuong")
+    for headers in ({"X-CSRF-Token": "stale"}, {"Origin": "https://evil.example"}):
+        resp = await client.post("/api/v1/auth/logout", headers=headers)
+        assert resp.status == 403 and resp.content_type == "application/json", headers
+        assert (await resp.json())["error"]["code"] == "csrf_failed"
+        assert "Content-Security-Policy" not in resp.headers
+    status, _ = await Api(client).get("/api/v1/me")
+    assert status == 200
 
 
 async def test_conferences_list_and_create_form(

@@ -2,23 +2,43 @@
 
 import { t } from "./page.js";
 
-// The API's validators speak English; these patterns give the page's language instead.
+// Each entry of an API error's details carries pydantic's error type, which names the
+// rule that failed whatever the wording; the page says it in its own language.
+const BY_TYPE = {
+  missing: "js.error.required",
+  string_too_long: "js.error.too_long",
+  date_type: "js.error.date",
+  date_parsing: "js.error.date",
+  date_from_datetime_parsing: "js.error.date",
+  date_from_datetime_inexact: "js.error.date",
+  int_type: "js.error.number",
+  int_parsing: "js.error.number",
+  int_from_float: "js.error.number",
+  greater_than: "js.error.number",
+  greater_than_equal: "js.error.number",
+  less_than: "js.error.too_large",
+  less_than_equal: "js.error.too_large",
+  literal_error: "js.error.choice",
+  extra_forbidden: "js.error.unknown_field",
+};
+
+// The project's own rules (type value_error) and a service's errors naming a field
+// (no type) tell only in their English text which rule it was (conference/schemas.py).
 const MESSAGES = [
   [/required|must not be empty|may not be null/i, "js.error.required"],
-  [/at most \d+ characters|too long/i, "js.error.too_long"],
   [/ends_on is before starts_on/i, "js.error.date_order"],
   [/time zone/i, "js.error.timezone"],
-  [/valid date|date/i, "js.error.date"],
   [/email/i, "js.error.email"],
   [/phone/i, "js.error.phone"],
   [/site code/i, "js.error.site_code"],
-  [/integer|greater than|less than/i, "js.error.number"],
 ];
 
 const CONFLICTS = { code: "js.error.code_taken", kind: "js.error.main_taken" };
 
-function localMessage(code, field, message) {
+function localMessage(code, field, problem) {
   if (code === "conflict" && CONFLICTS[field]) return t(CONFLICTS[field]);
+  if (Object.hasOwn(BY_TYPE, problem.type)) return t(BY_TYPE[problem.type]);
+  const message = String(problem.message ?? "");
   for (const [pattern, key] of MESSAGES) {
     if (pattern.test(message)) return t(key);
   }
@@ -100,7 +120,7 @@ export function showErrors(form, error, status = 0) {
     const name = names.includes(problem.field)
       ? problem.field
       : firstMentioned(names, problem.message);
-    const message = localMessage(error.code, name, problem.message);
+    const message = localMessage(error.code, name, problem);
     if (name && showFieldError(form, name, message)) first ??= control(form, name);
   }
   if (first) {
