@@ -14,6 +14,7 @@ from conference.actors import ANONYMOUS, Actor, Principal, resolve_actor
 from conference.errors import PlenaryError, RateLimited, Unauthorized
 from conference.models import Account, BrowserSession, Conference
 from conference.services import get_conference
+from conference.text import nfc
 from server.http import CSRF_FAILED, Handler, error_response
 from server.keys import (
     browser_session_rkey,
@@ -139,8 +140,11 @@ async def log_in(
     Shared by the login page and the JSON API; raises RateLimited or Unauthorized.
     """
     limiter = request.app[login_limiter_key]
-    key = f"{client_ip(request)}|{username.casefold()}"
-    wait = limiter.blocked(key)
+    # The name as the account lookup sees it: "victim " must count as "victim".
+    ip = client_ip(request)
+    key = f"{ip}|{nfc(username).casefold()}"
+    # One address may not spray many names either: ten times the per-name limit.
+    wait = max(limiter.blocked(key), limiter.blocked_many(ip))
     if wait:
         raise RateLimited(
             f"too many failed logins; try again in {int(wait) + 1} s", retry_after=wait
@@ -159,6 +163,7 @@ async def log_in(
             )
     except Unauthorized:
         limiter.hit(key)
+        limiter.hit(ip)
         raise
     limiter.reset(key)
     return token, account, row
