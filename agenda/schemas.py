@@ -9,7 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictInt,
 
 from agenda.models import AgendaItem
 from conference.schemas import Input, SiteCode, Title
-from conference.text import nfc
+from conference.text import clean_text
 
 # Kept equal to agenda.models.ITEM_KINDS (a test checks it).
 ItemKind = Literal[
@@ -25,7 +25,7 @@ ItemKind = Literal[
     "session",
     "other",
 ]
-Presenter = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)]
+Presenter = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 Minutes = Annotated[StrictInt, Field(ge=0, le=24 * 60)]
 Position = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 

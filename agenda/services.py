@@ -17,21 +17,27 @@ from conference.audit import record
 from conference.errors import InvalidInput
 from conference.live import append_event
 from conference.models import Conference, Site
-from conference.schemas import ConferenceCreate
+from conference.schemas import FIRST_YEAR, LAST_YEAR, ConferenceCreate
 from conference.services import get_site_by_code
 
 
 def planned_start_problem(
     conference: Conference | ConferenceCreate, planned_start: datetime | None
 ) -> str | None:
-    """Why planned_start cannot be, or None: it must fall on a day of the conference."""
+    """Why planned_start cannot be, or None.
+
+    A time outside the conference's days is allowed: a postponed conference keeps
+    its items' times until they are planned again, and its export must import.
+    """
     if planned_start is None:
         return None
-    local = planned_start.astimezone(ZoneInfo(conference.timezone)).date()
-    if conference.starts_on <= local <= conference.ends_on:
-        return None
-    days = f"{conference.starts_on} to {conference.ends_on}, {conference.timezone}"
-    return f"planned_start is on {local}, outside the days of the conference ({days})"
+    try:
+        local = planned_start.astimezone(ZoneInfo(conference.timezone))
+    except (OverflowError, ValueError):
+        return "planned_start is out of range"
+    if not FIRST_YEAR <= local.year <= LAST_YEAR:
+        return f"planned_start must be between the years {FIRST_YEAR} and {LAST_YEAR}"
+    return None
 
 
 def new_agenda_item(

@@ -8,11 +8,11 @@ from pydantic import AfterValidator, BaseModel, Field, StrictStr
 
 from attendance.models import Delegate
 from conference.schemas import Email, Input, Name, Phone, SiteCode
-from conference.text import nfc
+from conference.text import clean_text
 
 Category = Literal["official", "alternate", "guest", "staff"]
-DelegateTitle = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)]
-Unit = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=300)]
+DelegateTitle = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
+Unit = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=300)]
 
 
 class DelegateCreate(Input):

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, StrictStr
 
 from awards.models import Award, Decision
-from conference.schemas import Input, LongText, Name, SiteCode, Title
-from conference.text import nfc
+from conference.schemas import CLEAN, Input, Name, SiteCode, Title
+from conference.text import clean_text
 
 # Kept equal to awards.models.AWARD_KINDS and RECIPIENT_KINDS (a test checks it).
 AwardKind = Literal["emulation_flag", "certificate_of_merit", "certificate_of_recognition", "other"]
@@ -32,7 +32,7 @@ def _nonempty(value: str) -> str:
 DecisionNumber = Annotated[
     StrictStr,
     BeforeValidator(_number_as_text),
-    AfterValidator(nfc),
+    AfterValidator(clean_text),
     AfterValidator(_nonempty),
     Field(max_length=64),
 ]
@@ -47,7 +47,7 @@ class DecisionCreate(Input):
     signer_name: Name
     signer_title: Name
     award_kind: AwardKind
-    title: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=500)] = ""
+    title: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=500)] = ""
 
 
 class AwardCreate(Input):
@@ -55,17 +55,17 @@ class AwardCreate(Input):
 
     recipient_kind: RecipientKind = "unit"
     name: Title
-    title: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)] = ""
-    unit: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=300)] = ""
+    title: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)] = ""
+    unit: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=300)] = ""
     site: SiteCode | None = None
-    citation: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=2000)] = ""
+    citation: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=2000)] = ""
 
 
 class AwardRecord(AwardCreate):
     """An award as a conference file keeps it, revocation included."""
 
     revoked_at: AwareDatetime | None = None
-    revoked_reason: LongText = ""
+    revoked_reason: Annotated[StrictStr, CLEAN, Field(max_length=1000)] = ""
 
 
 class DecisionWithAwards(DecisionCreate):

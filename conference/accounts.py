@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +28,7 @@ from conference.models import (
     Membership,
     Site,
 )
-from conference.text import nfc
+from conference.text import has_control, is_public_id, nfc
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same.
@@ -81,8 +82,13 @@ async def create_account(
         is_admin=is_admin,
         can_create_conferences=can_create_conferences or is_admin,
     )
-    session.add(account)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(account)
+            await session.flush()
+    except IntegrityError:
+        # Another request took the name between the check and the insert.
+        raise Conflict(f"the username {name!r} is taken", field="username") from None
     await record(
         session,
         actor,
@@ -104,6 +110,8 @@ async def set_password(
 
 
 async def get_account_by_username(session: AsyncSession, username: str) -> Account | None:
+    if has_control(username):
+        return None
     name = nfc(username).casefold()
     result = await session.exec(select(Account).where(Account.username == name))
     return result.one_or_none()
@@ -254,6 +262,8 @@ async def list_tokens(session: AsyncSession, conference_id: int) -> list[ApiToke
 
 
 async def get_token(session: AsyncSession, conference_id: int, public_id: str) -> ApiToken:
+    if not is_public_id(public_id):
+        raise NotFound("no such token", field="token")
     query = select(ApiToken).where(
         ApiToken.conference_id == conference_id, ApiToken.public_id == public_id
     )

@@ -12,6 +12,7 @@ from conference import accounts
 from conference.actors import Actor
 from conference.audit import list_entries
 from conference.errors import Conflict, Forbidden, NotFound
+from conference.live import lock_conference
 from conference.models import Account, ApiToken, AuditEntry, Conference, Membership, Site
 from conference.services import get_site_by_code
 
@@ -130,6 +131,8 @@ async def grant_member_role(
 ) -> Member:
     """Give the account named username a role (a site operator also a site)."""
     actor.require("organizer")
+    assert conference.id is not None
+    await lock_conference(session, conference.id)
     account = await _account_named(session, username)
     site = await _site_named(session, conference, site_code)
     await accounts.grant_role(session, account, conference, role, site=site, actor=actor)
@@ -141,6 +144,8 @@ async def revoke_member_role(
 ) -> None:
     """Take a role away; the last organizer stays, so the conference keeps one."""
     actor.require("organizer")
+    assert conference.id is not None
+    await lock_conference(session, conference.id)
     account = await _account_named(session, username)
     held = (
         await session.exec(

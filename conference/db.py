@@ -18,6 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from conference.live import PENDING_EVENTS, LiveHub
 
 DEFAULT_URL = "sqlite+aiosqlite:///plenary.db"
+# Set on the connection of a writing transaction (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "plenary_write"
 
 
 def normalise_url(url: str) -> str:
@@ -50,8 +52,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
-            # Writers queue at BEGIN instead of failing on lock upgrade mid-transaction.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers queue at BEGIN instead of failing on lock upgrade mid-transaction;
+            # readers take a plain BEGIN: one WAL snapshot, never waiting for a writer.
+            write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -75,9 +79,10 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One transaction; its live events go to the hub only after it commits."""
+        """One writing transaction; its live events go to the hub only after it commits."""
         async with self.sessionmaker() as session:
             async with session.begin():
+                await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
             events = session.info.pop(PENDING_EVENTS, [])
         for item in events:
@@ -87,12 +92,18 @@ class Database:
     async def consistent_read(self) -> AsyncIterator[AsyncSession]:
         """A read-only session that sees one state of the database throughout.
 
-        SQLite transactions here are BEGIN IMMEDIATE, hence serialised with writers;
-        PostgreSQL needs REPEATABLE READ so that a log counter and rows agree.
+        A SQLite read transaction is one WAL snapshot already; PostgreSQL needs
+        REPEATABLE READ so that a log counter and rows agree.
         """
         async with self.sessionmaker() as session:
             if self.dialect == "postgresql":
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only: on SQLite it never waits for a writer."""
+        async with self.sessionmaker() as session:
             yield session
 
     async def dispose(self) -> None:

@@ -70,6 +70,20 @@ async def append_event(
     return item
 
 
+async def lock_conference(session: AsyncSession, conference_id: int) -> None:
+    """Serialise this transaction with the conference's other writers (FOR NO KEY UPDATE).
+
+    Check-then-write rules (unique codes, one main site, the last organizer) hold
+    under concurrency only when their writers take turns; SQLite's BEGIN IMMEDIATE
+    already does that, PostgreSQL needs the row lock.
+    """
+    await session.exec(
+        select(Conference.id)
+        .where(col(Conference.id) == conference_id)
+        .with_for_update(key_share=True)
+    )
+
+
 async def events_between(
     session: AsyncSession, conference_id: int, epoch: str, after: int, upto: int | None = None
 ) -> list[Event]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -23,7 +24,7 @@ from pydantic import (
 )
 
 from conference.models import Conference, Site
-from conference.text import nfc
+from conference.text import clean_text
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 .()-]{5,30}$")
@@ -36,8 +37,24 @@ def _nonempty(value: str) -> str:
     return value
 
 
+# Files in the zone database that are not zones of a place.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+    )
+
+
 def _timezone(value: str) -> str:
+    # Only IANA names: "localtime" or "posixrules" would follow the server's own files.
     try:
+        if value not in _zone_names():
+            raise ValueError(value)
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
@@ -64,15 +81,17 @@ def _site_code(value: str) -> str:
     return value.upper()
 
 
-Text = Annotated[StrictStr, AfterValidator(nfc)]
-Title = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_nonempty), Field(max_length=300)]
-Name = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_nonempty), Field(max_length=200)]
-ShortText = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=300)]
-LongText = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=4000)]
-TimeZone = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_timezone)]
-Email = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_email), Field(max_length=200)]
-Phone = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_phone), Field(max_length=40)]
-SiteCode = Annotated[StrictStr, AfterValidator(nfc), AfterValidator(_site_code)]
+# NFC, trimmed, no control characters: every text a person sends goes through this.
+CLEAN = AfterValidator(clean_text)
+Text = Annotated[StrictStr, CLEAN]
+Title = Annotated[StrictStr, CLEAN, AfterValidator(_nonempty), Field(max_length=300)]
+Name = Annotated[StrictStr, CLEAN, AfterValidator(_nonempty), Field(max_length=200)]
+ShortText = Annotated[StrictStr, CLEAN, Field(max_length=300)]
+LongText = Annotated[StrictStr, CLEAN, Field(max_length=4000)]
+TimeZone = Annotated[StrictStr, CLEAN, AfterValidator(_timezone)]
+Email = Annotated[StrictStr, CLEAN, AfterValidator(_email), Field(max_length=200)]
+Phone = Annotated[StrictStr, CLEAN, AfterValidator(_phone), Field(max_length=40)]
+SiteCode = Annotated[StrictStr, CLEAN, AfterValidator(_site_code)]
 Count = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
 
 
@@ -84,6 +103,18 @@ class Input(BaseModel):
     def given(self) -> dict[str, Any]:
         """Only the fields the client sent (for partial updates)."""
         return {key: getattr(self, key) for key in self.model_fields_set}
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def _year_in_range(day: date) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"a date must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return day
+
+
+Day = Annotated[date, AfterValidator(_year_in_range)]
 
 
 def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
@@ -106,8 +137,8 @@ def _not_null(value: Any) -> Any:
 
 class ConferenceCreate(Input):
     title: Title
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     timezone: TimeZone = "Asia/Ho_Chi_Minh"
     venue: ShortText = ""
     description: LongText = ""
@@ -119,8 +150,8 @@ class ConferenceCreate(Input):
 
 class ConferenceUpdate(Input):
     title: Title | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     timezone: TimeZone | None = None
     venue: ShortText | None = None
     description: LongText | None = None
@@ -137,10 +168,10 @@ SiteKind = Literal["main", "remote"]
 class SiteCreate(Input):
     code: SiteCode
     name: Name
-    region: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=100)] = ""
+    region: Annotated[StrictStr, CLEAN, Field(max_length=100)] = ""
     kind: SiteKind = "remote"
     expected_attendance: Count = 0
-    contact_name: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)] = ""
+    contact_name: Annotated[StrictStr, CLEAN, Field(max_length=200)] = ""
     contact_phone: Phone = ""
     contact_email: Email = ""
     position: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
@@ -149,10 +180,10 @@ class SiteCreate(Input):
 class SiteUpdate(Input):
     code: SiteCode | None = None
     name: Name | None = None
-    region: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=100)] | None = None
+    region: Annotated[StrictStr, CLEAN, Field(max_length=100)] | None = None
     kind: SiteKind | None = None
     expected_attendance: Count | None = None
-    contact_name: Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)] | None = None
+    contact_name: Annotated[StrictStr, CLEAN, Field(max_length=200)] | None = None
     contact_phone: Phone | None = None
     contact_email: Email | None = None
     position: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
@@ -163,8 +194,8 @@ class SiteUpdate(Input):
 class ConferenceOut(BaseModel):
     id: str
     title: str
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     timezone: str
     venue: str
     description: str

@@ -10,11 +10,11 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr
 from conference.admin import Member
 from conference.models import Account, ApiToken, AuditEntry
 from conference.schemas import Input, Name, SiteCode
-from conference.text import nfc
+from conference.text import clean_text
 
 GrantableRole = Literal["organizer", "chair", "secretary", "site_operator", "delegate"]
-Username = Annotated[StrictStr, AfterValidator(nfc), Field(min_length=1, max_length=100)]
-DisplayName = Annotated[StrictStr, AfterValidator(nfc), Field(max_length=200)]
+Username = Annotated[StrictStr, AfterValidator(clean_text), Field(min_length=1, max_length=100)]
+DisplayName = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 
 
 class TokenCreate(Input):
@@ -89,7 +89,7 @@ class MemberList(BaseModel):
 class AuditQuery(Input):
     """Query string of the audit log (strings are converted: it comes from a URL)."""
 
-    before: Annotated[int, Field(ge=1)] | None = None
+    before: Annotated[int, Field(ge=1, le=2**62)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
 
 

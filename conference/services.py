@@ -15,7 +15,7 @@ from conference.actors import Actor
 from conference.audit import diff, record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
-from conference.live import append_event
+from conference.live import append_event, lock_conference
 from conference.models import Account, Conference, Membership, Site
 from conference.schemas import (
     ConferenceCreate,
@@ -25,6 +25,7 @@ from conference.schemas import (
     conference_data,
     site_data,
 )
+from conference.text import is_public_id
 
 SITE_FIELDS = (
     "code",
@@ -53,6 +54,8 @@ async def get_conference(
     session: AsyncSession, public_id: str, *, for_update: bool = False
 ) -> Conference:
     """The conference with this public id, or NotFound."""
+    if not is_public_id(public_id):
+        raise NotFound("no such conference", field="conference")
     query = select(Conference).where(Conference.public_id == public_id)
     if for_update:
         query = query.with_for_update()
@@ -154,6 +157,8 @@ async def get_site(
 ) -> Site:
     """One site of this conference the actor may see, else NotFound."""
     assert conference.id is not None
+    if not is_public_id(public_id):
+        raise NotFound("no such site in this conference", field="site")
     query = _visible_sites(conference.id, actor).where(Site.public_id == public_id)
     site = (await session.exec(query)).one_or_none()
     if site is None:
@@ -173,11 +178,7 @@ async def _check_site_rules(
 ) -> None:
     # Lock the conference row first (as append_event will): racing writers of its sites
     # then check one after the other instead of both passing and one hitting a 500.
-    await session.exec(
-        select(Conference.id)
-        .where(col(Conference.id) == conference_id)
-        .with_for_update(key_share=True)
-    )
+    await lock_conference(session, conference_id)
     other = await get_site_by_code(session, conference_id, values["code"])
     if other is not None and other.id != site_id:
         raise Conflict(f"the site code {values['code']!r} is already used", field="code")

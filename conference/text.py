@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Letters that do not decompose into a base letter plus a combining mark.
@@ -11,6 +12,28 @@ _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "ø": "o", "ł": "
 def nfc(value: str) -> str:
     """Return value in Unicode NFC with surrounding whitespace removed."""
     return unicodedata.normalize("NFC", value).strip()
+
+
+# C0 controls and DEL, except tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def has_control(value: str) -> bool:
+    """Whether value holds a control character no person types (NUL, ESC, ...)."""
+    return _CONTROL.search(value) is not None
+
+
+def clean_text(value: str) -> str:
+    """NFC, trimmed; refuses control characters (for validators: raises ValueError)."""
+    if has_control(value):
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return nfc(value)
+
+
+def is_public_id(value: str) -> bool:
+    """Whether value can be a public identifier at all (anything else is simply not found)."""
+    return PUBLIC_ID.fullmatch(value) is not None
 
 
 def nfc_or_none(value: str | None) -> str | None:

@@ -75,7 +75,7 @@ async def identify(request: web.Request) -> tuple[Principal, BrowserSession | No
         return found, None, None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        async with db.transaction() as session:
+        async with db.read() as session:
             loaded = await accounts.load_session(session, cookie)
         if loaded is not None:
             row, account = loaded

@@ -162,9 +162,14 @@ def json_response(value: Any, status: int = 200) -> web.Response:
 
 @asynccontextmanager
 async def transaction(request: web.Request) -> AsyncIterator[AsyncSession]:
-    """One database transaction for this request."""
-    async with request.app[db_key].transaction() as session:
-        yield session
+    """One database transaction for this request (a read-only one for GET and HEAD)."""
+    db = request.app[db_key]
+    if request.method in ("GET", "HEAD"):
+        async with db.read() as session:
+            yield session
+    else:
+        async with db.transaction() as session:
+            yield session
 
 
 @dataclass
