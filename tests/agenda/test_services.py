@@ -74,9 +74,10 @@ async def test_items_nest_and_take_the_next_position(db: Database) -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"planned_start": datetime(2026, 12, 2, 8, 0, tzinfo=HANOI)}, "planned_start"),
-        # 23:30 UTC on the 30th is 06:30 on the 1st in Hanoi: allowed; 16:00 UTC is not.
-        ({"planned_start": datetime(2026, 11, 30, 16, 0, tzinfo=UTC)}, "planned_start"),
+        # Times outside the conference's days are allowed (a postponed conference keeps
+        # them); absurd years are not.
+        ({"planned_start": datetime(1800, 12, 2, 8, 0, tzinfo=HANOI)}, "planned_start"),
+        ({"planned_start": datetime(9999, 12, 31, 23, 0, tzinfo=UTC)}, "planned_start"),
         ({"site": "XYZ"}, "site"),
         ({"parent": "no-such-item"}, "parent"),
     ],
@@ -92,6 +93,16 @@ async def test_refused_items_name_the_field(
     assert excinfo.value.field == field
     async with db.transaction() as session:
         assert list(await session.exec(select(AgendaItem))) == []
+
+
+async def test_a_postponed_conference_keeps_its_items_times(db: Database) -> None:
+    conference, actor = await setup(db)
+    async with db.transaction() as session:
+        data = AgendaItemCreate(
+            title="Khai mạc", planned_start=datetime(2026, 11, 24, 8, 0, tzinfo=HANOI)
+        )
+        item = await create_agenda_item(session, conference, data, actor=actor)
+    assert item.planned_start == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 
 
 async def test_a_time_just_after_midnight_local_is_on_the_day(db: Database) -> None:
