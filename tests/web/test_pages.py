@@ -487,7 +487,8 @@ async def test_static_files_are_cached_long_only_under_their_version(
         urls |= {tag["src"] for tag in page.find_all("script") if tag.get("src")}
         urls |= {tag["href"] for tag in page.find_all("link", rel="stylesheet")}
     assert urls == {
-        versioned(p) for p in ("css/plenary.css", "js/conferences.js", "js/conference.js")
+        versioned(p)
+        for p in ("css/plenary.css", "js/conferences.js", "js/import.js", "js/conference.js")
     }
     for url in urls:
         resp = await client.get(url)
