@@ -323,38 +323,19 @@ async def grant_role(
     site: Site | None = None,
     actor: Actor,
 ) -> Membership:
-    """Give account a role in conference (idempotent)."""
+    """Give account a role in conference (idempotent; moving an operator is audited)."""
     _check_role_site(role, site)
-    existing = (
-        await session.exec(
-            select(Membership).where(
-                col(Membership.account_id) == account.id,
-                col(Membership.conference_id) == conference.id,
-                col(Membership.role) == role,
-            )
+    site_id = site.id if site else None
+    membership = await held_role(session, account, conference, role)
+    if membership is not None and membership.site_id == site_id:
+        return membership
+    if membership is None:
+        membership = Membership(
+            account_id=account.id,  # type: ignore[arg-type]
+            conference_id=conference.id,  # type: ignore[arg-type]
+            role=role,
         )
-    ).one_or_none()
-    if existing is not None:
-        if existing.site_id != (site.id if site else None):
-            existing.site_id = site.id if site else None
-            session.add(existing)
-            # Moving an operator to another site is a change like any other: audit it.
-            await record(
-                session,
-                actor,
-                "role.grant",
-                "account",
-                account.public_id,
-                {"role": role, "site": site.code if site else None},
-                conference_id=conference.id,
-            )
-        return existing
-    membership = Membership(
-        account_id=account.id,  # type: ignore[arg-type]
-        conference_id=conference.id,  # type: ignore[arg-type]
-        role=role,
-        site_id=site.id if site else None,
-    )
+    membership.site_id = site_id
     session.add(membership)
     await session.flush()
     await record(
@@ -367,6 +348,18 @@ async def grant_role(
         conference_id=conference.id,
     )
     return membership
+
+
+async def held_role(
+    session: AsyncSession, account: Account, conference: Conference, role: str
+) -> Membership | None:
+    """The membership by which account holds role in conference, if it does."""
+    query = select(Membership).where(
+        col(Membership.account_id) == account.id,
+        col(Membership.conference_id) == conference.id,
+        col(Membership.role) == role,
+    )
+    return (await session.exec(query)).one_or_none()
 
 
 async def revoke_role(

@@ -147,16 +147,7 @@ async def revoke_member_role(
     assert conference.id is not None
     await lock_conference(session, conference.id)
     account = await _account_named(session, username)
-    held = (
-        await session.exec(
-            select(Membership).where(
-                col(Membership.account_id) == account.id,
-                col(Membership.conference_id) == conference.id,
-                col(Membership.role) == role,
-            )
-        )
-    ).one_or_none()
-    if held is None:
+    if await accounts.held_role(session, account, conference, role) is None:
         raise NotFound(f"{account.username} does not hold the role {role}", field="role")
     if role == "organizer":
         organizers = await session.exec(
