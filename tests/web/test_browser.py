@@ -23,7 +23,7 @@ from tests.conftest import PASSWORD, add_account
 from tests.web.conftest import Browser
 
 if TYPE_CHECKING:
-    from playwright.async_api import Locator, Page
+    from playwright.async_api import Locator, Page, Request
 
 pytestmark = pytest.mark.browser
 
@@ -417,4 +417,236 @@ async def test_field_errors_are_translated_by_their_type(
         "contact_phone": "Số điện thoại chỉ gồm chữ số, dấu cách và + . ( ) -.",
         "contact_name": "Giá trị không hợp lệ (wording never seen).",
     }
+    assert browser.errors == []
+
+
+# --- two organizers editing the same records ------------------------------------------------
+
+
+async def two_organizers(browser: Browser, live_server: TestServer) -> tuple[Page, Page, str]:
+    """Organizer A and organizer B on one conference with site HNI, both following live."""
+    from playwright.async_api import expect
+
+    app = live_server.app
+    db = app[db_key]
+    account = await add_account(db, "organizer", can_create=True)
+    await add_account(db, "deputy")
+    async with db.transaction() as session:
+        created = await services.create_conference(
+            session,
+            ConferenceCreate(
+                title=TITLE,
+                starts_on=date(2026, 12, 10),
+                ends_on=date(2026, 12, 11),
+                venue="Hội trường Trung ương",
+            ),
+            actor=Actor(principal_for_account(account)),
+        )
+        cid = created.public_id
+        actor = await resolve_actor(session, CLI, created)
+        await services.create_site(
+            session,
+            created,
+            SiteCreate(
+                code="hni", name="Hà Nội", contact_name="Chị Lan", contact_phone="024 3825 0000"
+            ),
+            actor=actor,
+        )
+    await grant(app, cid, "deputy", "organizer")
+    pages = []
+    for username in ("organizer", "deputy"):
+        page = await browser.new_page()
+        await log_in(page, username)
+        await page.wait_for_url(re.compile(r"/conferences$"))
+        await page.goto(f"/conferences/{cid}")
+        await expect(page.locator("html")).to_have_attribute("data-live", "live")
+        pages.append(page)
+    return pages[0], pages[1], cid
+
+
+def patches(page: Page) -> list[Any]:
+    """The bodies of every PATCH the page sends from now on."""
+    sent: list[Any] = []
+
+    def seen(request: Request) -> None:
+        if request.method == "PATCH":
+            sent.append(request.post_data_json)
+
+    page.on("request", seen)
+    return sent
+
+
+async def read_json(page: Page, url: str) -> Any:
+    """GET url of the JSON API with the page's session."""
+    response = await page.request.get(url)
+    assert response.ok, (url, response.status)
+    return await response.json()
+
+
+async def edit_site(page: Page, name: str, **fields: str) -> None:
+    """Open the site's dialog, fill fields (by label), save, wait for it to close."""
+    from playwright.async_api import expect
+
+    await page.get_by_role("button", name=f"Sửa {name}").click()
+    dialog = page.get_by_role("dialog", name="Sửa điểm cầu")
+    for label, value in fields.items():
+        await dialog.get_by_label(label).fill(value)
+    await dialog.get_by_role("button", name="Lưu").click()
+    await expect(dialog).to_be_hidden()
+
+
+async def test_an_open_site_dialog_saves_only_what_was_changed(
+    browser: Browser, live_server: TestServer
+) -> None:
+    from playwright.async_api import expect
+
+    first, second, cid = await two_organizers(browser, live_server)
+    sid = await row(first, "HNI").get_attribute("data-site-id")
+    site_url = f"/api/v1/conferences/{cid}/sites/{sid}"
+    sent = patches(first)
+
+    # A opens the dialog; B changes the phone meanwhile.
+    await first.get_by_role("button", name="Sửa Hà Nội").click()
+    dialog = first.get_by_role("dialog", name="Sửa điểm cầu")
+    phone = dialog.get_by_label("Điện thoại")
+    await expect(phone).to_have_value("024 3825 0000")
+    await edit_site(second, "Hà Nội", **{"Điện thoại": "024 3825 1111"})
+    # A has not touched the phone: it follows B's change in place, with no notice.
+    await expect(phone).to_have_value("024 3825 1111")
+    await expect(first.locator("#edit-site-contact_phone-notice")).to_be_empty()
+
+    # A changes only the name: only the name is sent, and B's phone survives.
+    await dialog.get_by_label("Tên điểm cầu").fill("Thành phố Hà Nội")
+    await dialog.get_by_role("button", name="Lưu").click()
+    await expect(dialog).to_be_hidden()
+    assert sent == [{"name": "Thành phố Hà Nội"}]
+    site = await read_json(first, site_url)
+    assert (site["name"], site["contact_phone"]) == ("Thành phố Hà Nội", "024 3825 1111")
+    await expect(row(second, "HNI")).to_contain_text("Thành phố Hà Nội")
+    audit = await read_json(first, f"/api/v1/conferences/{cid}/audit")
+    updates = [e for e in audit["items"] if e["action"] == "site.update"]
+    assert [set(e["changes"]) for e in updates] == [{"name"}, {"contact_phone"}]
+
+    # Saving an unchanged dialog sends nothing and closes it.
+    await first.get_by_role("button", name="Sửa Thành phố Hà Nội").click()
+    await dialog.get_by_role("button", name="Lưu").click()
+    await expect(dialog).to_be_hidden()
+    assert len(sent) == 1
+    assert browser.errors == []
+
+
+async def test_a_field_both_changed_gets_a_notice(
+    browser: Browser, live_server: TestServer
+) -> None:
+    from playwright.async_api import expect
+
+    first, second, cid = await two_organizers(browser, live_server)
+    sid = await row(first, "HNI").get_attribute("data-site-id")
+    sent = patches(first)
+
+    await first.get_by_role("button", name="Sửa Hà Nội").click()
+    dialog = first.get_by_role("dialog", name="Sửa điểm cầu")
+    phone = dialog.get_by_label("Điện thoại")
+    await phone.fill("024 3825 2222")
+    # B changes the same phone, and the contact's name, which A has not touched.
+    await edit_site(
+        second, "Hà Nội", **{"Điện thoại": "024 3825 3333", "Người liên hệ": "Anh Minh"}
+    )
+    notice = first.locator("#edit-site-contact_phone-notice")
+    await expect(notice).to_have_text(
+        "Người khác vừa đổi ô này thành “024 3825 3333”. "
+        "Ô vẫn giữ giá trị của bạn; hãy xem lại trước khi lưu."
+    )
+    assert await notice.get_attribute("aria-live") == "polite"
+    await expect(phone).to_have_value("024 3825 2222")
+    await expect(phone).to_have_accessible_description(re.compile("024 3825 3333"))
+    await expect(dialog.get_by_label("Người liên hệ")).to_have_value("Anh Minh")
+
+    # A keeps their own value, knowingly: it is saved, B's contact name too.
+    await dialog.get_by_role("button", name="Lưu").click()
+    await expect(dialog).to_be_hidden()
+    assert sent == [{"contact_phone": "024 3825 2222"}]
+    site = await read_json(first, f"/api/v1/conferences/{cid}/sites/{sid}")
+    assert (site["contact_phone"], site["contact_name"]) == ("024 3825 2222", "Anh Minh")
+
+    # The notice goes when the value is set back to the other person's.
+    await first.get_by_role("button", name="Sửa Hà Nội").click()
+    await expect(notice).to_be_empty()
+    await phone.fill("024 3825 4444")
+    await edit_site(second, "Hà Nội", **{"Điện thoại": "024 3825 5555"})
+    await expect(notice).to_contain_text("024 3825 5555")
+    await phone.fill("024 3825 5555")
+    await expect(notice).to_be_empty()
+    await dialog.get_by_role("button", name="Hủy").click()
+
+    # A site removed by someone else while its dialog is open: the dialog closes, saying so.
+    await first.get_by_role("button", name="Sửa Hà Nội").click()
+    await second.get_by_role("button", name="Xóa Hà Nội").click()
+    await second.get_by_role("dialog").get_by_role("button", name="Xóa").click()
+    await expect(dialog).to_be_hidden()
+    await expect(first.locator("#sites-notice")).to_have_text(
+        "Người khác vừa xóa điểm cầu Hà Nội (HNI), nên hộp thoại đã đóng; "
+        "những gì bạn đang sửa chưa được lưu."
+    )
+    await expect(first.locator("#sites-heading")).to_be_focused()
+    # B's own removal is no news to B.
+    await expect(second.locator("#sites-notice")).to_be_empty()
+    assert len(sent) == 1
+    assert browser.errors == []
+
+
+async def test_the_conference_form_saves_only_what_was_changed(
+    browser: Browser, live_server: TestServer
+) -> None:
+    from playwright.async_api import expect
+
+    first, second, cid = await two_organizers(browser, live_server)
+    sent = patches(first)
+    mine = first.locator("#edit-conference")
+    theirs = second.locator("#edit-conference")
+    await first.get_by_text("Sửa thông tin hội nghị").click()
+    await second.get_by_text("Sửa thông tin hội nghị").click()
+
+    # A changes the title; B changes the venue and saves first.
+    await mine.get_by_label("Tên hội nghị").fill(TITLE + " (A)")
+    await theirs.get_by_label("Địa điểm").fill("Trung tâm Hội nghị Quốc gia")
+    await theirs.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(theirs.locator(".form-status")).to_have_text("Đã lưu thông tin hội nghị.")
+    await expect(mine.get_by_label("Địa điểm")).to_have_value("Trung tâm Hội nghị Quốc gia")
+    await expect(mine.get_by_label("Tên hội nghị")).to_have_value(TITLE + " (A)")
+    await mine.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(mine.locator(".form-status")).to_have_text("Đã lưu thông tin hội nghị.")
+    assert sent == [{"title": TITLE + " (A)"}]
+    conference = await read_json(first, f"/api/v1/conferences/{cid}")
+    assert (conference["title"], conference["venue"]) == (
+        TITLE + " (A)",
+        "Trung tâm Hội nghị Quốc gia",
+    )
+    await expect(second.get_by_role("heading", level=1)).to_have_text(TITLE + " (A)")
+    await expect(theirs.get_by_label("Tên hội nghị")).to_have_value(TITLE + " (A)")
+
+    # Nothing changed: nothing is sent.
+    await mine.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(mine.locator(".form-status")).to_have_text("Không có thay đổi nào để lưu.")
+    assert len(sent) == 1
+
+    # Both change the venue: A is told, next to the field, and keeps their value.
+    await mine.get_by_label("Địa điểm").fill("Nhà Quốc hội")
+    await theirs.get_by_label("Địa điểm").fill("")
+    await theirs.get_by_role("button", name="Lưu thay đổi").click()
+    notice = first.locator("#edit-conference-venue-notice")
+    await expect(notice).to_have_text(
+        "Người khác vừa xóa trống ô này. Ô vẫn giữ giá trị của bạn; hãy xem lại trước khi lưu."
+    )
+    await expect(mine.get_by_label("Địa điểm")).to_have_value("Nhà Quốc hội")
+    await theirs.get_by_label("Công khai: ai có đường dẫn đều xem được").check()
+    await theirs.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(first.locator('[data-conference-field="public"]')).to_have_text("Công khai")
+    # A never touched the checkbox: it follows B's change while A's venue is still unsaved.
+    await expect(mine.get_by_label("Công khai: ai có đường dẫn đều xem được")).to_be_checked()
+    await mine.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(notice).to_be_empty()
+    assert sent[1:] == [{"venue": "Nhà Quốc hội"}]
+    conference = await read_json(first, f"/api/v1/conferences/{cid}")
+    assert (conference["venue"], conference["public"]) == ("Nhà Quốc hội", True)
     assert browser.errors == []

@@ -1,8 +1,17 @@
 // The conference page: details and connection points, kept live; editing for organizers.
 
 import { LiveFeed, connectionBanner } from "./live.js";
-import { announce, api, formatDates, page, t } from "./page.js";
-import { checkParsable, clearErrors, fillForm, readForm, showErrors, submitting } from "./forms.js";
+import { announce, api, formatDate, formatDates, page, t } from "./page.js";
+import {
+  changedFields,
+  checkParsable,
+  clearErrors,
+  loadForm,
+  readForm,
+  refreshForm,
+  showErrors,
+  submitting,
+} from "./forms.js";
 
 const CONFERENCE_FIELDS = ["title", "starts_on", "ends_on", "timezone", "venue", "public"];
 const SITE_FIELDS = [
@@ -32,7 +41,6 @@ function setText(selector, text) {
 }
 
 const editConference = document.getElementById("edit-conference");
-let conferenceDirty = false;
 const siteDialog = document.getElementById("site-dialog");
 const confirmDialog = document.getElementById("confirm-dialog");
 const editSite = document.getElementById("edit-site");
@@ -40,6 +48,7 @@ const removeSite = document.getElementById("remove-site");
 const addSite = document.getElementById("add-site");
 let editing = null;
 let removing = null;
+let deleting = null;
 
 function renderConference() {
   const c = state.conference;
@@ -50,7 +59,15 @@ function renderConference() {
   setText('[data-conference-field="public"]', t(c.public ? "js.public.yes" : "js.public.no"));
   document.title = `${c.title} · ${document.title.split(" · ").pop()}`;
   // Someone else's change must not overwrite what this person is typing.
-  if (editConference && !conferenceDirty) fillForm(editConference, c);
+  if (editConference) refreshForm(editConference, c, showValue);
+}
+
+/** A field's value as the page shows it, for "someone else changed this to ...". */
+function showValue(name, value) {
+  if (name === "public") return t(value ? "js.public.yes" : "js.public.no");
+  if (name === "kind") return t(`js.kind.${value}`);
+  if (name === "starts_on" || name === "ends_on") return formatDate(value);
+  return String(value ?? "");
 }
 
 function fillCell(cell, site) {
@@ -117,11 +134,11 @@ function applyEvent(event) {
     case "site/created":
     case "site/updated":
       state.sites.set(data.id, data);
+      followOpenDialogs();
       break;
     case "site/deleted":
       state.sites.delete(data.id);
-      if (editing?.id === data.id) closeDialog(siteDialog);
-      if (removing?.id === data.id) closeDialog(confirmDialog);
+      followOpenDialogs();
       break;
     default:
       return;
@@ -135,6 +152,7 @@ const feed = new LiveFeed(state.conference.id, {
     state.sites = new Map(snapshot.sites.map((site) => [site.id, site]));
     renderConference();
     renderSites();
+    followOpenDialogs();
   },
   onEvent: applyEvent,
   onStatus: connectionBanner(document.getElementById("live-region"), {
@@ -150,9 +168,55 @@ window.addEventListener("pagehide", () => feed.stop());
 
 // --- editing (organizers) -------------------------------------------------------------------
 
-
 function closeDialog(dialog) {
   if (dialog?.open) dialog.close();
+}
+
+// Says, next to the sites table, why a dialog closed by itself.
+const sitesNotice = siteDialog ? document.createElement("div") : null;
+if (sitesNotice) {
+  sitesNotice.id = "sites-notice";
+  sitesNotice.setAttribute("role", "status");
+  sitesNotice.setAttribute("aria-live", "polite");
+  document.getElementById("sites-summary").after(sitesNotice);
+}
+
+function showSitesNotice(message) {
+  if (!sitesNotice) return;
+  const text = document.createElement("p");
+  text.className = "notice";
+  text.textContent = message;
+  sitesNotice.replaceChildren(text);
+}
+
+/** Keep the open dialogs on the sites as they are now: changed, or gone. */
+function followOpenDialogs() {
+  if (editing && siteDialog?.open) {
+    const now = state.sites.get(editing.id);
+    if (now) {
+      editing = now;
+      refreshForm(editSite, now, showValue);
+    } else {
+      goneWhileOpen(siteDialog, editing);
+    }
+  }
+  // While this page removes a site, that removal's own event is no news.
+  if (removing && confirmDialog?.open && removing.id !== deleting) {
+    const now = state.sites.get(removing.id);
+    if (now) {
+      removing = now;
+      document.getElementById("confirm-dialog-text").textContent = t("js.site.confirm", now);
+    } else {
+      goneWhileOpen(confirmDialog, removing);
+    }
+  }
+}
+
+function goneWhileOpen(dialog, site) {
+  closeDialog(dialog);
+  showSitesNotice(t("js.site.removed_elsewhere", site));
+  // The row and its button are gone: put focus somewhere sensible.
+  document.getElementById("sites-heading").focus();
 }
 
 function remember(site) {
@@ -161,18 +225,21 @@ function remember(site) {
 }
 
 if (editConference) {
-  editConference.addEventListener("input", () => {
-    conferenceDirty = true;
-  });
+  loadForm(editConference, state.conference, CONFERENCE_FIELDS);
   editConference.addEventListener("submit", (e) => {
     e.preventDefault();
     submitting(editConference, async () => {
       clearErrors(editConference);
-      const values = readForm(editConference, CONFERENCE_FIELDS, { public: "bool" });
+      // Only what this person changed: the other fields may have moved on meanwhile.
+      const changed = changedFields(editConference);
+      if (changed.length === 0) return t("js.form.unchanged");
+      const values = readForm(editConference, changed, { public: "bool" });
       const answer = await api("PATCH", base, values);
       if (!answer.ok) return showErrors(editConference, answer.error, answer.status);
-      conferenceDirty = false;
-      state.conference = answer.data;
+      loadForm(editConference, answer.data, CONFERENCE_FIELDS);
+      // A later change by someone else may have arrived live before this answer.
+      const known = Date.parse(state.conference.updated_at);
+      if (!(known > Date.parse(answer.data.updated_at))) state.conference = answer.data;
       renderConference();
       return t("js.conference.saved");
     });
@@ -201,10 +268,11 @@ if (tbody && siteDialog) {
     const button = e.target.closest("button[data-action]");
     const site = button && state.sites.get(button.closest("tr")?.dataset.siteId);
     if (!site) return;
+    sitesNotice?.replaceChildren();
     if (button.dataset.action === "edit") {
       editing = site;
       clearErrors(editSite);
-      fillForm(editSite, site);
+      loadForm(editSite, site, SITE_FIELDS);
       siteDialog.showModal();
     } else if (button.dataset.action === "remove") {
       removing = site;
@@ -219,13 +287,26 @@ if (tbody && siteDialog) {
       if (e.target.closest('[data-action="close"]')) dialog.close();
     });
   }
+  siteDialog.addEventListener("close", () => {
+    editing = null;
+  });
+  confirmDialog.addEventListener("close", () => {
+    removing = null;
+  });
 
   editSite.addEventListener("submit", (e) => {
     e.preventDefault();
     if (!editing || !checkParsable(editSite)) return;
     const site = editing;
     submitting(editSite, async () => {
-      const values = readForm(editSite, SITE_FIELDS, SITE_KINDS);
+      // Only what this person changed: someone else may have changed the rest meanwhile.
+      const changed = changedFields(editSite);
+      if (changed.length === 0) {
+        closeDialog(siteDialog);
+        announce(t("js.form.unchanged"));
+        return "";
+      }
+      const values = readForm(editSite, changed, SITE_KINDS);
       const answer = await api("PATCH", `${base}/sites/${encodeURIComponent(site.id)}`, values);
       if (!answer.ok) return showErrors(editSite, answer.error, answer.status);
       remember(answer.data);
@@ -241,7 +322,10 @@ if (tbody && siteDialog) {
     const site = removing;
     submitting(removeSite, async () => {
       const url = `${base}/sites/${encodeURIComponent(site.id)}`;
-      const answer = await api("DELETE", url);
+      deleting = site.id;
+      const answer = await api("DELETE", url).finally(() => {
+        deleting = null;
+      });
       if (!answer.ok && answer.status !== 404) {
         return showErrors(removeSite, answer.error, answer.status);
       }

@@ -188,3 +188,136 @@ export async function submitting(form, save) {
     if (button) button.disabled = false;
   }
 }
+
+// --- editing a record others may change at the same time ----------------------------------
+//
+// An edit form remembers, per field, the value it was loaded with (the record as this page
+// last knew it). Only fields whose value differs from that are sent, so a save never writes
+// back a field the person did not change. A newer version of the record (a live event)
+// moves the fields the person has not changed; a field they changed that someone else
+// changed too keeps their value and gets a notice saying what the other value is.
+
+const loaded = new WeakMap();
+
+function valueOf(input) {
+  return input.type === "checkbox" ? input.checked : input.value;
+}
+
+function asValue(input, value) {
+  return input.type === "checkbox" ? Boolean(value) : String(value ?? "");
+}
+
+function setValue(input, value) {
+  if (input.type === "checkbox") input.checked = Boolean(value);
+  else input.value = value ?? "";
+}
+
+function noticeBox(form, name, create = false) {
+  const id = `${form.id}-${name}-notice`;
+  let box = document.getElementById(id);
+  if (box || !create) return box;
+  const input = control(form, name);
+  const field = input?.closest(".field");
+  if (!field) return null;
+  // Present (empty) from the start, so screen readers announce what is put in it.
+  box = document.createElement("div");
+  box.id = id;
+  box.className = "field-notice";
+  box.setAttribute("role", "status");
+  box.setAttribute("aria-live", "polite");
+  box.style.gridColumn = "1 / -1";
+  field.append(box);
+  return box;
+}
+
+function showNotice(form, name, message) {
+  const box = noticeBox(form, name, true);
+  const input = control(form, name);
+  if (!box || !input) return;
+  const text = document.createElement("p");
+  text.className = "notice";
+  text.textContent = message;
+  box.replaceChildren(text);
+  describedBy(input, box.id, true);
+}
+
+function hideNotice(form, name) {
+  const box = noticeBox(form, name);
+  if (!box) return;
+  box.replaceChildren();
+  const input = control(form, name);
+  if (input) describedBy(input, box.id, false);
+}
+
+/** Remove every "someone else changed this" notice shown on form. */
+export function clearNotices(form) {
+  for (const name of loaded.get(form)?.keys() ?? []) hideNotice(form, name);
+}
+
+/**
+ * Put record's values into form's fields (names) and remember them as the loaded values.
+ * A field changed back to what someone else saved loses its notice.
+ */
+export function loadForm(form, record, names) {
+  const known = new Map();
+  for (const name of names) {
+    const input = control(form, name);
+    if (!input) continue;
+    setValue(input, record[name]);
+    known.set(name, valueOf(input));
+    noticeBox(form, name, true);
+  }
+  if (!loaded.has(form)) {
+    form.addEventListener("input", (e) => {
+      const name = e.target?.name;
+      const values = loaded.get(form);
+      const input = name && control(form, name);
+      if (input && values?.has(name) && valueOf(input) === values.get(name)) {
+        hideNotice(form, name);
+      }
+    });
+  }
+  loaded.set(form, known);
+  clearNotices(form);
+}
+
+/** The names of form's fields whose value differs from the one they were loaded with. */
+export function changedFields(form) {
+  const changed = [];
+  for (const [name, value] of loaded.get(form) ?? []) {
+    const input = control(form, name);
+    if (input && valueOf(input) !== value) changed.push(name);
+  }
+  return changed;
+}
+
+/**
+ * A newer version of the record form was loaded with. Fields the person has not changed
+ * take the new values; a field they changed that the new version changes differently keeps
+ * their value and shows a notice (show(name, value) words the other value).
+ */
+export function refreshForm(form, record, show = (name, value) => String(value ?? "")) {
+  const known = loaded.get(form);
+  if (!known) return;
+  for (const [name, before] of known) {
+    const input = control(form, name);
+    if (!input || !Object.hasOwn(record, name)) continue;
+    const theirs = asValue(input, record[name]);
+    if (theirs === before) continue;
+    const mine = valueOf(input);
+    if (mine === before) {
+      setValue(input, record[name]);
+      known.set(name, valueOf(input));
+      hideNotice(form, name);
+      continue;
+    }
+    known.set(name, theirs);
+    if (mine === theirs) {
+      hideNotice(form, name);
+    } else if (theirs === "") {
+      showNotice(form, name, t("js.form.cleared_elsewhere"));
+    } else {
+      showNotice(form, name, t("js.form.changed_elsewhere", { value: show(name, record[name]) }));
+    }
+  }
+}
