@@ -12,8 +12,9 @@ function mediaType(file) {
   return /\.json$/i.test(file.name) ? "application/json" : "application/yaml";
 }
 
-function say(message) {
+function say(message, isError = false) {
   status.textContent = message;
+  status.classList.toggle("is-error", isError);
   announce(message);
 }
 
@@ -54,7 +55,7 @@ form?.addEventListener("submit", async (event) => {
   const file = fileInput.files?.[0];
   if (!file) {
     fileInput.setAttribute("aria-invalid", "true");
-    say(t("js.import.no_file"));
+    say(t("js.import.no_file"), true);
     fileInput.focus();
     return;
   }
@@ -78,14 +79,14 @@ form?.addEventListener("submit", async (event) => {
         }),
       );
     } else if (Array.isArray(data?.error?.details) && data.error.details.length) {
-      say(t("js.import.problems", { count: data.error.details.length }));
+      say(t("js.import.problems", { count: data.error.details.length }), true);
       listProblems(data.error.details);
       problems.focus();
     } else {
-      say(t("js.import.failed", { message: data?.error?.message ?? String(code) }));
+      say(t("js.import.failed", { message: data?.error?.message ?? String(code) }), true);
     }
   } catch (error) {
-    say(t("js.import.failed", { message: String(error) }));
+    say(t("js.import.failed", { message: String(error) }), true);
   } finally {
     button.disabled = false;
   }
