@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
@@ -21,6 +22,7 @@ from server.keys import (
     login_limiter_key,
     metrics_key,
     openapi_key,
+    socket_tasks_key,
     sockets_key,
 )
 from server.metrics import Metrics
@@ -76,6 +78,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app[metrics_key] = Metrics()
     app[login_limiter_key] = RateLimiter(config.login_attempts_per_minute)
     app[sockets_key] = WeakSet[web.WebSocketResponse]()
+    app[socket_tasks_key] = set()
     specs = []
     for module in API_MODULES:
         app.router.add_routes(module.table)
@@ -95,6 +98,11 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
                 yield
         else:
             yield
+        # Sockets still closing use the database: let them finish before it goes.
+        closing: set[asyncio.Task[None]] = app[socket_tasks_key]
+        pending = set(closing)
+        if pending:
+            await asyncio.wait(pending, timeout=10)
         await db.dispose()
 
     async def close_sockets(app: web.Application) -> None:

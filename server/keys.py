@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
@@ -25,6 +26,8 @@ db_key = web.AppKey("db_key", Database)
 metrics_key: web.AppKey[Metrics] = web.AppKey("metrics_key")
 login_limiter_key: web.AppKey[RateLimiter] = web.AppKey("login_limiter_key")
 sockets_key: web.AppKey[WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
+# Work that outlives a WebSocket handler (closing it down); done before the database goes.
+socket_tasks_key: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("socket_tasks_key")
 openapi_key: web.AppKey[dict[str, Any]] = web.AppKey("openapi_key")
 templates_key: web.AppKey[Environment] = web.AppKey("templates_key")
 # The version (start of the SHA-256) of each file under web/static, by its relative path.

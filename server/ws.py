@@ -21,7 +21,13 @@ from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, U
 from conference.models import Conference
 from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed
 from server.http import ApiRoutes
-from server.keys import metrics_key, principal_rkey, session_token_rkey, sockets_key
+from server.keys import (
+    metrics_key,
+    principal_rkey,
+    session_token_rkey,
+    socket_tasks_key,
+    sockets_key,
+)
 from server.ws_commands import handle_frame
 from server.ws_connection import CLOSE_ACCESS_CHANGED, CLOSE_UNAUTHORIZED, Connection
 from server.ws_live import access_scope
@@ -32,6 +38,7 @@ routes = ApiRoutes("live")
 
 WEBSOCKET_REQUIRED = "websocket_required"
 MAX_FRAME = 64 * 1024
+WATCHER_STOP_TIMEOUT = 10.0
 HEARTBEAT = 30.0
 
 
@@ -58,24 +65,32 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     conn = Connection(ws, app)
     conn.start()
     watcher: asyncio.Task[None] | None = None
+    # Asked, not cancelled: a check cut off inside a database session could hang.
+    stop = asyncio.Event()
     try:
         if await authenticate(conn, request):
-            watcher = asyncio.create_task(watch_access(conn), name="plenary-ws-access")
+            watcher = asyncio.create_task(watch_access(conn, stop), name="plenary-ws-access")
             await serve(conn)
     finally:
         # aiohttp may cancel this handler once the peer is gone: forget the socket
         # before any await, then finish closing in a task that cannot be cancelled.
         app[sockets_key].discard(ws)
         conn.drop_subscriptions()
-        if watcher is not None:
-            watcher.cancel()
-        await asyncio.shield(finish(conn, watcher))
+        stop.set()
+        closing = asyncio.create_task(finish(conn, watcher), name="plenary-ws-finish")
+        tasks = app[socket_tasks_key]
+        tasks.add(closing)
+        closing.add_done_callback(tasks.discard)
+        await asyncio.shield(closing)
     return ws
 
 
 async def finish(conn: Connection, watcher: asyncio.Task[None] | None) -> None:
     if watcher is not None:
-        await asyncio.wait({watcher})
+        # The watcher stops at its next check point; a check takes milliseconds.
+        _, late = await asyncio.wait({watcher}, timeout=WATCHER_STOP_TIMEOUT)
+        for task in late:
+            task.cancel()
     await conn.shutdown()
 
 
@@ -171,11 +186,18 @@ async def access_unchanged(conn: Connection) -> bool:
     return True
 
 
-async def watch_access(conn: Connection) -> None:
+async def watch_access(conn: Connection, stop: asyncio.Event) -> None:
     """Close the socket once its session ends (logout, expiry) or its token is revoked,
     or once a role, a site binding or the conference's public flag changed under it."""
     while not conn.closing:
-        await asyncio.sleep(conn.config.ws_revalidate_seconds)
+        try:
+            async with asyncio.timeout(conn.config.ws_revalidate_seconds):
+                await stop.wait()
+            return
+        except TimeoutError:
+            pass
+        if stop.is_set() or conn.closing:
+            return
         try:
             holds = await credential_holds(conn)
             unchanged = holds and await access_unchanged(conn)
