@@ -100,15 +100,6 @@ async def create_account(
     return account
 
 
-async def set_password(
-    session: AsyncSession, account: Account, password: str, *, actor: Actor
-) -> None:
-    check_password_strength(password)
-    account.password_hash = await asyncio.to_thread(_hasher.hash, password)
-    session.add(account)
-    await record(session, actor, "account.password", "account", account.public_id)
-
-
 async def get_account_by_username(session: AsyncSession, username: str) -> Account | None:
     if has_control(username):
         return None

@@ -78,10 +78,6 @@ class Actor:
         return self.has(*STAFF_ROLES) or not self.has("site_operator")
 
 
-def actor_without_conference(principal: Principal) -> Actor:
-    return Actor(principal=principal)
-
-
 async def resolve_actor(
     session: AsyncSession, principal: Principal, conference: Conference
 ) -> Actor:

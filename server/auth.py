@@ -43,10 +43,6 @@ def browser_session(request: web.Request) -> BrowserSession | None:
     return request.get(browser_session_rkey)
 
 
-def own_origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
-
-
 def origin_allowed(request: web.Request, origin: str | None) -> bool:
     """Same host as the request, or one configured; no Origin means not a browser."""
     if origin is None:

@@ -25,7 +25,6 @@ from server.ws_connection import Connection
 from server.ws_live import (
     LiveSubscription,
     access_scope,
-    consistent_session,
     own_site,
     read_resume,
 )
@@ -169,7 +168,7 @@ async def handle_subscribe(conn: Connection, msg_id: int, cmd: Subscribe) -> Non
     )
     subscription.attach()
     try:
-        async with consistent_session(conn.db) as session:
+        async with conn.db.consistent_read() as session:
             resume = await read_resume(
                 session,
                 conference.id,
@@ -198,7 +197,7 @@ async def handle_unsubscribe(conn: Connection, msg_id: int, cmd: Unsubscribe) ->
 
 @commands.register("conference/snapshot", Snapshot)
 async def handle_snapshot(conn: Connection, msg_id: int, cmd: Snapshot) -> None:
-    async with consistent_session(conn.db) as session:
+    async with conn.db.consistent_read() as session:
         conference = await get_conference(session, cmd.conference)
         actor = await resolve_actor(session, conn.principal, conference)
         snapshot = await conference_snapshot(session, conference, actor=actor)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,13 +41,6 @@ def event_frame(subscription_id: int, event: Event, payload_json: str | None) ->
         f'{{"id":{subscription_id},"type":"event","seq":{event.seq},'
         f'"epoch":{json.dumps(event.epoch)},"event":{payload_json}}}'
     )
-
-
-@asynccontextmanager
-async def consistent_session(db: Database) -> AsyncIterator[AsyncSession]:
-    """A read-only session seeing one state of the database throughout."""
-    async with db.consistent_read() as session:
-        yield session
 
 
 async def own_site(session: AsyncSession, actor: Actor) -> str | None:
