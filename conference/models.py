@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from conference.dbtypes import UTCDateTime, new_public_id, utcnow
@@ -31,6 +31,8 @@ class Conference(SQLModel, table=True):
     description: str = Field(default="", max_length=4000)
     organizing_body: str = Field(default="", max_length=300)
     public: bool = Field(default=False)
+    # Whether a site may admit a delegate registered at another site.
+    cross_site_checkin: bool = Field(default=False)
     # The live log's counter and identity (DESIGN.md section 3).
     last_seq: int = Field(default=0)
     epoch: str = Field(default_factory=new_public_id, max_length=32)
@@ -156,3 +158,48 @@ class LiveEvent(SQLModel, table=True):
     type: str = Field(max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = _ts(default_factory=utcnow)
+
+
+class SigningKey(SQLModel, table=True):
+    """The server's Ed25519 keys; the newest unretired one signs, all of them verify."""
+
+    __tablename__ = "signing_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kid: int = Field(unique=True)
+    private_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _ts(default_factory=utcnow)
+    retired_at: datetime | None = _ts(nullable=True, default=None)
+
+
+class DocumentJob(SQLModel, table=True):
+    """A document rendered in the background (badges, certificates), with its progress."""
+
+    __tablename__ = "document_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(default_factory=new_public_id, unique=True, index=True, max_length=32)
+    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=32)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="queued", max_length=16)
+    done: int = Field(default=0)
+    total: int = Field(default=0)
+    error: str = Field(default="", max_length=1000)
+    filename: str = Field(default="", max_length=200)
+    content_type: str = Field(default="", max_length=100)
+    size: int = Field(default=0)
+    sha256: str = Field(default="", max_length=64)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = _ts(default_factory=utcnow)
+    finished_at: datetime | None = _ts(nullable=True, default=None)
+
+
+class DocumentFile(SQLModel, table=True):
+    """The bytes a finished DocumentJob produced (kept apart so listing jobs stays light)."""
+
+    __tablename__ = "document_file"
+
+    job_id: int = Field(foreign_key="document_job.id", primary_key=True, ondelete="CASCADE")
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -11,6 +11,7 @@ from weakref import WeakSet
 from aiohttp import WSCloseCode, web
 
 from conference.db import Database
+from conference.signing import load_keyring
 from server import api_admin, api_auth, api_conferences, api_transfer, meta, ws
 from server.auth import auth_middleware
 from server.config import Config
@@ -19,6 +20,7 @@ from server.keys import (
     bridge_key,
     config_key,
     db_key,
+    keyring_key,
     login_limiter_key,
     metrics_key,
     openapi_key,
@@ -91,6 +93,8 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
             await ensure_current(config.database_url)
         db = Database(config.database_url)
         app[db_key] = db
+        async with db.transaction() as session:
+            app[keyring_key] = await load_keyring(session)
         app[bridge_key] = None
         if config.redis_url:
             async with running_bridge(config.redis_url, db) as bridge:

@@ -118,6 +118,41 @@ class Config:
             "help": "most missed events replayed on resubscribe; beyond it a snapshot is sent",
         },
     )
+    credential_valid_days: int = field(
+        default=7,
+        metadata={
+            "env": "PLENARY_CREDENTIAL_VALID_DAYS",
+            "help": "days after a conference's last day that its badge codes still admit",
+        },
+    )
+    checkins_per_minute: int = field(
+        default=600,
+        metadata={
+            "env": "PLENARY_CHECKIN_RATE",
+            "help": "check-in requests one account, token or address may send per minute",
+        },
+    )
+    refused_scans_per_minute: int = field(
+        default=60,
+        metadata={
+            "env": "PLENARY_REFUSED_SCAN_RATE",
+            "help": "refused (forged, unknown) codes one caller may send per minute",
+        },
+    )
+    self_checkin_seconds: int = field(
+        default=30,
+        metadata={
+            "env": "PLENARY_SELF_CHECKIN_SECONDS",
+            "help": "how often a site screen's self check-in code changes",
+        },
+    )
+    document_workers: int = field(
+        default=2,
+        metadata={
+            "env": "PLENARY_DOCUMENT_WORKERS",
+            "help": "processes that render PDFs (badges, certificates) in the background",
+        },
+    )
     log_level: str = field(
         default="INFO", metadata={"env": "PLENARY_LOG_LEVEL", "help": "logging level"}
     )

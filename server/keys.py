@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from conference.actors import Principal
     from conference.models import BrowserSession
+    from conference.signing import Keyring
     from server.metrics import Metrics
     from server.ratelimit import RateLimiter
     from server.redis_bridge import RedisBridge
@@ -33,6 +34,8 @@ templates_key: web.AppKey[Environment] = web.AppKey("templates_key")
 # The version (start of the SHA-256) of each file under web/static, by its relative path.
 static_versions_key: web.AppKey[Mapping[str, str]] = web.AppKey("static_versions_key")
 bridge_key: web.AppKey[RedisBridge | None] = web.AppKey("bridge_key")
+# The server's signing keys (credentials, documents), loaded from the database at start.
+keyring_key: web.AppKey[Keyring] = web.AppKey("keyring_key")
 # What a form outside the API gets when the CSRF or origin check refuses it (set with the pages).
 refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
     "refused_form_page_key"

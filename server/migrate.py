@@ -31,23 +31,32 @@ def _run(connection: Connection, fn: Any, *args: Any) -> None:
     fn(cfg, *args)
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to revision."""
-    engine = create_engine(url)
+def _check_foreign_keys(connection: Connection) -> None:
+    """SQLite migrates with its foreign keys off; make sure the rebuilt tables still agree."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+
+
+async def _migrate(url: str, fn: Any, revision: str) -> None:
+    engine = create_engine(url, foreign_keys=False)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_run, command.upgrade, revision)
+            await conn.run_sync(_run, fn, revision)
+            await conn.run_sync(_check_foreign_keys)
     finally:
         await engine.dispose()
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to revision."""
+    await _migrate(url, command.upgrade, revision)
 
 
 async def downgrade(url: str, revision: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_run, command.downgrade, revision)
-    finally:
-        await engine.dispose()
+    await _migrate(url, command.downgrade, revision)
 
 
 def _current(connection: Connection) -> str | None:
