@@ -148,3 +148,13 @@ async def insert_agenda(
     for row, entry in zip(rows, entries, strict=True):
         if entry.items:
             await insert_agenda(session, conference_id, site_ids, entry.items, row.id)
+
+
+async def list_agenda(session: AsyncSession, conference_id: int) -> list[AgendaItem]:
+    """Every item of the agenda, parents before their children, in order."""
+    rows = await session.exec(
+        select(AgendaItem)
+        .where(col(AgendaItem.conference_id) == conference_id)
+        .order_by(col(AgendaItem.parent_id).is_not(None), col(AgendaItem.position))
+    )
+    return list(rows)

@@ -57,14 +57,14 @@ def conference_tag(conference_public_id: str) -> bytes:
     return hashlib.sha256(conference_public_id.encode()).digest()[:4]
 
 
-def _id_bytes(public_id: str) -> bytes:
+def id_bytes(public_id: str) -> bytes:
     raw = base64.urlsafe_b64decode(public_id + "=" * (-len(public_id) % 4))
     if len(raw) != 12:
         raise ValueError(f"a public id of 12 bytes was expected, not {len(raw)}")
     return raw
 
 
-def _id_text(raw: bytes) -> str:
+def id_text(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -85,7 +85,7 @@ def issue(
         FORMAT_VERSION,
         keyring.current_kid,
         conference_tag(conference_public_id),
-        _id_bytes(delegate_public_id),
+        id_bytes(delegate_public_id),
         version & 0xFFFF,
         int(expires.timestamp()),
     )
@@ -148,4 +148,4 @@ def verify(keyring: Keyring, text: str, conference_public_id: str, *, now: datet
     expires_at = datetime.fromtimestamp(expires, UTC)
     if expires_at <= now:
         raise CredentialRefused(f"this badge expired on {expires_at:%Y-%m-%d}", code=EXPIRED)
-    return Claims(kid, tag, _id_text(raw_id), cred_version, expires_at)
+    return Claims(kid, tag, id_text(raw_id), cred_version, expires_at)

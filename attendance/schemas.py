@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, Field, StrictStr, field_validator
 
 from attendance.models import Delegate
-from conference.schemas import Email, Input, Name, Phone, SiteCode
-from conference.text import clean_text
+from conference.schemas import CLEAN, Email, Input, Name, Phone, SiteCode
+from conference.text import clean_text, fold
 
 Category = Literal["official", "alternate", "guest", "staff"]
 DelegateTitle = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 Unit = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=300)]
+MAX_PAGE = 1000
+
+
+def _not_null(value: Any) -> Any:
+    # Runs only on the fields a client sent: an explicit null is refused by name.
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
+def delegate_key(site_code: str, name: str) -> tuple[str, str]:
+    """Two delegates with the same key are taken to be the same person."""
+    return site_code.upper(), fold(name)
 
 
 class DelegateCreate(Input):
@@ -27,6 +40,30 @@ class DelegateCreate(Input):
     email: Email = ""
 
 
+class DelegateUpdate(Input):
+    """Changes to a delegate: only the fields sent, none of them null."""
+
+    name: Name | None = None
+    title: DelegateTitle | None = None
+    unit: Unit | None = None
+    site: SiteCode | None = None
+    category: Category | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+
+    _no_nulls = field_validator("*", mode="before")(_not_null)
+
+
+class DelegateQuery(Input):
+    """Query string of the delegate list (strings are converted: it comes from a URL)."""
+
+    q: Annotated[StrictStr, CLEAN, Field(max_length=200)] = ""
+    site: SiteCode | None = None
+    category: Category | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
+    offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+
+
 class DelegateOut(BaseModel):
     id: str
     name: str
@@ -34,11 +71,12 @@ class DelegateOut(BaseModel):
     unit: str
     site: str
     category: str
-    phone: str
-    email: str
+    # None for callers who may not see a person's phone and email.
+    phone: str | None
+    email: str | None
 
     @classmethod
-    def of(cls, delegate: Delegate, site_code: str) -> DelegateOut:
+    def of(cls, delegate: Delegate, site_code: str, *, contacts: bool = True) -> DelegateOut:
         return cls(
             id=delegate.public_id,
             name=delegate.full_name,
@@ -46,11 +84,42 @@ class DelegateOut(BaseModel):
             unit=delegate.unit,
             site=site_code,
             category=delegate.category,
-            phone=delegate.phone,
-            email=delegate.email,
+            phone=delegate.phone if contacts else None,
+            email=delegate.email if contacts else None,
         )
+
+
+class DelegateList(BaseModel):
+    items: list[DelegateOut]
+    total: int
+    limit: int
+    offset: int
 
 
 def delegate_data(delegate: Delegate, site_code: str) -> dict[str, Any]:
     """The live-event form: no phone or email, since every subscriber receives it."""
     return DelegateOut.of(delegate, site_code).model_dump(mode="json", exclude={"phone", "email"})
+
+
+class ImportProblem(BaseModel):
+    """One thing wrong in one row of an imported file."""
+
+    row: int = Field(description="the row number as the spreadsheet shows it")
+    column: str = Field(description="the column's header as written in the file")
+    field: str = Field(description="the delegate field: name, title, unit, site, ...")
+    message: str
+
+
+class ImportReport(BaseModel):
+    """What an import found in a file, and what it imported."""
+
+    format: Literal["csv", "xlsx"]
+    header_row: int
+    rows: int = Field(description="data rows in the file (blank rows aside)")
+    valid: int
+    invalid: int
+    problems: list[ImportProblem]
+    problems_omitted: int = Field(0, description="problems beyond those listed")
+    ignored_columns: list[str]
+    dry_run: bool = False
+    imported: int = 0

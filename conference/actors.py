@@ -27,6 +27,8 @@ class Principal:
     token_conference_id: int | None = None
     token_role: str | None = None
     token_site_id: int | None = None
+    # A delegate who opened their personal link (the link's secret is the credential).
+    delegate_id: int | None = None
     ip: str = ""
 
     @property
@@ -47,6 +49,7 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     site_id: int | None = None
     site_code: str = ""
+    delegate_id: int | None = None
 
     @property
     def name(self) -> str:

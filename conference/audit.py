@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.actors import Actor
+from conference.dbtypes import utcnow
 from conference.models import AuditEntry
 
 
@@ -59,6 +61,36 @@ async def record(
     )
     session.add(entry)
     return entry
+
+
+async def record_many(
+    session: AsyncSession,
+    actor: Actor,
+    items: list[tuple[str, str, str, dict[str, Any]]],
+) -> None:
+    """Append several entries (action, target type, target id, changes) in one statement."""
+    if not items:
+        return
+    principal, at = actor.principal, utcnow()
+    # Plain rows: a table model per entry costs more than the insert.
+    rows = [
+        {
+            "conference_id": actor.conference_id,
+            "at": at,
+            "actor_account_id": principal.account_id,
+            "actor_name": principal.name,
+            "actor_role": actor.role,
+            "actor_site_code": actor.site_code,
+            "via": principal.kind,
+            "ip": principal.ip,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "changes": jsonable(changes),
+        }
+        for action, target_type, target_id, changes in items
+    ]
+    await session.exec(insert(AuditEntry), params=rows)
 
 
 async def list_entries(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
@@ -68,6 +68,48 @@ async def append_event(
     item = Event(conference_id, epoch, seq, type_, data, at)
     session.info.setdefault(PENDING_EVENTS, []).append(item)
     return item
+
+
+async def append_events(
+    session: AsyncSession, conference_id: int, items: list[tuple[str, dict[str, Any]]]
+) -> list[Event]:
+    """Log several events with consecutive seqs in one statement (bulk check-ins)."""
+    if not items:
+        return []
+    result = await session.exec(
+        update(Conference)
+        .where(col(Conference.id) == conference_id)
+        .values(last_seq=col(Conference.last_seq) + len(items))
+        .returning(col(Conference.last_seq), col(Conference.epoch))
+        .execution_options(synchronize_session=False)
+    )
+    last, epoch = result.one()
+    loaded = session.sync_session.identity_map.get(identity_key(Conference, conference_id))
+    if loaded is not None:
+        set_committed_value(loaded, "last_seq", last)
+    at = utcnow()
+    first = last - len(items) + 1
+    events = [
+        Event(conference_id, epoch, first + n, type_, data, at)
+        for n, (type_, data) in enumerate(items)
+    ]
+    # One statement: the ORM would insert row by row on SQLite to read each id back.
+    await session.exec(
+        insert(LiveEvent),
+        params=[
+            {
+                "conference_id": conference_id,
+                "epoch": epoch,
+                "seq": e.seq,
+                "type": e.type,
+                "data": e.data,
+                "at": at,
+            }
+            for e in events
+        ],
+    )
+    session.info.setdefault(PENDING_EVENTS, []).extend(events)
+    return events
 
 
 async def lock_conference(session: AsyncSession, conference_id: int) -> None:

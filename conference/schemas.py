@@ -144,6 +144,7 @@ class ConferenceCreate(Input):
     description: LongText = ""
     organizing_body: ShortText = ""
     public: StrictBool = False
+    cross_site_checkin: StrictBool = False
 
     _dates = field_validator("ends_on")(_ends_after_start)
 
@@ -157,6 +158,7 @@ class ConferenceUpdate(Input):
     description: LongText | None = None
     organizing_body: ShortText | None = None
     public: StrictBool | None = None
+    cross_site_checkin: StrictBool | None = None
 
     _no_nulls = field_validator("*", mode="before")(_not_null)
     _dates = field_validator("ends_on")(_ends_after_start)
@@ -201,6 +203,7 @@ class ConferenceOut(BaseModel):
     description: str
     organizing_body: str
     public: bool
+    cross_site_checkin: bool
     seq: int
     epoch: str
     created_at: datetime
@@ -218,6 +221,7 @@ class ConferenceOut(BaseModel):
             description=conference.description,
             organizing_body=conference.organizing_body,
             public=conference.public,
+            cross_site_checkin=conference.cross_site_checkin,
             seq=conference.last_seq,
             epoch=conference.epoch,
             created_at=conference.created_at,

@@ -38,6 +38,15 @@ class Keyring:
     _public: dict[int, Ed25519PublicKey] = field(default_factory=dict)
     _secrets: dict[int, bytes] = field(default_factory=dict)
 
+    @property
+    def loaded(self) -> bool:
+        return bool(self._private)
+
+    def take(self, other: Keyring) -> None:
+        """Become other (a reload), in place, so every holder sees the new keys."""
+        self.current_kid = other.current_kid
+        self._private, self._public, self._secrets = other._private, other._public, other._secrets
+
     def sign(self, message: bytes) -> tuple[int, bytes]:
         """(kid, 64-byte signature) of message with the current key."""
         return self.current_kid, self._private[self.current_kid].sign(message)

@@ -11,19 +11,35 @@ from weakref import WeakSet
 from aiohttp import WSCloseCode, web
 
 from conference.db import Database
-from conference.signing import load_keyring
-from server import api_admin, api_auth, api_conferences, api_transfer, meta, ws
-from server.auth import auth_middleware
+from conference.signing import Keyring
+from server import (
+    api_admin,
+    api_auth,
+    api_checkin,
+    api_conferences,
+    api_delegate_page,
+    api_delegates,
+    api_documents,
+    api_reports,
+    api_transfer,
+    meta,
+    ws,
+)
+from server.auth import TokenCache, auth_middleware, token_cache_key
+from server.checkin_batcher import checkin_batcher_ctx
 from server.config import Config
+from server.documents import documents_ctx
 from server.http import ApiRoutes, Handler, error_middleware
 from server.keys import (
     bridge_key,
+    checkin_limiter_key,
     config_key,
     db_key,
     keyring_key,
     login_limiter_key,
     metrics_key,
     openapi_key,
+    refused_limiter_key,
     socket_tasks_key,
     sockets_key,
 )
@@ -33,6 +49,7 @@ from server.openapi import build_openapi
 from server.pages import setup_pages
 from server.ratelimit import RateLimiter
 from server.redis_bridge import running_bridge
+from server.signing import ready_keyring
 
 log = logging.getLogger("plenary")
 
@@ -40,6 +57,12 @@ API_MODULES: tuple[ApiRoutes, ...] = (
     meta.routes,
     api_auth.routes,
     api_conferences.routes,
+    # Before api_delegates: /delegates/links.csv must not be taken for a delegate id.
+    api_delegate_page.routes,
+    api_delegates.routes,
+    api_checkin.routes,
+    api_reports.routes,
+    api_documents.routes,
     api_admin.routes,
     api_transfer.routes,
     ws.routes,
@@ -79,6 +102,9 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app[config_key] = config
     app[metrics_key] = Metrics()
     app[login_limiter_key] = RateLimiter(config.login_attempts_per_minute)
+    app[token_cache_key] = TokenCache()
+    app[checkin_limiter_key] = RateLimiter(config.checkins_per_minute)
+    app[refused_limiter_key] = RateLimiter(config.refused_scans_per_minute)
     app[sockets_key] = WeakSet[web.WebSocketResponse]()
     app[socket_tasks_key] = set()
     specs = []
@@ -93,8 +119,11 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
             await ensure_current(config.database_url)
         db = Database(config.database_url)
         app[db_key] = db
-        async with db.transaction() as session:
-            app[keyring_key] = await load_keyring(session)
+        # The signing keys load now when the schema was checked (the database answers),
+        # else on first use (see server.signing.ready_keyring).
+        app[keyring_key] = Keyring(current_kid=0)
+        if check_schema:
+            await ready_keyring(app)
         app[bridge_key] = None
         if config.redis_url:
             async with running_bridge(config.redis_url, db) as bridge:
@@ -115,5 +144,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
             await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(checkin_batcher_ctx)
+    app.cleanup_ctx.append(documents_ctx)
     app.on_shutdown.append(close_sockets)
     return app

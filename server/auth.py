@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -29,6 +33,72 @@ from server.keys import (
 SESSION_COOKIE = "plenary_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_EXEMPT = ("/api/v1/auth/login", "/api/v1/delegate/")
+
+
+class TokenCache:
+    """Bearer tokens checked in the last moment, so that a device sending many requests
+    (a scanner at the door) costs one database lookup a second, not one per request;
+    requests arriving while a token is being looked up wait for that one lookup.
+
+    Any change to a conference's tokens made through this process (issue, revoke)
+    empties it; another process's revocation takes effect here within `seconds`.
+    """
+
+    def __init__(self, seconds: float = 1.0, max_entries: int = 10_000) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._seen: dict[str, tuple[float, Principal]] = {}
+        self._loading: dict[str, asyncio.Task[Principal | None]] = {}
+        self._generation = 0
+
+    async def get(
+        self, token: str, load: Callable[[], Awaitable[Principal | None]]
+    ) -> Principal | None:
+        """The token's principal (None: unknown or revoked), from load when not fresh."""
+        hit = self._seen.get(token)
+        if hit is not None and time.monotonic() - hit[0] <= self.seconds:
+            return hit[1]
+        loading = self._loading.get(token)
+        if loading is None:
+            # A task of its own: the request that started it may go away meanwhile.
+            loading = self._loading[token] = asyncio.create_task(self._load(token, load))
+            loading.add_done_callback(_seen_error)
+        return await asyncio.shield(loading)
+
+    async def _load(
+        self, token: str, load: Callable[[], Awaitable[Principal | None]]
+    ) -> Principal | None:
+        generation = self._generation
+        try:
+            found = await load()
+        finally:
+            if self._loading.get(token) is asyncio.current_task():
+                del self._loading[token]
+        if generation != self._generation:
+            return found  # tokens changed meanwhile: answer this request, remember nothing
+        if found is None:
+            self._seen.pop(token, None)
+        else:
+            if len(self._seen) >= self.max_entries:
+                self._seen.clear()
+            self._seen[token] = (time.monotonic(), found)
+        return found
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._seen.clear()
+        self._loading.clear()
+
+
+def _seen_error(task: asyncio.Task[Principal | None]) -> None:
+    """A failed lookup whose requests all went away: nobody else will read its error."""
+    if not task.cancelled():
+        task.exception()
+
+
+# Created with the app (create_app); read by identify.
+token_cache_key: web.AppKey[TokenCache] = web.AppKey("token_cache_key", TokenCache)
 
 
 def client_ip(request: web.Request) -> str:
@@ -64,11 +134,23 @@ async def identify(request: web.Request) -> tuple[Principal, BrowserSession | No
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-        async with db.transaction() as session:
-            found = await accounts.principal_for_token(session, token.strip(), ip)
+        token = token.strip()
+
+        async def load() -> Principal | None:
+            # A read (on SQLite it never waits for writers); a write transaction only when
+            # the token's last use is old enough to be recorded again (once a minute).
+            async with db.read() as session:
+                found = await accounts.principal_for_token(session, token, ip)
+                touched = bool(session.dirty)
+            if touched:
+                async with db.transaction() as session:
+                    found = await accounts.principal_for_token(session, token, ip)
+            return found
+
+        found = await request.app[token_cache_key].get(token, load)
         if found is None:
             raise Unauthorized("the API token is unknown or revoked")
-        return found, None, None
+        return (found if found.ip == ip else replace(found, ip=ip)), None, None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         async with db.read() as session:
@@ -104,7 +186,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             return refuse_form(
                 request, PlenaryError("the request comes from another site", code=CSRF_FAILED)
             )
-        if row is not None and not request.path.startswith("/api/v1/auth/login"):
+        # A personal link's secret is in its URL, which another site cannot know: those
+        # requests do not act through the session, so they need no CSRF token.
+        if row is not None and not request.path.startswith(CSRF_EXEMPT):
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent and request.content_type == "application/x-www-form-urlencoded":
                 sent = str((await request.post()).get("csrf_token", ""))
@@ -116,7 +200,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                         code=CSRF_FAILED,
                     ),
                 )
-    return await handler(request)
+    try:
+        return await handler(request)
+    finally:
+        if request.method not in SAFE_METHODS and "/tokens" in request.path:
+            # Issued or revoked a token: the next request of every device checks again.
+            request.app[token_cache_key].clear()
 
 
 async def conference_actor(

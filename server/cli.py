@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -154,6 +155,10 @@ def _serve(config: Config) -> None:
     app = create_app(config)
     dialect = Database(config.database_url).dialect
     print(f"plenary serving on http://{config.host}:{config.port}/ ({dialect})", flush=True)
+    # What exists now (modules, mappers, templates) lives as long as the process: keep it
+    # out of the collector's full passes, which otherwise stall every request ~50 ms.
+    gc.collect()
+    gc.freeze()
     web.run_app(app, host=config.host, port=config.port, print=None)
 
 

@@ -412,6 +412,7 @@ def reference_document() -> dict[str, Any]:
             "tổ chức hai lần trong mỗi nhiệm kỳ. Dữ liệu minh họa: mọi họ tên đều là hư cấu.",
             "organizing_body": CENTRAL_OFFICE,
             "public": False,
+            "cross_site_checkin": False,
         },
         "sites": sites,
         "agenda": agenda(delegates),

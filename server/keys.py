@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from conference.actors import Principal
     from conference.models import BrowserSession
     from conference.signing import Keyring
+    from server.documents import DocumentRunner
     from server.metrics import Metrics
     from server.ratelimit import RateLimiter
     from server.redis_bridge import RedisBridge
@@ -26,6 +27,8 @@ config_key = web.AppKey("config_key", Config)
 db_key = web.AppKey("db_key", Database)
 metrics_key: web.AppKey[Metrics] = web.AppKey("metrics_key")
 login_limiter_key: web.AppKey[RateLimiter] = web.AppKey("login_limiter_key")
+checkin_limiter_key: web.AppKey[RateLimiter] = web.AppKey("checkin_limiter_key")
+refused_limiter_key: web.AppKey[RateLimiter] = web.AppKey("refused_limiter_key")
 sockets_key: web.AppKey[WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
 # Work that outlives a WebSocket handler (closing it down); done before the database goes.
 socket_tasks_key: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("socket_tasks_key")
@@ -36,6 +39,8 @@ static_versions_key: web.AppKey[Mapping[str, str]] = web.AppKey("static_versions
 bridge_key: web.AppKey[RedisBridge | None] = web.AppKey("bridge_key")
 # The server's signing keys (credentials, documents), loaded from the database at start.
 keyring_key: web.AppKey[Keyring] = web.AppKey("keyring_key")
+# Renders PDFs in a process pool and works the document job queue (server/documents.py).
+documents_key: web.AppKey[DocumentRunner] = web.AppKey("documents_key")
 # What a form outside the API gets when the CSRF or origin check refuses it (set with the pages).
 refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
     "refused_form_page_key"

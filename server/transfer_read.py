@@ -151,6 +151,9 @@ class FileReader:
             line = min(_line_of(exc.problem_mark or exc.context_mark) or 1, text.count("\n") or 1)
             what = " ".join(part for part in (exc.context, exc.problem) if part)
             message = f"YAML syntax: {what}"
+            if "nesting depth" in what:
+                # PyYAML 6.0.3+ stops deep nesting itself, before our count does.
+                message = f"the file nests more than {MAX_NESTING} levels deep"
             if not any(p["line"] == line and p["message"] == message for p in self.problems):
                 self.add((), message, line=line)
         except yaml.YAMLError as exc:

@@ -176,7 +176,17 @@ class LiveSubscription:
 
     def _visible(self, event: Event) -> bool:
         if event.type.startswith("delegate/"):
-            # People's records: staff, and an operator for their own site's delegates only.
+            # People's records: staff, and an operator for their own site's delegates only
+            # (or for someone admitted at their site, when sites may admit each other's).
+            if not self._contacts:
+                return False
+            return self._only_site is None or self._only_site_code in (
+                event.data.get("site"),
+                event.data.get("at_site"),
+                event.data.get("from_site"),
+            )
+        if event.type.startswith("document/"):
+            # Badge and certificate jobs: the staff's, and an operator's for their own site.
             if not self._contacts:
                 return False
             return self._only_site is None or event.data.get("site") == self._only_site_code

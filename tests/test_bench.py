@@ -23,3 +23,48 @@ def test_live_fanout_benchmark_runs_and_reports_json() -> None:
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["sockets"] == 3 and figures["events"] == 4
     assert figures["deliveries_per_s"] > 0 and figures["baseline_deliveries_per_s"] > 0
+
+
+def test_badges_benchmark_runs_and_reports_json() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "badges.py"), "--n", "12", "--baseline", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["badges"] == 12 and figures["pages"] == 2 and figures["missing_glyphs"] == 0
+    assert figures["badges_per_s"] > 0 and figures["baseline_badges_per_s"] > 0
+
+
+def test_checkin_benchmark_runs_and_reports_json() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "checkin.py"),
+            "--n",
+            "50",
+            "--concurrency",
+            "4",
+            "--badges",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    keys = {"checkins_per_s", "p50_ms", "p99_ms", "baseline_per_s", "badges_per_s"}
+    assert keys <= set(figures)
+    # Every request answered 200, and the baseline admitted every delegate too.
+    assert figures["checkins"] == 50 and figures["errors"] == 0
+    assert figures["baseline_checkins"] == 50 and figures["baseline_errors"] == 0
+    assert figures["checkins_per_s"] > 0 and figures["baseline_per_s"] > 0
+    assert figures["p50_ms"] <= figures["p99_ms"]
+    assert figures["badges_per_s"] is None

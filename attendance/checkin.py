@@ -1,0 +1,571 @@
+"""Check-in: admitting delegates at a site, once per person, idempotent by client nonce.
+
+Every scan that names a delegate leaves a row in the append-only ledger
+(:class:`attendance.models.CheckIn`). The admission itself is one conditional
+``UPDATE delegate ... WHERE checked_in_at IS NULL``: of any number of racing
+scans, at one site or several, exactly one changes the row; the others read who
+won and answer ``already_checked_in`` with where and when. A nonce the ledger
+already holds returns its first answer instead of making a second row.
+
+Scans are handled in batches (an offline upload, or single scans grouped by the
+server): a batch costs a few statements, whatever its size.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from attendance import credentials
+from attendance.credentials import CredentialRefused
+from attendance.models import CheckIn, Delegate
+from conference.actors import Actor
+from conference.audit import record_many
+from conference.dbtypes import new_public_id, utcnow
+from conference.errors import Conflict, Forbidden, InvalidInput, NotFound, PlenaryError
+from conference.live import append_events, lock_conference
+from conference.models import Conference, Site
+from conference.signing import Keyring
+from conference.text import is_public_id
+
+ALREADY = "already_checked_in"
+OTHER_SITE = "delegate_other_site"
+SCAN_TIME = "scan_time_invalid"
+NONCE_REUSED = "nonce_reused"
+NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# Offline scans may carry times from the door; not from the future, nor from long ago.
+CLOCK_SLACK = timedelta(minutes=5)
+OFFLINE_MAX_AGE = timedelta(days=7)
+MAX_BATCH = 500
+
+
+class AlreadyCheckedIn(Conflict):
+    code = ALREADY
+
+
+class CheckinRefused(InvalidInput):
+    """A scan that admits nobody (delegate of another site, bad nonce)."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One scan at the door: a badge's credential or a delegate picked by name."""
+
+    nonce: str
+    credential: str | None = None
+    delegate_id: str | None = None
+    # When it happened (offline uploads); None means now.
+    happened_at: datetime | None = None
+
+
+@dataclass
+class Outcome:
+    """What one scan did."""
+
+    nonce: str
+    outcome: str  # ok | already_checked_in | conflict | refused
+    code: str = ""
+    message: str = ""
+    delegate: Delegate | None = None
+    delegate_site: str = ""
+    site: str = ""
+    site_name: str = ""
+    at: datetime | None = None
+    method: str = ""
+    offline: bool = False
+    replayed: bool = False
+    checkin_id: str = ""
+    # The site the ledger row was made at (replays are only for the same site).
+    row_site_id: int | None = None
+    # Whom a refused scan named, when that is known (the audit of offline refusals).
+    target: str = ""
+    # The admission time in the conference's time zone, for messages.
+    local_at: str = ""
+    present: dict[str, Any] = field(default_factory=dict)
+
+    def error(self) -> PlenaryError | None:
+        """The error this outcome answers with (None for ok)."""
+        if self.outcome == "ok":
+            return None
+        if self.outcome in (ALREADY, "conflict"):
+            when = self.local_at or (f"{self.at:%H:%M} UTC" if self.at else "")
+            return AlreadyCheckedIn(
+                f"already checked in at {self.site_name or self.site} {when}".strip(),
+                details={"site": self.site, "site_name": self.site_name, "at": _iso(self.at)},
+            )
+        if self.code == "not_found":
+            return NotFound(self.message, field="delegate")
+        return CheckinRefused(self.message, code=self.code)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def check_nonce(nonce: str) -> None:
+    if not NONCE.fullmatch(nonce):
+        raise InvalidInput("a nonce is 8 to 64 letters, digits, '-' or '_'", field="nonce")
+
+
+def _refused(scan: Scan, code: str, message: str, delegate: Delegate | None = None) -> Outcome:
+    return Outcome(scan.nonce, "refused", code, message, delegate)
+
+
+def check_site_access(actor: Actor, site: Site, scans: list[Scan]) -> None:
+    """Organizers admit at any site; an operator only at their own (404 for the others);
+    a delegate only themself, at the site whose screen code they scanned."""
+    if actor.has("organizer"):
+        return
+    if actor.has("site_operator"):
+        if site.id != actor.site_id:
+            raise NotFound("no such site in this conference", field="site")
+        return
+    if actor.delegate_id is not None:
+        if any(scan.delegate_id is None for scan in scans):
+            raise Forbidden("a delegate checks in only themself")
+        return
+    actor.require("organizer", "site_operator")
+
+
+@dataclass
+class _Batch:
+    """What one batch needs from the database, loaded with a few queries."""
+
+    delegates: dict[str, Delegate]
+    sites: dict[int, Site]
+
+
+async def _load(
+    session: AsyncSession, conference_id: int, public_ids: set[str], site: Site
+) -> _Batch:
+    delegates: dict[str, Delegate] = {}
+    if public_ids:
+        # By public id alone (unique): with the conference too, SQLite would rather walk
+        # the conference's index than look each id up.
+        rows = await session.exec(select(Delegate).where(col(Delegate.public_id).in_(public_ids)))
+        delegates = {d.public_id: d for d in rows if d.conference_id == conference_id}
+    site_ids = {d.site_id for d in delegates.values()}
+    site_ids |= {d.checkin_site_id for d in delegates.values() if d.checkin_site_id is not None}
+    assert site.id is not None
+    return _Batch(delegates, {site.id: site} | await _sites_by_id(session, site_ids - {site.id}))
+
+
+async def _sites_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Site]:
+    if not ids:
+        return {}
+    found = await session.exec(select(Site).where(col(Site.id).in_(ids)))
+    return {s.id: s for s in found if s.id is not None}
+
+
+async def _replays(
+    session: AsyncSession, conference_id: int, nonces: list[str]
+) -> dict[str, Outcome]:
+    """Answers for nonces the ledger already holds (a repeated request)."""
+    rows = list(
+        await session.exec(
+            select(CheckIn, Delegate)
+            .join(Delegate, col(Delegate.id) == col(CheckIn.delegate_id))
+            .where(col(CheckIn.conference_id) == conference_id, col(CheckIn.nonce).in_(nonces))
+        )
+    )
+    if not rows:
+        return {}
+    sites = await _sites_by_id(
+        session,
+        {row.site_id for row, _ in rows}
+        | {d.site_id for _, d in rows}
+        | {d.checkin_site_id for _, d in rows if d.checkin_site_id is not None},
+    )
+    answers = {}
+    for row, delegate in rows:
+        if row.outcome == "ok":
+            where, at = sites[row.site_id], row.happened_at
+        else:
+            # Who holds the admission now (the answer the first request got, or newer).
+            where = sites.get(delegate.checkin_site_id or row.site_id, sites[row.site_id])
+            at = delegate.checked_in_at or row.happened_at
+        answers[row.nonce] = Outcome(
+            row.nonce,
+            row.outcome,
+            delegate=delegate,
+            delegate_site=sites[delegate.site_id].code,
+            site=where.code,
+            site_name=where.name,
+            at=at,
+            method=row.method,
+            offline=row.offline,
+            replayed=True,
+            checkin_id=row.public_id,
+            row_site_id=row.site_id,
+        )
+    return answers
+
+
+async def check_in(
+    session: AsyncSession,
+    conference: Conference,
+    site: Site,
+    scans: list[Scan],
+    *,
+    actor: Actor,
+    keyring: Keyring,
+    method: str = "scan",
+    offline: bool = False,
+    override: bool = False,
+    note: str = "",
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Admit the delegates of scans at site, in order; one outcome per scan.
+
+    ``override`` (organizers) admits a delegate of another site even where the
+    conference does not allow it, and is recorded as such.
+    """
+    assert conference.id is not None and site.id is not None
+    check_site_access(actor, site, scans)
+    if override:
+        actor.require("organizer")
+    if len(scans) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} scans per upload", field="items")
+    now = now or utcnow()
+    for scan in scans:
+        check_nonce(scan.nonce)
+        if (scan.credential is None) == (scan.delegate_id is None):
+            raise InvalidInput("give either a credential or a delegate", field="credential")
+
+    # Check-ins of a conference take turns (SQLite's BEGIN IMMEDIATE does the same): one
+    # lock order for every writer (conference, then delegates) means no deadlocks, and
+    # the running counts of who is present are exact.
+    await lock_conference(session, conference.id)
+    replays = await _replays(session, conference.id, [s.nonce for s in scans])
+    outcomes: dict[int, Outcome] = {}
+    wanted: dict[int, str] = {}
+    badge_version: dict[int, int] = {}
+    for n, scan in enumerate(scans):
+        refusal: CredentialRefused | None = None
+        target = scan.delegate_id
+        if scan.credential is not None:
+            try:
+                claims = credentials.verify(keyring, scan.credential, conference.public_id, now=now)
+                target, badge_version[n] = claims.delegate_id, claims.version
+            except CredentialRefused as exc:
+                refusal = exc
+        replay = replays.get(scan.nonce)
+        if replay is not None:
+            assert replay.delegate is not None
+            if target == replay.delegate.public_id and replay.row_site_id == site.id:
+                outcomes[n] = replay
+            else:
+                # A nonce names one scan: another person or place under it is a client bug,
+                # and must neither be admitted nor be told about the first scan.
+                outcomes[n] = _refused(
+                    scan, NONCE_REUSED, "this nonce was already used for another scan"
+                )
+        elif scan.happened_at is not None and (
+            scan.happened_at > now + CLOCK_SLACK or scan.happened_at < now - OFFLINE_MAX_AGE
+        ):
+            # One phone with a wrong clock must not hold back the rest of its upload.
+            outcomes[n] = _refused(
+                scan, SCAN_TIME, "the time of this scan is in the future or more than a week old"
+            )
+        elif refusal is not None:
+            outcomes[n] = _refused(scan, refusal.code, refusal.message)
+        elif target is None or not is_public_id(target):
+            outcomes[n] = _refused(scan, "not_found", "no such delegate in this conference")
+        else:
+            wanted[n] = target
+            continue
+        outcomes[n].target = target or ""
+
+    batch = await _load(session, conference.id, set(wanted.values()), site)
+    # Scans that name a delegate who may come in here (the rest are refused), in order.
+    pending: list[tuple[int, Scan, Delegate, Site]] = []
+    first_of_nonce: dict[str, int] = {}
+    repeats: dict[int, int] = {}  # a nonce repeated inside the batch shares its first answer
+    for n, scan in enumerate(scans):
+        if n in outcomes:
+            continue
+        if scan.nonce in first_of_nonce:
+            repeats[n] = first_of_nonce[scan.nonce]
+            continue
+        delegate = batch.delegates.get(wanted[n])
+        by_badge = scan.credential is not None
+        if delegate is None:
+            outcomes[n] = (
+                _refused(scan, credentials.REVOKED, "this badge was withdrawn")
+                if by_badge
+                else _refused(scan, "not_found", "no such delegate in this conference")
+            )
+            continue
+        home = batch.sites[delegate.site_id]
+        if actor.delegate_id is not None and not actor.has("organizer", "site_operator"):
+            if delegate.id != actor.delegate_id:
+                raise Forbidden("a delegate checks in only themself")
+        elif not by_badge and not actor.has("organizer") and delegate.site_id != actor.site_id:
+            outcomes[n] = _refused(scan, "not_found", "no such delegate in this conference")
+            continue
+        if by_badge and badge_version[n] != delegate.credential_version:
+            outcomes[n] = _refused(
+                scan, credentials.REVOKED, "this badge was replaced by a newer one", delegate
+            )
+            continue
+        if delegate.site_id != site.id and not (conference.cross_site_checkin or override):
+            outcomes[n] = _refused(
+                scan,
+                OTHER_SITE,
+                f"{delegate.full_name} is registered at {home.name}, not here",
+                delegate,
+            )
+            continue
+        first_of_nonce[scan.nonce] = n
+        pending.append((n, scan, delegate, home))
+
+    won = await _admit(
+        session, site, [(n, delegate, scan.happened_at or now) for n, scan, delegate, _ in pending]
+    )
+    batch.sites |= await _sites_by_id(
+        session,
+        {
+            delegate.checkin_site_id
+            for _, _, delegate, _ in pending
+            if delegate.checkin_site_id is not None and delegate.checkin_site_id not in batch.sites
+        },
+    )
+    new_rows: list[dict[str, Any]] = []
+    events: list[tuple[str, dict[str, Any]]] = []
+    admitted_at_site: Counter[int] = Counter()
+    for n, scan, delegate, home in pending:
+        at = scan.happened_at or now
+        if n in won:
+            result = "ok"
+            admitted_at_site[site.id] += 1
+            where = site
+        else:
+            # Someone else won (maybe a moment ago, in another transaction): say who.
+            assert delegate.checkin_site_id is not None
+            where = batch.sites[delegate.checkin_site_id]
+            at = delegate.checked_in_at or at
+            result = "conflict" if offline and where.id != site.id else ALREADY
+        outcome = Outcome(
+            scan.nonce,
+            result,
+            delegate=delegate,
+            delegate_site=home.code,
+            site=where.code,
+            site_name=where.name,
+            at=at,
+            method=method,
+            offline=offline,
+        )
+        # A plain row (the other columns take their defaults): building a table model per
+        # scan would cost more than the rest of the scan.
+        outcome.checkin_id = new_public_id()
+        new_rows.append(
+            {
+                "public_id": outcome.checkin_id,
+                "conference_id": conference.id,
+                "delegate_id": delegate.id or 0,
+                "site_id": site.id,
+                "nonce": scan.nonce,
+                "method": method,
+                "outcome": result,
+                "offline": offline,
+                "happened_at": scan.happened_at or now,
+                "recorded_at": now,
+                "actor_name": actor.name,
+                "actor_role": actor.role,
+                "actor_account_id": actor.principal.account_id,
+                "note": note if override else "",
+            }
+        )
+        outcomes[n] = outcome
+    for n, first in repeats.items():
+        outcomes[n] = outcomes[first]
+
+    if new_rows:
+        await session.exec(insert(CheckIn), params=new_rows)
+    await _present(session, conference.id, site, outcomes.values(), admitted_at_site)
+    # Outcomes made by this call, each once (a nonce repeated inside the batch shares one).
+    in_order = (outcomes[n] for n in range(len(scans)))
+    fresh = list({id(o): o for o in in_order if not o.replayed}.values())
+    entries: list[tuple[str, str, str, dict[str, Any]]] = []
+    for outcome in fresh:
+        if outcome.outcome == "ok" and outcome.delegate is not None:
+            entries.append(
+                (
+                    "checkin.override" if override else "checkin.create",
+                    "delegate",
+                    outcome.delegate.public_id,
+                    {
+                        "site": site.code,
+                        "method": method,
+                        "offline": offline,
+                        "nonce": outcome.nonce,
+                    }
+                    | ({"note": note} if override else {}),
+                )
+            )
+            events.append(("delegate/checked_in", event_data(outcome)))
+        elif outcome.outcome == "conflict" and outcome.delegate is not None:
+            entries.append(
+                (
+                    "checkin.conflict",
+                    "delegate",
+                    outcome.delegate.public_id,
+                    {"site": site.code, "admitted_at": outcome.site, "nonce": outcome.nonce},
+                )
+            )
+            events.append(
+                ("delegate/checkin_conflict", event_data(outcome) | {"other_site": site.code})
+            )
+        elif outcome.outcome == "refused" and offline:
+            # A door let someone in on a code we refuse: the organizer must see it.
+            entries.append(
+                (
+                    "checkin.refused",
+                    "delegate",
+                    outcome.delegate.public_id if outcome.delegate else outcome.target,
+                    {"site": site.code, "code": outcome.code, "nonce": outcome.nonce},
+                )
+            )
+    await record_many(session, actor, entries)
+    await append_events(session, conference.id, events)
+    zone = ZoneInfo(conference.timezone)
+    for outcome in outcomes.values():
+        if outcome.at is not None:
+            outcome.local_at = outcome.at.astimezone(zone).strftime("%H:%M %d/%m")
+    return [outcomes[n] for n in range(len(scans))]
+
+
+async def _admit(
+    session: AsyncSession, site: Site, candidates: list[tuple[int, Delegate, datetime]]
+) -> set[int]:
+    """Admit the delegates of candidates (scan index, delegate, time) at site; the indexes
+    of the scans that won.
+
+    One conditional UPDATE per distinct time (online scans share one): of racing
+    scans, in this batch or in other transactions, exactly one changes a row. The
+    delegates are left holding who admitted them and when, read again for the losers.
+    """
+    first: dict[int, tuple[int, datetime]] = {}
+    for n, delegate, at in candidates:
+        if delegate.checked_in_at is None and delegate.id is not None:
+            first.setdefault(delegate.id, (n, at))
+    by_time: dict[datetime, list[int]] = {}
+    for delegate_id, (_, at) in first.items():
+        by_time.setdefault(at, []).append(delegate_id)
+    admitted: dict[int, datetime] = {}
+    for at, ids in by_time.items():
+        result = await session.exec(
+            update(Delegate)
+            .where(col(Delegate.id).in_(sorted(ids)))
+            .where(col(Delegate.checked_in_at).is_(None))
+            .values(checked_in_at=at, checkin_site_id=site.id)
+            .returning(col(Delegate.id))
+            .execution_options(synchronize_session=False)
+        )
+        admitted |= {row[0]: at for row in result}
+    delegates = {d.id: d for _, d, _ in candidates if d.id is not None}
+    for delegate_id, at in admitted.items():
+        set_committed_value(delegates[delegate_id], "checked_in_at", at)
+        set_committed_value(delegates[delegate_id], "checkin_site_id", site.id)
+    losers = set(delegates) - set(admitted)
+    if losers:
+        rows = await session.exec(
+            select(Delegate.id, Delegate.checked_in_at, Delegate.checkin_site_id).where(
+                col(Delegate.id).in_(sorted(losers))
+            )
+        )
+        for loser_id, checked_in_at, checkin_site_id in rows:
+            assert loser_id is not None
+            set_committed_value(delegates[loser_id], "checked_in_at", checked_in_at)
+            set_committed_value(delegates[loser_id], "checkin_site_id", checkin_site_id)
+    return {first[delegate_id][0] for delegate_id in admitted}
+
+
+async def _present(
+    session: AsyncSession,
+    conference_id: int,
+    site: Site,
+    outcomes: Any,
+    admitted: Counter[int],
+) -> None:
+    """Fill each ok outcome's running count of people present at its site."""
+    # Both counts in one pass over the conference's delegates.
+    count, registered = (
+        await session.exec(
+            select(
+                func.count().filter(col(Delegate.checkin_site_id) == site.id),
+                func.count().filter(col(Delegate.site_id) == site.id),
+            ).where(col(Delegate.conference_id) == conference_id)
+        )
+    ).one()
+    expected = site.expected_attendance if site.expected_attendance > 0 else registered
+    running = count - admitted[site.id or 0]
+    for outcome in outcomes:
+        if outcome.outcome == "ok" and not outcome.replayed and outcome.site == site.code:
+            running += 1
+            outcome.present = {"site": site.code, "checked_in": running, "expected": expected}
+        elif not outcome.present:
+            outcome.present = {"site": site.code, "checked_in": count, "expected": expected}
+
+
+async def checked_in_at(session: AsyncSession, conference_id: int, site_id: int) -> int:
+    result = await session.exec(
+        select(func.count())
+        .select_from(Delegate)
+        .where(col(Delegate.conference_id) == conference_id)
+        .where(col(Delegate.checkin_site_id) == site_id)
+    )
+    return int(result.one())
+
+
+async def expected_at(session: AsyncSession, site: Site) -> int:
+    """The site's expected attendance, or the delegates registered there when unset."""
+    if site.expected_attendance > 0:
+        return site.expected_attendance
+    result = await session.exec(
+        select(func.count())
+        .select_from(Delegate)
+        .where(col(Delegate.conference_id) == site.conference_id)
+        .where(col(Delegate.site_id) == site.id)
+    )
+    return int(result.one())
+
+
+def delegate_card(delegate: Delegate, site_code: str) -> dict[str, Any]:
+    """The delegate as check-in answers and events show them (no phone or email)."""
+    return {
+        "id": delegate.public_id,
+        "name": delegate.full_name,
+        "title": delegate.title,
+        "unit": delegate.unit,
+        "site": site_code,
+        "category": delegate.category,
+    }
+
+
+def event_data(outcome: Outcome) -> dict[str, Any]:
+    assert outcome.delegate is not None
+    return {
+        "delegate": delegate_card(outcome.delegate, outcome.delegate_site),
+        "site": outcome.delegate_site,
+        "at_site": outcome.site,
+        "at": _iso(outcome.at),
+        "method": outcome.method,
+        "offline": outcome.offline,
+        "present": outcome.present,
+    }
+
+
+def server_nonce() -> str:
+    return "srv_" + secrets.token_urlsafe(16)

@@ -1,0 +1,162 @@
+"""Validated input and serialised output of check-ins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StrictStr
+
+from conference.schemas import Input, ShortText, SiteCode
+
+Nonce = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+CodeText = Annotated[StrictStr, Field(min_length=1, max_length=400)]
+PublicId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class CheckinCreate(Input):
+    """One scan: a badge's code, or a delegate picked from a search."""
+
+    nonce: Nonce
+    credential: CodeText | None = None
+    delegate: PublicId | None = None
+    site: SiteCode | None = None
+    override: bool = False
+    note: ShortText = ""
+
+
+class BatchItem(Input):
+    nonce: Nonce
+    credential: CodeText | None = None
+    delegate: PublicId | None = None
+    happened_at: AwareDatetime
+
+
+class CheckinBatch(Input):
+    """Scans made while the phone was offline, with the times they happened at the door."""
+
+    site: SiteCode | None = None
+    items: Annotated[list[BatchItem], Field(min_length=1, max_length=500)]
+
+
+class UndoInput(Input):
+    reason: ShortText = ""
+
+
+class ResolveInput(Input):
+    keep: Literal["admitted", "conflicting"]
+    note: ShortText = ""
+
+
+class SelfCheckin(Input):
+    """The site screen's code as the delegate's phone read it."""
+
+    code: CodeText
+    nonce: Nonce
+
+
+class DelegateCard(BaseModel):
+    id: str
+    name: str
+    title: str
+    unit: str
+    site: str
+    category: str
+
+
+class Present(BaseModel):
+    site: str
+    checked_in: int
+    expected: int | None = None
+
+
+class CheckinOut(BaseModel):
+    id: str
+    delegate: DelegateCard
+    site: str
+    at: datetime | None
+    method: str
+    offline: bool
+
+
+class CheckinAnswer(BaseModel):
+    outcome: Literal["ok"]
+    checkin: CheckinOut
+    present: Present
+
+
+class BatchResult(BaseModel):
+    nonce: str
+    outcome: str
+    code: str | None = None
+    message: str = ""
+    delegate: DelegateCard | None = None
+    site: str | None = None
+    at: datetime | None = None
+
+
+class BatchAnswer(BaseModel):
+    results: list[BatchResult]
+
+
+class LedgerItem(BaseModel):
+    id: str
+    delegate: DelegateCard
+    site: str
+    at: datetime
+    recorded_at: datetime
+    action: str
+    method: str
+    outcome: str
+    offline: bool
+    by: str
+    note: str
+
+
+class LedgerList(BaseModel):
+    items: list[LedgerItem]
+
+
+class SiteFiguresOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    kind: str
+    expected: int
+    registered: int
+    checked_in: int
+
+
+class Totals(BaseModel):
+    expected: int
+    registered: int
+    checked_in: int
+
+
+class AttendanceOut(BaseModel):
+    seq: int
+    epoch: str
+    sites: list[SiteFiguresOut]
+    total: Totals
+    conflicts: int
+
+
+class SiteCodeOut(BaseModel):
+    code: str
+    expires_at: datetime
+    period: int
+
+
+class KeysOut(BaseModel):
+    keys: dict[str, str]
+
+
+class DelegatePage(BaseModel):
+    """What a delegate's personal page shows."""
+
+    delegate: DelegateCard
+    conference: dict[str, Any]
+    site: dict[str, str]
+    credential: str
+    checkin: dict[str, Any] | None
+    agenda: list[dict[str, Any]]

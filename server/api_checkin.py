@@ -1,0 +1,348 @@
+"""Check-in over HTTP: scans, offline uploads, undo, attendance figures, conflicts."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from attendance import checkin, figures, ledger, selfcheckin
+from attendance.checkin import Outcome, Scan
+from attendance.schemas_checkin import (
+    AttendanceOut,
+    BatchAnswer,
+    CheckinAnswer,
+    CheckinBatch,
+    CheckinCreate,
+    KeysOut,
+    LedgerList,
+    ResolveInput,
+    SiteCodeOut,
+    UndoInput,
+)
+from conference.actors import Actor
+from conference.dbtypes import utcnow
+from conference.errors import InvalidInput, NotFound, RateLimited
+from conference.models import Conference, Site
+from conference.services import get_site, get_site_by_code
+from server.auth import client_ip, conference_actor, principal
+from server.checkin_batcher import checkin_batcher_key
+from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.keys import checkin_limiter_key, config_key, refused_limiter_key
+from server.signing import ready_keyring
+
+routes = ApiRoutes("check-in")
+
+CONF = "/api/v1/conferences/{cid}"
+
+
+def caller_key(request: web.Request) -> str:
+    """Whom the check-in limits count: an account, a token, or else an address."""
+    who = principal(request)
+    if who.account_id is not None:
+        return f"a{who.account_id}"
+    if who.token_id is not None:
+        return f"t{who.token_id}"
+    if who.delegate_id is not None:
+        return f"d{who.delegate_id}"
+    return f"ip{client_ip(request)}"
+
+
+def check_rate(request: web.Request, key: str, scans: int = 1) -> None:
+    """Refuse a caller over the check-in limit, or one sending many refused codes."""
+    check_rate_in(request.app, key, scans)
+
+
+def check_rate_in(app: web.Application, key: str, scans: int = 1) -> None:
+    limiter = app[checkin_limiter_key]
+    refused = app[refused_limiter_key]
+    wait = max(limiter.blocked(key), refused.blocked(key))
+    if wait:
+        raise RateLimited(
+            f"too many check-in requests; try again in {int(wait) + 1} s", retry_after=wait
+        )
+    for _ in range(scans):
+        limiter.hit(key)
+
+
+def count_refusals(request: web.Request, key: str, outcomes: list[Outcome]) -> None:
+    count_refusals_in(request.app, key, outcomes)
+
+
+def count_refusals_in(app: web.Application, key: str, outcomes: list[Outcome]) -> None:
+    refused = app[refused_limiter_key]
+    for outcome in outcomes:
+        if outcome.outcome == "refused":
+            refused.hit(key)
+
+
+async def scan_site(
+    session: AsyncSession, conference: Conference, actor: Actor, code: str | None
+) -> Site:
+    """The site a scan happens at: the operator's own, or the one an organizer names."""
+    assert conference.id is not None
+    if code is None:
+        if actor.site_id is None or actor.has("organizer"):
+            raise InvalidInput("name the site the check-in happens at", field="site")
+        site = await session.get(Site, actor.site_id)
+    else:
+        site = await get_site_by_code(session, conference.id, code)
+    if site is None or (not actor.sees_all_sites and site.id != actor.site_id):
+        raise NotFound("no such site in this conference", field="site")
+    return site
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    card = (
+        checkin.delegate_card(outcome.delegate, outcome.delegate_site)
+        if outcome.delegate is not None and outcome.outcome != "refused"
+        else None
+    )
+    error = outcome.error()
+    return {
+        "nonce": outcome.nonce,
+        "outcome": outcome.outcome,
+        "code": outcome.code or (outcome.outcome if outcome.outcome != "ok" else None),
+        "message": outcome.message or (error.message if error is not None else ""),
+        "delegate": card,
+        "site": outcome.site or None,
+        "at": outcome.at.isoformat() if outcome.at else None,
+    }
+
+
+def answer(outcome: Outcome) -> web.Response:
+    """200 with the admission, or the outcome's error (raised after the commit)."""
+    error = outcome.error()
+    if error is not None:
+        if outcome.delegate is not None and error.details is not None:
+            error.details["delegate"] = checkin.delegate_card(
+                outcome.delegate, outcome.delegate_site
+            )
+        elif outcome.delegate is not None and outcome.code == checkin.OTHER_SITE:
+            error.details = {
+                "delegate": checkin.delegate_card(outcome.delegate, outcome.delegate_site)
+            }
+        raise error
+    assert outcome.delegate is not None
+    return json_response(
+        {
+            "outcome": "ok",
+            "checkin": {
+                "id": outcome.checkin_id,
+                "delegate": checkin.delegate_card(outcome.delegate, outcome.delegate_site),
+                "site": outcome.site,
+                "at": outcome.at.isoformat() if outcome.at else None,
+                "method": outcome.method,
+                "offline": outcome.offline,
+            },
+            "present": outcome.present,
+        }
+    )
+
+
+@routes.post(
+    CONF + "/checkins",
+    summary="Check a delegate in by badge code or by id; the same nonce twice counts once",
+    role="site operator (own site) or organizer",
+    body=CheckinCreate,
+    response=CheckinAnswer,
+)
+async def create_checkin(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, CheckinCreate)
+    key = caller_key(request)
+    check_rate(request, key)
+    cid = request.match_info["cid"]
+
+    async def resolve(session: AsyncSession) -> tuple[Conference, Actor, Site]:
+        conference, actor = await conference_actor(request, session, cid)
+        return conference, actor, await scan_site(session, conference, actor, data.site)
+
+    method = "scan" if data.credential is not None else "search"
+    # Written with the scans that arrive meanwhile, in one transaction (group commit).
+    outcome = await request.app[checkin_batcher_key].check_in(
+        (cid, principal(request), data.site),
+        resolve,
+        Scan(data.nonce, data.credential, data.delegate),
+        keyring=await ready_keyring(request.app),
+        method="manual" if data.override else method,
+        override=data.override,
+        note=data.note,
+    )
+    count_refusals(request, key, [outcome])
+    return answer(outcome)
+
+
+@routes.post(
+    CONF + "/checkins/batch",
+    summary="Upload scans made offline, with the times they happened; conflicts are flagged",
+    role="site operator (own site) or organizer",
+    body=CheckinBatch,
+    response=BatchAnswer,
+)
+async def upload_batch(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, CheckinBatch)
+    key = caller_key(request)
+    # Every item counts: an upload is no way around the limits of single scans.
+    check_rate(request, key, len(data.items))
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        site = await scan_site(session, conference, actor, data.site)
+        scans = [
+            Scan(item.nonce, item.credential, item.delegate, item.happened_at)
+            for item in data.items
+        ]
+        outcomes = await checkin.check_in(
+            session,
+            conference,
+            site,
+            scans,
+            actor=actor,
+            keyring=await ready_keyring(request.app),
+            offline=True,
+        )
+    count_refusals(request, key, outcomes)
+    return json_response({"results": [outcome_json(o) for o in outcomes]})
+
+
+@routes.get(
+    CONF + "/checkins",
+    summary="Latest check-ins, newest first (an operator: at or of their site)",
+    role="organizer, chair, secretary, site operator",
+    response=LedgerList,
+    query={"site": "site code", "outcome": "ok | already_checked_in | conflict", "limit": "1-500"},
+)
+async def list_checkins(request: web.Request) -> web.StreamResponse:
+    limit = _int_query(request, "limit", 50, 1, 500)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        site = None
+        if "site" in request.query:
+            site = await scan_site(session, conference, actor, request.query["site"])
+        rows = await ledger.list_checkins(
+            session,
+            conference,
+            actor=actor,
+            site=site,
+            outcome=request.query.get("outcome"),
+            limit=limit,
+        )
+        return json_response({"items": [row.data() for row in rows]})
+
+
+@routes.post(
+    CONF + "/delegates/{did}/checkin/undo",
+    summary="Take back a delegate's admission (recorded, with the reason)",
+    role="site operator (own site) or organizer",
+    body=UndoInput,
+)
+async def undo_checkin(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, UndoInput)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        delegate, site, present = await ledger.undo_checkin(
+            session, conference, request.match_info["did"], data.reason, actor=actor
+        )
+        return json_response(
+            {"delegate": delegate.public_id, "site": site.code, "present": present}
+        )
+
+
+@routes.get(
+    CONF + "/attendance",
+    summary="Checked in / expected per site and the total, with the live seq they reflect",
+    role="organizer, chair, secretary, site operator (own site)",
+    response=AttendanceOut,
+)
+async def read_attendance(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        rows, conflicts = await figures.attendance(session, conference, actor=actor)
+        return json_response(
+            {
+                "seq": conference.last_seq,
+                "epoch": conference.epoch,
+                "sites": [row.data() for row in rows],
+                "total": figures.totals(rows),
+                "conflicts": conflicts,
+            }
+        )
+
+
+@routes.get(
+    CONF + "/checkins/conflicts",
+    summary="Offline admissions of people already admitted at another site, not yet resolved",
+    role="organizer, chair",
+    response=LedgerList,
+)
+async def list_conflicts(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        rows = await ledger.open_conflicts(session, conference, actor=actor)
+        return json_response({"items": [row.data() for row in rows]})
+
+
+@routes.post(
+    CONF + "/checkins/conflicts/{chid}/resolve",
+    summary="Keep the admission as it is, or move it to the conflicting site",
+    role="organizer",
+    body=ResolveInput,
+)
+async def resolve_conflict(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, ResolveInput)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        row = await ledger.resolve_conflict(
+            session, conference, request.match_info["chid"], data.keep, data.note, actor=actor
+        )
+        return json_response(row.data())
+
+
+@routes.get(
+    CONF + "/credentials/keys",
+    summary="Public keys that verify badge codes offline (Ed25519, raw, base64)",
+    role="organizer or site operator",
+    response=KeysOut,
+)
+async def credential_keys(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        _, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer", "site_operator")
+    keys = (await ready_keyring(request.app)).public_keys()
+    return json_response({"keys": {str(k): base64.b64encode(v).decode() for k, v in keys.items()}})
+
+
+@routes.get(
+    CONF + "/sites/{sid}/checkin-code",
+    summary="The site screen's current self check-in code (changes every period)",
+    role="organizer or the site's operator",
+    response=SiteCodeOut,
+)
+async def site_checkin_code(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        site = await get_site(session, conference, request.match_info["sid"], actor=actor)
+        checkin.check_site_access(actor, site, [])
+    period = request.app[config_key].self_checkin_seconds
+    code, expires = selfcheckin.site_code(
+        await ready_keyring(request.app),
+        conference.public_id,
+        site.public_id,
+        now=utcnow(),
+        period=period,
+    )
+    return json_response({"code": code, "expires_at": expires.isoformat(), "period": period})
+
+
+def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number", field=name) from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}", field=name)
+    return value

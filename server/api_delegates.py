@@ -1,0 +1,206 @@
+"""Delegates over HTTP: list and search, read, add, change, remove, import a CSV or XLSX list."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import BodyPartReader, web
+
+from attendance import services
+from attendance.importing import XLSX_MEDIA_TYPE, Format, read_table
+from attendance.schemas import (
+    DelegateCreate,
+    DelegateList,
+    DelegateOut,
+    DelegateQuery,
+    DelegateUpdate,
+    ImportReport,
+)
+from conference import errors
+from conference.errors import InvalidInput, PlenaryError
+from server.auth import conference_actor
+from server.http import (
+    UNSUPPORTED_MEDIA_TYPE,
+    ApiRoutes,
+    json_response,
+    parse_body,
+    read_body,
+    transaction,
+)
+from server.keys import config_key, db_key
+
+routes = ApiRoutes("delegates")
+
+DELEGATES = "/api/v1/conferences/{cid}/delegates"
+ONE = DELEGATES + "/{did}"
+
+# What the declared type says of the content (None: let the content decide).
+FORMAT_BY_MEDIA_TYPE: dict[str, Format | None] = {
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "text/x-csv": "csv",
+    "application/x-csv": "csv",
+    "text/comma-separated-values": "csv",
+    "text/tab-separated-values": "csv",
+    "text/plain": "csv",
+    XLSX_MEDIA_TYPE: "xlsx",
+    # Browsers on Windows label .csv files with Excel's old type.
+    "application/vnd.ms-excel": None,
+    "application/octet-stream": None,
+}
+TRUE = ("1", "true", "yes")
+FALSE = ("", "0", "false", "no")
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "").lower()
+    if value not in TRUE + FALSE:
+        raise InvalidInput(f"{name} is 1 or 0 (true or false), not {value!r}", field=name)
+    return value in TRUE
+
+
+async def _read_upload(request: web.Request) -> tuple[bytes, Format | None]:
+    """The file: the raw body, or the first file of a multipart form."""
+    limit = request.app[config_key].max_upload_bytes
+    kinds = "text/csv or " + XLSX_MEDIA_TYPE
+    if request.content_type != "multipart/form-data":
+        if request.content_type not in FORMAT_BY_MEDIA_TYPE:
+            raise PlenaryError(
+                f"send the file as {kinds} (or in a multipart form), not {request.content_type}",
+                code=UNSUPPORTED_MEDIA_TYPE,
+            )
+        raw = await read_body(request, limit=limit)
+        return raw, FORMAT_BY_MEDIA_TYPE[request.content_type]
+    too_large = PlenaryError(f"the file is larger than {limit} bytes", code=errors.TOO_LARGE)
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or not (part.filename or part.name == "file"):
+            continue
+        data = bytearray()
+        while chunk := await part.read_chunk(65_536):
+            data.extend(chunk)
+            if len(data) > limit:
+                raise too_large
+        media_type = part.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        return bytes(data), FORMAT_BY_MEDIA_TYPE.get(media_type)
+    raise InvalidInput("the form holds no file (send it in a field named file)", field="file")
+
+
+@routes.get(
+    DELEGATES,
+    summary="Delegates by site then name (an operator sees their own site's)",
+    role="organizer, chair, secretary, or site_operator (their site)",
+    response=DelegateList,
+    query={
+        "q": "words that must all appear in the name (case and diacritics aside)",
+        "site": "only this site (its code); another site's code is 404 for an operator",
+        "category": "official, alternate, guest or staff",
+        "limit": "delegates per page, 1-1000 (default 100)",
+        "offset": "delegates to skip (default 0)",
+    },
+)
+async def list_delegates(request: web.Request) -> web.StreamResponse:
+    query = DelegateQuery.model_validate(dict(request.query))
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        rows, total = await services.list_delegates(session, conference, query, actor=actor)
+        items = [DelegateOut.of(d, s.code, contacts=actor.sees_contacts) for d, s in rows]
+    return json_response(
+        DelegateList(items=items, total=total, limit=query.limit, offset=query.offset)
+    )
+
+
+@routes.post(
+    DELEGATES,
+    summary="Add a delegate at a site",
+    role="organizer",
+    body=DelegateCreate,
+    response=DelegateOut,
+    status=201,
+)
+async def create_delegate(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, DelegateCreate)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        delegate = await services.create_delegate(session, conference, data, actor=actor)
+    return json_response(DelegateOut.of(delegate, data.site), status=201)
+
+
+@routes.post(
+    DELEGATES + "/import",
+    summary="Import delegates from a CSV or XLSX file (raw body or multipart); "
+    "?dry_run=1 only checks it",
+    role="organizer",
+    response=ImportReport,
+    content_type="text/csv",
+    query={
+        "dry_run": "1: check the file and report every problem, import nothing",
+        "skip_invalid": "1: import the valid rows even if others have problems",
+    },
+)
+async def import_delegates(request: web.Request) -> web.StreamResponse:
+    dry_run, skip_invalid = _flag(request, "dry_run"), _flag(request, "skip_invalid")
+    cid = request.match_info["cid"]
+    db = request.app[db_key]
+    # Only an organizer's file is read at all.
+    async with db.read() as session:
+        _, actor = await conference_actor(request, session, cid)
+        actor.require("organizer")
+    raw, declared = await _read_upload(request)
+    # A large workbook takes seconds to read: not on the event loop.
+    table = await asyncio.to_thread(read_table, raw, declared)
+    async with db.read() if dry_run else db.transaction() as session:
+        conference, actor = await conference_actor(request, session, cid)
+        report = await services.import_delegates(
+            session, conference, table, actor=actor, dry_run=dry_run, skip_invalid=skip_invalid
+        )
+    return json_response(report)
+
+
+@routes.get(
+    ONE,
+    summary="One delegate",
+    role="organizer, chair, secretary, or site_operator (their site)",
+    response=DelegateOut,
+)
+async def read_delegate(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        delegate, site = await services.get_delegate(
+            session, conference, request.match_info["did"], actor=actor
+        )
+    return json_response(DelegateOut.of(delegate, site.code, contacts=actor.sees_contacts))
+
+
+@routes.patch(
+    ONE, summary="Change a delegate", role="organizer", body=DelegateUpdate, response=DelegateOut
+)
+async def update_delegate(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, DelegateUpdate)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        found = await services.get_delegate(
+            session, conference, request.match_info["did"], actor=actor
+        )
+        delegate, site = await services.update_delegate(
+            session, conference, found, data, actor=actor
+        )
+    return json_response(DelegateOut.of(delegate, site.code))
+
+
+@routes.delete(
+    ONE,
+    summary="Remove a delegate (refused once they have been checked in)",
+    role="organizer",
+    status=204,
+)
+async def delete_delegate(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        found = await services.get_delegate(
+            session, conference, request.match_info["did"], actor=actor
+        )
+        await services.delete_delegate(session, conference, found, actor=actor)
+    return web.Response(status=204)

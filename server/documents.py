@@ -1,0 +1,264 @@
+"""The document runner: a process pool that renders PDFs and a task that works the job queue.
+
+The pool (``spawn``, ``config.document_workers`` processes) starts on first use, so a
+server that never prints pays nothing for it. One task takes queued jobs, renders them
+chunk by chunk in the pool, reports progress and stores the file. On start it queues
+again the jobs a stopped server left running (DESIGN.md section 8, conference/jobs.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from attendance import badges
+from conference import documents, jobs
+from conference.db import Database
+from conference.models import Conference, DocumentJob
+from conference.signing import Keyring
+from server.config import Config
+from server.keys import config_key, db_key, documents_key
+from server.signing import ready_keyring
+
+log = logging.getLogger("plenary.documents")
+
+T = TypeVar("T")
+# How often an idle runner looks for jobs queued by another server process.
+POLL_SECONDS = 5.0
+# A pool lent to the app (tests, benchmarks): used, never shut down by it.
+lent_pool_key: web.AppKey[Executor] = web.AppKey("lent_pool_key")
+
+
+def _log_missing(rendered: documents.Rendered, what: str) -> None:
+    if rendered.missing:
+        listed = ", ".join(f"U+{ord(ch):04X}" for ch in rendered.missing)
+        log.warning("%s: no installed font has %s (printed as empty boxes)", what, listed)
+
+
+class JobFailed(Exception):
+    """A job that cannot be rendered, with the reason its orderer sees."""
+
+
+class DocumentRunner:
+    """Renders documents in a lazily started process pool; works the queue in one task."""
+
+    def __init__(
+        self,
+        db: Database,
+        keyring: Callable[[], Awaitable[Keyring]],
+        config: Config,
+        *,
+        pool: Executor | None = None,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.config = config
+        self.workers = max(1, config.document_workers)
+        self._pool = pool
+        self._owns_pool = pool is None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[Any]] = set()
+        self.poll_seconds = POLL_SECONDS
+        self.finished = 0
+
+    def pool(self) -> Executor:
+        if self._pool is None:
+            self._pool = documents.new_pool(self.workers)
+        return self._pool
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="plenary-documents")
+
+    def wake(self) -> None:
+        """A job was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Stop taking jobs; one cut short stays running in the database and is redone."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._writes:
+            finished, _ = await asyncio.wait(set(self._writes), timeout=30)
+            for task in finished:
+                if not task.cancelled() and task.exception() is not None:
+                    log.warning("document job bookkeeping failed", exc_info=task.exception())
+        if self._pool is not None and self._owns_pool:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    async def render_now(self, template: str, context: dict[str, Any]) -> documents.Rendered:
+        """One small document, rendered in the pool while the caller waits."""
+        loop = asyncio.get_running_loop()
+        task = {"template": template, "context": context}
+        result = await self._in_pool(loop.run_in_executor(self.pool(), documents.render_task, task))
+        rendered = documents.Rendered.of(result)
+        _log_missing(rendered, template)
+        return rendered
+
+    async def _in_pool(self, work: Awaitable[T]) -> T:
+        try:
+            return await work
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): the next document gets a fresh pool.
+            if self._owns_pool:
+                self._pool = None
+            raise
+
+    async def _db(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Database work that runs to its end even if the runner is cancelled meanwhile."""
+        task = asyncio.create_task(work())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return await asyncio.shield(task)
+
+    # --- the queue -----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        async def requeue() -> None:
+            async with self.db.transaction() as session:
+                found = await jobs.requeue_unfinished(session)
+            if found:
+                log.info("queued again %d document job(s) left unfinished", len(found))
+
+        requeued = away = False
+        while not self._stopping:
+            try:
+                # First the jobs a stopped server left running; only then take any.
+                if not requeued:
+                    await self._db(requeue)
+                    requeued = True
+                self._wake.clear()
+                job = await self._db(self._claim)
+                if away:
+                    log.info("the document runner reaches the database again")
+                    away = False
+                if job is not None:
+                    await self._process(job)
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database is away (/healthz says so): say it once, try again later.
+                if not away:
+                    log.warning("the document runner cannot reach the database", exc_info=True)
+                away = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def _claim(self) -> DocumentJob | None:
+        # Looking is a read: an idle runner takes no write lock every few seconds.
+        async with self.db.read() as session:
+            if not await jobs.has_queued(session):
+                return None
+        async with self.db.transaction() as session:
+            return await jobs.claim_next(session)
+
+    async def _process(self, job: DocumentJob) -> None:
+        assert job.id is not None
+        job_id = job.id
+        try:
+            rendered, count = await self._render(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, JobFailed):
+                reason = str(exc)
+            else:
+                log.exception("document job %s (%s) failed", job.public_id, job.kind)
+                reason = "the document could not be rendered; see the server log"
+
+            async def fail() -> None:
+                async with self.db.transaction() as session:
+                    await jobs.fail_job(session, job_id, reason)
+
+            await self._db(fail)
+            return
+        _log_missing(rendered, f"job {job.public_id}")
+
+        async def finish() -> None:
+            async with self.db.transaction() as session:
+                await jobs.finish_job(session, job_id, rendered.pdf, total=count)
+
+        await self._db(finish)
+        self.finished += 1
+
+    async def _render(self, job: DocumentJob) -> tuple[documents.Rendered, int]:
+        if job.kind != badges.KIND:
+            raise JobFailed(f"unknown kind of document: {job.kind}")
+        assert job.id is not None
+        job_id = job.id
+        layout = str(job.params.get("layout", "sheet"))
+        if layout not in badges.PER_PAGE:
+            raise JobFailed(f"unknown layout: {layout}")
+
+        async def gather() -> tuple[Conference | None, list[badges.BadgeRow]]:
+            async with self.db.read() as session:
+                conference = await session.get(Conference, job.conference_id)
+                if conference is None:
+                    return None, []
+                site_id = job.params.get("site_id")
+                rows = await badges.badge_rows(session, conference, site_id=site_id)
+                return conference, rows
+
+        conference, rows = await self._db(gather)
+        if conference is None:
+            raise JobFailed("the conference is gone")
+        if not rows:
+            raise JobFailed("there are no delegates to print badges for")
+        items = await badges.badge_items(
+            await self.keyring(), conference, rows, self.config.credential_valid_days
+        )
+        reported = 0
+
+        async def progress(done: int, total: int) -> None:
+            nonlocal reported
+            if not jobs.progress_due(total, done, reported):
+                return
+            reported = done
+
+            async def note() -> None:
+                async with self.db.transaction() as session:
+                    await jobs.record_progress(session, job_id, done, total)
+
+            await self._db(note)
+
+        rendered = await self._in_pool(
+            documents.render_in_pool(
+                self.pool(),
+                badges.TEMPLATE,
+                badges.badge_context(conference, layout, []),
+                items,
+                per_page=badges.PER_PAGE[layout],
+                workers=self.workers,
+                progress=progress,
+            )
+        )
+        return rendered, len(items)
+
+
+def runner(request: web.Request) -> DocumentRunner:
+    return request.app[documents_key]
+
+
+async def documents_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start the document runner after the database; stop it (and its pool) before."""
+    document_runner = DocumentRunner(
+        app[db_key], partial(ready_keyring, app), app[config_key], pool=app.get(lent_pool_key)
+    )
+    app[documents_key] = document_runner
+    document_runner.start()
+    yield
+    await document_runner.close()

@@ -1,0 +1,221 @@
+"""The check-in pages: the operator's scanner, the attendance board, a site's self
+check-in screen, and a delegate's personal page (its secret link is the credential)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agenda.services import list_agenda
+from attendance import links
+from conference import services
+from conference.actors import Actor
+from conference.errors import Forbidden, NotFound
+from conference.models import Conference, Site
+from server.auth import conference_actor, principal
+from server.http import transaction
+from server.keys import static_versions_key
+from server.pages_render import Translator, login_redirect, render, translator
+from server.pages_static import StaticUrl
+
+routes = web.RouteTableDef()
+
+OPERATOR_ROLES = ("organizer", "site_operator")
+BOARD_ROLES = ("organizer", "chair", "secretary")
+# Organizers pick a site by code from a list; past this many, only by typing it.
+MAX_SITE_OPTIONS = 5000
+
+
+async def _conference(
+    request: web.Request, session: AsyncSession, roles: tuple[str, ...]
+) -> tuple[Conference, Actor] | None:
+    """The conference in the URL and the caller, who holds one of roles; None: log in first."""
+    anonymous = not principal(request).authenticated
+    try:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+    except NotFound:
+        if anonymous:
+            return None
+        raise
+    if not actor.has(*roles):
+        if anonymous:
+            return None
+        raise Forbidden("this page needs the " + " or ".join(roles) + " role")
+    return conference, actor
+
+
+def _static(request: web.Request, path: str) -> str:
+    return StaticUrl(request.app[static_versions_key])(path)
+
+
+def _site_data(site: Site) -> dict[str, object]:
+    return {
+        "id": site.public_id,
+        "code": site.code,
+        "name": site.name,
+        "expected": site.expected_attendance,
+    }
+
+
+def _conference_data(conference: Conference) -> dict[str, object]:
+    return {"id": conference.public_id, "title": conference.title}
+
+
+@routes.get("/c/{cid}/checkin")
+async def checkin_page(request: web.Request) -> web.StreamResponse:
+    """The operator's own site; an organizer picks one with ?site=CODE."""
+    async with transaction(request) as session:
+        found = await _conference(request, session, OPERATOR_ROLES)
+        if found is None:
+            return login_redirect(request)
+        conference, actor = found
+        sites = await services.list_sites(session, conference, actor=actor)
+    organizer = actor.has("organizer")
+    wanted = request.query.get("site", "").strip().upper()
+    if organizer:
+        site = next((s for s in sites if s.code == wanted), None)
+    else:
+        site = next((s for s in sites if s.id == actor.site_id), None)
+        if site is None:
+            raise NotFound("no such site in this conference", field="site")
+    page_data: dict[str, object] = {
+        "conference": _conference_data(conference),
+        "timezone": conference.timezone,
+    }
+    if site is not None:
+        page_data |= {"site": _site_data(site), "jsqr": _static(request, "vendor/jsqr/jsQR.js")}
+    return render(
+        request,
+        "checkin.html",
+        conference=conference,
+        site=site,
+        organizer=organizer,
+        sites=sites[:MAX_SITE_OPTIONS] if organizer else [],
+        wanted=wanted,
+        unknown_site=bool(organizer and wanted and site is None),
+        page_data=page_data,
+    )
+
+
+@routes.get("/c/{cid}/attendance")
+async def attendance_page(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        found = await _conference(request, session, BOARD_ROLES)
+        if found is None:
+            return login_redirect(request)
+        conference, actor = found
+    return render(
+        request,
+        "attendance.html",
+        conference=conference,
+        can_check_in=actor.has(*OPERATOR_ROLES),
+        page_data={"conference": _conference_data(conference), "timezone": conference.timezone},
+    )
+
+
+@routes.get("/c/{cid}/sites/{sid}/checkin-screen")
+async def checkin_screen(request: web.Request) -> web.StreamResponse:
+    """For the hall's projector: the organizer's, or that site's operator's."""
+    async with transaction(request) as session:
+        found = await _conference(request, session, OPERATOR_ROLES)
+        if found is None:
+            return login_redirect(request)
+        conference, actor = found
+        site = await services.get_site(session, conference, request.match_info["sid"], actor=actor)
+    if not actor.has("organizer") and site.id != actor.site_id:
+        raise NotFound("no such site in this conference", field="site")
+    return render(
+        request,
+        "checkin_screen.html",
+        conference=conference,
+        site=site,
+        page_data={
+            "conference": _conference_data(conference),
+            "timezone": conference.timezone,
+            "site": _site_data(site),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    """One line of the agenda as the delegate's page shows it."""
+
+    title: str
+    start: str
+    minutes: int
+    presenter: str
+    children: list[AgendaLine]
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _clock(at: datetime | None, zone: ZoneInfo, t: Translator | None = None) -> str:
+    """14:05 in the conference's zone; with t, its day first (a conference of several days)."""
+    if at is None:
+        return ""
+    local = at.astimezone(zone)
+    return f"{t.day(local.date())} {local:%H:%M}" if t is not None else f"{local:%H:%M}"
+
+
+@routes.get("/d/{secret}")
+async def delegate_page(request: web.Request) -> web.StreamResponse:
+    """No login: whoever holds the link is the delegate (NotFound for anything else)."""
+    async with transaction(request) as session:
+        delegate, conference, home = await links.delegate_by_link(
+            session, request.match_info["secret"]
+        )
+        assert conference.id is not None
+        where = (
+            await session.get(Site, delegate.checkin_site_id)
+            if delegate.checkin_site_id is not None
+            else None
+        )
+        items = await list_agenda(session, conference.id)
+    zone = _zone(conference.timezone)
+    days = translator(request) if conference.ends_on != conference.starts_on else None
+    lines: dict[int | None, AgendaLine] = {}
+    top: list[AgendaLine] = []
+    for item in items:  # parents come before their children
+        line = AgendaLine(
+            item.title,
+            _clock(item.planned_start, zone, days),
+            item.duration_minutes,
+            item.presenter_name,
+            [],
+        )
+        lines[item.id] = line
+        parent = lines.get(item.parent_id) if item.parent_id is not None else None
+        (parent.children if parent is not None else top).append(line)
+    secret = request.match_info["secret"]
+    names = {home.code: home.name} | ({where.code: where.name} if where is not None else {})
+    response = render(
+        request,
+        "delegate.html",
+        delegate=delegate,
+        conference=conference,
+        site=home,
+        where=where,
+        checked_in_at=_clock(delegate.checked_in_at, zone),
+        agenda=top,
+        qr_url=f"/api/v1/delegate/{secret}/qr.svg",
+        page_data={
+            "secret": secret,
+            "timezone": conference.timezone,
+            "siteNames": names,
+            "jsqr": _static(request, "vendor/jsqr/jsQR.js"),
+        },
+    )
+    # A personal page: never indexed, never cached, never named to another site.
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,166 @@
+"""Group commit of single scans: one transaction for the scans that arrive together, and a
+scan that fails never fails the others of its group."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from attendance import checkin
+from attendance.checkin import Outcome, Scan
+from attendance.models import CheckIn, Delegate
+from attendance.schemas import DelegateCreate
+from attendance.services import insert_delegates
+from conference.actors import Actor, Principal
+from conference.db import Database
+from conference.errors import Forbidden, NotFound
+from conference.models import Conference, Site
+from conference.signing import Keyring, load_keyring
+from server.checkin_batcher import CheckinBatcher
+from tests.conftest import new_conference
+
+
+def nonce() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Door:
+    """A conference with one site, its operator (a token) and some delegates."""
+
+    def __init__(self, conference: Conference, site: Site, ids: list[str], ring: Keyring) -> None:
+        self.conference, self.site, self.ids, self.ring = conference, site, ids, ring
+        principal = Principal(
+            kind="token",
+            name="token scanner",
+            token_id=1,
+            token_conference_id=conference.id,
+            token_role="site_operator",
+            token_site_id=site.id,
+        )
+        self.operator = Actor(principal, conference.id, frozenset({"site_operator"}), site.id)
+
+    async def resolve(self, session: AsyncSession) -> tuple[Conference, Actor, Site]:
+        return self.conference, self.operator, self.site
+
+    def scan(
+        self, batcher: CheckinBatcher, key: str, n: int, **options: Any
+    ) -> asyncio.Future[Outcome]:
+        options.setdefault("method", "search")
+        return asyncio.ensure_future(
+            batcher.check_in(
+                key,
+                options.pop("resolve", self.resolve),
+                Scan(options.pop("nonce", None) or nonce(), delegate_id=self.ids[n]),
+                keyring=self.ring,
+                **options,
+            )
+        )
+
+
+@pytest.fixture
+async def door(db: Database) -> Door:
+    conference, _, (site,) = await new_conference(db, sites=(("HNI", "Hà Nội"),))
+    assert conference.id is not None and site.id is not None
+    async with db.transaction() as session:
+        await insert_delegates(
+            session,
+            conference.id,
+            {"HNI": site.id},
+            [DelegateCreate(name=f"Đại biểu {n}", site="HNI") for n in range(6)],
+        )
+        ring = await load_keyring(session)
+        ids = list(await session.exec(select(Delegate.public_id).order_by(col(Delegate.id))))
+    return Door(conference, site, ids, ring)
+
+
+@pytest.fixture
+async def batcher(db: Database) -> Any:
+    running = CheckinBatcher(db)
+    running.start()
+    yield running
+    await running.stop()
+
+
+async def ledger(db: Database) -> int:
+    async with db.read() as session:
+        return int((await session.exec(select(func.count()).select_from(CheckIn))).one())
+
+
+async def test_scans_arriving_together_share_a_transaction(
+    db: Database, door: Door, batcher: CheckinBatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = checkin.check_in
+
+    async def counted(*args: Any, **kwargs: Any) -> list[Outcome]:
+        calls.append(len(args[3]))
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(checkin, "check_in", counted)
+    same = nonce()
+    scans = [door.scan(batcher, "op", n) for n in range(4)]
+    scans += [door.scan(batcher, "op", 4, nonce=same), door.scan(batcher, "op", 4, nonce=same)]
+    outcomes = await asyncio.gather(*scans)
+    assert calls == [6]  # one call (one transaction) for all six
+    assert [o.outcome for o in outcomes] == ["ok"] * 6
+    assert outcomes[4].checkin_id == outcomes[5].checkin_id  # one nonce, one row
+    assert await ledger(db) == 5
+
+
+async def test_a_failing_scan_does_not_fail_its_group(
+    db: Database, door: Door, batcher: CheckinBatcher
+) -> None:
+    async def nowhere(session: AsyncSession) -> tuple[Conference, Actor, Site]:
+        raise NotFound("no such conference", field="conference")
+
+    scans = [
+        door.scan(batcher, "op", 0),
+        door.scan(batcher, "ghost", 1, resolve=nowhere),
+        # An operator may not override: check_in raises for the whole call.
+        door.scan(batcher, "op", 2, method="manual", override=True, note="VIP"),
+        door.scan(batcher, "op", 3),
+    ]
+    done = await asyncio.gather(*scans, return_exceptions=True)
+    assert isinstance(done[0], Outcome) and done[0].outcome == "ok"
+    assert isinstance(done[1], NotFound)
+    assert isinstance(done[2], Forbidden)
+    assert isinstance(done[3], Outcome) and done[3].outcome == "ok"
+    assert await ledger(db) == 2
+
+
+async def test_an_integrity_error_falls_back_to_one_scan_per_transaction(
+    db: Database, door: Door, batcher: CheckinBatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if another process wrote the same nonce meanwhile: the ledger's unique nonce
+    # refuses the second row, which rolls the whole group back.
+    async def no_replays(*args: Any) -> dict[str, Outcome]:
+        return {}
+
+    monkeypatch.setattr(checkin, "_replays", no_replays)
+    same = nonce()
+    scans = [
+        door.scan(batcher, "a", 0, nonce=same),
+        door.scan(batcher, "a", 1),
+        door.scan(batcher, "b", 2, nonce=same),
+        door.scan(batcher, "b", 3),
+    ]
+    done = await asyncio.gather(*scans, return_exceptions=True)
+    assert [getattr(o, "outcome", None) for o in done] == ["ok", "ok", None, "ok"]
+    assert isinstance(done[2], IntegrityError)
+    assert await ledger(db) == 3
+
+
+async def test_stopping_writes_what_is_queued(db: Database, door: Door) -> None:
+    batcher = CheckinBatcher(db)
+    batcher.start()
+    scans = [door.scan(batcher, "op", n) for n in range(3)]
+    await asyncio.sleep(0)
+    await batcher.stop()
+    assert [o.outcome for o in await asyncio.gather(*scans)] == ["ok"] * 3
+    assert await ledger(db) == 3

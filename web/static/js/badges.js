@@ -1,0 +1,211 @@
+// Print delegate badges: start a job, follow its progress, download the PDF.
+//
+// Progress arrives as document/updated events on the live stream (staff receive them);
+// a job that has had no event for a while is asked for its status instead (a site
+// operator is not sent these events, and a dropped connection loses none of them).
+
+import { LiveFeed, connectionBanner } from "./live.js";
+import { announce, api, page, t } from "./page.js";
+import { clearErrors, showErrors } from "./forms.js";
+
+const POLL_MS = 1000;
+// A running job with no event for this long is polled.
+const QUIET_MS = 1500;
+
+const base = `/api/v1/conferences/${encodeURIComponent(page.conference.id)}`;
+const form = document.getElementById("badge-form");
+const list = document.getElementById("jobs");
+const empty = document.getElementById("jobs-empty");
+const template = document.getElementById("job-template");
+const sites = new Map(page.sites.map((site) => [site.code, site]));
+// id -> {job, heard (ms of the last news), element}
+const jobs = new Map();
+
+function unfinished(job) {
+  return job.status === "queued" || job.status === "running";
+}
+
+function what(job) {
+  const site = job.site ? sites.get(job.site) : null;
+  if (!job.site) return t("js.badges.job.all");
+  return t("js.badges.job.site", { name: site ? site.name : job.site, code: job.site });
+}
+
+function percent(job) {
+  if (job.status === "done") return 100;
+  if (!job.total) return 0;
+  return Math.min(100, Math.floor((job.done / job.total) * 100));
+}
+
+function statusText(job) {
+  const values = { done: job.done, total: job.total, error: job.error || "" };
+  return t(`js.badges.status.${job.status}`, values);
+}
+
+function part(element, name) {
+  return element.querySelector(`[data-job="${name}"]`);
+}
+
+function render(entry) {
+  const { job } = entry;
+  let element = entry.element;
+  if (!element) {
+    element = template.content.firstElementChild.cloneNode(true);
+    element.dataset.jobId = job.id;
+    const title = part(element, "what");
+    title.id = `job-${job.id}-what`;
+    const status = part(element, "status");
+    status.id = `job-${job.id}-status`;
+    const bar = part(element, "bar");
+    bar.setAttribute("aria-labelledby", title.id);
+    bar.setAttribute("aria-describedby", status.id);
+    entry.element = element;
+  }
+  element.dataset.status = job.status;
+  part(element, "what").textContent = what(job);
+  part(element, "layout").textContent = t(`js.badges.layout.${job.layout ?? "sheet"}`);
+  const value = percent(job);
+  const bar = part(element, "bar");
+  bar.setAttribute("aria-valuenow", String(value));
+  bar.setAttribute("aria-valuetext", t("js.badges.progress", { done: job.done, total: job.total, percent: value }));
+  part(element, "fill").style.width = `${value}%`;
+  part(element, "status").textContent = statusText(job);
+  const link = part(element, "download");
+  if (job.status === "done" && job.download) {
+    link.href = job.download;
+    link.textContent = t("js.badges.download", { filename: job.filename });
+    link.hidden = false;
+  } else {
+    link.hidden = true;
+    link.removeAttribute("href");
+  }
+  return element;
+}
+
+function renderList() {
+  const ordered = [...jobs.values()].sort((a, b) =>
+    b.job.created_at.localeCompare(a.job.created_at),
+  );
+  ordered.forEach((entry, index) => {
+    const element = render(entry);
+    if (list.children[index] !== element) list.insertBefore(element, list.children[index] ?? null);
+  });
+  empty.hidden = jobs.size > 0;
+}
+
+/** Take news of a job (from an event, a poll or the order); announce when it ends. */
+function update(job, { fresh = false } = {}) {
+  if (job.kind && job.kind !== "badges") return;
+  let entry = jobs.get(job.id);
+  if (!entry) {
+    // Its first news may be an event that overtook the order's answer, or another tab's job.
+    entry = { job: { ...job }, heard: Date.now(), element: null };
+    jobs.set(job.id, entry);
+    if (fresh) announce(t("js.badges.started", { what: what(job), total: job.total }));
+  } else {
+    const before = entry.job;
+    // A finished job never changes again: late answers to older polls are dropped.
+    if (!unfinished(before) && unfinished(job)) return;
+    entry.job = { ...before, ...job };
+    entry.heard = Date.now();
+    if (fresh) announce(t("js.badges.started", { what: what(entry.job), total: entry.job.total }));
+    if (unfinished(before) && !unfinished(entry.job)) {
+      if (entry.job.status === "done") {
+        // Events do not carry the download link: fetch the whole job once.
+        if (!entry.job.download) refresh(entry);
+        announce(t("js.badges.finished", { what: what(entry.job), total: entry.job.total }));
+      } else {
+        announce(t("js.badges.failed", { what: what(entry.job), error: entry.job.error || "" }));
+      }
+    }
+  }
+  renderList();
+  watch();
+}
+
+async function refresh(entry) {
+  const { ok, data } = await api("GET", `${base}/documents/${encodeURIComponent(entry.job.id)}`);
+  if (ok && data) update(data);
+}
+
+// --- polling when the stream is silent ------------------------------------------------------
+
+let timer = null;
+
+function watch() {
+  const busy = [...jobs.values()].some((entry) => unfinished(entry.job));
+  if (busy && timer === null) {
+    timer = window.setInterval(poll, POLL_MS);
+  } else if (!busy && timer !== null) {
+    window.clearInterval(timer);
+    timer = null;
+  }
+}
+
+function poll() {
+  const now = Date.now();
+  for (const entry of jobs.values()) {
+    if (unfinished(entry.job) && now - entry.heard >= QUIET_MS && !entry.asking) {
+      entry.asking = true;
+      refresh(entry).finally(() => {
+        entry.asking = false;
+      });
+    }
+  }
+}
+
+// --- ordering --------------------------------------------------------------------------------
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(form);
+  const button = form.querySelector('button[type="submit"]');
+  const data = new FormData(form);
+  const body = { site: data.get("site") || null, layout: data.get("layout") || "sheet" };
+  button.disabled = true;
+  try {
+    const { ok, status, data: job, error } = await api("POST", `${base}/badges`, body);
+    if (ok) {
+      // The answer may come after the job's first events: those are newer.
+      const known = jobs.get(job.id);
+      update(known ? { id: job.id, download: known.job.download } : job, { fresh: true });
+      part(jobs.get(job.id).element, "what").scrollIntoView({ block: "nearest" });
+    } else {
+      showErrors(form, error, status);
+      // The API's own words for these are English: say them in the page's language.
+      const siteError = document.getElementById("badge-form-site-error");
+      if (error.field === "site" && status === 422 && !error.details) {
+        siteError.textContent = t("js.badges.nobody");
+      } else if (error.field === "site" && status === 404) {
+        siteError.textContent = t("js.badges.no_site");
+      }
+    }
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// --- start ----------------------------------------------------------------------------------
+
+for (const job of page.jobs) jobs.set(job.id, { job, heard: Date.now(), element: null });
+renderList();
+watch();
+
+const feed = new LiveFeed(page.conference.id, {
+  onSnapshot() {
+    // Whatever changed while disconnected: ask for the jobs still under way.
+    for (const entry of jobs.values()) if (unfinished(entry.job)) refresh(entry);
+  },
+  onEvent(event) {
+    if (event.type === "document/updated" && event.data?.kind === "badges") update(event.data);
+  },
+  onStatus: connectionBanner(document.getElementById("live-region"), {
+    lost: t("js.live.lost"),
+    failed: (error) =>
+      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
+        ? t("js.live.gone")
+        : t("js.live.failed", { message: error?.message || error?.code || "" }),
+  }),
+});
+feed.start();
+window.addEventListener("pagehide", () => feed.stop());

@@ -1,0 +1,156 @@
+// A site's self check-in screen (on the hall's projector): the current check-in code as a
+// large QR, redrawn when it changes (every 30 s), a countdown, and the live count.
+
+import qrcode from "../vendor/qrcode-generator/qrcode.js";
+import { LiveFeed, connectionBanner } from "./live.js";
+import { page, t } from "./page.js";
+import { formatNumber, request } from "./checkin-common.js";
+
+const RETRY_MS = 3000;
+const REFUSED_RETRY_MS = 30000;
+const QUIET = 4;
+const ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]*$/;
+
+const conferenceId = page.conference.id;
+const site = page.site;
+const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const element = (id) => document.getElementById(id);
+const qrBox = element("screen-qr");
+const qrPath = element("screen-qr-path");
+const countdown = element("countdown-seconds");
+const countdownText = element("countdown");
+const codeStatus = element("code-status");
+const countOut = element("present-count");
+const expectedOut = element("present-expected");
+
+const state = {
+  code: null,
+  expiresAt: 0,
+  // Server clock minus this clock, from the live snapshot: countdowns agree with the server.
+  offset: 0,
+  timer: null,
+  presentSeq: -1,
+};
+
+const serverNow = () => Date.now() + state.offset;
+
+/** Draw text as a QR code: one SVG path, each dark run of a row as one rectangle. */
+function drawQr(text) {
+  const qr = qrcode(0, "M");
+  qr.addData(text, ALPHANUMERIC.test(text) ? "Alphanumeric" : "Byte");
+  qr.make();
+  const count = qr.getModuleCount();
+  const size = count + 2 * QUIET;
+  const parts = [];
+  for (let row = 0; row < count; row += 1) {
+    let col = 0;
+    while (col < count) {
+      if (!qr.isDark(row, col)) {
+        col += 1;
+        continue;
+      }
+      const start = col;
+      while (col < count && qr.isDark(row, col)) col += 1;
+      parts.push(`M${start + QUIET} ${row + QUIET}h${col - start}v1h${start - col}z`);
+    }
+  }
+  qrBox.setAttribute("viewBox", `0 0 ${size} ${size}`);
+  qrPath.setAttribute("d", parts.join(""));
+  qrBox.dataset.code = text;
+}
+
+async function fetchCode() {
+  window.clearTimeout(state.timer);
+  const url = `${base}/sites/${encodeURIComponent(site.id)}/checkin-code`;
+  const answer = await request("GET", url, undefined, 8000);
+  if (!answer.ok) {
+    qrBox.classList.add("stale");
+    codeStatus.textContent = answer.unreachable
+      ? t("js.screen.offline")
+      : t("js.screen.failed", { message: answer.error?.message || answer.error?.code || "" });
+    // Unreachable: soon again. Refused (the role was taken away): not every 3 seconds.
+    state.timer = window.setTimeout(fetchCode, answer.unreachable ? RETRY_MS : REFUSED_RETRY_MS);
+    return;
+  }
+  const { code, expires_at: expiresAt, period } = answer.data;
+  const changed = code !== state.code;
+  state.code = code;
+  state.expiresAt = Date.parse(expiresAt);
+  if (changed) drawQr(code);
+  qrBox.classList.remove("stale");
+  codeStatus.textContent = "";
+  // The next code is due at expiry; never ask more than once a second.
+  const wait = Math.max(1000, Math.min(state.expiresAt - serverNow(), (period || 30) * 1000));
+  state.timer = window.setTimeout(fetchCode, wait + 150);
+  tick();
+}
+
+function tick() {
+  const left = Math.max(0, Math.ceil((state.expiresAt - serverNow()) / 1000));
+  countdown.textContent = String(left);
+  countdownText.hidden = !state.code;
+}
+
+function showPresent(present, seq = null) {
+  if (!present || present.site !== site.code) return;
+  if (seq !== null) {
+    if (seq < state.presentSeq) return;
+    state.presentSeq = seq;
+  }
+  countOut.textContent = formatNumber(present.checked_in);
+  if (typeof present.expected === "number")
+    expectedOut.textContent = formatNumber(present.expected);
+}
+
+async function loadPresent() {
+  const answer = await request("GET", `${base}/attendance`);
+  if (!answer.ok) return;
+  const mine = (answer.data.sites ?? []).find((s) => s.code === site.code);
+  if (!mine) return;
+  const expected = mine.expected || mine.registered || 0;
+  showPresent({ site: site.code, checked_in: mine.checked_in, expected }, answer.data.seq ?? null);
+}
+
+const banner = connectionBanner(element("live-region"), {
+  lost: t("js.live.lost"),
+  failed: (error) =>
+    ["not_found", "unauthorized", "forbidden"].includes(error?.code)
+      ? t("js.live.gone")
+      : t("js.live.failed", { message: error?.message || error?.code || "" }),
+});
+
+const feed = new LiveFeed(conferenceId, {
+  onSnapshot(snapshot) {
+    const server = Date.parse(snapshot.server_time ?? "");
+    if (!Number.isNaN(server)) state.offset = server - Date.now();
+    loadPresent();
+  },
+  onEvent(event, message) {
+    if (event.type === "delegate/checked_in" || event.type === "delegate/checkin_undone") {
+      showPresent(event.data?.present, message.seq);
+    }
+  },
+  onStatus: banner,
+});
+
+const fullscreen = element("fullscreen");
+if (fullscreen && document.fullscreenEnabled) {
+  fullscreen.hidden = false;
+  fullscreen.addEventListener("click", () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else
+      element("screen")
+        .requestFullscreen()
+        .catch(() => {});
+  });
+}
+
+window.setInterval(tick, 250);
+window.addEventListener("pagehide", () => feed.stop());
+document.addEventListener("visibilitychange", () => {
+  // A screen woken from sleep must not show a code that expired meanwhile.
+  if (!document.hidden && serverNow() >= state.expiresAt) fetchCode();
+});
+feed.start();
+fetchCode();
+loadPresent();

@@ -1,0 +1,610 @@
+// The operator's check-in page: scan badges or search by name, see each answer in a big
+// card, the site's count and its latest check-ins kept live. Scans made while the server
+// is out of reach are queued (each with its nonce and time) and uploaded when it is back.
+
+import { LiveFeed, connectionBanner } from "./live.js";
+import { announce, page, t } from "./page.js";
+import { Scanner } from "./scanner.js";
+import { CheckinQueue, newNonce } from "./checkin-queue.js";
+import { CredentialChecker } from "./credential.js";
+import {
+  alreadyText,
+  delegateLine,
+  formatNumber,
+  formatTime,
+  refusalText,
+  request,
+} from "./checkin-common.js";
+
+const RECENT_LIMIT = 50;
+const SEARCH_DELAY_MS = 250;
+const SEARCH_MIN = 2;
+// What a line of the latest check-ins says besides the name (a plain badge scan: nothing).
+const OUTCOME_NOTES = new Set(["already_checked_in", "conflict"]);
+const METHOD_NOTES = new Set(["search", "self", "manual"]);
+
+const conferenceId = page.conference.id;
+const site = page.site;
+const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+
+const element = (id) => document.getElementById(id);
+const resultBox = element("scan-result");
+const countOut = element("present-count");
+const expectedOut = element("present-expected");
+const queueStatus = element("queue-status");
+const queueText = element("queue-text");
+const uploadPanel = element("upload-results");
+const uploadList = element("upload-list");
+const recentList = element("recent");
+const recentEmpty = element("recent-empty");
+const searchInput = element("search-input");
+const searchStatus = element("search-status");
+const searchResults = element("search-results");
+const cameraButton = element("camera-toggle");
+const cameraBox = element("camera");
+const cameraStatus = element("camera-status");
+const codeForm = element("code-form");
+const undoDialog = element("undo-dialog");
+
+// Server clock minus this phone's, from the live snapshot.
+let clockOffset = 0;
+
+const state = {
+  present: null,
+  expected: null,
+  // The seq of the newest figure shown: an older answer must not overwrite it.
+  presentSeq: -1,
+  recent: new Map(),
+};
+
+function paragraph(className, text) {
+  const p = document.createElement("p");
+  p.className = className;
+  p.textContent = text;
+  return p;
+}
+
+function siteLabel(code) {
+  return code === site.code ? site.name : code || "";
+}
+
+// --- the answer card ---------------------------------------------------------------------
+
+/** kind: "ok" (green), "refused" (red), "queued" (amber). The region announces it. */
+function showCard(kind, status, name, lines = []) {
+  const card = document.createElement("div");
+  card.className = `scan-card scan-${kind}`;
+  card.dataset.kind = kind;
+  card.append(paragraph("scan-status", status));
+  if (name) card.append(paragraph("scan-name", name));
+  for (const line of lines) if (line) card.append(paragraph("scan-line", line));
+  resultBox.replaceChildren(card);
+  navigator.vibrate?.(kind === "ok" ? 80 : [150, 80, 150]);
+}
+
+function showAdmitted(checkin) {
+  const delegate = checkin.delegate ?? {};
+  showCard("ok", t("js.checkin.ok"), delegate.name, [
+    delegateLine(delegate),
+    t("js.checkin.ok_where", { site: siteLabel(checkin.site), time: formatTime(checkin.at) }),
+  ]);
+}
+
+function showRefused(error, retryAfter, name = "") {
+  const delegate = error?.details?.delegate;
+  showCard("refused", t("js.checkin.refused"), delegate?.name || name, [
+    delegate ? delegateLine(delegate) : "",
+    refusalText(error, retryAfter),
+  ]);
+}
+
+// --- the site's figure ----------------------------------------------------------------
+
+function showPresent(present, seq = null) {
+  if (!present || present.site !== site.code) return;
+  if (seq !== null) {
+    if (seq < state.presentSeq) return;
+    state.presentSeq = seq;
+  }
+  state.present = present.checked_in;
+  if (typeof present.expected === "number") state.expected = present.expected;
+  countOut.textContent = formatNumber(state.present);
+  if (state.expected !== null) expectedOut.textContent = formatNumber(state.expected);
+}
+
+async function loadPresent() {
+  const answer = await request("GET", `${base}/attendance`);
+  if (!answer.ok) return;
+  const mine = (answer.data.sites ?? []).find((s) => s.code === site.code);
+  if (!mine) return;
+  const expected = mine.expected || mine.registered || 0;
+  showPresent({ site: site.code, checked_in: mine.checked_in, expected }, answer.data.seq ?? null);
+}
+
+// --- the latest check-ins ------------------------------------------------------------------
+
+function recentKey(item) {
+  const at = Date.parse(item.at ?? "");
+  const when = Number.isNaN(at) ? item.at : at;
+  return `${item.action ?? "checkin"}|${item.delegate?.id ?? ""}|${when}`;
+}
+
+function recentRow(item) {
+  const li = document.createElement("li");
+  const action = item.action ?? "checkin";
+  const outcome = item.outcome ?? "ok";
+  li.className = `recent-item recent-${action === "checkin" ? outcome : action}`;
+  li.dataset.delegate = item.delegate?.id ?? "";
+  const time = document.createElement("time");
+  time.dateTime = item.at ?? "";
+  time.className = "recent-time";
+  time.textContent = formatTime(item.at);
+  const body = document.createElement("div");
+  body.className = "recent-body";
+  body.append(paragraph("recent-name", item.delegate?.name ?? ""));
+  const notes = [delegateLine(item.delegate)];
+  if (action === "undo") notes.push(t("js.checkin.recent.undone"));
+  else if (OUTCOME_NOTES.has(outcome)) notes.push(t(`js.checkin.recent.${outcome}`));
+  if (METHOD_NOTES.has(item.method)) notes.push(t(`js.checkin.method.${item.method}`));
+  if (item.offline) notes.push(t("js.checkin.recent.offline"));
+  body.append(paragraph("recent-meta", notes.filter(Boolean).join(" · ")));
+  li.append(time, body);
+  if (action === "checkin" && outcome === "ok" && item.delegate?.id) {
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "button-secondary undo-button";
+    undo.dataset.action = "undo";
+    undo.textContent = t("js.checkin.undo");
+    const who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = ` ${item.delegate.name}`;
+    undo.append(who);
+    li.append(undo);
+  }
+  return li;
+}
+
+const known = (item) => state.recent.has(recentKey(item));
+
+/** Put item at the top of the list (newest first); repeats are ignored. */
+function addRecent(item) {
+  if (!item?.delegate || known(item)) return;
+  const row = recentRow(item);
+  if (item.action === "undo") {
+    // Their earlier admission cannot be undone twice.
+    for (const older of recentList.querySelectorAll("li[data-delegate]")) {
+      if (older.dataset.delegate === item.delegate.id)
+        older.querySelector(".undo-button")?.remove();
+    }
+  }
+  state.recent.set(recentKey(item), row);
+  recentList.prepend(row);
+  while (recentList.children.length > RECENT_LIMIT) {
+    const last = recentList.lastElementChild;
+    for (const [key, value] of state.recent) if (value === last) state.recent.delete(key);
+    last.remove();
+  }
+  recentEmpty.hidden = true;
+}
+
+async function loadRecent() {
+  const query = new URLSearchParams({ site: site.code, limit: String(RECENT_LIMIT) });
+  const answer = await request("GET", `${base}/checkins?${query}`);
+  if (!answer.ok) return;
+  const items = answer.data?.items ?? [];
+  state.recent.clear();
+  recentList.replaceChildren();
+  // Newest first from the server; prepending oldest first keeps that order.
+  for (const item of items.slice(0, RECENT_LIMIT).reverse()) addRecent(item);
+  recentEmpty.hidden = recentList.children.length > 0;
+}
+
+// --- checking in ---------------------------------------------------------------------------
+
+const checker = new CredentialChecker(conferenceId);
+const keysKey = `plenary.keys.${conferenceId}`;
+
+async function loadKeys() {
+  try {
+    const kept = JSON.parse(localStorage.getItem(keysKey) ?? "null");
+    if (kept) await checker.setKeys(kept);
+  } catch {
+    // Nothing usable kept: fetch below.
+  }
+  const answer = await request("GET", `${base}/credentials/keys`);
+  if (answer.ok && answer.data?.keys) {
+    await checker.setKeys(answer.data.keys);
+    try {
+      localStorage.setItem(keysKey, JSON.stringify(answer.data.keys));
+    } catch {
+      // Storage refused: the keys still work until the page closes.
+    }
+  }
+}
+
+const queue = new CheckinQueue(`plenary.checkin-queue.${conferenceId}.${site.code}`, {
+  upload: (items) =>
+    request(
+      "POST",
+      `${base}/checkins/batch`,
+      {
+        site: site.code,
+        items: items.map(({ nonce, credential, delegate, happened_at }) =>
+          credential ? { nonce, credential, happened_at } : { nonce, delegate, happened_at },
+        ),
+      },
+      30000,
+    ),
+  onChange: showQueue,
+  onResults: showUploadResults,
+});
+
+/** The server is out of reach: the browser says so, or earlier scans still wait. */
+function queueing() {
+  return navigator.onLine === false || queue.size > 0;
+}
+
+function showQueue() {
+  queueStatus.hidden = queue.size === 0;
+  if (queue.size === 0) return;
+  let text = t("js.checkin.queue.waiting", { count: queue.size });
+  if (queue.halted)
+    text += ` ${t("js.checkin.queue.halted", { reason: refusalText(queue.halted.error) })}`;
+  queueText.textContent = text;
+}
+
+function resultLine(result, item) {
+  const name = result.delegate?.name || item?.label || "";
+  const scanned = formatTime(item?.happened_at);
+  // Results name the site by its code only.
+  const where = { ...result, site_name: siteLabel(result.site) };
+  switch (result.outcome) {
+    case "ok":
+      return ["ok", t("js.checkin.upload.ok", { name, time: scanned })];
+    case "already_checked_in":
+      return ["warn", t("js.checkin.upload.already", { name, reason: alreadyText(where) })];
+    case "conflict":
+      return ["warn", t("js.checkin.upload.conflict", { name, reason: alreadyText(where) })];
+    default:
+      return [
+        "refused",
+        t("js.checkin.upload.refused", {
+          reason: refusalText({ code: result.code, message: result.message, details: result }),
+          time: scanned,
+        }),
+      ];
+  }
+}
+
+function showUploadResults(results, items) {
+  const byNonce = new Map(items.map((item) => [item.nonce, item]));
+  let admitted = 0;
+  const lines = document.createDocumentFragment();
+  for (const result of results) {
+    const [kind, text] = resultLine(result, byNonce.get(result.nonce));
+    if (kind === "ok") admitted += 1;
+    const li = document.createElement("li");
+    li.className = `upload-item upload-${kind}`;
+    li.textContent = text;
+    lines.append(li);
+    if (result.outcome === "ok" && result.delegate) {
+      addRecent({
+        delegate: result.delegate,
+        at: result.at,
+        site: result.site,
+        offline: true,
+        action: "checkin",
+        outcome: "ok",
+        method: byNonce.get(result.nonce)?.credential ? "scan" : "search",
+      });
+    }
+  }
+  // The latest upload on top, its scans in the order they were made.
+  uploadList.prepend(lines);
+  uploadPanel.hidden = false;
+  announce(
+    t("js.checkin.upload.summary", {
+      count: results.length,
+      ok: admitted,
+      other: results.length - admitted,
+    }),
+  );
+  loadPresent();
+}
+
+function enqueue(item) {
+  queue.add(item);
+  showCard("queued", t("js.checkin.queued"), item.label, [
+    t("js.checkin.queue.waiting", { count: queue.size }),
+  ]);
+}
+
+/** Check in one scan or tap: {credential} or {delegate, label}. */
+async function checkIn(what) {
+  // The server's clock: a phone's own may be minutes off, and the server refuses scan
+  // times in the future.
+  const now = new Date(Date.now() + clockOffset);
+  const item = { nonce: newNonce(), happened_at: now.toISOString(), ...what };
+  if (queueing()) {
+    if (item.credential) {
+      // Offline, a forged or foreign badge can still be told at once.
+      const verdict = await checker.check(item.credential);
+      if (verdict?.code) {
+        showRefused({ code: verdict.code });
+        return;
+      }
+    }
+    enqueue(item);
+    return;
+  }
+  const body = { nonce: item.nonce, site: site.code };
+  if (item.credential) body.credential = item.credential;
+  else body.delegate = item.delegate;
+  // With the live link down the server is likely out of reach too: give up sooner.
+  const answer = await request(
+    "POST",
+    `${base}/checkins`,
+    body,
+    feed.state === "live" ? 8000 : 3000,
+  );
+  if (answer.unreachable) {
+    enqueue(item);
+    return;
+  }
+  if (answer.ok && answer.data?.outcome === "ok") {
+    const checkin = answer.data.checkin;
+    showAdmitted(checkin);
+    showPresent(answer.data.present);
+    addRecent({ ...checkin, action: "checkin", outcome: "ok" });
+    return;
+  }
+  showRefused(answer.error, answer.retryAfter, item.label);
+}
+
+// --- camera and typed codes ---------------------------------------------------------------
+
+const scanner = new Scanner(element("camera-video"), {
+  decoder: page.jsqr,
+  onCode: (text) => checkIn({ credential: text }),
+  onState(state, error) {
+    const running = state === "running";
+    cameraButton.textContent = t(running ? "js.camera.stop" : "js.camera.start");
+    cameraBox.hidden = !running;
+    if (state === "error")
+      cameraStatus.textContent = t(`js.camera.error.${error?.reason ?? "failed"}`);
+    else cameraStatus.textContent = running ? t("js.camera.running") : "";
+  },
+});
+
+cameraButton.addEventListener("click", async () => {
+  if (scanner.running) {
+    scanner.stop();
+    return;
+  }
+  cameraStatus.textContent = t("js.camera.starting");
+  try {
+    await scanner.start();
+  } catch (error) {
+    scanner.onState("error", error);
+  }
+});
+
+codeForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = codeForm.elements.namedItem("code");
+  const text = input.value.trim();
+  if (!text) {
+    input.focus();
+    return;
+  }
+  input.value = "";
+  checkIn({ credential: text });
+});
+
+// --- search and tap --------------------------------------------------------------------
+
+let searchTicket = 0;
+let searchTimer = null;
+
+function hitButton(delegate) {
+  const li = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "search-hit";
+  button.dataset.delegate = delegate.id;
+  button.dataset.name = delegate.name;
+  const name = document.createElement("span");
+  name.className = "hit-name";
+  name.textContent = delegate.name;
+  const meta = document.createElement("span");
+  meta.className = "hit-meta";
+  meta.textContent = delegateLine(delegate);
+  button.append(name, meta);
+  li.append(button);
+  return li;
+}
+
+async function runSearch() {
+  const q = searchInput.value.trim();
+  const ticket = ++searchTicket;
+  if (q.length < SEARCH_MIN) {
+    searchResults.replaceChildren();
+    searchStatus.textContent = "";
+    return;
+  }
+  const query = new URLSearchParams({ q, site: site.code, limit: "20" });
+  const answer = await request("GET", `${base}/delegates?${query}`);
+  if (ticket !== searchTicket) return;
+  if (!answer.ok) {
+    searchResults.replaceChildren();
+    searchStatus.textContent = answer.unreachable
+      ? t("js.checkin.search.offline")
+      : refusalText(answer.error);
+    return;
+  }
+  const items = answer.data?.items ?? [];
+  searchResults.replaceChildren(...items.map(hitButton));
+  searchStatus.textContent =
+    items.length === 0
+      ? t("js.checkin.search.none", { q })
+      : t("js.checkin.search.found", {
+          count: items.length,
+          total: answer.data.total ?? items.length,
+        });
+}
+
+searchInput.addEventListener("input", () => {
+  window.clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(runSearch, SEARCH_DELAY_MS);
+});
+element("search-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  window.clearTimeout(searchTimer);
+  runSearch();
+});
+
+searchResults.addEventListener("click", (e) => {
+  const button = e.target.closest("button.search-hit");
+  if (!button) return;
+  checkIn({ delegate: button.dataset.delegate, label: button.dataset.name, method: "search" });
+  // Ready for the next person.
+  searchInput.value = "";
+  searchResults.replaceChildren();
+  searchStatus.textContent = "";
+  searchInput.focus();
+});
+
+// --- undo ------------------------------------------------------------------------------------
+
+let undoing = null;
+
+recentList.addEventListener("click", (e) => {
+  const button = e.target.closest('button[data-action="undo"]');
+  if (!button) return;
+  const li = button.closest("li");
+  undoing = { id: li.dataset.delegate, name: li.querySelector(".recent-name")?.textContent ?? "" };
+  element("undo-text").textContent = t("js.checkin.undo.confirm", { name: undoing.name });
+  element("undo-error").hidden = true;
+  const form = element("undo-form");
+  form.reset();
+  undoDialog.showModal();
+});
+
+undoDialog.addEventListener("click", (e) => {
+  if (e.target.closest('[data-action="close"]')) undoDialog.close();
+});
+
+element("undo-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  if (!undoing) return;
+  const form = e.currentTarget;
+  const reason = form.elements.namedItem("reason");
+  const error = element("undo-error");
+  if (!reason.value.trim()) {
+    error.textContent = t("js.error.required");
+    error.hidden = false;
+    reason.focus();
+    return;
+  }
+  const submit = form.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const url = `${base}/delegates/${encodeURIComponent(undoing.id)}/checkin/undo`;
+  const answer = await request("POST", url, { reason: reason.value.trim() });
+  submit.disabled = false;
+  if (!answer.ok) {
+    error.textContent = refusalText(answer.error, answer.retryAfter);
+    error.hidden = false;
+    return;
+  }
+  const name = undoing.name;
+  undoDialog.close();
+  announce(t("js.checkin.undo.done", { name }));
+  const present = answer.data?.present;
+  if (present) showPresent(present);
+  loadRecent();
+});
+
+undoDialog.addEventListener("close", () => {
+  undoing = null;
+});
+
+// --- live -----------------------------------------------------------------------------------
+
+function applyEvent(event, message) {
+  const data = event.data ?? {};
+  switch (event.type) {
+    case "delegate/checked_in":
+      showPresent(data.present, message.seq);
+      if (data.at_site === site.code) {
+        addRecent({
+          delegate: data.delegate,
+          at: data.at,
+          method: data.method,
+          offline: data.offline,
+          action: "checkin",
+          outcome: "ok",
+        });
+      }
+      break;
+    case "delegate/checkin_undone":
+      showPresent(data.present, message.seq);
+      if (data.at_site === site.code || data.site === site.code) {
+        addRecent({
+          delegate: data.delegate,
+          at: data.at ?? new Date().toISOString(),
+          action: "undo",
+        });
+      }
+      break;
+    case "delegate/checkin_conflict":
+      // other_site: where the offline scan was made; at_site: where they were admitted.
+      if (data.other_site === site.code || data.at_site === site.code) {
+        addRecent({ delegate: data.delegate, at: data.at, action: "checkin", outcome: "conflict" });
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+function refresh() {
+  loadPresent();
+  loadRecent();
+}
+
+let snapshots = 0;
+const feed = new LiveFeed(conferenceId, {
+  // The first snapshot comes with the page's own first reading; a later one means a
+  // reconnection missed events, so the figures are read again.
+  onSnapshot: (snapshot) => {
+    const server = Date.parse(snapshot.server_time ?? "");
+    if (!Number.isNaN(server)) clockOffset = server - Date.now();
+    snapshots += 1;
+    if (snapshots > 1) refresh();
+  },
+  onEvent: applyEvent,
+  onStatus: (status, error) => {
+    banner(status, error);
+    if (status === "live") queue.soon();
+  },
+});
+const banner = connectionBanner(element("live-region"), {
+  lost: t("js.checkin.live.lost"),
+  failed: (error) =>
+    ["not_found", "unauthorized", "forbidden"].includes(error?.code)
+      ? t("js.live.gone")
+      : t("js.live.failed", { message: error?.message || error?.code || "" }),
+});
+
+element("queue-send").addEventListener("click", () => queue.now());
+window.addEventListener("online", () => queue.now());
+window.addEventListener("pagehide", () => {
+  feed.stop();
+  scanner.stop();
+});
+
+showQueue();
+feed.start();
+refresh();
+loadKeys();
+queue.soon();
