@@ -25,7 +25,6 @@ import importlib
 import json
 import os
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,26 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import free_port, plenary  # noqa: E402  (after the sys.path set-up)
+
 PASSWORD = "benchmark password"
 SITE = "HNI"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def plenary(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "server", *args],
-        env=env,
-        input=stdin,
-        text=True,
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
 
 
 def server_env(url: str) -> dict[str, str]:
