@@ -1,0 +1,413 @@
+// The delegates page: search and page through the list; organizers add, change, remove,
+// reissue personal links and import a CSV or XLSX list (dry run first).
+
+import { announce, api, csrfToken, page, t } from "./page.js";
+import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
+
+const cid = page.conference.id;
+const base = `/api/v1/conferences/${encodeURIComponent(cid)}/delegates`;
+const FIELDS = ["name", "title", "unit", "site", "category", "phone", "email"];
+const siteNames = new Map(page.sites.map((s) => [s.code, s.name]));
+const limit = page.pageSize ?? 50;
+
+const search = document.getElementById("delegate-search");
+const table = document.getElementById("delegates-table");
+const body = document.getElementById("delegates-body");
+const summary = document.getElementById("delegates-summary");
+const pager = document.getElementById("delegates-pager");
+const pageLabel = document.getElementById("delegates-page");
+
+const state = { q: "", site: "", offset: 0, total: 0, items: new Map(), seq: 0, refocus: null };
+
+function cell(tag, label, text, field) {
+  const el = document.createElement(tag);
+  if (tag === "th") el.scope = "row";
+  el.dataset.label = label;
+  if (field) el.dataset.field = field;
+  el.textContent = text ?? "";
+  return el;
+}
+
+function button(text, action, id, name) {
+  const el = document.createElement("button");
+  el.type = "button";
+  el.className = action === "remove" ? "button-danger" : "button-secondary";
+  el.dataset.action = action;
+  el.dataset.id = id;
+  el.textContent = text;
+  el.setAttribute("aria-label", `${text}: ${name}`);
+  return el;
+}
+
+function row(item) {
+  const heads = table.tHead.rows[0].cells;
+  const label = (i) => heads[i].textContent;
+  const tr = document.createElement("tr");
+  tr.dataset.id = item.id;
+  const siteName = siteNames.get(item.site);
+  tr.append(
+    cell("th", label(0), item.name, "name"),
+    cell("td", label(1), item.title, "title"),
+    cell("td", label(2), item.unit, "unit"),
+    cell("td", label(3), siteName ? `${siteName} (${item.site})` : item.site, "site"),
+    cell("td", label(4), t(`js.delegates.category.${item.category}`), "category"),
+    cell("td", label(5), "…", "checked_in"),
+  );
+  const actions = document.createElement("td");
+  actions.className = "actions";
+  const badge = document.createElement("a");
+  badge.className = "button-secondary";
+  badge.href = `${base}/${encodeURIComponent(item.id)}/badge.pdf`;
+  badge.textContent = t("js.delegates.badge");
+  badge.setAttribute("aria-label", `${t("js.delegates.badge")}: ${item.name}`);
+  actions.append(badge);
+  if (page.organizer) {
+    actions.append(
+      button(t("js.delegates.edit"), "edit", item.id, item.name),
+      button(t("js.delegates.reissue"), "reissue", item.id, item.name),
+      button(t("js.delegates.remove"), "remove", item.id, item.name),
+    );
+  }
+  tr.append(actions);
+  return tr;
+}
+
+async function markCheckedIn(ids, seq) {
+  if (!ids.length) return;
+  const url = `/c/${encodeURIComponent(cid)}/delegates/checked-in?ids=${ids.map(encodeURIComponent).join(",")}`;
+  const { ok, data } = await api("GET", url);
+  if (seq !== state.seq) return;
+  for (const tr of body.rows) {
+    const box = tr.querySelector('[data-field="checked_in"]');
+    if (!ok) box.textContent = "";
+    else box.textContent = data.checked_in[tr.dataset.id] ? t("js.delegates.yes") : t("js.delegates.no");
+  }
+}
+
+async function load({ say = false } = {}) {
+  const seq = ++state.seq;
+  const params = new URLSearchParams({ limit: String(limit), offset: String(state.offset) });
+  if (state.q) params.set("q", state.q);
+  if (state.site) params.set("site", state.site);
+  const { ok, status, data, error } = await api("GET", `${base}?${params}`);
+  if (seq !== state.seq) return;
+  if (!ok) {
+    summary.textContent =
+      status === 0 ? t("js.error.network") : t("js.error.generic", { message: error.message });
+    return;
+  }
+  state.total = data.total;
+  state.items = new Map(data.items.map((item) => [item.id, item]));
+  body.replaceChildren(...data.items.map(row));
+  table.hidden = data.items.length === 0;
+  if (state.refocus) {
+    const { id, action } = state.refocus;
+    state.refocus = null;
+    const again = [...body.querySelectorAll("button[data-action]")].find(
+      (b) => b.dataset.id === id && b.dataset.action === action,
+    );
+    if (again) again.focus();
+    else if (!document.activeElement || document.activeElement === document.body) summary.focus();
+  }
+  const message =
+    data.total === 0
+      ? t("js.delegates.none")
+      : t("js.delegates.found", {
+          count: data.total,
+          from: data.offset + 1,
+          to: data.offset + data.items.length,
+        });
+  summary.textContent = message;
+  if (say) announce(message);
+  const pages = Math.max(1, Math.ceil(data.total / limit));
+  const current = Math.floor(data.offset / limit) + 1;
+  pager.hidden = pages <= 1;
+  pageLabel.textContent = t("js.delegates.page", { page: current, pages });
+  pager.querySelector('[data-action="previous"]').disabled = current <= 1;
+  pager.querySelector('[data-action="next"]').disabled = current >= pages;
+  await markCheckedIn([...state.items.keys()], seq);
+}
+
+let timer = 0;
+search.addEventListener("submit", (event) => event.preventDefault());
+search.elements.q.addEventListener("input", () => {
+  window.clearTimeout(timer);
+  timer = window.setTimeout(() => {
+    state.q = search.elements.q.value.trim();
+    state.offset = 0;
+    load({ say: true });
+  }, 300);
+});
+search.elements.site.addEventListener("change", () => {
+  state.site = search.elements.site.value;
+  state.offset = 0;
+  load({ say: true });
+});
+pager.addEventListener("click", (event) => {
+  const action = event.target.closest("button")?.dataset.action;
+  if (!action) return;
+  state.offset = Math.max(0, state.offset + (action === "next" ? limit : -limit));
+  load({ say: true });
+});
+
+// --- organizers: add, change, remove, reissue ------------------------------------------------
+
+const addForm = document.getElementById("add-delegate");
+addForm?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submitting(addForm, async () => {
+    clearErrors(addForm);
+    const values = readForm(addForm, FIELDS);
+    const { ok, status, data, error } = await api("POST", base, values);
+    if (!ok) {
+      showErrors(addForm, error, status);
+      return "";
+    }
+    for (const name of ["name", "title", "unit", "phone", "email"]) addForm.elements[name].value = "";
+    const message = t("js.delegates.added", { name: data.name });
+    announce(message);
+    await load();
+    return message;
+  });
+});
+
+const editDialog = document.getElementById("edit-dialog");
+const editForm = document.getElementById("edit-delegate");
+const confirmDialog = document.getElementById("confirm-dialog");
+const confirmForm = document.getElementById("confirm-delegate");
+let editing = null;
+let confirming = null;
+
+function openEdit(item) {
+  editing = item;
+  clearErrors(editForm);
+  loadForm(editForm, item, FIELDS);
+  editDialog.showModal();
+  editForm.elements.name.focus();
+}
+
+editForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const changed = changedFields(editForm);
+  if (!editing || changed.length === 0) {
+    editDialog.close();
+    return;
+  }
+  const values = readForm(editForm, changed);
+  const { ok, status, data, error } = await api(
+    "PATCH",
+    `${base}/${encodeURIComponent(editing.id)}`,
+    values,
+  );
+  if (!ok) {
+    showErrors(editForm, error, status);
+    return;
+  }
+  // The list is drawn again: focus goes back to the new row's button.
+  state.refocus = { id: editing.id, action: "edit" };
+  editDialog.close();
+  announce(t("js.delegates.saved", { name: data.name }));
+  await load();
+});
+
+function openConfirm(kind, item) {
+  confirming = { kind, item };
+  clearErrors(confirmForm);
+  document.getElementById("confirm-dialog-heading").textContent = t(`js.delegates.${kind}.title`);
+  document.getElementById("confirm-dialog-text").textContent = t(`js.delegates.${kind}.text`, {
+    name: item.name,
+  });
+  const submit = document.getElementById("confirm-dialog-submit");
+  submit.textContent = t(`js.delegates.${kind}.confirm`);
+  submit.hidden = false;
+  document.getElementById("confirm-dialog-link").hidden = true;
+  confirmDialog.showModal();
+}
+
+function formError(form, message) {
+  const box = document.getElementById(`${form.id}-error`);
+  box.textContent = message;
+  box.hidden = false;
+  announce(message);
+}
+
+confirmForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!confirming) return;
+  const { kind, item } = confirming;
+  const url = `${base}/${encodeURIComponent(item.id)}`;
+  if (kind === "remove") {
+    const { ok, status, error } = await api("DELETE", url);
+    if (!ok) {
+      formError(
+        confirmForm,
+        status === 409
+          ? t("js.delegates.remove.checked_in", { name: item.name })
+          : t("js.error.generic", { message: error.message }),
+      );
+      return;
+    }
+    state.refocus = { id: item.id, action: "remove" };
+    confirmDialog.close();
+    announce(t("js.delegates.removed", { name: item.name }));
+    await load();
+    return;
+  }
+  const { ok, data, error } = await api("POST", `${url}/reissue`);
+  if (!ok) {
+    formError(confirmForm, t("js.error.generic", { message: error.message }));
+    return;
+  }
+  document.getElementById("confirm-dialog-text").textContent = t("js.delegates.reissue.done", {
+    name: item.name,
+  });
+  document.getElementById("confirm-dialog-submit").hidden = true;
+  document.getElementById("confirm-dialog-link").hidden = false;
+  const link = document.getElementById("confirm-dialog-link-value");
+  link.value = data.link;
+  link.focus();
+  link.select();
+  announce(t("js.delegates.reissue.done", { name: item.name }));
+});
+
+for (const dialog of [editDialog, confirmDialog]) {
+  dialog?.addEventListener("click", (event) => {
+    if (event.target.closest('[data-action="close"]')) dialog.close();
+  });
+}
+
+body.addEventListener("click", (event) => {
+  const target = event.target.closest("button[data-action]");
+  const item = target && state.items.get(target.dataset.id);
+  if (!item) return;
+  const opener = target;
+  const dialog = target.dataset.action === "edit" ? editDialog : confirmDialog;
+  dialog.addEventListener(
+    "close",
+    () => {
+      if (opener.isConnected) opener.focus();
+      else summary.focus();
+    },
+    { once: true },
+  );
+  if (target.dataset.action === "edit") openEdit(item);
+  else openConfirm(target.dataset.action, item);
+});
+
+// --- personal links as CSV ---------------------------------------------------------------------
+
+const linksSite = document.getElementById("links-site");
+const linksDownload = document.getElementById("links-download");
+linksSite?.addEventListener("change", () => {
+  const code = linksSite.value;
+  linksDownload.href = `${base}/links.csv${code ? `?site=${encodeURIComponent(code)}` : ""}`;
+});
+
+// --- import a CSV or XLSX list -----------------------------------------------------------------
+
+const importForm = document.getElementById("import-delegates");
+const importFile = document.getElementById("import-delegates-file");
+const importStatus = document.getElementById("import-delegates-status");
+const report = document.getElementById("import-delegates-report");
+const problems = document.getElementById("import-delegates-problems");
+const ignored = document.getElementById("import-delegates-ignored");
+const validOnly = importForm?.querySelector('[data-mode="valid"]');
+
+function sayImport(message, isError = false) {
+  importStatus.textContent = message;
+  importStatus.classList.toggle("is-error", isError);
+}
+
+function showReport(data) {
+  problems.replaceChildren();
+  for (const problem of data.problems ?? []) {
+    const item = document.createElement("li");
+    const place = document.createElement("strong");
+    place.textContent = [t("js.delegates.import.row", { row: problem.row }), problem.column]
+      .filter(Boolean)
+      .join(" · ");
+    item.append(place, document.createTextNode(`: ${problem.message}`));
+    problems.append(item);
+  }
+  if (data.problems_omitted) {
+    const item = document.createElement("li");
+    item.textContent = t("js.delegates.import.omitted", { count: data.problems_omitted });
+    problems.append(item);
+  }
+  const columns = data.ignored_columns ?? [];
+  ignored.hidden = columns.length === 0;
+  ignored.textContent = t("js.delegates.import.ignored", { columns: columns.join(", ") });
+  report.hidden = problems.children.length === 0 && columns.length === 0;
+  validOnly.hidden = !(data.invalid > 0 && data.valid > 0);
+}
+
+function mediaType(file) {
+  return /\.xlsx$/i.test(file.name)
+    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    : "text/csv";
+}
+
+importForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const mode = event.submitter?.dataset.mode ?? "check";
+  const file = importFile.files?.[0];
+  if (!file) {
+    importFile.setAttribute("aria-invalid", "true");
+    sayImport(t("js.delegates.import.no_file"), true);
+    importFile.focus();
+    return;
+  }
+  importFile.removeAttribute("aria-invalid");
+  const query = mode === "check" ? "?dry_run=1" : mode === "valid" ? "?skip_invalid=1" : "";
+  const buttons = [...importForm.querySelectorAll("button")];
+  for (const b of buttons) b.disabled = true;
+  sayImport(t("js.delegates.import.working"));
+  try {
+    const response = await fetch(`${base}/import${query}`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        Accept: "application/json",
+        "Content-Type": mediaType(file),
+        "X-CSRF-Token": csrfToken(),
+      },
+      body: file,
+    });
+    const data = await response.json().catch(() => null);
+    const details = data?.error?.details;
+    if (response.ok && data) {
+      showReport(data);
+      const counts = { rows: data.rows, valid: data.valid, invalid: data.invalid };
+      sayImport(
+        data.dry_run
+          ? t("js.delegates.import.checked", counts)
+          : t("js.delegates.import.done", { ...counts, imported: data.imported }),
+        data.invalid > 0,
+      );
+      if (!data.dry_run) {
+        validOnly.hidden = true;
+        await load();
+      }
+    } else if (details && !Array.isArray(details) && Array.isArray(details.problems)) {
+      showReport(details);
+      sayImport(
+        t("js.delegates.import.refused", { invalid: details.invalid, rows: details.rows }),
+        true,
+      );
+    } else {
+      report.hidden = true;
+      validOnly.hidden = true;
+      sayImport(
+        t("js.delegates.import.failed", { message: data?.error?.message ?? response.status }),
+        true,
+      );
+    }
+    if (!report.hidden && problems.children.length) report.focus();
+  } catch (error) {
+    sayImport(t("js.delegates.import.failed", { message: String(error) }), true);
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+});
+
+load();
