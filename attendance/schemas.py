@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StrictStr, field_validator
@@ -74,6 +75,8 @@ class DelegateOut(BaseModel):
     # None for callers who may not see a person's phone and email.
     phone: str | None
     email: str | None
+    # When they were admitted (None: not checked in).
+    checked_in_at: datetime | None = None
 
     @classmethod
     def of(cls, delegate: Delegate, site_code: str, *, contacts: bool = True) -> DelegateOut:
@@ -86,6 +89,7 @@ class DelegateOut(BaseModel):
             category=delegate.category,
             phone=delegate.phone if contacts else None,
             email=delegate.email if contacts else None,
+            checked_in_at=delegate.checked_in_at,
         )
 
 
@@ -98,7 +102,9 @@ class DelegateList(BaseModel):
 
 def delegate_data(delegate: Delegate, site_code: str) -> dict[str, Any]:
     """The live-event form: no phone or email, since every subscriber receives it."""
-    return DelegateOut.of(delegate, site_code).model_dump(mode="json", exclude={"phone", "email"})
+    return DelegateOut.of(delegate, site_code).model_dump(
+        mode="json", exclude={"phone", "email", "checked_in_at"}
+    )
 
 
 class ImportProblem(BaseModel):

@@ -4,13 +4,11 @@ reissue links, export them and import a CSV or XLSX list (all through the JSON A
 from __future__ import annotations
 
 from aiohttp import web
-from sqlmodel import col, select
 
-from attendance.models import Delegate
 from conference import services
 from conference.errors import Forbidden, NotFound
 from server.auth import conference_actor, principal
-from server.http import json_response, transaction
+from server.http import transaction
 from server.pages_render import login_redirect, render
 
 routes = web.RouteTableDef()
@@ -18,8 +16,6 @@ routes = web.RouteTableDef()
 READ_ROLES = ("organizer", "chair", "secretary", "site_operator")
 CATEGORIES = ("official", "alternate", "guest", "staff")
 PAGE_SIZE = 50
-# The checked-in status is asked for one page of the table at a time.
-MAX_STATUS_IDS = 200
 
 
 @routes.get("/c/{cid}/delegates")
@@ -53,27 +49,4 @@ async def delegates_page(request: web.Request) -> web.StreamResponse:
             "sites": site_rows,
             "pageSize": PAGE_SIZE,
         },
-    )
-
-
-@routes.get("/c/{cid}/delegates/checked-in")
-async def checked_in(request: web.Request) -> web.StreamResponse:
-    """Which of ?ids=a,b,... have been checked in (the list API does not say)."""
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        if not actor.has(*READ_ROLES):
-            raise Forbidden("the delegates page needs a staff or site operator role")
-        wanted = [x for x in request.query.get("ids", "").split(",") if x][:MAX_STATUS_IDS]
-        query = select(Delegate.public_id, Delegate.checked_in_at).where(
-            col(Delegate.conference_id) == conference.id, col(Delegate.public_id).in_(wanted)
-        )
-        if not actor.has("organizer", "chair", "secretary"):
-            query = query.where(col(Delegate.site_id) == actor.site_id)
-        rows = list(await session.exec(query)) if wanted else []
-    return json_response(
-        {
-            "checked_in": {
-                public_id: at.isoformat() if at is not None else None for public_id, at in rows
-            }
-        }
     )

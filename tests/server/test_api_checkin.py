@@ -610,3 +610,17 @@ async def test_uploads_count_against_the_limits(hall: Hall) -> None:
         hall.url("/checkins"), {"nonce": nonce(), "credential": hall.badge("Nguyễn Văn An")}
     )
     assert (status, body["error"]["code"]) == (429, "rate_limited")
+
+
+async def test_the_delegate_api_tells_who_is_checked_in(hall: Hall) -> None:
+    binh = hall.delegates["Trần Thị Bình"]
+    status, before = await hall.organizer.get(hall.url(f"/delegates/{binh['id']}"))
+    assert status == 200 and before["checked_in_at"] is None
+    status, done = await hall.operators["HNI"].post(
+        hall.url("/checkins"), {"nonce": nonce(), "delegate": binh["id"]}
+    )
+    assert status == 200
+    status, after = await hall.operators["HNI"].get(hall.url(f"/delegates/{binh['id']}"))
+    assert datetime.fromisoformat(after["checked_in_at"]) == datetime.fromisoformat(
+        done["checkin"]["at"]
+    )

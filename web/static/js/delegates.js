@@ -51,7 +51,12 @@ function row(item) {
     cell("td", label(2), item.unit, "unit"),
     cell("td", label(3), siteName ? `${siteName} (${item.site})` : item.site, "site"),
     cell("td", label(4), t(`js.delegates.category.${item.category}`), "category"),
-    cell("td", label(5), "…", "checked_in"),
+    cell(
+      "td",
+      label(5),
+      item.checked_in_at ? t("js.delegates.yes") : t("js.delegates.no"),
+      "checked_in",
+    ),
   );
   const actions = document.createElement("td");
   actions.className = "actions";
@@ -70,18 +75,6 @@ function row(item) {
   }
   tr.append(actions);
   return tr;
-}
-
-async function markCheckedIn(ids, seq) {
-  if (!ids.length) return;
-  const url = `/c/${encodeURIComponent(cid)}/delegates/checked-in?ids=${ids.map(encodeURIComponent).join(",")}`;
-  const { ok, data } = await api("GET", url);
-  if (seq !== state.seq) return;
-  for (const tr of body.rows) {
-    const box = tr.querySelector('[data-field="checked_in"]');
-    if (!ok) box.textContent = "";
-    else box.textContent = data.checked_in[tr.dataset.id] ? t("js.delegates.yes") : t("js.delegates.no");
-  }
 }
 
 async function load({ say = false } = {}) {
@@ -125,7 +118,6 @@ async function load({ say = false } = {}) {
   pageLabel.textContent = t("js.delegates.page", { page: current, pages });
   pager.querySelector('[data-action="previous"]').disabled = current <= 1;
   pager.querySelector('[data-action="next"]').disabled = current >= pages;
-  await markCheckedIn([...state.items.keys()], seq);
 }
 
 let timer = 0;
