@@ -6,11 +6,9 @@ from aiohttp import web
 
 from attendance import badges
 from conference import jobs, services
-from conference.errors import Forbidden, NotFound
 from server.api_documents import DocumentOut
-from server.auth import conference_actor, principal
 from server.http import transaction
-from server.pages_render import login_redirect, render
+from server.pages_render import login_redirect, page_actor, render
 
 routes = web.RouteTableDef()
 
@@ -20,18 +18,11 @@ RECENT_JOBS = 20
 @routes.get("/c/{cid}/badges")
 async def badges_page(request: web.Request) -> web.StreamResponse:
     """An organizer prints any site or all; a site operator their own site."""
-    anonymous = not principal(request).authenticated
     async with transaction(request) as session:
-        try:
-            conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        except NotFound:
-            if anonymous:
-                return login_redirect(request)
-            raise
-        if not actor.has(*badges.PRINT_ROLES):
-            if anonymous:
-                return login_redirect(request)
-            raise Forbidden("printing badges needs the organizer or site operator role")
+        found = await page_actor(request, session, badges.PRINT_ROLES)
+        if found is None:
+            return login_redirect(request)
+        conference, actor = found
         sites = await services.list_sites(session, conference, actor=actor)
         counts = await badges.badge_counts(session, conference)
         recent = [

@@ -8,18 +8,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.services import list_agenda
 from attendance import links
 from conference import services
-from conference.actors import Actor
-from conference.errors import Forbidden, NotFound
+from conference.errors import NotFound
 from conference.models import Conference, Site
-from server.auth import conference_actor, principal
 from server.http import transaction
 from server.keys import static_versions_key
-from server.pages_render import Translator, login_redirect, render, translator
+from server.pages_render import Translator, login_redirect, page_actor, render, translator
 from server.pages_static import StaticUrl
 
 routes = web.RouteTableDef()
@@ -28,24 +25,6 @@ OPERATOR_ROLES = ("organizer", "site_operator")
 BOARD_ROLES = ("organizer", "chair", "secretary")
 # Organizers pick a site by code from a list; past this many, only by typing it.
 MAX_SITE_OPTIONS = 5000
-
-
-async def _conference(
-    request: web.Request, session: AsyncSession, roles: tuple[str, ...]
-) -> tuple[Conference, Actor] | None:
-    """The conference in the URL and the caller, who holds one of roles; None: log in first."""
-    anonymous = not principal(request).authenticated
-    try:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-    except NotFound:
-        if anonymous:
-            return None
-        raise
-    if not actor.has(*roles):
-        if anonymous:
-            return None
-        raise Forbidden("this page needs the " + " or ".join(roles) + " role")
-    return conference, actor
 
 
 def _static(request: web.Request, path: str) -> str:
@@ -69,7 +48,7 @@ def _conference_data(conference: Conference) -> dict[str, object]:
 async def checkin_page(request: web.Request) -> web.StreamResponse:
     """The operator's own site; an organizer picks one with ?site=CODE."""
     async with transaction(request) as session:
-        found = await _conference(request, session, OPERATOR_ROLES)
+        found = await page_actor(request, session, OPERATOR_ROLES)
         if found is None:
             return login_redirect(request)
         conference, actor = found
@@ -104,7 +83,7 @@ async def checkin_page(request: web.Request) -> web.StreamResponse:
 @routes.get("/c/{cid}/attendance")
 async def attendance_page(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        found = await _conference(request, session, BOARD_ROLES)
+        found = await page_actor(request, session, BOARD_ROLES)
         if found is None:
             return login_redirect(request)
         conference, actor = found
@@ -121,7 +100,7 @@ async def attendance_page(request: web.Request) -> web.StreamResponse:
 async def checkin_screen(request: web.Request) -> web.StreamResponse:
     """For the hall's projector: the organizer's, or that site's operator's."""
     async with transaction(request) as session:
-        found = await _conference(request, session, OPERATOR_ROLES)
+        found = await page_actor(request, session, OPERATOR_ROLES)
         if found is None:
             return login_redirect(request)
         conference, actor = found

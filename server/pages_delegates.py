@@ -6,10 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from conference import services
-from conference.errors import Forbidden, NotFound
-from server.auth import conference_actor, principal
 from server.http import transaction
-from server.pages_render import login_redirect, render
+from server.pages_render import login_redirect, page_actor, render
 
 routes = web.RouteTableDef()
 
@@ -21,18 +19,11 @@ PAGE_SIZE = 50
 @routes.get("/c/{cid}/delegates")
 async def delegates_page(request: web.Request) -> web.StreamResponse:
     """Staff see every site; a site operator their own (the API scopes the list)."""
-    anonymous = not principal(request).authenticated
     async with transaction(request) as session:
-        try:
-            conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        except NotFound:
-            if anonymous:
-                return login_redirect(request)
-            raise
-        if not actor.has(*READ_ROLES):
-            if anonymous:
-                return login_redirect(request)
-            raise Forbidden("the delegates page needs a staff or site operator role")
+        found = await page_actor(request, session, READ_ROLES)
+        if found is None:
+            return login_redirect(request)
+        conference, actor = found
         sites = await services.list_sites(session, conference, actor=actor)
     organizer = actor.has("organizer")
     site_rows = [{"code": site.code, "name": site.name} for site in sites]

@@ -12,10 +12,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel.ext.asyncio.session import AsyncSession
 from yarl import URL
 
+from conference.actors import Actor
 from conference.errors import Forbidden, NotFound
-from server.auth import browser_session, principal
+from conference.models import Conference
+from server.auth import browser_session, conference_actor, principal
 from server.http import Handler
 from server.keys import config_key, templates_key
 from server.pages_static import STATIC_PREFIX, set_static_cache
@@ -126,6 +129,24 @@ def redirect(location: str) -> web.Response:
 def login_redirect(request: web.Request) -> web.Response:
     """To the login form, coming back here afterwards."""
     return redirect(str(URL("/login").with_query(next=request.rel_url.path_qs)))
+
+
+async def page_actor(
+    request: web.Request, session: AsyncSession, roles: tuple[str, ...]
+) -> tuple[Conference, Actor] | None:
+    """The conference in the URL and the caller, who holds one of roles; None: log in first."""
+    anonymous = not principal(request).authenticated
+    try:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+    except NotFound:
+        if anonymous:
+            return None
+        raise
+    if not actor.has(*roles):
+        if anonymous:
+            return None
+        raise Forbidden("this page needs the " + " or ".join(roles) + " role")
+    return conference, actor
 
 
 def render(

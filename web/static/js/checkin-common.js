@@ -2,6 +2,7 @@
 // counts, and why a check-in was refused, in plain words.
 
 import { csrfToken, page, t } from "./page.js";
+import { Scanner } from "./scanner.js";
 
 // Statuses that mean the server was not reached (or is restarting): worth queueing.
 const UNREACHABLE = new Set([0, 502, 503, 504]);
@@ -127,4 +128,35 @@ export function delegateLine(delegate) {
 /** The site's name for a code, from the names the page knows. */
 export function siteName(code) {
   return page.siteNames?.[code] ?? code ?? "";
+}
+
+/**
+ * A camera scanner behind a start/stop button, with its status line: the operator's page
+ * and the delegate's page share it. Labels are catalogue keys.
+ */
+export function cameraToggle({ video, button, box, status, decoder, onCode, startKey, runningKey }) {
+  const scanner = new Scanner(video, {
+    decoder,
+    onCode,
+    onState(state, error) {
+      const running = state === "running";
+      button.textContent = t(running ? "js.camera.stop" : startKey);
+      box.hidden = !running;
+      if (state === "error") status.textContent = t(`js.camera.error.${error?.reason ?? "failed"}`);
+      else status.textContent = running ? t(runningKey) : "";
+    },
+  });
+  button.addEventListener("click", async () => {
+    if (scanner.running) {
+      scanner.stop();
+      return;
+    }
+    status.textContent = t("js.camera.starting");
+    try {
+      await scanner.start();
+    } catch (error) {
+      scanner.onState("error", error);
+    }
+  });
+  return scanner;
 }

@@ -4,11 +4,11 @@
 
 import { LiveFeed, connectionBanner } from "./live.js";
 import { announce, page, t } from "./page.js";
-import { Scanner } from "./scanner.js";
 import { CheckinQueue, newNonce } from "./checkin-queue.js";
 import { CredentialChecker } from "./credential.js";
 import {
   alreadyText,
+  cameraToggle,
   delegateLine,
   formatNumber,
   formatTime,
@@ -363,30 +363,15 @@ async function checkIn(what) {
 
 // --- camera and typed codes ---------------------------------------------------------------
 
-const scanner = new Scanner(element("camera-video"), {
+const scanner = cameraToggle({
+  video: element("camera-video"),
+  button: cameraButton,
+  box: cameraBox,
+  status: cameraStatus,
   decoder: page.jsqr,
   onCode: (text) => checkIn({ credential: text }),
-  onState(state, error) {
-    const running = state === "running";
-    cameraButton.textContent = t(running ? "js.camera.stop" : "js.camera.start");
-    cameraBox.hidden = !running;
-    if (state === "error")
-      cameraStatus.textContent = t(`js.camera.error.${error?.reason ?? "failed"}`);
-    else cameraStatus.textContent = running ? t("js.camera.running") : "";
-  },
-});
-
-cameraButton.addEventListener("click", async () => {
-  if (scanner.running) {
-    scanner.stop();
-    return;
-  }
-  cameraStatus.textContent = t("js.camera.starting");
-  try {
-    await scanner.start();
-  } catch (error) {
-    scanner.onState("error", error);
-  }
+  startKey: "js.camera.start",
+  runningKey: "js.camera.running",
 });
 
 codeForm.addEventListener("submit", (e) => {

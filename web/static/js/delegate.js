@@ -1,9 +1,8 @@
 // The delegate's personal page: scan the hall screen's rotating code to check in.
 
 import { page, t } from "./page.js";
-import { Scanner } from "./scanner.js";
 import { newNonce } from "./checkin-queue.js";
-import { formatTime, refusalText, request } from "./checkin-common.js";
+import { cameraToggle, formatTime, refusalText, request } from "./checkin-common.js";
 
 const element = (id) => document.getElementById(id);
 const button = element("scan-toggle");
@@ -52,30 +51,15 @@ async function submit(code) {
   }
 }
 
-const scanner = new Scanner(element("camera-video"), {
+const scanner = cameraToggle({
+  video: element("camera-video"),
+  button,
+  box: cameraBox,
+  status: cameraStatus,
   decoder: page.jsqr,
   onCode: submit,
-  onState(state, error) {
-    const running = state === "running";
-    button.textContent = t(running ? "js.camera.stop" : "js.delegate.scan");
-    cameraBox.hidden = !running;
-    if (state === "error")
-      cameraStatus.textContent = t(`js.camera.error.${error?.reason ?? "failed"}`);
-    else cameraStatus.textContent = running ? t("js.delegate.aim") : "";
-  },
-});
-
-button.addEventListener("click", async () => {
-  if (scanner.running) {
-    scanner.stop();
-    return;
-  }
-  cameraStatus.textContent = t("js.camera.starting");
-  try {
-    await scanner.start();
-  } catch (error) {
-    scanner.onState("error", error);
-  }
+  startKey: "js.delegate.scan",
+  runningKey: "js.delegate.aim",
 });
 
 /** The badge may have been scanned at the door meanwhile: ask when the phone wakes up. */
