@@ -160,7 +160,7 @@ async def undo_checkin(
     delegate.checkin_site_id = None
     present = {
         "site": site.code,
-        "checked_in": await checked_in_at(session, conference.id, site_id),
+        "checked_in": await checked_in_at(session, site_id),
         "expected": await expected_at(session, site),
     }
     await record(
@@ -238,9 +238,7 @@ async def resolve_conflict(
                         "at_site": before.code,
                         "present": {
                             "site": before.code,
-                            "checked_in": await checked_in_at(
-                                session, conference.id, before.id or 0
-                            ),
+                            "checked_in": await checked_in_at(session, before.id or 0),
                         },
                     },
                 )
@@ -257,7 +255,7 @@ async def resolve_conflict(
                     "offline": True,
                     "present": {
                         "site": found.site.code,
-                        "checked_in": await checked_in_at(session, conference.id, row.site_id),
+                        "checked_in": await checked_in_at(session, row.site_id),
                     },
                 },
             )

@@ -25,6 +25,7 @@ class Delegate(SQLModel, table=True):
     __tablename__ = "delegate"
     __table_args__ = (
         Index("ix_delegate_conference_site", "conference_id", "site_id"),
+        Index("ix_delegate_checkin_site", "checkin_site_id"),
         UniqueConstraint("link_secret", name="uq_delegate_link_secret"),
     )
 

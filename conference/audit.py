@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.actors import Actor
+from conference.bulk import insert_rows
 from conference.dbtypes import utcnow
 from conference.models import AuditEntry
 
@@ -90,7 +90,7 @@ async def record_many(
         }
         for action, target_type, target_id, changes in items
     ]
-    await session.exec(insert(AuditEntry), params=rows)
+    await insert_rows(session, AuditEntry, rows)
 
 
 async def list_entries(

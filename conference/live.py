@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from conference.bulk import insert_rows
 from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
 from conference.schemas import without_contacts
@@ -94,9 +95,10 @@ async def append_events(
         for n, (type_, data) in enumerate(items)
     ]
     # One statement: the ORM would insert row by row on SQLite to read each id back.
-    await session.exec(
-        insert(LiveEvent),
-        params=[
+    await insert_rows(
+        session,
+        LiveEvent,
+        [
             {
                 "conference_id": conference_id,
                 "epoch": epoch,

@@ -1,0 +1,27 @@
+"""Many rows in one statement, past the ORM's per-row bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+async def insert_rows(
+    session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert `rows` (column -> value) in the session's transaction.
+
+    A Core insert on the session's connection: the column defaults apply as with
+    the ORM, but no per-row ORM state is built. On the hot path of check-in this
+    is a tenth of the server's time. Nothing is added to the session: rows
+    inserted here are read back by querying.
+    """
+    if not rows:
+        return
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    await connection.execute(table.insert(), list(rows))
