@@ -2,8 +2,12 @@
 
 A job goes ``queued -> running -> done | failed``. Whoever renders it (the server's
 document runner) claims it, reports progress as it goes and stores the file with its
-SHA-256. A job still queued or running when the server stops is queued again when it
-starts (:func:`requeue_unfinished`), so a restart loses none.
+SHA-256. The process rendering a job beats its heartbeat (:func:`beat`); a running job
+whose heartbeat is older than :data:`STALE_SECONDS` was left by a process that died and
+is queued again (:func:`requeue_unfinished`) by any runner, while a job another live
+process is rendering is left alone. A runner that stops cleanly puts its job back in
+the queue (:func:`release`). Finished jobs and their files are removed after the
+configured number of days (:func:`purge_finished`).
 
 Every change of a job appends a ``document/updated`` live event {id, kind, status, done,
 total, site} in the same transaction; progress is reported at most
@@ -14,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +41,8 @@ PROGRESS_STEPS = 16
 # Who may see jobs: the staff, and a site operator the jobs of their own site.
 VIEW_ROLES = (*sorted(STAFF_ROLES), "site_operator")
 MAX_ERROR = 1000
+# A running job whose renderer has not beaten for this long is taken to be orphaned.
+STALE_SECONDS = 90
 
 
 def job_data(job: DocumentJob) -> dict[str, Any]:
@@ -104,7 +111,7 @@ async def claim_next(session: AsyncSession) -> DocumentJob | None:
     claimed = await session.exec(
         update(DocumentJob)
         .where(col(DocumentJob.id) == job.id, col(DocumentJob.status) == "queued")
-        .values(status="running", done=0)
+        .values(status="running", done=0, heartbeat_at=utcnow())
         .returning(col(DocumentJob.id))
         .execution_options(synchronize_session=False)
     )
@@ -139,6 +146,7 @@ async def record_progress(
         return None
     job.total = total
     job.done = min(done, total)
+    job.heartbeat_at = utcnow()
     session.add(job)
     await session.flush()
     await _announce(session, job)
@@ -181,23 +189,77 @@ async def fail_job(session: AsyncSession, job_id: int, error: str) -> DocumentJo
     return job
 
 
-async def requeue_unfinished(session: AsyncSession) -> list[DocumentJob]:
-    """Queue again, from the start, every job a stopped server left running."""
+async def beat(session: AsyncSession, job_id: int) -> bool:
+    """The renderer of a running job is alive; False if the job is no longer running."""
+    beaten = await session.exec(
+        update(DocumentJob)
+        .where(col(DocumentJob.id) == job_id, col(DocumentJob.status) == "running")
+        .values(heartbeat_at=utcnow())
+        .returning(col(DocumentJob.id))
+        .execution_options(synchronize_session=False)
+    )
+    return beaten.first() is not None
+
+
+async def release(session: AsyncSession, job_id: int) -> DocumentJob | None:
+    """Put a running job back in the queue (its renderer stops before finishing it)."""
+    job = await _locked(session, job_id)
+    if job is None or job.status != "running":
+        return None
+    job.status = "queued"
+    job.done = 0
+    job.heartbeat_at = None
+    session.add(job)
+    await session.flush()
+    await _announce(session, job)
+    return job
+
+
+async def requeue_unfinished(
+    session: AsyncSession, *, now: datetime | None = None
+) -> list[DocumentJob]:
+    """Queue again, from the start, every running job whose renderer stopped beating."""
+    stale_before = (now or utcnow()) - timedelta(seconds=STALE_SECONDS)
     jobs = list(
         await session.exec(
             select(DocumentJob)
             .where(col(DocumentJob.status) == "running")
+            .where(
+                or_(
+                    col(DocumentJob.heartbeat_at).is_(None),
+                    col(DocumentJob.heartbeat_at) < stale_before,
+                )
+            )
             .order_by(col(DocumentJob.id))
+            .with_for_update(skip_locked=True)
         )
     )
     for job in jobs:
         job.status = "queued"
         job.done = 0
+        job.heartbeat_at = None
         session.add(job)
     await session.flush()
     for job in jobs:
         await _announce(session, job)
     return jobs
+
+
+async def purge_finished(
+    session: AsyncSession, *, keep_days: int, now: datetime | None = None
+) -> int:
+    """Remove jobs that finished (done or failed) more than keep_days ago, with their files."""
+    before = (now or utcnow()) - timedelta(days=keep_days)
+    old = select(DocumentJob.id).where(
+        col(DocumentJob.status).in_(("done", "failed")),
+        col(DocumentJob.finished_at) < before,
+    )
+    ids = [row for row in await session.exec(old)]
+    if not ids:
+        return 0
+    await session.exec(delete(DocumentFile).where(col(DocumentFile.job_id).in_(ids)))
+    await session.exec(delete(DocumentJob).where(col(DocumentJob.id).in_(ids)))
+    return len(ids)
 
 
 async def has_queued(session: AsyncSession) -> bool:

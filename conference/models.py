@@ -194,6 +194,9 @@ class DocumentJob(SQLModel, table=True):
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = _ts(default_factory=utcnow)
     finished_at: datetime | None = _ts(nullable=True, default=None)
+    # Last sign of life of the process rendering it: a running job whose heartbeat is
+    # old was left by a process that died, and is queued again (conference/jobs.py).
+    heartbeat_at: datetime | None = _ts(nullable=True, default=None)
 
 
 class DocumentFile(SQLModel, table=True):

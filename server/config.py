@@ -153,6 +153,13 @@ class Config:
             "help": "processes that render PDFs (badges, certificates) in the background",
         },
     )
+    document_keep_days: int = field(
+        default=7,
+        metadata={
+            "env": "PLENARY_DOCUMENT_KEEP_DAYS",
+            "help": "days a finished background document (and its PDF) is kept before removal",
+        },
+    )
     log_level: str = field(
         default="INFO", metadata={"env": "PLENARY_LOG_LEVEL", "help": "logging level"}
     )

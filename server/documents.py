@@ -2,8 +2,11 @@
 
 The pool (``spawn``, ``config.document_workers`` processes) starts on first use, so a
 server that never prints pays nothing for it. One task takes queued jobs, renders them
-chunk by chunk in the pool, reports progress and stores the file. On start it queues
-again the jobs a stopped server left running (DESIGN.md section 8, conference/jobs.py).
+chunk by chunk in the pool, reports progress, beats the job's heartbeat and stores the
+file. On start and every :data:`SWEEP_SECONDS` it queues again the jobs a dead process
+left running and removes finished jobs older than ``config.document_keep_days``
+(DESIGN.md section 8, conference/jobs.py). Stopping cleanly puts the job in hand back
+in the queue.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ log = logging.getLogger("plenary.documents")
 T = TypeVar("T")
 # How often an idle runner looks for jobs queued by another server process.
 POLL_SECONDS = 5.0
+# How often the runner requeues orphaned jobs and removes old ones.
+SWEEP_SECONDS = 60.0
+# How often the job being rendered shows its renderer is alive (< jobs.STALE_SECONDS).
+HEARTBEAT_SECONDS = 20.0
 # A pool lent to the app (tests, benchmarks): used, never shut down by it.
 lent_pool_key: web.AppKey[Executor] = web.AppKey("lent_pool_key")
 
@@ -69,6 +76,8 @@ class DocumentRunner:
         self._task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[Any]] = set()
         self.poll_seconds = POLL_SECONDS
+        self.sweep_seconds = SWEEP_SECONDS
+        self.heartbeat_seconds = HEARTBEAT_SECONDS
         self.finished = 0
 
     def pool(self) -> Executor:
@@ -126,20 +135,25 @@ class DocumentRunner:
 
     # --- the queue -----------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        async def requeue() -> None:
-            async with self.db.transaction() as session:
-                found = await jobs.requeue_unfinished(session)
-            if found:
-                log.info("queued again %d document job(s) left unfinished", len(found))
+    async def _sweep(self) -> None:
+        async with self.db.transaction() as session:
+            found = await jobs.requeue_unfinished(session)
+            purged = await jobs.purge_finished(session, keep_days=self.config.document_keep_days)
+        if found:
+            log.info("queued again %d document job(s) left unfinished", len(found))
+        if purged:
+            log.info("removed %d finished document job(s) past their keeping time", purged)
 
-        requeued = away = False
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time()
+        away = False
         while not self._stopping:
             try:
-                # First the jobs a stopped server left running; only then take any.
-                if not requeued:
-                    await self._db(requeue)
-                    requeued = True
+                # First the jobs a dead process left running; only then take any.
+                if loop.time() >= next_sweep:
+                    await self._db(self._sweep)
+                    next_sweep = loop.time() + self.sweep_seconds
                 self._wake.clear()
                 job = await self._db(self._claim)
                 if away:
@@ -156,7 +170,8 @@ class DocumentRunner:
                     log.warning("the document runner cannot reach the database", exc_info=True)
                 away = True
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                wait = max(0.0, min(self.poll_seconds, next_sweep - loop.time()))
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _claim(self) -> DocumentJob | None:
         # Looking is a read: an idle runner takes no write lock every few seconds.
@@ -166,12 +181,36 @@ class DocumentRunner:
         async with self.db.transaction() as session:
             return await jobs.claim_next(session)
 
+    async def _heartbeat(self, job_id: int) -> None:
+        """Show the job's renderer is alive until cancelled (the job is finished)."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+
+            async def beat() -> None:
+                async with self.db.transaction() as session:
+                    await jobs.beat(session, job_id)
+
+            try:
+                await self._db(beat)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("cannot note document job %s alive", job_id, exc_info=True)
+
     async def _process(self, job: DocumentJob) -> None:
         assert job.id is not None
         job_id = job.id
+        heartbeat = asyncio.create_task(self._heartbeat(job_id), name="plenary-job-heartbeat")
         try:
             rendered, count = await self._render(job)
         except asyncio.CancelledError:
+            # Stopping: the job goes back to the queue for this or another process.
+            async def release() -> None:
+                async with self.db.transaction() as session:
+                    await jobs.release(session, job_id)
+
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._db(release))
             raise
         except Exception as exc:
             if isinstance(exc, JobFailed):
@@ -186,6 +225,8 @@ class DocumentRunner:
 
             await self._db(fail)
             return
+        finally:
+            heartbeat.cancel()
         _log_missing(rendered, f"job {job.public_id}")
 
         async def finish() -> None:

@@ -4,6 +4,7 @@ requeueing after a restart, and who sees which job."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -11,8 +12,9 @@ from sqlmodel import col, select
 from conference import jobs
 from conference.actors import CLI, Actor
 from conference.db import Database
+from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, NotFound
-from conference.models import Conference, DocumentJob, LiveEvent, Site
+from conference.models import Conference, DocumentFile, DocumentJob, LiveEvent, Site
 from tests.conftest import new_conference
 
 
@@ -73,21 +75,67 @@ async def test_a_job_goes_from_queued_to_done_with_its_file(db: Database) -> Non
         assert await jobs.claim_next(session) is None
 
 
-async def test_a_restart_queues_running_jobs_again(db: Database) -> None:
+async def test_a_job_whose_renderer_stopped_beating_is_queued_again(db: Database) -> None:
     conference, actor, (lci, _) = await setup(db)
     job_id = await order(db, conference, actor, lci)
     async with db.transaction() as session:
         await jobs.claim_next(session)
         await jobs.record_progress(session, job_id, 24, 40)
+    # Another process is rendering it and beating: a runner starting now leaves it alone.
     async with db.transaction() as session:
-        again = await jobs.requeue_unfinished(session)
+        assert await jobs.requeue_unfinished(session) == []
+        assert await jobs.beat(session, job_id)
+    later = utcnow() + timedelta(seconds=jobs.STALE_SECONDS - 5)
+    async with db.transaction() as session:
+        assert await jobs.requeue_unfinished(session, now=later) == []
+    # No beat for longer than STALE_SECONDS: its process died; the job is queued again.
+    dead = utcnow() + timedelta(seconds=jobs.STALE_SECONDS + 1)
+    async with db.transaction() as session:
+        again = await jobs.requeue_unfinished(session, now=dead)
         assert [j.id for j in again] == [job_id]
         assert await jobs.has_queued(session)
+        assert not await jobs.beat(session, job_id)  # no longer running
     async with db.read() as session:
         job = await session.get(DocumentJob, job_id)
-        assert job is not None and (job.status, job.done) == ("queued", 0)
+        assert job is not None and (job.status, job.done, job.heartbeat_at) == ("queued", 0, None)
         with pytest.raises(Conflict):
             await jobs.job_file(session, job)
+
+
+async def test_a_released_job_is_queued_again_at_once(db: Database) -> None:
+    conference, actor, (lci, _) = await setup(db)
+    job_id = await order(db, conference, actor, lci)
+    async with db.transaction() as session:
+        await jobs.claim_next(session)
+        released = await jobs.release(session, job_id)
+        assert released is not None and released.status == "queued"
+        assert await jobs.release(session, job_id) is None  # only a running job
+        again = await jobs.claim_next(session)
+        assert again is not None and again.id == job_id and again.heartbeat_at is not None
+
+
+async def test_finished_jobs_and_their_files_are_removed_after_the_keeping_time(
+    db: Database,
+) -> None:
+    conference, actor, (lci, _) = await setup(db)
+    done_id, failed_id, queued_id = [await order(db, conference, actor, lci) for _ in range(3)]
+    async with db.transaction() as session:
+        await jobs.claim_next(session)
+        await jobs.finish_job(session, done_id, b"%PDF-1.7 old")
+        await jobs.claim_next(session)
+        await jobs.fail_job(session, failed_id, "no delegates")
+    async with db.transaction() as session:
+        assert await jobs.purge_finished(session, keep_days=7) == 0
+        assert (
+            await jobs.purge_finished(session, keep_days=7, now=utcnow() + timedelta(days=6)) == 0
+        )
+    async with db.transaction() as session:
+        week = utcnow() + timedelta(days=7, minutes=1)
+        assert await jobs.purge_finished(session, keep_days=7, now=week) == 2
+    async with db.read() as session:
+        left = list(await session.exec(select(DocumentJob.id)))
+        files = list(await session.exec(select(DocumentFile.job_id)))
+    assert left == [queued_id] and files == []
 
 
 async def test_operators_see_their_own_sites_jobs_only(db: Database) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from attendance.services import create_delegate
 from conference import documents, jobs
 from conference.actors import CLI, Actor
 from conference.db import Database
+from conference.dbtypes import utcnow
 from conference.models import AuditEntry, DocumentFile, DocumentJob, LiveEvent
 from conference.schemas import SiteCreate
 from conference.services import create_site, get_conference, get_site_by_code
@@ -377,9 +379,14 @@ async def test_a_job_left_running_by_a_stopped_server_is_finished_after_restart(
                 filename="badges-HN.pdf",
                 actor=actor,
             )
-            # The old server had claimed it and got halfway when it stopped.
+            # The old server had claimed it and got halfway when it was killed, longer
+            # ago than a renderer may go without a heartbeat.
             assert (await jobs.claim_next(session)) is not None
             await jobs.record_progress(session, job.id, 1, 3)  # type: ignore[arg-type]
+            row = await session.get(DocumentJob, job.id)
+            assert row is not None
+            row.heartbeat_at = utcnow() - timedelta(seconds=jobs.STALE_SECONDS + 1)
+            session.add(row)
     finally:
         await db.dispose()
     await aiohttp_client(app)  # the new server starts
@@ -399,3 +406,35 @@ async def test_a_job_left_running_by_a_stopped_server_is_finished_after_restart(
     statuses = [e["status"] for e in await events_of(db, job.public_id)]
     assert statuses[:3] == ["queued", "running", "running"]
     assert statuses[3:5] == ["queued", "running"] and statuses[-1] == "done"
+
+
+async def test_a_server_stopping_cleanly_mid_job_puts_it_back_in_the_queue(
+    organizer: Api, conference: dict[str, Any], app: web.Application
+) -> None:
+    await populate(app, conference["id"], {"HN": 400})
+    status, job = await organizer.post(conf_url(conference, "/badges"), {"site": "HN"})
+    assert status == 202, job
+    db = app[db_key]
+    for _ in range(600):
+        async with db.read() as session:
+            row = await session.get(DocumentJob, await _job_id(db, job["id"]))
+        assert row is not None
+        if row.status == "running":
+            break
+        await asyncio.sleep(0.05)
+    assert row.status == "running" and row.heartbeat_at is not None
+    await app[documents_key].close()
+    async with db.read() as session:
+        row = await session.get(DocumentJob, row.id)
+    assert row is not None and (row.status, row.done, row.heartbeat_at) == ("queued", 0, None)
+    statuses = [e["status"] for e in await events_of(db, job["id"])]
+    assert statuses[:2] == ["queued", "running"] and statuses[-1] == "queued"
+
+
+async def _job_id(db: Database, public_id: str) -> int:
+    async with db.read() as session:
+        found = (
+            await session.exec(select(DocumentJob.id).where(DocumentJob.public_id == public_id))
+        ).one()
+    assert found is not None
+    return found

@@ -1,4 +1,4 @@
-"""index delegates by the site that admitted them
+"""index delegates by the site that admitted them; heartbeat of document jobs
 
 Revision ID: 0003
 Revises: 0002
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+
+import conference.dbtypes
 
 
 revision: str = '0003'
@@ -23,8 +26,15 @@ def upgrade() -> None:
     # check-ins, reads this index instead of every delegate of the conference.
     with op.batch_alter_table('delegate', schema=None) as batch_op:
         batch_op.create_index('ix_delegate_checkin_site', ['checkin_site_id'], unique=False)
+    # A running job whose process died is found by its old heartbeat.
+    with op.batch_alter_table('document_job', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('heartbeat_at', conference.dbtypes.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('document_job', schema=None) as batch_op:
+        batch_op.drop_column('heartbeat_at')
     with op.batch_alter_table('delegate', schema=None) as batch_op:
         batch_op.drop_index('ix_delegate_checkin_site')
