@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.models import AgendaItem
-from agenda.schemas import AgendaItemCreate, AgendaItemFields, AgendaTree, agenda_item_data
+from agenda.models import AgendaItem, AgendaState
+from agenda.schemas import (
+    AgendaItemCreate,
+    AgendaItemFields,
+    AgendaItemUpdate,
+    AgendaReorder,
+    AgendaSettings,
+    AgendaTree,
+    agenda_item_data,
+)
+from agenda.state import agenda_state, load_agenda
 from conference.actors import Actor
 from conference.audit import record
-from conference.errors import InvalidInput
-from conference.live import append_event
+from conference.dbtypes import utcnow
+from conference.errors import Conflict, InvalidInput
+from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
 from conference.schemas import FIRST_YEAR, LAST_YEAR, ConferenceCreate
 from conference.services import get_site_by_code
@@ -59,6 +70,7 @@ def new_agenda_item(
         duration_minutes=data.duration_minutes,
         presenter_name=data.presenter,
         site_id=site_id,
+        speaking_limit_seconds=data.speaking_limit_seconds,
     )
 
 
@@ -158,3 +170,156 @@ async def list_agenda(session: AsyncSession, conference_id: int) -> list[AgendaI
         .order_by(col(AgendaItem.parent_id).is_not(None), col(AgendaItem.position))
     )
     return list(rows)
+
+
+async def update_agenda_item(
+    session: AsyncSession,
+    conference: Conference,
+    public_id: str,
+    data: AgendaItemUpdate,
+    *,
+    actor: Actor,
+) -> AgendaItem:
+    """Change what an item says (not where it is, nor its live state)."""
+    actor.require("organizer")
+    assert conference.id is not None
+    await lock_conference(session, conference.id)
+    agenda = await load_agenda(session, conference.id)
+    item = agenda.get(public_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "title" in changes and data.title is None:
+        raise InvalidInput("an item needs a title", field="title")
+    if "kind" in changes and data.kind is None:
+        raise InvalidInput("an item needs a kind", field="kind")
+    if "planned_start" in changes:
+        problem = planned_start_problem(conference, data.planned_start)
+        if problem is not None:
+            raise InvalidInput(problem, field="planned_start")
+        item.planned_start = data.planned_start
+    if "site" in changes:
+        site_id = None
+        if data.site is not None:
+            site = await get_site_by_code(session, conference.id, data.site)
+            if site is None:
+                raise InvalidInput(f"no site with the code {data.site!r}", field="site")
+            site_id = site.id
+            agenda.site_codes[site.id or 0] = site.code
+        item.site_id = site_id
+    for key, attr in (
+        ("title", "title"),
+        ("kind", "kind"),
+        ("duration_minutes", "duration_minutes"),
+        ("presenter", "presenter_name"),
+        ("speaking_limit_seconds", "speaking_limit_seconds"),
+    ):
+        if key in changes:
+            value = changes[key]
+            setattr(item, attr, value if value is not None else (0 if "minutes" in key else ""))
+    session.add(item)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "agenda_item.update",
+        "agenda_item",
+        item.public_id,
+        data.model_dump(mode="json", exclude_unset=True),
+    )
+    await append_event(session, conference.id, "agenda_item/updated", agenda.data(item))
+    return item
+
+
+async def delete_agenda_item(
+    session: AsyncSession, conference: Conference, public_id: str, *, actor: Actor
+) -> None:
+    """Remove an item (and the items inside it); one that has run stays in the record."""
+    actor.require("organizer")
+    assert conference.id is not None
+    await lock_conference(session, conference.id)
+    agenda = await load_agenda(session, conference.id)
+    item = agenda.get(public_id)
+    inside = [item, *agenda.in_order(item.id)]
+    if any(i.status != "planned" for i in inside):
+        raise Conflict(
+            "this item has started: it stays in the record (skip it instead)", field="item"
+        )
+    state = await agenda_state(session, conference.id)
+    if state.current_item_id in {i.id for i in inside}:
+        state.current_item_id = None
+        session.add(state)
+    for gone in reversed(inside):
+        await session.delete(gone)
+    await session.flush()
+    await record(session, actor, "agenda_item.delete", "agenda_item", public_id, {})
+    await append_event(
+        session,
+        conference.id,
+        "agenda_item/deleted",
+        {"id": public_id, "items": [i.public_id for i in inside]},
+    )
+
+
+async def reorder_agenda(
+    session: AsyncSession, conference: Conference, data: AgendaReorder, *, actor: Actor
+) -> list[AgendaItem]:
+    """Put the items of one level in a new order (each of them named once)."""
+    actor.require("organizer")
+    assert conference.id is not None
+    await lock_conference(session, conference.id)
+    agenda = await load_agenda(session, conference.id)
+    parent_id = agenda.get(data.parent, "parent").id if data.parent else None
+    level = agenda.children.get(parent_id, [])
+    if len(data.order) != len(set(data.order)) or set(data.order) != {i.public_id for i in level}:
+        raise Conflict(
+            "the order must name each item of this level once, and only those "
+            "(the agenda may have changed meanwhile: look again)",
+            field="order",
+        )
+    ordered = [agenda.by_public_id[public_id] for public_id in data.order]
+    for n, item in enumerate(ordered, start=1):
+        item.position = n
+    session.add_all(ordered)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "agenda.reorder",
+        "agenda_item",
+        data.parent or "",
+        {"order": data.order},
+    )
+    await append_event(
+        session, conference.id, "agenda/reordered", {"parent": data.parent, "order": data.order}
+    )
+    return ordered
+
+
+def settings_data(state: AgendaState) -> dict[str, Any]:
+    return {
+        "default_speaking_seconds": state.default_speaking_seconds,
+        "kind_limits": dict(state.kind_limits),
+        "fair_order": state.fair_order,
+    }
+
+
+async def update_agenda_settings(
+    session: AsyncSession, conference: Conference, data: AgendaSettings, *, actor: Actor
+) -> AgendaState:
+    """Speaking time per kind of item, the default, and whether sites take fair turns."""
+    actor.require("organizer", "chair")
+    assert conference.id is not None
+    await lock_conference(session, conference.id)
+    state = await agenda_state(session, conference.id)
+    if data.default_speaking_seconds is not None:
+        state.default_speaking_seconds = data.default_speaking_seconds
+    if data.kind_limits is not None:
+        state.kind_limits = {k: v for k, v in data.kind_limits.items() if v > 0}
+    if data.fair_order is not None:
+        state.fair_order = data.fair_order
+    state.updated_at = utcnow()
+    session.add(state)
+    await session.flush()
+    out = settings_data(state)
+    await record(session, actor, "agenda.settings", "conference", conference.public_id, out)
+    await append_event(session, conference.id, "agenda/settings", out)
+    return state

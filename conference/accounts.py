@@ -37,6 +37,8 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "plnr_"
 GRANTABLE_ROLES = tuple(r for r in ROLES if r != "viewer")
+# Roles bound to one site.
+SITE_ROLES = ("site_operator", "screen")
 
 
 def hash_secret(token: str) -> str:
@@ -299,10 +301,10 @@ def _check_role_site(role: str, site: Site | None) -> None:
         raise InvalidInput(
             f"unknown role {role!r}; one of {', '.join(GRANTABLE_ROLES)}", field="role"
         )
-    if role == "site_operator" and site is None:
-        raise InvalidInput("a site operator is bound to one site", field="site")
-    if role != "site_operator" and site is not None:
-        raise InvalidInput("only a site operator is bound to a site", field="site")
+    if role in SITE_ROLES and site is None:
+        raise InvalidInput(f"a {role.replace('_', ' ')} is bound to one site", field="site")
+    if role not in SITE_ROLES and site is not None:
+        raise InvalidInput("only a site operator or a screen is bound to a site", field="site")
 
 
 async def grant_role(

@@ -57,7 +57,15 @@ class Actor:
 
     @property
     def role(self) -> str:
-        for role in ("organizer", "chair", "secretary", "site_operator", "delegate", "viewer"):
+        for role in (
+            "organizer",
+            "chair",
+            "secretary",
+            "site_operator",
+            "delegate",
+            "screen",
+            "viewer",
+        ):
             if role in self.roles:
                 return role
         return ""

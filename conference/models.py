@@ -10,7 +10,9 @@ from sqlmodel import Field, SQLModel
 
 from conference.dbtypes import UTCDateTime, new_public_id, utcnow
 
-ROLES = ("organizer", "chair", "secretary", "site_operator", "delegate", "viewer")
+# screen: a hall's projector page (a token bound to its site): sees what the public
+# sees and reports the site's presence.
+ROLES = ("organizer", "chair", "secretary", "site_operator", "delegate", "screen", "viewer")
 SITE_KINDS = ("main", "remote")
 
 

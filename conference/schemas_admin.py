@@ -12,7 +12,7 @@ from conference.models import Account, ApiToken, AuditEntry
 from conference.schemas import Input, Name, SiteCode
 from conference.text import clean_text
 
-GrantableRole = Literal["organizer", "chair", "secretary", "site_operator", "delegate"]
+GrantableRole = Literal["organizer", "chair", "secretary", "site_operator", "delegate", "screen"]
 Username = Annotated[StrictStr, AfterValidator(clean_text), Field(min_length=1, max_length=100)]
 DisplayName = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 
@@ -20,7 +20,9 @@ DisplayName = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=
 class TokenCreate(Input):
     name: Name
     role: GrantableRole
-    site: SiteCode | None = Field(default=None, description="site code (site operators only)")
+    site: SiteCode | None = Field(
+        default=None, description="site code (site operators and screens)"
+    )
 
 
 class TokenOut(BaseModel):

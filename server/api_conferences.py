@@ -15,10 +15,10 @@ from conference.schemas import (
     SiteOut,
     SiteUpdate,
 )
-from conference.snapshot import conference_snapshot
 from server.auth import conference_actor, principal, require_login
 from server.http import ApiRoutes, json_response, parse_body, transaction
 from server.keys import db_key
+from server.snapshot import live_snapshot
 
 routes = ApiRoutes("conferences")
 
@@ -156,8 +156,8 @@ async def delete_site(request: web.Request) -> web.StreamResponse:
     summary="The live snapshot with its seq, epoch and server time",
     role="any role in it",
 )
-async def live_snapshot(request: web.Request) -> web.StreamResponse:
+async def read_live_snapshot(request: web.Request) -> web.StreamResponse:
     # One consistent read: the sites must be exactly the state at the snapshot's seq.
     async with request.app[db_key].consistent_read() as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        return json_response(await conference_snapshot(session, conference, actor=actor))
+        return json_response(await live_snapshot(session, conference, actor=actor))

@@ -14,6 +14,7 @@ from conference.db import Database
 from conference.signing import Keyring
 from server import (
     api_admin,
+    api_agenda,
     api_auth,
     api_checkin,
     api_conferences,
@@ -47,6 +48,7 @@ from server.metrics import Metrics
 from server.migrate import ensure_current
 from server.openapi import build_openapi
 from server.pages import setup_pages
+from server.presence import presence_ctx
 from server.ratelimit import RateLimiter
 from server.redis_bridge import running_bridge
 from server.signing import ready_keyring
@@ -62,6 +64,7 @@ API_MODULES: tuple[ApiRoutes, ...] = (
     api_delegates.routes,
     api_checkin.routes,
     api_reports.routes,
+    api_agenda.routes,
     api_documents.routes,
     api_admin.routes,
     api_transfer.routes,
@@ -146,5 +149,6 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(checkin_batcher_ctx)
     app.cleanup_ctx.append(documents_ctx)
+    app.cleanup_ctx.append(presence_ctx)
     app.on_shutdown.append(close_sockets)
     return app

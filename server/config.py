@@ -111,6 +111,13 @@ class Config:
             "help": "how often an open WebSocket checks that its session or token still holds",
         },
     )
+    presence_timeout_seconds: float = field(
+        default=30.0,
+        metadata={
+            "env": "PLENARY_PRESENCE_TIMEOUT_SECONDS",
+            "help": "seconds without a heartbeat after which a site shows as disconnected",
+        },
+    )
     replay_limit: int = field(
         default=1000,
         metadata={

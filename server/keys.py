@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from conference.signing import Keyring
     from server.documents import DocumentRunner
     from server.metrics import Metrics
+    from server.presence import PresenceRunner
     from server.ratelimit import RateLimiter
     from server.redis_bridge import RedisBridge
 
@@ -41,6 +42,7 @@ bridge_key: web.AppKey[RedisBridge | None] = web.AppKey("bridge_key")
 keyring_key: web.AppKey[Keyring] = web.AppKey("keyring_key")
 # Renders PDFs in a process pool and works the document job queue (server/documents.py).
 documents_key: web.AppKey[DocumentRunner] = web.AppKey("documents_key")
+presence_key: web.AppKey[PresenceRunner] = web.AppKey("presence_key")
 # What a form outside the API gets when the CSRF or origin check refuses it (set with the pages).
 refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
     "refused_form_page_key"

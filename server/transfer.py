@@ -376,9 +376,12 @@ DELEGATE_KEYS = dict(
     name="full_name", title="title", unit="unit", site="site_id",
     category="category", phone="phone", email="email",
 )  # fmt: skip
+# Columns where 0 means "not set" (the conference's default applies): left out.
+ZERO_IS_UNSET = frozenset({"speaking_limit_seconds"})
 AGENDA_KEYS = dict(
     title="title", kind="kind", planned_start="planned_start",
     duration_minutes="duration_minutes", presenter="presenter_name", site="site_id",
+    speaking_limit_seconds="speaking_limit_seconds",
 )  # fmt: skip
 DECISION_KEYS = {key: key for key in DecisionCreate.model_fields}
 AWARD_KEYS = dict(
@@ -407,7 +410,7 @@ async def export_conference(session: AsyncSession, conference: Conference) -> di
                 value = value.astimezone(zone).isoformat()
             elif isinstance(value, date):
                 value = value.isoformat()
-            if value not in ("", None):
+            if value not in ("", None) and not (attr in ZERO_IS_UNSET and value == 0):
                 out[key] = value
         return out
 

@@ -19,7 +19,7 @@ from conference import accounts
 from conference.actors import ANONYMOUS, Principal, resolve_actor
 from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, Unauthorized
 from conference.models import Conference
-from server import ws_checkin  # noqa: F401  (registers the check-in commands)
+from server import ws_agenda, ws_checkin  # noqa: F401  (register their commands)
 from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed
 from server.http import ApiRoutes
 from server.keys import (

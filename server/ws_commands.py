@@ -20,7 +20,7 @@ from conference.actors import resolve_actor
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound, PlenaryError
 from conference.services import get_conference
-from conference.snapshot import conference_snapshot
+from server.snapshot import live_snapshot
 from server.ws_connection import Connection
 from server.ws_live import (
     LiveSubscription,
@@ -200,5 +200,5 @@ async def handle_snapshot(conn: Connection, msg_id: int, cmd: Snapshot) -> None:
     async with conn.db.consistent_read() as session:
         conference = await get_conference(session, cmd.conference)
         actor = await resolve_actor(session, conn.principal, conference)
-        snapshot = await conference_snapshot(session, conference, actor=actor)
+        snapshot = await live_snapshot(session, conference, actor=actor)
     conn.send_result(msg_id, snapshot)

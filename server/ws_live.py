@@ -23,7 +23,7 @@ from conference.dbtypes import utcnow
 from conference.errors import NotFound
 from conference.live import Event, OrderedFeed, events_between
 from conference.models import Conference, Site
-from conference.snapshot import conference_snapshot
+from server.snapshot import live_snapshot
 
 log = logging.getLogger("plenary.ws")
 
@@ -94,7 +94,7 @@ async def read_resume(
         or since > last
         or last - since > replay_limit
     ):
-        snapshot = await conference_snapshot(session, conference, actor=actor)
+        snapshot = await live_snapshot(session, conference, actor=actor)
         return Resume(snapshot["seq"], snapshot["epoch"], snapshot, [])
     replay = await events_between(session, conference_id, current, since, last)
     return Resume(last, current, None, replay)

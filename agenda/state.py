@@ -1,0 +1,103 @@
+"""The agenda as the live services see it: every item of a conference, in order, with
+what an event about an item needs (its parent's and its site's public names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agenda.models import AgendaItem, AgendaState
+from agenda.schemas import agenda_item_data
+from conference.errors import NotFound
+from conference.models import Site
+
+
+@dataclass
+class Agenda:
+    """A conference's items (parents before children, each level in order) and sites."""
+
+    items: list[AgendaItem]
+    site_codes: dict[int, str]
+
+    def __post_init__(self) -> None:
+        self.by_id = {item.id: item for item in self.items}
+        self.by_public_id = {item.public_id: item for item in self.items}
+        self.children: dict[int | None, list[AgendaItem]] = {}
+        for item in self.items:
+            self.children.setdefault(item.parent_id, []).append(item)
+        for level in self.children.values():
+            level.sort(key=lambda item: (item.position, item.id or 0))
+
+    def get(self, public_id: str, field: str = "item") -> AgendaItem:
+        item = self.by_public_id.get(public_id)
+        if item is None:
+            raise NotFound("no such agenda item in this conference", field=field)
+        return item
+
+    def in_order(self, parent_id: int | None = None) -> list[AgendaItem]:
+        """Every item in reading order: each parent followed by its items."""
+        out: list[AgendaItem] = []
+        for item in self.children.get(parent_id, []):
+            out.append(item)
+            out.extend(self.in_order(item.id))
+        return out
+
+    def steps(self) -> list[AgendaItem]:
+        """The items the chair moves through: those with no items inside them."""
+        return [item for item in self.in_order() if item.id not in self.children]
+
+    def parents_of(self, item: AgendaItem) -> list[AgendaItem]:
+        out = []
+        while item.parent_id is not None:
+            item = self.by_id[item.parent_id]
+            out.append(item)
+        return out
+
+    def data(self, item: AgendaItem) -> dict[str, Any]:
+        parent = self.by_id.get(item.parent_id) if item.parent_id is not None else None
+        return agenda_item_data(
+            item,
+            parent=parent.public_id if parent is not None else None,
+            site_code=self.site_codes.get(item.site_id) if item.site_id is not None else None,
+        )
+
+
+async def load_agenda(session: AsyncSession, conference_id: int) -> Agenda:
+    items = await session.exec(
+        select(AgendaItem).where(col(AgendaItem.conference_id) == conference_id)
+    )
+    sites = await session.exec(
+        select(Site.id, Site.code).where(col(Site.conference_id) == conference_id)
+    )
+    return Agenda(list(items), {site_id: code for site_id, code in sites if site_id is not None})
+
+
+async def agenda_state(
+    session: AsyncSession, conference_id: int, *, create: bool = True
+) -> AgendaState:
+    """The conference's agenda state, made on first use (writers hold the conference lock).
+
+    With create=False (a read) a missing state is the defaults, not stored.
+    """
+    state = await session.get(AgendaState, conference_id)
+    if state is None:
+        state = AgendaState(conference_id=conference_id)
+        if create:
+            session.add(state)
+            await session.flush()
+    return state
+
+
+def speaking_limit(state: AgendaState, item: AgendaItem) -> int:
+    """Seconds a speaker has on item: its own limit, else its kind's, else the default."""
+    if item.speaking_limit_seconds > 0:
+        return item.speaking_limit_seconds
+    return int(state.kind_limits.get(item.kind, 0)) or state.default_speaking_seconds
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

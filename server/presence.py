@@ -1,0 +1,78 @@
+"""Site presence in the server: heartbeats gathered in memory, written every couple of
+seconds, and silent sites marked disconnected (agenda/presence.py holds the rules)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from agenda import presence
+from conference.db import Database
+from server.keys import config_key, db_key, presence_key
+
+log = logging.getLogger("plenary.presence")
+
+# How often gathered heartbeats are written, and silent sites looked for.
+FLUSH_SECONDS = 2.0
+
+
+class PresenceRunner:
+    """Writes this process's heartbeats and marks silent sites, until stopped."""
+
+    def __init__(self, db: Database, timeout: float, flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.db = db
+        self.timeout = timeout
+        self.flush_seconds = flush_seconds
+        self.book = presence.PresenceBook()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="plenary-presence")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            await self.flush()
+
+    async def flush(self) -> None:
+        beats = self.book.take()
+        if beats:
+            try:
+                async with self.db.transaction() as session:
+                    await presence.flush_presence(session, beats)
+            except Exception:
+                # Not written: keep them (newer beats of the same site win).
+                for key, beat in beats.items():
+                    self.book.beats.setdefault(key, beat)
+                raise
+        async with self.db.transaction() as session:
+            await presence.mark_silent(session, silent_for=self.timeout)
+
+    async def _run(self) -> None:
+        away = False
+        while True:
+            await asyncio.sleep(self.flush_seconds)
+            try:
+                await self.flush()
+                away = False
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if not away:
+                    log.warning("site presence cannot be written", exc_info=True)
+                away = True
+
+
+async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
+    runner = PresenceRunner(app[db_key], app[config_key].presence_timeout_seconds)
+    app[presence_key] = runner
+    runner.start()
+    yield
+    await runner.close()
