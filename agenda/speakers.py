@@ -96,6 +96,7 @@ async def item_speakers(session: AsyncSession, item_ids: Iterable[int]) -> list[
         select(Speaker)
         .where(col(Speaker.item_id).in_(ids))
         .order_by(col(Speaker.position), col(Speaker.id))
+        .execution_options(populate_existing=True)
     )
     return list(rows)
 
@@ -150,9 +151,14 @@ async def _open_list(
 async def _list_of_speaker(
     session: AsyncSession, conference: Conference, speaker_public_id: str
 ) -> tuple[_List, Speaker]:
+    assert conference.id is not None
+    # The lock first: whatever is read before it may be stale by the time it is held.
+    await lock_conference(session, conference.id)
     found = (
         await session.exec(
-            select(Speaker.item_id).where(
+            select(AgendaItem.public_id)
+            .join(Speaker, col(Speaker.item_id) == col(AgendaItem.id))
+            .where(
                 col(Speaker.public_id) == speaker_public_id,
                 col(Speaker.conference_id) == conference.id,
             )
@@ -160,9 +166,7 @@ async def _list_of_speaker(
     ).first()
     if found is None:
         raise NotFound("no such speaker in this conference", field="speaker")
-    item = await session.get(AgendaItem, found)
-    assert item is not None
-    spl = await _open_list(session, conference, item.public_id)
+    spl = await _open_list(session, conference, found)
     return spl, spl.find(speaker_public_id)
 
 

@@ -67,8 +67,12 @@ class Agenda:
 
 
 async def load_agenda(session: AsyncSession, conference_id: int) -> Agenda:
+    # populate_existing: rows read again under the conference lock replace what the
+    # session may hold from before it.
     items = await session.exec(
-        select(AgendaItem).where(col(AgendaItem.conference_id) == conference_id)
+        select(AgendaItem)
+        .where(col(AgendaItem.conference_id) == conference_id)
+        .execution_options(populate_existing=True)
     )
     sites = await session.exec(
         select(Site.id, Site.code).where(col(Site.conference_id) == conference_id)
@@ -83,7 +87,7 @@ async def agenda_state(
 
     With create=False (a read) a missing state is the defaults, not stored.
     """
-    state = await session.get(AgendaState, conference_id)
+    state = await session.get(AgendaState, conference_id, populate_existing=True)
     if state is None:
         state = AgendaState(conference_id=conference_id)
         if create:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -113,6 +114,19 @@ async def resolve_actor(
             roles.add(membership.role)
             if membership.site_id is not None:
                 site_id = membership.site_id
+    delegate_id = None
+    if principal.kind == "delegate" and principal.delegate_id is not None:
+        # A personal link: the delegate, in their own conference only.
+        # The core does not know attendance's models: the delegate table by name.
+        found = (
+            await session.execute(
+                text("SELECT site_id FROM delegate WHERE id = :id AND conference_id = :cid"),
+                {"id": principal.delegate_id, "cid": conference.id},
+            )
+        ).scalar()
+        if found is not None:
+            roles.add("delegate")
+            site_id, delegate_id = found, principal.delegate_id
     if conference.public:
         roles.add("viewer")
     if not roles:
@@ -121,4 +135,4 @@ async def resolve_actor(
     if site_id is not None:
         site = await session.get(Site, site_id)
         site_code = site.code if site is not None else ""
-    return Actor(principal, conference.id, frozenset(roles), site_id, site_code)
+    return Actor(principal, conference.id, frozenset(roles), site_id, site_code, delegate_id)

@@ -18,6 +18,7 @@ from server import (
     api_auth,
     api_checkin,
     api_conferences,
+    api_delegate_live,
     api_delegate_page,
     api_delegates,
     api_documents,
@@ -61,6 +62,7 @@ API_MODULES: tuple[ApiRoutes, ...] = (
     api_conferences.routes,
     # Before api_delegates: /delegates/links.csv must not be taken for a delegate id.
     api_delegate_page.routes,
+    api_delegate_live.routes,
     api_delegates.routes,
     api_checkin.routes,
     api_reports.routes,

@@ -15,6 +15,7 @@ from typing import Literal
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from attendance import links
 from conference import accounts
 from conference.actors import ANONYMOUS, Principal, resolve_actor
 from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, Unauthorized
@@ -50,6 +51,8 @@ class AuthMessage(BaseModel):
 
     type: Literal["auth"]
     token: StrictStr | None = Field(default=None, max_length=500)
+    # A delegate's phone: the secret of their personal link.
+    link: StrictStr | None = Field(default=None, max_length=100)
 
 
 @routes.get("/api/v1/ws", summary="The WebSocket (JSON text frames)", role="anyone")
@@ -132,6 +135,14 @@ async def principal_from_auth(conn: Connection, raw: str | None, ip: str) -> Pri
         raise InvalidInput(
             'the first message must be {"type": "auth", "token": "..."} (no token: anonymous)'
         ) from None
+    if message.link is not None:
+        conn.credential = ("link", message.link)
+        async with conn.db.read() as session:
+            try:
+                delegate, _, site = await links.delegate_by_link(session, message.link)
+            except NotFound:
+                raise Unauthorized("this personal link is not valid") from None
+        return links.delegate_actor(delegate, site, ip).principal
     if message.token is None:
         return ANONYMOUS
     kind = "token" if message.token.startswith(accounts.TOKEN_PREFIX) else "session"
@@ -168,6 +179,12 @@ async def credential_holds(conn: Connection) -> bool:
     async with conn.db.transaction() as session:
         if kind == "token":
             return await accounts.principal_for_token(session, secret) is not None
+        if kind == "link":
+            try:
+                await links.delegate_by_link(session, secret)
+            except NotFound:
+                return False
+            return True
         return await accounts.load_session(session, secret) is not None
 
 

@@ -190,6 +190,9 @@ class LiveSubscription:
             if not self._contacts:
                 return False
             return self._only_site is None or event.data.get("site") == self._only_site_code
+        if event.type == "sites/presence":
+            # Every site's connection: the staff's view of the conference.
+            return self._contacts and self._only_site is None
         if self._only_site is None or not event.type.startswith("site/"):
             return True
         return bool(event.data.get("id") == self._only_site)
