@@ -8,17 +8,27 @@
 // "reconnecting" or "failed". After a drop the feed reconnects with backoff and resumes
 // from the last seq it holds, so nothing is missed and nothing is applied twice.
 // The protocol is described in docs/websocket.md.
+//
+// Options: auth {token} (a screen's or device's API token) or {link} (a delegate's
+// personal link secret) when the page has no session cookie; onLive(feed) once each
+// connection is subscribed (e.g. to start heartbeats). feed.command(type, fields) sends
+// a command on the same socket and resolves with its result (rejects with its error).
+// feed.clockOffset is the server's clock minus this one's, in ms (from the snapshot).
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 // Errors that retrying cannot cure.
 const FATAL = new Set(["not_found", "forbidden", "unauthorized", "invalid_format"]);
 
 export class LiveFeed {
-  constructor(conference, { onSnapshot, onEvent, onStatus, url } = {}) {
+  constructor(conference, { onSnapshot, onEvent, onStatus, onLive, url, auth } = {}) {
     this.conference = conference;
     this.onSnapshot = onSnapshot ?? (() => {});
     this.onEvent = onEvent ?? (() => {});
     this.onStatus = onStatus ?? (() => {});
+    this.onLive = onLive ?? (() => {});
+    this.auth = auth ?? null;
+    this.pending = new Map();
+    this.clockOffset = 0;
     this.url = url ?? `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/api/v1/ws`;
     this.seq = null;
     this.epoch = null;
@@ -84,8 +94,8 @@ export class LiveFeed {
     }
     switch (message.type) {
       case "auth_required":
-        // No session cookie: carry on as an anonymous viewer (public conferences).
-        this.send(socket, { type: "auth" });
+        // No session cookie: the page's token or link, else an anonymous viewer.
+        this.send(socket, { type: "auth", ...(this.auth ?? {}) });
         break;
       case "auth_ok":
         this.subscribe(socket);
@@ -95,6 +105,7 @@ export class LiveFeed {
         break;
       case "result":
         if (message.id === this.subscription) this.subscribed(socket, message);
+        else this.answered(message);
         break;
       case "event":
         if (message.id === this.subscription) this.event(socket, message);
@@ -123,6 +134,7 @@ export class LiveFeed {
       return;
     }
     const result = message.result ?? {};
+    if (result.server_time) this.clockOffset = Date.parse(result.server_time) - Date.now();
     // With a snapshot, result.seq is what it reflects; without one, the missed events
     // follow (up to result.seq), so this.seq advances only as they arrive.
     if (result.snapshot) {
@@ -136,6 +148,33 @@ export class LiveFeed {
     }
     this.attempt = 0;
     this.status("live");
+    this.onLive(this);
+  }
+
+  /** Send a command on the live socket; resolves with its result, rejects with its error. */
+  command(type, fields = {}) {
+    const socket = this.socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN || this.state !== "live") {
+      return Promise.reject({ code: "offline", message: "not connected" });
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send(socket, { id, type, conference: this.conference, ...fields });
+    });
+  }
+
+  answered(message) {
+    const waiting = this.pending.get(message.id);
+    if (!waiting) return;
+    this.pending.delete(message.id);
+    if (message.success) waiting.resolve(message.result);
+    else waiting.reject(message.error ?? { code: "unknown_error", message: "" });
+  }
+
+  /** The server's time now (ms since the epoch), as countdowns should use. */
+  serverNow() {
+    return Date.now() + this.clockOffset;
   }
 
   event(socket, message) {
@@ -166,6 +205,10 @@ export class LiveFeed {
   dropped(socket) {
     if (socket !== this.socket) return;
     this.socket = null;
+    for (const waiting of this.pending.values()) {
+      waiting.reject({ code: "offline", message: "the connection was lost" });
+    }
+    this.pending.clear();
     if (this.stopped) return;
     const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
     this.attempt += 1;
