@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
+from sqlalchemy import column, table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,12 +118,15 @@ async def resolve_actor(
     if principal.kind == "delegate" and principal.delegate_id is not None:
         # A personal link: the delegate, in their own conference only.
         # The core does not know attendance's models: the delegate table by name.
+        delegate = table("delegate", column("id"), column("conference_id"), column("site_id"))
         found = (
-            await session.execute(
-                text("SELECT site_id FROM delegate WHERE id = :id AND conference_id = :cid"),
-                {"id": principal.delegate_id, "cid": conference.id},
+            await session.exec(
+                select(delegate.c.site_id).where(
+                    delegate.c.id == principal.delegate_id,
+                    delegate.c.conference_id == conference.id,
+                )
             )
-        ).scalar()
+        ).first()
         if found is not None:
             roles.add("delegate")
             site_id, delegate_id = found, principal.delegate_id
