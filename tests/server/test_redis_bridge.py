@@ -14,6 +14,11 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from agenda.schemas import AgendaItemCreate, SpeakerCreate
+from agenda.services import create_agenda_item
+from agenda.speakers import list_speakers, request_speaker
+from attendance.schemas import DelegateCreate
+from attendance.services import create_delegate
 from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.live import Event, OrderedFeed, events_between
@@ -208,3 +213,82 @@ async def test_nothing_is_lost_while_redis_is_down(
         await bridge_b.stop()
         server.terminate()
         server.wait(10)
+
+
+async def test_speaker_requests_through_two_processes_end_in_one_order(
+    two_processes: tuple[Database, Database], redis_url: str
+) -> None:
+    """34 sites ask through process A or B at once; subscribers of both see the same
+    events in the same order, ending with the list the database holds."""
+    db_a, db_b = two_processes
+    codes = [f"S{n:02d}" for n in range(34)]
+    conference, actor, sites = await new_conference(
+        db_a, sites=tuple((code, f"Điểm cầu {code}") for code in codes)
+    )
+    delegates = []
+    async with db_a.transaction() as session:
+        item = await create_agenda_item(
+            session, conference, AgendaItemCreate(title="Thảo luận", kind="discussion"), actor=actor
+        )
+        for site in sites:
+            delegates.append(
+                await create_delegate(
+                    session,
+                    conference,
+                    DelegateCreate(name=f"Đại biểu {site.code}", site=site.code),
+                    actor=actor,
+                )
+            )
+    bridge_a = RedisBridge(redis_url, db_a, catch_up_interval=0.5)
+    bridge_b = RedisBridge(redis_url, db_b, catch_up_interval=0.5)
+    await bridge_a.start()
+    await bridge_b.start()
+    try:
+        await asyncio.wait_for(bridge_a.connected.wait(), 5)
+        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        collectors = []
+        for db in (db_a, db_b):
+            async with db.sessionmaker() as session:
+                fresh = await session.get(Conference, conference.id)
+                assert fresh is not None
+            collector = Collector(db, fresh)
+            assert conference.id is not None
+            db.hub.subscribe(conference.id, collector)
+            collectors.append(collector)
+        start = collectors[0].feed.last_seq
+
+        async def ask(n: int) -> None:
+            db = (db_a, db_b)[n % 2]
+            async with db.transaction() as session:
+                fresh = await session.get(Conference, conference.id)
+                assert fresh is not None
+                await request_speaker(
+                    session,
+                    fresh,
+                    SpeakerCreate(item=item.public_id, delegate=delegates[n].public_id),
+                    actor=actor,
+                )
+
+        await asyncio.gather(*(ask(n) for n in range(34)))
+        for collector in collectors:
+            await collector.wait_for(start + 34)
+        seen = [
+            [(e.seq, e.data["version"], e.data["changed"][0]["id"]) for e in c.received]
+            for c in collectors
+        ]
+        assert seen[0] == seen[1]
+        assert [s for s, _, _ in seen[0]] == list(range(start + 1, start + 35))
+        assert [v for _, v, _ in seen[0]] == list(range(1, 35))
+        async with db_b.read() as session:
+            fresh = await session.get(Conference, conference.id)
+            assert fresh is not None
+            listed = await list_speakers(session, fresh, item.public_id)
+        # Put on the list by an organizer: queued at once, in the order of the events.
+        assert listed["order"] == [sid for _, _, sid in seen[0]]
+        assert seen[0][-1][0] == start + 34
+        last = collectors[1].received[-1].data
+        assert last["order"] == listed["order"] and last["version"] == listed["version"]
+        assert listed["version"] == 34
+    finally:
+        await bridge_a.stop()
+        await bridge_b.stop()
