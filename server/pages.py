@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import pages_auth, pages_badges, pages_checkin, pages_conferences, pages_delegates
+from server import (
+    pages_auth,
+    pages_badges,
+    pages_chair,
+    pages_checkin,
+    pages_conferences,
+    pages_delegates,
+    pages_screen,
+)
 from server.keys import refused_form_page_key, static_versions_key, templates_key
 from server.pages_render import (
     STATIC_DIR,
@@ -33,4 +41,6 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(pages_checkin.routes)
     app.router.add_routes(pages_badges.routes)
     app.router.add_routes(pages_delegates.routes)
+    app.router.add_routes(pages_screen.routes)
+    app.router.add_routes(pages_chair.routes)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=False)

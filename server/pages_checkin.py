@@ -124,10 +124,12 @@ async def checkin_screen(request: web.Request) -> web.StreamResponse:
 class AgendaLine:
     """One line of the agenda as the delegate's page shows it."""
 
+    id: str
     title: str
     start: str
     minutes: int
     presenter: str
+    status: str
     children: list[AgendaLine]
 
 
@@ -166,10 +168,12 @@ async def delegate_page(request: web.Request) -> web.StreamResponse:
     top: list[AgendaLine] = []
     for item in items:  # parents come before their children
         line = AgendaLine(
+            item.public_id,
             item.title,
             _clock(item.planned_start, zone, days),
             item.duration_minutes,
             item.presenter_name,
+            item.status,
             [],
         )
         lines[item.id] = line
@@ -189,6 +193,8 @@ async def delegate_page(request: web.Request) -> web.StreamResponse:
         qr_url=f"/api/v1/delegate/{secret}/qr.svg",
         page_data={
             "secret": secret,
+            "conference": _conference_data(conference),
+            "me": delegate.public_id,
             "timezone": conference.timezone,
             "siteNames": names,
             "jsqr": _static(request, "vendor/jsqr/jsQR.js"),

@@ -3,6 +3,13 @@
 // is out of reach are queued (each with its nonce and time) and uploaded when it is back.
 
 import { LiveFeed, connectionBanner } from "./live.js";
+import {
+  applyEvent as applyLive,
+  currentItem,
+  fromSnapshot,
+  queueOf,
+  speakingOf,
+} from "./live-agenda.js";
 import { announce, page, t } from "./page.js";
 import { CheckinQueue, newNonce } from "./checkin-queue.js";
 import { CredentialChecker } from "./credential.js";
@@ -513,6 +520,157 @@ undoDialog.addEventListener("close", () => {
   undoing = null;
 });
 
+// --- the site in the meeting: heartbeat, roll call, the site's speakers ---------------------
+
+const BEAT_MS = 10000;
+const rollBox = element("roll-call");
+const rollText = element("roll-call-text");
+const rollReady = element("roll-call-ready");
+const speakersItem = element("speakers-item");
+const speakerForm = element("speaker-form");
+const speakerSelect = element("speaker-delegate");
+const speakerResult = element("speaker-result");
+const siteSpeakers = element("site-speakers");
+let agenda = null;
+let beatTimer = null;
+let latency = null;
+
+/** The site is connected while this page is open: a heartbeat every 10 s with the round
+ * trip of the previous one. An organizer's page (no site of their own) is refused: stop. */
+async function beat(live) {
+  const sent = performance.now();
+  try {
+    await live.command("presence/beat", latency === null ? {} : { latency_ms: latency });
+    latency = Math.min(600000, Math.round(performance.now() - sent));
+  } catch (error) {
+    if (["forbidden", "not_found", "unauthorized"].includes(error?.code)) stopBeats();
+  }
+}
+
+function stopBeats() {
+  window.clearInterval(beatTimer);
+  beatTimer = null;
+}
+
+function startBeats(live) {
+  stopBeats();
+  beat(live);
+  beatTimer = window.setInterval(() => beat(live), BEAT_MS);
+}
+
+function drawRollCall() {
+  const call = agenda?.rollCall;
+  const open = Boolean(call && !call.closed_at);
+  rollBox.hidden = !open;
+  if (!open) return;
+  const answered = call.answered?.[site.code];
+  rollReady.hidden = Boolean(answered);
+  const text = answered
+    ? t("js.checkin.roll_call.answered", { time: formatTime(answered) })
+    : t("js.checkin.roll_call.open");
+  if (rollText.textContent !== text) rollText.textContent = text;
+}
+
+const SPEAKER_STATUS = new Set([
+  "requested",
+  "queued",
+  "speaking",
+  "done",
+  "rejected",
+  "withdrawn",
+]);
+
+function drawSpeakers() {
+  const item = agenda ? currentItem(agenda) : null;
+  const running = item && item.status === "running";
+  const text = running
+    ? t("js.checkin.speakers.item", { title: item.title })
+    : t("js.checkin.speakers.no_item");
+  if (speakersItem.textContent !== text) speakersItem.textContent = text;
+  speakerForm.hidden = !running || speakerSelect.options.length === 0;
+  if (!running) {
+    siteSpeakers.replaceChildren();
+    return;
+  }
+  const list = agenda.lists.get(item.id);
+  const queue = queueOf(agenda, item.id);
+  const speaking = speakingOf(agenda, item.id);
+  const ours = list ? [...list.speakers.values()].filter((s) => s.site === site.code) : [];
+  siteSpeakers.replaceChildren(
+    ...ours.map((speaker) => {
+      const li = document.createElement("li");
+      li.dataset.speaker = speaker.id;
+      li.dataset.status = speaker.status;
+      let status = SPEAKER_STATUS.has(speaker.status)
+        ? t(`js.checkin.speakers.status.${speaker.status}`)
+        : speaker.status;
+      if (speaker.status === "queued") {
+        const place = queue.indexOf(speaker) + 1;
+        status = t("js.checkin.speakers.place", { place });
+      } else if (speaker === speaking) status = t("js.checkin.speakers.status.speaking");
+      li.textContent = `${speaker.name} · ${status}`;
+      return li;
+    }),
+  );
+}
+
+function drawMeeting() {
+  drawRollCall();
+  drawSpeakers();
+}
+
+rollReady.addEventListener("click", async () => {
+  rollReady.disabled = true;
+  const answer = await request("POST", `${base}/roll-call/answer`, { site: site.code });
+  rollReady.disabled = false;
+  if (answer.ok) {
+    // The roll_call/answered event follows with the server's time.
+    if (agenda?.rollCall && !agenda.rollCall.answered[site.code]) {
+      agenda.rollCall.answered[site.code] = new Date(Date.now() + clockOffset).toISOString();
+    }
+    drawRollCall();
+    announce(t("js.checkin.roll_call.sent"));
+  } else {
+    rollText.textContent = refusalText(answer.error, answer.retryAfter);
+  }
+});
+
+async function loadSiteDelegates() {
+  const query = new URLSearchParams({ site: site.code, limit: "1000" });
+  const answer = await request("GET", `${base}/delegates?${query}`);
+  if (!answer.ok) return;
+  const options = (answer.data?.items ?? []).map((delegate) => {
+    const option = document.createElement("option");
+    option.value = delegate.id;
+    option.textContent = delegate.name;
+    return option;
+  });
+  speakerSelect.replaceChildren(...options);
+  drawSpeakers();
+}
+
+speakerForm.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const delegate = speakerSelect.value;
+  if (!delegate) return;
+  const name = speakerSelect.selectedOptions[0]?.textContent ?? "";
+  const submit = speakerForm.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const answer = await request("POST", `${base}/agenda/current/speakers`, { delegate });
+  submit.disabled = false;
+  if (answer.ok) {
+    const data = answer.data;
+    const list = agenda?.lists.get(data?.item);
+    if (agenda && data?.item && !(list && list.version >= data.version)) {
+      applyLive(agenda, { type: "speakers/updated", data });
+      drawSpeakers();
+    }
+    speakerResult.textContent = t("js.checkin.speakers.added", { name });
+  } else {
+    speakerResult.textContent = refusalText(answer.error, answer.retryAfter);
+  }
+});
+
 // --- live -----------------------------------------------------------------------------------
 
 function applyEvent(event, message) {
@@ -564,14 +722,21 @@ const feed = new LiveFeed(conferenceId, {
   onSnapshot: (snapshot) => {
     const server = Date.parse(snapshot.server_time ?? "");
     if (!Number.isNaN(server)) clockOffset = server - Date.now();
+    agenda = fromSnapshot(snapshot);
+    drawMeeting();
     snapshots += 1;
     if (snapshots > 1) refresh();
   },
-  onEvent: applyEvent,
+  onEvent: (event, message) => {
+    applyEvent(event, message);
+    if (agenda && applyLive(agenda, event)) drawMeeting();
+  },
   onStatus: (status, error) => {
     banner(status, error);
     if (status === "live") queue.soon();
+    else stopBeats();
   },
+  onLive: startBeats,
 });
 const banner = connectionBanner(element("live-region"), {
   lost: t("js.checkin.live.lost"),
@@ -584,6 +749,7 @@ const banner = connectionBanner(element("live-region"), {
 element("queue-send").addEventListener("click", () => queue.now());
 window.addEventListener("online", () => queue.now());
 window.addEventListener("pagehide", () => {
+  stopBeats();
   feed.stop();
   scanner.stop();
 });
@@ -592,4 +758,5 @@ showQueue();
 feed.start();
 refresh();
 loadKeys();
+loadSiteDelegates();
 queue.soon();
