@@ -1,0 +1,40 @@
+"""The access log without secrets: screen tokens in query strings and the secrets of
+delegates' personal links in paths are written as ``***``."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+# Query parameters that carry a credential (a screen's token in its URL).
+SECRET_PARAMS = frozenset({"token", "link"})
+# Paths that carry a personal link's secret: /d/<secret>..., /api/v1/delegate/<secret>...
+SECRET_PATH = re.compile(r"^(/d/|/api/v1/delegate/)[^/]+")
+
+
+def redacted_target(request: web.BaseRequest) -> str:
+    """The request's path and query as they may be written down."""
+    path = SECRET_PATH.sub(r"\1***", request.rel_url.path)
+    query = "&".join(
+        f"{quote(key)}={'***' if key in SECRET_PARAMS else quote(value)}"
+        for key, value in request.rel_url.query.items()
+    )
+    return f"{path}?{query}" if query else path
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request: address, method, path (secrets hidden), status, size, time."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.1fms',
+            request.remote,
+            request.method,
+            redacted_target(request),
+            response.status,
+            response.body_length,
+            time * 1000,
+        )
