@@ -111,6 +111,9 @@ def run_demo(config: Config, *, serve: bool = True) -> None:
     print(f"plenary demo: {demo_data.TITLE} ({state})")
     print(f"  open        {base}")
     print(f"  conference  {base}conferences/{conference_id}")
+    print(f"  chair room  {base}c/{conference_id}/chair       (as chair or organizer)")
+    print(f"  check-in    {base}c/{conference_id}/checkin     (as operator)")
+    print(f"  screen      {base}c/{conference_id}/screen?token=...  (docs/screen.md)")
     for spec in ACCOUNTS:
         where = f" of site {spec.site}" if spec.site else ""
         print(f"  {spec.role + where:27} user {spec.username:10} password {spec.password}")
