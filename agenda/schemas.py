@@ -52,10 +52,15 @@ class AgendaTree(AgendaItemFields):
 
 
 class AgendaItemCreate(AgendaItemFields):
-    """An item, optionally inside another (parent: its public id)."""
+    """An item, optionally inside another (parent: its public id).
+
+    presenter_delegate names a delegate who presents (their name is the presenter's
+    unless presenter is given too).
+    """
 
     parent: Annotated[StrictStr, Field(max_length=32)] | None = None
     position: Position | None = None
+    presenter_delegate: PublicRef | None = None
 
 
 class AgendaItemUpdate(Input):
@@ -68,6 +73,8 @@ class AgendaItemUpdate(Input):
     presenter: Presenter | None = None
     site: SiteCode | None = None
     speaking_limit_seconds: Seconds | None = None
+    # A delegate who presents; null: none (the presenter stays as free text).
+    presenter_delegate: PublicRef | None = None
 
 
 class AgendaReorder(Input):
@@ -86,6 +93,7 @@ class AgendaItemOut(BaseModel):
     planned_start: datetime | None
     duration_minutes: int
     presenter: str
+    presenter_delegate: str | None
     site: str | None
     speaking_limit_seconds: int
     status: str
@@ -95,7 +103,14 @@ class AgendaItemOut(BaseModel):
     speakers_version: int
 
     @classmethod
-    def of(cls, item: AgendaItem, *, parent: str | None, site_code: str | None) -> AgendaItemOut:
+    def of(
+        cls,
+        item: AgendaItem,
+        *,
+        parent: str | None,
+        site_code: str | None,
+        presenter_delegate: str | None = None,
+    ) -> AgendaItemOut:
         return cls(
             id=item.public_id,
             parent=parent,
@@ -105,6 +120,7 @@ class AgendaItemOut(BaseModel):
             planned_start=item.planned_start,
             duration_minutes=item.duration_minutes,
             presenter=item.presenter_name,
+            presenter_delegate=presenter_delegate,
             site=site_code,
             speaking_limit_seconds=item.speaking_limit_seconds,
             status=item.status,
@@ -120,9 +136,15 @@ class AgendaList(BaseModel):
 
 
 def agenda_item_data(
-    item: AgendaItem, *, parent: str | None, site_code: str | None
+    item: AgendaItem,
+    *,
+    parent: str | None,
+    site_code: str | None,
+    presenter_delegate: str | None = None,
 ) -> dict[str, Any]:
-    return AgendaItemOut.of(item, parent=parent, site_code=site_code).model_dump(mode="json")
+    return AgendaItemOut.of(
+        item, parent=parent, site_code=site_code, presenter_delegate=presenter_delegate
+    ).model_dump(mode="json")
 
 
 SpeakerKind = Literal["request", "registered", "point_of_order"]

@@ -22,6 +22,7 @@ from agenda.schemas import (
     agenda_item_data,
 )
 from agenda.state import agenda_state, load_agenda
+from attendance.models import Delegate
 from conference.actors import Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
@@ -74,6 +75,19 @@ def new_agenda_item(
     )
 
 
+async def _presenter(session: AsyncSession, conference_id: int, public_id: str) -> Delegate:
+    found = (
+        await session.exec(
+            select(Delegate).where(
+                col(Delegate.conference_id) == conference_id, col(Delegate.public_id) == public_id
+            )
+        )
+    ).one_or_none()
+    if found is None:
+        raise InvalidInput("no such delegate in this conference", field="presenter_delegate")
+    return found
+
+
 async def _parent(session: AsyncSession, conference_id: int, public_id: str) -> AgendaItem:
     query = select(AgendaItem).where(
         col(AgendaItem.conference_id) == conference_id, col(AgendaItem.public_id) == public_id
@@ -99,6 +113,11 @@ async def create_agenda_item(
         if site is None:
             raise InvalidInput(f"no site with the code {data.site!r}", field="site")
     parent = await _parent(session, conference.id, data.parent) if data.parent else None
+    presenter = (
+        await _presenter(session, conference.id, data.presenter_delegate)
+        if data.presenter_delegate
+        else None
+    )
     position = data.position
     if position is None:
         parent_id = parent.id if parent is not None else None
@@ -118,6 +137,9 @@ async def create_agenda_item(
         site_id=site.id if site is not None else None,
         position=position,
     )
+    if presenter is not None:
+        item.presenter_delegate_id = presenter.id
+        item.presenter_name = data.presenter or presenter.full_name
     session.add(item)
     await session.flush()
     await record(
@@ -132,6 +154,7 @@ async def create_agenda_item(
         item,
         parent=parent.public_id if parent is not None else None,
         site_code=site.code if site is not None else None,
+        presenter_delegate=presenter.public_id if presenter is not None else None,
     )
     await append_event(session, conference.id, "agenda_item/created", data_out)
     return item
@@ -205,6 +228,16 @@ async def update_agenda_item(
             site_id = site.id
             agenda.site_codes[site.id or 0] = site.code
         item.site_id = site_id
+    if "presenter_delegate" in changes:
+        if data.presenter_delegate is None:
+            item.presenter_delegate_id = None
+        else:
+            presenter = await _presenter(session, conference.id, data.presenter_delegate)
+            assert presenter.id is not None
+            item.presenter_delegate_id = presenter.id
+            agenda.presenters[presenter.id] = presenter.public_id
+            if "presenter" not in changes:
+                item.presenter_name = presenter.full_name
     for key, attr in (
         ("title", "title"),
         ("kind", "kind"),

@@ -3,7 +3,7 @@ what an event about an item needs (its parent's and its site's public names)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.models import AgendaItem, AgendaState
 from agenda.schemas import agenda_item_data
+from attendance.models import Delegate
 from conference.errors import NotFound
 from conference.models import Site
 
@@ -22,6 +23,8 @@ class Agenda:
 
     items: list[AgendaItem]
     site_codes: dict[int, str]
+    # Public ids of the delegates who present items.
+    presenters: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {item.id: item for item in self.items}
@@ -63,6 +66,9 @@ class Agenda:
             item,
             parent=parent.public_id if parent is not None else None,
             site_code=self.site_codes.get(item.site_id) if item.site_id is not None else None,
+            presenter_delegate=self.presenters.get(item.presenter_delegate_id)
+            if item.presenter_delegate_id is not None
+            else None,
         )
 
 
@@ -77,7 +83,16 @@ async def load_agenda(session: AsyncSession, conference_id: int) -> Agenda:
     sites = await session.exec(
         select(Site.id, Site.code).where(col(Site.conference_id) == conference_id)
     )
-    return Agenda(list(items), {site_id: code for site_id, code in sites if site_id is not None})
+    rows = list(items)
+    presenters: dict[int, str] = {}
+    wanted = {i.presenter_delegate_id for i in rows if i.presenter_delegate_id is not None}
+    if wanted:
+        found = await session.exec(
+            select(Delegate.id, Delegate.public_id).where(col(Delegate.id).in_(wanted))
+        )
+        presenters = {d: p for d, p in found if d is not None}
+    codes = {site_id: code for site_id, code in sites if site_id is not None}
+    return Agenda(rows, codes, presenters)
 
 
 async def agenda_state(

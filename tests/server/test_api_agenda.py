@@ -574,3 +574,23 @@ async def test_every_change_is_audited(client: Client, stage: Stage) -> None:
     async with client.app[db_key].read() as session:
         actions = set(await session.exec(select(AuditEntry.action)))
     assert {"agenda.start", "speaker.request", "speaker.call"} <= actions
+
+
+async def test_the_presenter_is_a_delegate_or_a_name(stage: Stage) -> None:
+    lci = stage.delegates["LCI0"]
+    status, item = await stage.organizer.post(
+        stage.url("/agenda"),
+        {"title": "Tham luận Lào Cai", "kind": "speech", "presenter_delegate": lci["id"]},
+    )
+    assert status == 201, item
+    assert (item["presenter"], item["presenter_delegate"]) == (lci["name"], lci["id"])
+    url = stage.url(f"/agenda/{item['id']}")
+    status, item = await stage.organizer.patch(
+        url, {"presenter_delegate": None, "presenter": "Khách mời"}
+    )
+    assert (item["presenter"], item["presenter_delegate"]) == ("Khách mời", None)
+    status, err = await stage.organizer.patch(url, {"presenter_delegate": "nobody"})
+    assert status == 422 and err["error"]["field"] == "presenter_delegate"
+    status, listing = await stage.chair.get(stage.url("/agenda"))
+    [again] = [i for i in listing["items"] if i["id"] == item["id"]]
+    assert again["presenter"] == "Khách mời"
