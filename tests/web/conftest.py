@@ -7,6 +7,7 @@ screenshot of each of its pages under test-artifacts/.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -158,3 +159,17 @@ async def browser(
             for path in await pages.screenshot(request.node.name):
                 print(f"screenshot: {path}")
         await pages.close()
+
+
+async def wait_until(page: Page, expression: str, seconds: float = 15.0) -> None:
+    """Poll a JavaScript expression until it is true.
+
+    Playwright's wait_for_function polls with eval inside the page, which the pages'
+    Content-Security-Policy (no 'unsafe-eval') forbids once the first check fails;
+    page.evaluate runs through the DevTools protocol instead.
+    """
+    for _ in range(int(seconds * 20)):
+        if await page.evaluate(expression):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"still false after {seconds} s: {expression}")

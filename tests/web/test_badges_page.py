@@ -24,7 +24,7 @@ from server.documents import lent_pool_key
 from server.keys import db_key
 from tests.conference.test_documents import pdf_pages, pdf_text
 from tests.conftest import add_account, new_conference
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, wait_until
 from tests.web.test_browser import expect_fits, log_in
 
 pytestmark = pytest.mark.browser
@@ -96,7 +96,7 @@ async def test_an_organizer_prints_a_sites_badges(
     await expect(page.get_by_role("heading", level=1)).to_have_text("In thẻ đại biểu")
     await expect(page.locator("#jobs-empty")).to_be_visible()
     # Live first, so that the job's events reach the page.
-    await page.wait_for_function("document.documentElement.dataset.live === 'live'")
+    await wait_until(page, "document.documentElement.dataset.live === 'live'")
 
     site = page.get_by_label("Điểm cầu")
     await expect(site.locator("option")).to_have_text(

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD
 from tests.web import camera as fake_camera
 from tests.web.camera import OpenCamera, qr_video, write_y4m
 from tests.web.checkin_hall import Hall, forged, make_hall
-from tests.web.conftest import ARTIFACTS, Browser
+from tests.web.conftest import ARTIFACTS, Browser, wait_until
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -214,7 +214,7 @@ async def test_offline_scans_are_queued_and_uploaded_once(browser: Browser, hall
     phone = await open_as(browser, "op_lci", f"/c/{hall.cid}/checkin")
     await live(phone)
     # The page keeps the public keys, to tell forged badges offline.
-    await phone.wait_for_function(f"localStorage.getItem('plenary.keys.{hall.cid}') !== null")
+    await wait_until(phone, f"localStorage.getItem('plenary.keys.{hall.cid}') !== null")
     # Emulated, the network is down for requests (an open WebSocket may well survive).
     await phone.context.set_offline(True)
     code = phone.get_by_label("Hoặc nhập mã thẻ")

@@ -17,7 +17,7 @@ from conference.admin import issue_token
 from conference.services import get_conference
 from server.keys import db_key, presence_key, sockets_key
 from tests.web.checkin_hall import TITLE, Hall, make_hall
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, wait_until
 from tests.web.htmlcheck import Page as HtmlPage
 from tests.web.test_checkin_pages import expect_fits, keep, live, log_in
 from tests.web.test_pages import check_page_security
@@ -93,7 +93,7 @@ async def banner_comes_and_goes(pages: list[Page], app: Any) -> None:
     for ws in list(app[sockets_key]):
         await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"test")
     for page in pages:
-        await page.wait_for_function("window.sawBanner === true")
+        await wait_until(page, "window.sawBanner === true")
         await live(page)
         await expect(page.locator("#live-region .banner")).to_have_count(0)
 
