@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server import (
+    pages_agenda,
     pages_auth,
     pages_badges,
     pages_chair,
@@ -43,4 +44,5 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(pages_delegates.routes)
     app.router.add_routes(pages_screen.routes)
     app.router.add_routes(pages_chair.routes)
+    app.router.add_routes(pages_agenda.routes)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=False)

@@ -8,6 +8,7 @@
 import { clock, elapsedSeconds, queueOf, requestsOf, speakingOf } from "./live-agenda.js";
 import { announce, t } from "./page.js";
 import { formatTime } from "./checkin-common.js";
+import { moved, sortable } from "./reorder.js";
 
 const element = (id) => document.getElementById(id);
 
@@ -49,7 +50,6 @@ export class SpeakersPanel {
     this.state = null;
     this.itemId = null;
     this.pinned = null; // an item the chair chose to look at, else the current one
-    this.dragged = null;
     this.overtimeTold = null;
     this.queue = element("queue");
     this.requests = element("requests");
@@ -71,66 +71,11 @@ export class SpeakersPanel {
         if (target) this.act(target.dataset.act, target.dataset.id);
       });
     }
-    this.queue.addEventListener("keydown", (e) => {
-      if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
-      const li = e.target.closest("li[data-id]");
-      if (!li) return;
-      e.preventDefault();
-      this.move(li.dataset.id, e.key === "ArrowUp" ? -1 : 1);
-    });
-    this.bindDrag();
+    sortable(this.queue, { onMove: (order, id) => this.sendOrder(order, id) });
     element("add-speaker").addEventListener("submit", (e) => {
       e.preventDefault();
       this.add(e.target);
     });
-  }
-
-  bindDrag() {
-    const queue = this.queue;
-    queue.addEventListener("dragstart", (e) => {
-      const li = e.target.closest?.("li[data-id]");
-      if (!li) return;
-      this.dragged = li.dataset.id;
-      li.classList.add("dragging");
-      e.dataTransfer.effectAllowed = "move";
-      e.dataTransfer.setData("text/plain", li.dataset.id);
-    });
-    queue.addEventListener("dragover", (e) => {
-      if (!this.dragged) return;
-      const li = e.target.closest("li[data-id]");
-      e.preventDefault();
-      e.dataTransfer.dropEffect = "move";
-      for (const other of queue.querySelectorAll(".drop-before, .drop-after")) {
-        other.classList.remove("drop-before", "drop-after");
-      }
-      if (li && li.dataset.id !== this.dragged) {
-        const box = li.getBoundingClientRect();
-        li.classList.add(e.clientY < box.top + box.height / 2 ? "drop-before" : "drop-after");
-      }
-    });
-    queue.addEventListener("drop", (e) => {
-      if (!this.dragged) return;
-      e.preventDefault();
-      const li = e.target.closest("li[data-id]");
-      const dragged = this.dragged;
-      const order = queueOf(this.state, this.itemId).map((s) => s.id).filter((id) => id !== dragged);
-      let index = order.length;
-      if (li && li.dataset.id !== dragged) {
-        const box = li.getBoundingClientRect();
-        index = order.indexOf(li.dataset.id) + (e.clientY < box.top + box.height / 2 ? 0 : 1);
-      }
-      order.splice(index, 0, dragged);
-      this.endDrag();
-      this.sendOrder(order, dragged);
-    });
-    queue.addEventListener("dragend", () => this.endDrag());
-  }
-
-  endDrag() {
-    this.dragged = null;
-    for (const li of this.queue.querySelectorAll(".dragging, .drop-before, .drop-after")) {
-      li.classList.remove("dragging", "drop-before", "drop-after");
-    }
   }
 
   /** The item whose list is shown: the one the chair chose, else the running, else the next. */
@@ -357,13 +302,8 @@ export class SpeakersPanel {
   }
 
   move(id, step) {
-    const order = queueOf(this.state, this.itemId).map((s) => s.id);
-    const from = order.indexOf(id);
-    const to = from + step;
-    if (from < 0 || to < 0 || to >= order.length) return;
-    order.splice(from, 1);
-    order.splice(to, 0, id);
-    this.sendOrder(order, id);
+    const order = moved(queueOf(this.state, this.itemId).map((s) => s.id), id, step);
+    if (order) this.sendOrder(order, id);
   }
 
   async sendOrder(order, movedId) {
