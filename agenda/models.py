@@ -66,6 +66,10 @@ class AgendaItem(SQLModel, table=True):
     # Bumped by every change of the item's speaker list: a reorder names the version it
     # was made on, and a stale one is refused.
     speakers_version: int = Field(default=0)
+    # What the scheduler announced (agenda/jobs.py), each once: the planned start a
+    # reminder was sent for, and the planned end (start + duration) an overrun was for.
+    reminded_for: datetime | None = _ts(nullable=True, default=None)
+    overrun_for: datetime | None = _ts(nullable=True, default=None)
 
 
 class AgendaState(SQLModel, table=True):
@@ -122,6 +126,8 @@ class Speaker(SQLModel, table=True):
     # Bumped each time the timer starts: a scheduled "time is up" for an earlier run
     # of the timer finds another generation and does nothing.
     timer_generation: int = Field(default=0)
+    # The timer generation whose "time is up" was announced (0: none yet).
+    time_up_generation: int = Field(default=0)
 
 
 class SitePresence(SQLModel, table=True):

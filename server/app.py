@@ -52,6 +52,7 @@ from server.pages import setup_pages
 from server.presence import presence_ctx
 from server.ratelimit import RateLimiter
 from server.redis_bridge import running_bridge
+from server.scheduler import scheduler_ctx
 from server.signing import ready_keyring
 
 log = logging.getLogger("plenary")
@@ -152,5 +153,6 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app.cleanup_ctx.append(checkin_batcher_ctx)
     app.cleanup_ctx.append(documents_ctx)
     app.cleanup_ctx.append(presence_ctx)
+    app.cleanup_ctx.append(scheduler_ctx)
     app.on_shutdown.append(close_sockets)
     return app

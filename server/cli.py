@@ -19,6 +19,7 @@ from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.errors import PlenaryError
 from conference.services import get_conference, get_site_by_code
+from server.access_log import AccessLogger
 from server.config import Config, settings_table
 
 EPILOG = "Settings come from PLENARY_* environment variables; `plenary config` lists them."
@@ -127,6 +128,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--site", help="site code (for a site operator)")
 
+    follow = sub.add_parser(
+        "follow",
+        help="print a conference's live agenda and speaker changes",
+        description="Connect to a running server's WebSocket, print what is going on (the "
+        "running item, the agenda, the speaker list), then one line per change: items "
+        "started and ended, speakers asking, queued and speaking, roll calls, and for the "
+        "staff sites connecting. After a dropped connection it reconnects (1 s doubling to "
+        "30 s) and resumes where it left off. Ctrl-C stops it. See docs/follow.md.",
+        epilog="Exits 1 with a one-line error for a wrong URL, a refused token or an unknown "
+        "conference.",
+    )
+    follow.add_argument(
+        "url", metavar="SERVER_URL", help="the server's base URL, e.g. https://plenary.example.vn"
+    )
+    follow.add_argument(
+        "--conference", required=True, metavar="ID", help="the conference's public id"
+    )
+    follow.add_argument(
+        "--token",
+        help="API token or session to authenticate with (default: $PLENARY_TOKEN; without "
+        "one: anonymous, public conferences only)",
+    )
+    follow.add_argument(
+        "--json", action="store_true", help="print the snapshot and each event as one JSON line"
+    )
+
     sub.add_parser(
         "config",
         help="list the settings and their environment variables",
@@ -159,7 +186,7 @@ def _serve(config: Config) -> None:
     # out of the collector's full passes, which otherwise stall every request ~50 ms.
     gc.collect()
     gc.freeze()
-    web.run_app(app, host=config.host, port=config.port, print=None)
+    web.run_app(app, host=config.host, port=config.port, print=None, access_log_class=AccessLogger)
 
 
 async def _user_add(config: Config, args: argparse.Namespace, password: str) -> str:
@@ -292,6 +319,12 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "follow":
+        # A client of another server: none of this server's settings apply.
+        from server.follow import run_follow
+
+        token = args.token or os.environ.get("PLENARY_TOKEN")
+        return run_follow(args.url, args.conference, token=token, as_json=args.json)
     try:
         config = _config(args)
     except ValueError as exc:

@@ -167,6 +167,35 @@ class Config:
             "help": "days a finished background document (and its PDF) is kept before removal",
         },
     )
+    scheduler: bool = field(
+        default=True,
+        metadata={
+            "env": "PLENARY_SCHEDULER",
+            "parse": _bool,
+            "help": "run timed work (reminders, time up, overruns) in this process if elected",
+        },
+    )
+    reminder_minutes: int = field(
+        default=5,
+        metadata={
+            "env": "PLENARY_REMINDER_MINUTES",
+            "help": "minutes before an item's planned start that a reminder is sent (0: none)",
+        },
+    )
+    scheduler_poll_seconds: float = field(
+        default=5.0,
+        metadata={
+            "env": "PLENARY_SCHEDULER_POLL_SECONDS",
+            "help": "how often a standby process tries to take over the scheduler",
+        },
+    )
+    scheduler_sweep_seconds: float = field(
+        default=60.0,
+        metadata={
+            "env": "PLENARY_SCHEDULER_SWEEP_SECONDS",
+            "help": "how often the scheduler checks all conferences' jobs against the database",
+        },
+    )
     log_level: str = field(
         default="INFO", metadata={"env": "PLENARY_LOG_LEVEL", "help": "logging level"}
     )

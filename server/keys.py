@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from server.presence import PresenceRunner
     from server.ratelimit import RateLimiter
     from server.redis_bridge import RedisBridge
+    from server.scheduler import SchedulerRunner
 
 config_key = web.AppKey("config_key", Config)
 db_key = web.AppKey("db_key", Database)
@@ -43,6 +44,8 @@ keyring_key: web.AppKey[Keyring] = web.AppKey("keyring_key")
 # Renders PDFs in a process pool and works the document job queue (server/documents.py).
 documents_key: web.AppKey[DocumentRunner] = web.AppKey("documents_key")
 presence_key: web.AppKey[PresenceRunner] = web.AppKey("presence_key")
+# The timed work (server/scheduler.py); None when PLENARY_SCHEDULER is off.
+scheduler_key: web.AppKey[SchedulerRunner | None] = web.AppKey("scheduler_key")
 # What a form outside the API gets when the CSRF or origin check refuses it (set with the pages).
 refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
     "refused_form_page_key"
