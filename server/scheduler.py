@@ -52,6 +52,8 @@ from server.keys import config_key, db_key, scheduler_key
 from server.schema import SCHEDULER_JOBS
 
 log = logging.getLogger("plenary.scheduler")
+# How soon the scheduler's thread looks again when the database did not answer.
+RETRY_SECONDS = 5.0
 
 # The advisory lock that elects the scheduler ("plenary"); locks are per database.
 LOCK_KEY = 0x706C656E617279
@@ -99,6 +101,16 @@ class MigratedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 
     def shutdown(self) -> None:
         pass
+
+    def get_next_run_time(self) -> datetime | None:
+        # Outside APScheduler's own error handling: an error here would end the
+        # scheduler's thread for good (the database restarting, or gone at shutdown).
+        try:
+            found: datetime | None = super().get_next_run_time()
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("the scheduler cannot read its jobs (%s); trying again soon", exc)
+            return datetime.now(UTC) + timedelta(seconds=RETRY_SECONDS)
+        return found
 
 
 class LoopExecutor(BaseExecutor):  # type: ignore[misc]

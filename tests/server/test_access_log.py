@@ -32,3 +32,11 @@ def test_the_line_has_no_secret(caplog: pytest.LogCaptureFixture) -> None:
         AccessLogger(logger, "").log(request, web.Response(status=200), 0.0123)
     [line] = caplog.messages
     assert "plnr_topsecret" not in line and "token=***" in line and " 200 " in line
+
+
+def test_no_line_is_built_when_info_is_off() -> None:
+    logger = logging.getLogger("plenary.test.access.quiet")
+    logger.setLevel(logging.WARNING)
+    assert AccessLogger(logger, "").enabled is False
+    logger.setLevel(logging.INFO)
+    assert AccessLogger(logger, "").enabled is True

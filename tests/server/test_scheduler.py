@@ -273,3 +273,19 @@ def test_the_migrated_table_is_the_job_stores(tmp_path: Any) -> None:
         assert {i.name for i in SCHEDULER_JOBS.indexes} == {i.name for i in store.jobs_t.indexes}
     finally:
         engine.dispose()
+
+
+def test_an_unreachable_database_does_not_end_the_schedulers_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """APScheduler calls get_next_run_time outside its error handling: the store retries."""
+    engine = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/plenary_no_such_db")
+    try:
+        store = MigratedJobStore(engine=engine, tablename=SCHEDULER_JOBS.name)
+        before = utcnow()
+        with caplog.at_level("WARNING", logger="plenary.scheduler"):
+            again = store.get_next_run_time()
+        assert again is not None and timedelta(seconds=4) < again - before < timedelta(seconds=10)
+        assert "cannot read its jobs" in caplog.text
+    finally:
+        engine.dispose()
