@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col, func, select
+from sqlalchemy import Select, Table, bindparam, func, literal_column, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
+from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import credentials
@@ -48,6 +49,116 @@ NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CLOCK_SLACK = timedelta(minutes=5)
 OFFLINE_MAX_AGE = timedelta(days=7)
 MAX_BATCH = 500
+
+
+_delegate: Table = Delegate.__table__  # type: ignore[attr-defined]
+_checkin: Table = CheckIn.__table__  # type: ignore[attr-defined]
+_d, _c = _delegate.c, _checkin.c
+_DELEGATE_COLUMNS = (
+    _d.id,
+    _d.public_id,
+    _d.conference_id,
+    _d.site_id,
+    _d.full_name,
+    _d.title,
+    _d.unit,
+    _d.category,
+    _d.credential_version,
+    _d.checked_in_at,
+    _d.checkin_site_id,
+)
+# Core statements built once (their cache keys with them), run on the session's
+# connection: a check-in needs a few columns, not table models with their ORM state.
+# Each statement is several hops to SQLite's thread and back, so a batch makes few.
+# How many are checked in at a site: from ix_delegate_checkin_site alone, without
+# visiting the delegate rows.
+_CHECKED_IN = (
+    select(func.count())
+    .select_from(_delegate)
+    .where(_d.checkin_site_id == bindparam("site_id"))
+    .scalar_subquery()
+)
+# How many are registered at a site: from ix_delegate_conference_site, likewise.
+_REGISTERED = (
+    select(func.count())
+    .select_from(_delegate)
+    .where(_d.conference_id == bindparam("conference_id"), _d.site_id == bindparam("site_id"))
+    .scalar_subquery()
+)
+# How many of a batch's nonces the ledger already holds (uq_checkin_nonce).
+_REPLAYED = (
+    select(func.count())
+    .select_from(_checkin)
+    .where(
+        _c.conference_id == bindparam("conference_id"),
+        _c.nonce.in_(bindparam("nonces", expanding=True)),
+    )
+    .scalar_subquery()
+)
+
+
+def _batch_statement(registered: bool) -> Select[Any]:
+    """What a batch reads in one statement: the counts above (one row, even when no
+    delegate matches), then the delegates it names, by public id alone (unique: with
+    the conference too, SQLite would rather walk the conference's index)."""
+    head = select(
+        _CHECKED_IN.label("checked_in"),
+        (_REGISTERED if registered else literal_column("0")).label("registered"),
+        _REPLAYED.label("replayed"),
+    ).subquery("head")
+    return select(*head.c, *_DELEGATE_COLUMNS).select_from(
+        head.outerjoin(_delegate, _d.public_id.in_(bindparam("public_ids", expanding=True)))
+    )
+
+
+_BATCH = _batch_statement(registered=True)
+_BATCH_EXPECTED_SET = _batch_statement(registered=False)
+_REPLAYS = (
+    select(
+        _c.nonce,
+        _c.outcome,
+        _c.site_id,
+        _c.happened_at,
+        _c.method,
+        _c.offline,
+        _c.public_id,
+        *_DELEGATE_COLUMNS,
+    )
+    .join_from(_checkin, _delegate, _d.id == _c.delegate_id)
+    .where(
+        _c.conference_id == bindparam("conference_id"),
+        _c.nonce.in_(bindparam("nonces", expanding=True)),
+    )
+)
+_ADMIT = (
+    update(_delegate)
+    .where(_d.id.in_(bindparam("ids", expanding=True)), _d.checked_in_at.is_(None))
+    .values(
+        checked_in_at=bindparam("admitted_at", type_=_d.checked_in_at.type),
+        checkin_site_id=bindparam("admitted_site_id", type_=_d.checkin_site_id.type),
+    )
+    .returning(_d.id)
+)
+_ADMISSIONS = select(_d.id, _d.checked_in_at, _d.checkin_site_id).where(
+    _d.id.in_(bindparam("ids", expanding=True))
+)
+
+
+@dataclass(slots=True)
+class DelegateRow:
+    """The columns of a delegate that check-in reads and answers with."""
+
+    id: int
+    public_id: str
+    conference_id: int
+    site_id: int
+    full_name: str
+    title: str
+    unit: str
+    category: str
+    credential_version: int
+    checked_in_at: datetime | None
+    checkin_site_id: int | None
 
 
 class AlreadyCheckedIn(Conflict):
@@ -77,7 +188,7 @@ class Outcome:
     outcome: str  # ok | already_checked_in | conflict | refused
     code: str = ""
     message: str = ""
-    delegate: Delegate | None = None
+    delegate: DelegateRow | None = None
     delegate_site: str = ""
     site: str = ""
     site_name: str = ""
@@ -118,7 +229,7 @@ def check_nonce(nonce: str) -> None:
         raise InvalidInput("a nonce is 8 to 64 letters, digits, '-' or '_'", field="nonce")
 
 
-def _refused(scan: Scan, code: str, message: str, delegate: Delegate | None = None) -> Outcome:
+def _refused(scan: Scan, code: str, message: str, delegate: DelegateRow | None = None) -> Outcome:
     return Outcome(scan.nonce, "refused", code, message, delegate)
 
 
@@ -142,72 +253,100 @@ def check_site_access(actor: Actor, site: Site, scans: list[Scan]) -> None:
 class _Batch:
     """What one batch needs from the database, loaded with a few queries."""
 
-    delegates: dict[str, Delegate]
+    delegates: dict[str, DelegateRow]
     sites: dict[int, Site]
+    # Checked in at the batch's site before it, and expected there.
+    present: int
+    expected: int
+    # Whether the ledger holds some of the batch's nonces already.
+    replayed: bool
 
 
 async def _load(
-    session: AsyncSession, conference_id: int, public_ids: set[str], site: Site
+    session: AsyncSession,
+    connection: AsyncConnection,
+    conference_id: int,
+    public_ids: set[str],
+    site: Site,
+    nonces: list[str],
 ) -> _Batch:
-    delegates: dict[str, Delegate] = {}
-    if public_ids:
-        # By public id alone (unique): with the conference too, SQLite would rather walk
-        # the conference's index than look each id up.
-        rows = await session.exec(select(Delegate).where(col(Delegate.public_id).in_(public_ids)))
-        delegates = {d.public_id: d for d in rows if d.conference_id == conference_id}
+    assert site.id is not None
+    rows = await connection.execute(
+        _BATCH_EXPECTED_SET if site.expected_attendance > 0 else _BATCH,
+        {
+            "site_id": site.id,
+            "conference_id": conference_id,
+            "nonces": nonces,
+            "public_ids": list(public_ids),
+        },
+    )
+    # The counts repeat on every row; with no delegate matched, they come on one row alone.
+    counts, *found = rows.all()
+    present, registered, replayed = counts[:3]
+    delegates: dict[str, DelegateRow] = {}
+    for row in (counts, *found):
+        if row[3] is not None:
+            delegate = DelegateRow(*row[3:])
+            if delegate.conference_id == conference_id:
+                delegates[delegate.public_id] = delegate
     site_ids = {d.site_id for d in delegates.values()}
     site_ids |= {d.checkin_site_id for d in delegates.values() if d.checkin_site_id is not None}
-    assert site.id is not None
-    return _Batch(delegates, {site.id: site} | await _sites_by_id(session, site_ids - {site.id}))
+    site_ids.discard(site.id)
+    return _Batch(
+        delegates,
+        {site.id: site} | await _sites_by_id(session, site_ids),
+        present,
+        site.expected_attendance if site.expected_attendance > 0 else registered,
+        replayed > 0,
+    )
 
 
 async def _sites_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Site]:
     if not ids:
         return {}
-    found = await session.exec(select(Site).where(col(Site.id).in_(ids)))
+    found = await session.exec(orm_select(Site).where(col(Site.id).in_(ids)))
     return {s.id: s for s in found if s.id is not None}
 
 
 async def _replays(
-    session: AsyncSession, conference_id: int, nonces: list[str]
+    session: AsyncSession, connection: AsyncConnection, conference_id: int, nonces: list[str]
 ) -> dict[str, Outcome]:
     """Answers for nonces the ledger already holds (a repeated request)."""
-    rows = list(
-        await session.exec(
-            select(CheckIn, Delegate)
-            .join(Delegate, col(Delegate.id) == col(CheckIn.delegate_id))
-            .where(col(CheckIn.conference_id) == conference_id, col(CheckIn.nonce).in_(nonces))
+    rows = [
+        (row[:7], DelegateRow(*row[7:]))
+        for row in await connection.execute(
+            _REPLAYS, {"conference_id": conference_id, "nonces": nonces}
         )
-    )
+    ]
     if not rows:
         return {}
     sites = await _sites_by_id(
         session,
-        {row.site_id for row, _ in rows}
+        {row[2] for row, _ in rows}
         | {d.site_id for _, d in rows}
         | {d.checkin_site_id for _, d in rows if d.checkin_site_id is not None},
     )
     answers = {}
-    for row, delegate in rows:
-        if row.outcome == "ok":
-            where, at = sites[row.site_id], row.happened_at
+    for (nonce, result, site_id, happened_at, method, offline, public_id), delegate in rows:
+        if result == "ok":
+            where, at = sites[site_id], happened_at
         else:
             # Who holds the admission now (the answer the first request got, or newer).
-            where = sites.get(delegate.checkin_site_id or row.site_id, sites[row.site_id])
-            at = delegate.checked_in_at or row.happened_at
-        answers[row.nonce] = Outcome(
-            row.nonce,
-            row.outcome,
+            where = sites.get(delegate.checkin_site_id or site_id, sites[site_id])
+            at = delegate.checked_in_at or happened_at
+        answers[nonce] = Outcome(
+            nonce,
+            result,
             delegate=delegate,
             delegate_site=sites[delegate.site_id].code,
             site=where.code,
             site_name=where.name,
             at=at,
-            method=row.method,
-            offline=row.offline,
+            method=method,
+            offline=offline,
             replayed=True,
-            checkin_id=row.public_id,
-            row_site_id=row.site_id,
+            checkin_id=public_id,
+            row_site_id=site_id,
         )
     return answers
 
@@ -243,13 +382,15 @@ async def check_in(
         if (scan.credential is None) == (scan.delegate_id is None):
             raise InvalidInput("give either a credential or a delegate", field="credential")
 
-    # Check-ins of a conference take turns (SQLite's BEGIN IMMEDIATE does the same): one
-    # lock order for every writer (conference, then delegates) means no deadlocks, and
-    # the running counts of who is present are exact.
-    await lock_conference(session, conference.id)
-    replays = await _replays(session, conference.id, [s.nonce for s in scans])
-    outcomes: dict[int, Outcome] = {}
-    wanted: dict[int, str] = {}
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # the statements below go past the ORM
+    connection = await session.connection()
+    # Check-ins of a conference take turns: one lock order for every writer (conference,
+    # then delegates) means no deadlocks, and the running counts of who is present are
+    # exact. SQLite's BEGIN IMMEDIATE already makes every writer take its turn.
+    if connection.dialect.name != "sqlite":
+        await lock_conference(session, conference.id)
+    claimed: list[tuple[str | None, CredentialRefused | None]] = []
     badge_version: dict[int, int] = {}
     for n, scan in enumerate(scans):
         refusal: CredentialRefused | None = None
@@ -260,6 +401,21 @@ async def check_in(
                 target, badge_version[n] = claims.delegate_id, claims.version
             except CredentialRefused as exc:
                 refusal = exc
+        claimed.append((target, refusal))
+    nonces = [s.nonce for s in scans]
+    batch = await _load(
+        session,
+        connection,
+        conference.id,
+        {t for t, refusal in claimed if refusal is None and t is not None and is_public_id(t)},
+        site,
+        nonces,
+    )
+    replays = await _replays(session, connection, conference.id, nonces) if batch.replayed else {}
+    outcomes: dict[int, Outcome] = {}
+    wanted: dict[int, str] = {}
+    for n, scan in enumerate(scans):
+        target, refusal = claimed[n]
         replay = replays.get(scan.nonce)
         if replay is not None:
             assert replay.delegate is not None
@@ -287,9 +443,8 @@ async def check_in(
             continue
         outcomes[n].target = target or ""
 
-    batch = await _load(session, conference.id, set(wanted.values()), site)
     # Scans that name a delegate who may come in here (the rest are refused), in order.
-    pending: list[tuple[int, Scan, Delegate, Site]] = []
+    pending: list[tuple[int, Scan, DelegateRow, Site]] = []
     first_of_nonce: dict[str, int] = {}
     repeats: dict[int, int] = {}  # a nonce repeated inside the batch shares its first answer
     for n, scan in enumerate(scans):
@@ -331,7 +486,9 @@ async def check_in(
         pending.append((n, scan, delegate, home))
 
     won = await _admit(
-        session, site, [(n, delegate, scan.happened_at or now) for n, scan, delegate, _ in pending]
+        connection,
+        site,
+        [(n, delegate, scan.happened_at or now) for n, scan, delegate, _ in pending],
     )
     batch.sites |= await _sites_by_id(
         session,
@@ -374,7 +531,7 @@ async def check_in(
             {
                 "public_id": outcome.checkin_id,
                 "conference_id": conference.id,
-                "delegate_id": delegate.id or 0,
+                "delegate_id": delegate.id,
                 "site_id": site.id,
                 "nonce": scan.nonce,
                 "method": method,
@@ -394,7 +551,7 @@ async def check_in(
 
     if new_rows:
         await insert_rows(session, CheckIn, new_rows)
-    await _present(session, conference.id, site, outcomes.values(), admitted_at_site)
+    _present(batch, site, outcomes.values(), admitted_at_site)
     # Outcomes made by this call, each once (a nonce repeated inside the batch shares one).
     in_order = (outcomes[n] for n in range(len(scans)))
     fresh = list({id(o): o for o in in_order if not o.replayed}.values())
@@ -442,13 +599,14 @@ async def check_in(
     await append_events(session, conference.id, events)
     zone = ZoneInfo(conference.timezone)
     for outcome in outcomes.values():
-        if outcome.at is not None:
+        # Only the messages of refusals show it (an admission answers with `at`).
+        if outcome.at is not None and outcome.outcome != "ok":
             outcome.local_at = outcome.at.astimezone(zone).strftime("%H:%M %d/%m")
     return [outcomes[n] for n in range(len(scans))]
 
 
 async def _admit(
-    session: AsyncSession, site: Site, candidates: list[tuple[int, Delegate, datetime]]
+    connection: AsyncConnection, site: Site, candidates: list[tuple[int, DelegateRow, datetime]]
 ) -> set[int]:
     """Admit the delegates of candidates (scan index, delegate, time) at site; the indexes
     of the scans that won.
@@ -459,53 +617,36 @@ async def _admit(
     """
     first: dict[int, tuple[int, datetime]] = {}
     for n, delegate, at in candidates:
-        if delegate.checked_in_at is None and delegate.id is not None:
+        if delegate.checked_in_at is None:
             first.setdefault(delegate.id, (n, at))
     by_time: dict[datetime, list[int]] = {}
     for delegate_id, (_, at) in first.items():
         by_time.setdefault(at, []).append(delegate_id)
     admitted: dict[int, datetime] = {}
     for at, ids in by_time.items():
-        result = await session.exec(
-            update(Delegate)
-            .where(col(Delegate.id).in_(sorted(ids)))
-            .where(col(Delegate.checked_in_at).is_(None))
-            .values(checked_in_at=at, checkin_site_id=site.id)
-            .returning(col(Delegate.id))
-            .execution_options(synchronize_session=False)
+        result = await connection.execute(
+            _ADMIT, {"ids": sorted(ids), "admitted_at": at, "admitted_site_id": site.id}
         )
         admitted |= {row[0]: at for row in result}
-    delegates = {d.id: d for _, d, _ in candidates if d.id is not None}
+    delegates = {d.id: d for _, d, _ in candidates}
     for delegate_id, at in admitted.items():
-        set_committed_value(delegates[delegate_id], "checked_in_at", at)
-        set_committed_value(delegates[delegate_id], "checkin_site_id", site.id)
+        delegates[delegate_id].checked_in_at = at
+        delegates[delegate_id].checkin_site_id = site.id
     losers = set(delegates) - set(admitted)
     if losers:
-        rows = await session.exec(
-            select(Delegate.id, Delegate.checked_in_at, Delegate.checkin_site_id).where(
-                col(Delegate.id).in_(sorted(losers))
-            )
-        )
+        rows = await connection.execute(_ADMISSIONS, {"ids": sorted(losers)})
         for loser_id, checked_in_at, checkin_site_id in rows:
-            assert loser_id is not None
-            set_committed_value(delegates[loser_id], "checked_in_at", checked_in_at)
-            set_committed_value(delegates[loser_id], "checkin_site_id", checkin_site_id)
+            delegates[loser_id].checked_in_at = checked_in_at
+            delegates[loser_id].checkin_site_id = checkin_site_id
     return {first[delegate_id][0] for delegate_id in admitted}
 
 
-async def _present(
-    session: AsyncSession,
-    conference_id: int,
-    site: Site,
-    outcomes: Any,
-    admitted: Counter[int],
-) -> None:
+def _present(batch: _Batch, site: Site, outcomes: Any, admitted: Counter[int]) -> None:
     """Fill each ok outcome's running count of people present at its site."""
-    # Both counts read an index (ix_delegate_checkin_site, ix_delegate_conference_site)
-    # rather than every delegate of the conference: this runs once per group.
-    count = await checked_in_at(session, site.id or 0)
-    expected = await expected_at(session, site)
-    running = count - admitted[site.id or 0]
+    # Counted before the admissions: the conference's check-ins take turns, so the
+    # count after them is this batch's admissions more.
+    running, expected = batch.present, batch.expected
+    count = running + admitted[site.id or 0]
     for outcome in outcomes:
         if outcome.outcome == "ok" and not outcome.replayed and outcome.site == site.code:
             running += 1
@@ -519,7 +660,9 @@ async def checked_in_at(session: AsyncSession, site_id: int) -> int:
     # Only checkin_site_id: the count is then read from ix_delegate_checkin_site
     # alone, without visiting the delegate rows.
     result = await session.exec(
-        select(func.count()).select_from(Delegate).where(col(Delegate.checkin_site_id) == site_id)
+        orm_select(func.count())
+        .select_from(Delegate)
+        .where(col(Delegate.checkin_site_id) == site_id)
     )
     return int(result.one())
 
@@ -529,7 +672,7 @@ async def expected_at(session: AsyncSession, site: Site) -> int:
     if site.expected_attendance > 0:
         return site.expected_attendance
     result = await session.exec(
-        select(func.count())
+        orm_select(func.count())
         .select_from(Delegate)
         .where(col(Delegate.conference_id) == site.conference_id)
         .where(col(Delegate.site_id) == site.id)
@@ -537,7 +680,7 @@ async def expected_at(session: AsyncSession, site: Site) -> int:
     return int(result.one())
 
 
-def delegate_card(delegate: Delegate, site_code: str) -> dict[str, Any]:
+def delegate_card(delegate: Delegate | DelegateRow, site_code: str) -> dict[str, Any]:
     """The delegate as check-in answers and events show them (no phone or email)."""
     return {
         "id": delegate.public_id,

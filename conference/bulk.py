@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Table
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+# One INSERT per table, built once: a statement made anew for every call would have its
+# cache key computed again each time.
+_inserts: dict[Table, Insert] = {}
 
 
 async def insert_rows(
@@ -23,5 +27,8 @@ async def insert_rows(
     if not rows:
         return
     table: Table = model.__table__  # type: ignore[attr-defined]
+    statement = _inserts.get(table)
+    if statement is None:
+        statement = _inserts[table] = table.insert()
     connection = await session.connection()
-    await connection.execute(table.insert(), list(rows))
+    await connection.execute(statement, list(rows))

@@ -29,7 +29,7 @@ from conference.models import Conference, Site
 from conference.services import get_site, get_site_by_code
 from server.auth import client_ip, conference_actor, principal
 from server.checkin_batcher import checkin_batcher_key
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import ApiRoutes, json_response, parse_body, plain_json_response, transaction
 from server.keys import checkin_limiter_key, config_key, refused_limiter_key
 from server.signing import ready_keyring
 
@@ -126,7 +126,7 @@ def answer(outcome: Outcome) -> web.Response:
             }
         raise error
     assert outcome.delegate is not None
-    return json_response(
+    return plain_json_response(
         {
             "outcome": "ok",
             "checkin": {

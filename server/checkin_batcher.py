@@ -108,8 +108,9 @@ class CheckinBatcher:
         answer.add_done_callback(_retrieved)
         group = (key, method, override, note)
         self._queue.put_nowait(_Job(group, resolve, scan, keyring, method, override, note, answer))
-        # The scan is written even if this request goes away meanwhile: not cancelled with it.
-        return await asyncio.shield(answer)
+        # The scan is written even if this request goes away meanwhile: the writer holds
+        # the job, and a cancelled answer (the request's) is only left unset.
+        return await answer
 
     async def _run(self) -> None:
         while True:

@@ -154,10 +154,17 @@ def dump(value: Any) -> Any:
     return value
 
 
+# json.dumps(v, ensure_ascii=False) makes a new encoder for every call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def json_response(value: Any, status: int = 200) -> web.Response:
-    return web.json_response(
-        dump(value), status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False)
-    )
+    return web.json_response(dump(value), status=status, dumps=_encode)
+
+
+def plain_json_response(value: Any, status: int = 200) -> web.Response:
+    """json_response for a value made only of dicts, lists, str, numbers, bools and None."""
+    return web.json_response(value, status=status, dumps=_encode)
 
 
 @asynccontextmanager
