@@ -272,3 +272,48 @@ async def test_the_screen_page_html(live_server: TestServer, hall: Hall, chair: 
         assert data["me"] == hall.delegates["Lê Văn Cường"]
         assert data["conference"]["id"] == hall.cid
         assert mine.by_id("speak-form") is not None
+
+
+async def test_the_chair_page_drives_the_screen_and_the_phone(
+    browser: Browser, hall: Hall, chair: Chair, live_server: TestServer
+) -> None:
+    """Three browser contexts: what the chair does on their page shows on a site's screen
+    and on a delegate's phone; the delegate's request reaches the chair's page."""
+    from playwright.async_api import expect
+
+    for title, kind in ITEMS:
+        await chair.call("POST", "/agenda", {"title": title, "kind": kind}, status=201)
+    issued = await chair.call(
+        "POST", "/tokens", {"name": "Màn hình Đồng Tháp", "role": "screen", "site": "DTP"}, 201
+    )
+    room = await browser.new_page(1280, 900)
+    await log_in(room, "chair")
+    await room.goto(f"/c/{hall.cid}/chair")
+    await live(room)
+    screen = await browser.new_page(1920, 1080)
+    await screen.goto(f"/c/{hall.cid}/screen?token={issued['token']}")
+    await live(screen)
+    phone = await browser.new_page(360, 740)
+    await phone.goto(f"/d/{hall.links['Lê Văn Cường']}?lang=en")
+    await live(phone)
+
+    # The chair starts the first item on their page.
+    await room.get_by_role("button", name="Bắt đầu mục tiếp theo").click()
+    await expect(room.locator("#now-title")).to_have_text(ITEMS[0][0])
+    await expect(screen.locator("#now-item")).to_have_text(ITEMS[0][0])
+    await expect(phone.locator("#live-item")).to_have_text(f"Now: {ITEMS[0][0]}")
+
+    # The delegate asks on their phone; the request arrives on the chair's page.
+    await phone.get_by_role("button", name="Ask to speak").click()
+    await expect(phone.locator("#speak-status")).to_have_text("Waiting for approval by the chair.")
+    request = room.locator("#requests li", has_text="Lê Văn Cường")
+    await expect(request).to_contain_text("Lào Cai")
+    await room.get_by_role("button", name="Duyệt Lê Văn Cường").click()
+    await expect(phone.locator("#speak-status")).to_have_text("You are number 1 in the queue.")
+
+    # The chair calls the next speaker: the screen and the phone show who speaks.
+    await room.get_by_role("button", name="Mời người tiếp theo").click()
+    await expect(room.locator("#speaking-name")).to_have_text("Lê Văn Cường")
+    await expect(screen.locator("#speaker-name")).to_have_text("Lê Văn Cường")
+    await expect(screen.locator("#countdown")).to_have_text(re.compile(r"^[45]:\d\d$"))
+    await expect(phone.locator("#live-speaker")).to_contain_text("Lê Văn Cường")

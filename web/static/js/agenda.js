@@ -7,7 +7,7 @@
 // event comes back. An order the server refuses as stale (409) is said and the agenda is
 // drawn again from a fresh reading.
 
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
 import { announce, formatDate, page, t } from "./page.js";
 import { formatTime, request } from "./checkin-common.js";
@@ -698,13 +698,7 @@ function onEvent(event) {
 feed = new LiveFeed(conference.id, {
   onSnapshot,
   onEvent,
-  onStatus: connectionBanner(element("live-region"), {
-    lost: t("js.live.lost"),
-    failed: (error) =>
-      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-        ? t("js.live.gone")
-        : t("js.live.failed", { message: error?.message || error?.code || "" }),
-  }),
+  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
 window.addEventListener("pagehide", () => feed.stop());
 feed.start();

@@ -2,7 +2,7 @@
 // national total, kept live. Built for thousands of sites: the rows are made once, an
 // event updates one row, and the filter only hides rows.
 
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { announce, page, t } from "./page.js";
 import { formatNumber, formatPercent, request } from "./checkin-common.js";
 
@@ -239,13 +239,7 @@ const feed = new LiveFeed(conferenceId, {
     if (snapshots > 1) refresh();
   },
   onEvent: apply,
-  onStatus: connectionBanner(element("live-region"), {
-    lost: t("js.live.lost"),
-    failed: (error) =>
-      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-        ? t("js.live.gone")
-        : t("js.live.failed", { message: error?.message || error?.code || "" }),
-  }),
+  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
 window.addEventListener("pagehide", () => feed.stop());
 feed.start();

@@ -4,7 +4,7 @@
 // a job that has had no event for a while is asked for its status instead (a site
 // operator is not sent these events, and a dropped connection loses none of them).
 
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { announce, api, page, t } from "./page.js";
 import { clearErrors, showErrors } from "./forms.js";
 
@@ -199,13 +199,7 @@ const feed = new LiveFeed(page.conference.id, {
   onEvent(event) {
     if (event.type === "document/updated" && event.data?.kind === "badges") update(event.data);
   },
-  onStatus: connectionBanner(document.getElementById("live-region"), {
-    lost: t("js.live.lost"),
-    failed: (error) =>
-      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-        ? t("js.live.gone")
-        : t("js.live.failed", { message: error?.message || error?.code || "" }),
-  }),
+  onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
 });
 feed.start();
 window.addEventListener("pagehide", () => feed.stop());

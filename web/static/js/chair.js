@@ -4,7 +4,7 @@
 // The state is the shared live agenda (live-agenda.js) fed by the live stream; nothing
 // polls. Changes go to the JSON API with the session's CSRF token; their events redraw.
 
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { applyEvent, clock, currentItem, fromSnapshot, nextItem, steps } from "./live-agenda.js";
 import { announce, page, t } from "./page.js";
 import { formatNumber, formatTime, request } from "./checkin-common.js";
@@ -387,13 +387,7 @@ function tick() {
 feed = new LiveFeed(conferenceId, {
   onSnapshot,
   onEvent,
-  onStatus: connectionBanner(element("live-region"), {
-    lost: t("js.live.lost"),
-    failed: (error) =>
-      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-        ? t("js.live.gone")
-        : t("js.live.failed", { message: error?.message || error?.code || "" }),
-  }),
+  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
 window.addEventListener("pagehide", () => feed.stop());
 feed.start();

@@ -2,7 +2,7 @@
 // large QR, redrawn when it changes (every 30 s), a countdown, and the live count.
 
 import qrcode from "../vendor/qrcode-generator/qrcode.js";
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { page, t } from "./page.js";
 import { formatNumber, request } from "./checkin-common.js";
 
@@ -111,13 +111,7 @@ async function loadPresent() {
   showPresent({ site: site.code, checked_in: mine.checked_in, expected }, answer.data.seq ?? null);
 }
 
-const banner = connectionBanner(element("live-region"), {
-  lost: t("js.live.lost"),
-  failed: (error) =>
-    ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-      ? t("js.live.gone")
-      : t("js.live.failed", { message: error?.message || error?.code || "" }),
-});
+const banner = connectionBanner(element("live-region"), bannerStrings(t));
 
 const feed = new LiveFeed(conferenceId, {
   onSnapshot(snapshot) {

@@ -2,7 +2,7 @@
 // card, the site's count and its latest check-ins kept live. Scans made while the server
 // is out of reach are queued (each with its nonce and time) and uploaded when it is back.
 
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import {
   applyEvent as applyLive,
   currentItem,
@@ -738,13 +738,7 @@ const feed = new LiveFeed(conferenceId, {
   },
   onLive: startBeats,
 });
-const banner = connectionBanner(element("live-region"), {
-  lost: t("js.checkin.live.lost"),
-  failed: (error) =>
-    ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-      ? t("js.live.gone")
-      : t("js.live.failed", { message: error?.message || error?.code || "" }),
-});
+const banner = connectionBanner(element("live-region"), bannerStrings(t, t("js.checkin.live.lost")));
 
 element("queue-send").addEventListener("click", () => queue.now());
 window.addEventListener("online", () => queue.now());

@@ -1,6 +1,6 @@
 // The conference page: details and connection points, kept live; editing for organizers.
 
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { announce, api, formatDate, formatDates, page, t } from "./page.js";
 import {
   changedFields,
@@ -155,13 +155,7 @@ const feed = new LiveFeed(state.conference.id, {
     followOpenDialogs();
   },
   onEvent: applyEvent,
-  onStatus: connectionBanner(document.getElementById("live-region"), {
-    lost: t("js.live.lost"),
-    failed: (error) =>
-      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-        ? t("js.live.gone")
-        : t("js.live.failed", { message: error?.message || error?.code || "" }),
-  }),
+  onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
 });
 feed.start();
 window.addEventListener("pagehide", () => feed.stop());

@@ -4,7 +4,7 @@
 import { announce, page, t } from "./page.js";
 import { newNonce } from "./checkin-queue.js";
 import { cameraToggle, formatTime, refusalText, request } from "./checkin-common.js";
-import { LiveFeed, connectionBanner } from "./live.js";
+import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import {
   applyEvent,
   currentItem,
@@ -351,13 +351,7 @@ function takeSnapshot(snapshot) {
   drawLive();
 }
 
-const liveBanner = connectionBanner(element("live-region"), {
-  lost: t("js.live.lost"),
-  failed: (error) =>
-    ["not_found", "unauthorized", "forbidden"].includes(error?.code)
-      ? t("js.live.gone")
-      : t("js.live.failed", { message: error?.message || error?.code || "" }),
-});
+const liveBanner = connectionBanner(element("live-region"), bannerStrings(t));
 
 const feed = new LiveFeed(page.conference.id, {
   auth: { link: page.secret },

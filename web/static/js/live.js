@@ -233,3 +233,17 @@ export function connectionBanner(region, strings) {
     region.append(banner);
   };
 }
+
+/**
+ * connectionBanner's strings as every page words them: t is the page's translator;
+ * lost is the banner while disconnected (default: js.live.lost).
+ */
+export function bannerStrings(t, lost = t("js.live.lost")) {
+  return {
+    lost,
+    failed: (error) =>
+      ["not_found", "unauthorized", "forbidden"].includes(error?.code)
+        ? t("js.live.gone")
+        : t("js.live.failed", { message: error?.message || error?.code || "" }),
+  };
+}
