@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from conference.dbtypes import UTCDateTime, new_public_id, utcnow
@@ -165,3 +165,35 @@ class RollCallAnswer(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", ondelete="CASCADE")
     answered_at: datetime = _ts(default_factory=utcnow)
     answered_by: str = Field(default="", max_length=200)
+
+
+class MinutesSection(SQLModel, table=True):
+    """The secretary's text of the minutes for one agenda item (or, item None, the
+    minutes' own opening and closing text), at its latest revision."""
+
+    __tablename__ = "minutes_section"
+    __table_args__ = (UniqueConstraint("conference_id", "key", name="uq_minutes_section"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
+    # The agenda item's public id, or "opening" / "closing".
+    key: str = Field(max_length=32)
+    item_id: int | None = Field(default=None, foreign_key="agenda_item.id", ondelete="SET NULL")
+    text: str = Field(default="", sa_type=Text())
+    revision: int = Field(default=0)
+    updated_at: datetime = _ts(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=200)
+
+
+class MinutesRevision(SQLModel, table=True):
+    """Every saved text of a section, kept: revisions can be read and compared."""
+
+    __tablename__ = "minutes_revision"
+    __table_args__ = (UniqueConstraint("section_id", "revision", name="uq_minutes_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    section_id: int = Field(foreign_key="minutes_section.id", index=True, ondelete="CASCADE")
+    revision: int
+    text: str = Field(default="", sa_type=Text())
+    saved_at: datetime = _ts(default_factory=utcnow)
+    saved_by: str = Field(default="", max_length=200)

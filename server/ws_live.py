@@ -190,6 +190,9 @@ class LiveSubscription:
             if not self._contacts:
                 return False
             return self._only_site is None or event.data.get("site") == self._only_site_code
+        if event.type.startswith("minutes/"):
+            # The minutes are the staff's until they are finalised.
+            return self._contacts and self._only_site is None
         if event.type == "sites/presence":
             # Every site's connection: the staff's view of the conference.
             return self._contacts and self._only_site is None

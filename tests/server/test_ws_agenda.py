@@ -300,3 +300,20 @@ async def test_a_wrong_link_is_refused(client: Client, stage: Stage, fresh: Fres
         answer = await ws.receive_json(timeout=5)
         assert answer["type"] == "auth_invalid"
         await ws.close()
+
+
+async def test_minutes_events_reach_the_staff_only(
+    client: Client, stage: Stage, fresh: Fresh
+) -> None:
+    chair = await chair_socket(client, fresh, stage)
+    await chair.subscribe(stage.cid)
+    operator = await as_token(client, fresh, stage.operators["LCI"].bearer)
+    await operator.subscribe(stage.cid)
+    status, _ = await stage.secretary.post(
+        stage.url("/minutes/opening"), {"text": "Mở đầu", "revision": 0}
+    )
+    assert status == 200
+    [message] = await chair.events(1)
+    assert message["event"]["type"] == "minutes/updated"
+    assert message["event"]["data"]["revision"] == 1
+    await operator.assert_quiet()
