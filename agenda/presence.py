@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.models import RollCall, RollCallAnswer, SitePresence
-from agenda.state import iso
+from agenda.state import iso, site_codes
 from conference.actors import Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
@@ -206,15 +206,6 @@ async def _open_roll_call(session: AsyncSession, conference_id: int) -> RollCall
     ).first()
 
 
-async def _site_codes(session: AsyncSession, conference_id: int) -> dict[int, str]:
-    rows = await session.exec(
-        select(Site.id, Site.code)
-        .where(col(Site.conference_id) == conference_id)
-        .order_by(col(Site.position), col(Site.id))
-    )
-    return {site_id: code for site_id, code in rows if site_id is not None}
-
-
 async def start_roll_call(
     session: AsyncSession, conference: Conference, *, actor: Actor, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -230,7 +221,7 @@ async def start_roll_call(
     call = RollCall(conference_id=conference.id, started_at=now, started_by=actor.name)
     session.add(call)
     await session.flush()
-    codes = await _site_codes(session, conference.id)
+    codes = await site_codes(session, conference.id)
     data = {
         "id": call.public_id,
         "started_at": iso(now),
@@ -336,7 +327,7 @@ async def roll_call_data(
         ).first()
     if call is None:
         return {}
-    codes = await _site_codes(session, conference_id)
+    codes = await site_codes(session, conference_id)
     answers = await session.exec(
         select(RollCallAnswer).where(col(RollCallAnswer.roll_call_id) == call.id)
     )

@@ -29,14 +29,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.models import AgendaItem, AgendaState, Speaker
 from agenda.schemas import SpeakerCreate
-from agenda.state import Agenda, agenda_state, iso, load_agenda, speaking_limit
+from agenda.state import Agenda, agenda_state, iso, load_agenda, site_codes, speaking_limit
 from attendance.models import Delegate
 from conference.actors import Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
-from conference.models import Conference, Site
+from conference.models import Conference
 from conference.services import get_site_by_code
 
 EVENT = "speakers/updated"
@@ -529,12 +529,20 @@ async def set_speakers_open(
 
 
 async def list_speakers(
-    session: AsyncSession, conference: Conference, item_public_id: str
+    session: AsyncSession, conference: Conference, item_public_id: str | None
 ) -> dict[str, Any]:
-    """An item's list as the live view shows it (the same shape as the event)."""
+    """An item's list as the live view shows it (the same shape as the event); None:
+    the running item's, or an empty answer when nothing runs."""
     assert conference.id is not None
     agenda = await load_agenda(session, conference.id)
-    item = agenda.get(item_public_id)
+    if item_public_id is None:
+        state = await agenda_state(session, conference.id, create=False)
+        running = agenda.by_id.get(state.current_item_id) if state.current_item_id else None
+        if running is None:
+            return {"item": None, "speakers": [], "order": []}
+        item = running
+    else:
+        item = agenda.get(item_public_id)
     assert item.id is not None
     speakers = await item_speakers(session, [item.id])
     return lists_data(agenda, {item.id: speakers}, await delegate_ids(session, speakers))[0]
@@ -574,13 +582,7 @@ async def speaking_stats(
             )
         )
     )
-    codes = dict(
-        (
-            await session.exec(
-                select(Site.id, Site.code).where(col(Site.conference_id) == conference.id)
-            )
-        ).all()
-    )
+    codes = await site_codes(session, conference.id)
     delegates = await delegate_ids(session, rows)
     sites: dict[str, dict[str, Any]] = {}
     people: dict[tuple[str | None, str], dict[str, Any]] = {}

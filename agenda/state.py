@@ -80,9 +80,6 @@ async def load_agenda(session: AsyncSession, conference_id: int) -> Agenda:
         .where(col(AgendaItem.conference_id) == conference_id)
         .execution_options(populate_existing=True)
     )
-    sites = await session.exec(
-        select(Site.id, Site.code).where(col(Site.conference_id) == conference_id)
-    )
     rows = list(items)
     presenters: dict[int, str] = {}
     wanted = {i.presenter_delegate_id for i in rows if i.presenter_delegate_id is not None}
@@ -91,8 +88,17 @@ async def load_agenda(session: AsyncSession, conference_id: int) -> Agenda:
             select(Delegate.id, Delegate.public_id).where(col(Delegate.id).in_(wanted))
         )
         presenters = {d: p for d, p in found if d is not None}
-    codes = {site_id: code for site_id, code in sites if site_id is not None}
-    return Agenda(rows, codes, presenters)
+    return Agenda(rows, await site_codes(session, conference_id), presenters)
+
+
+async def site_codes(session: AsyncSession, conference_id: int) -> dict[int, str]:
+    """The conference's site codes by site id, in the sites' order."""
+    rows = await session.exec(
+        select(Site.id, Site.code)
+        .where(col(Site.conference_id) == conference_id)
+        .order_by(col(Site.position), col(Site.id))
+    )
+    return {site_id: code for site_id, code in rows if site_id is not None}
 
 
 async def agenda_state(

@@ -191,16 +191,7 @@ async def move(request: web.Request) -> web.StreamResponse:
 async def list_speakers(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
-        item = _item_ref(request)
-        if item is None:
-            assert conference.id is not None
-            state = await agenda_state(session, conference.id, create=False)
-            agenda = await load_agenda(session, conference.id)
-            running = agenda.by_id.get(state.current_item_id) if state.current_item_id else None
-            if running is None:
-                return json_response({"item": None, "speakers": [], "order": []})
-            item = running.public_id
-        out = await speakers.list_speakers(session, conference, item)
+        out = await speakers.list_speakers(session, conference, _item_ref(request))
     return json_response(out)
 
 
