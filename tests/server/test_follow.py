@@ -693,6 +693,9 @@ async def test_the_command_prints_utf8_and_stops_on_ctrl_c(hall: Hall) -> None:
     proc = await plenary("follow", hall.base, "--conference", hall.cid)
     assert proc.stdout is not None
     first = await asyncio.wait_for(proc.stdout.readline(), WAIT)
+    if not first:  # it ended before printing anything: say why (seen once under load)
+        code, _, err = await finished(proc)
+        raise AssertionError(f"plenary follow ended with {code} and printed nothing: {err}")
     assert first.decode("utf-8").startswith("Hội nghị toàn quốc Văn phòng cấp ủy (conference ")
     while not (await asyncio.wait_for(proc.stdout.readline(), WAIT)).startswith(b"Now:"):
         pass
