@@ -6,24 +6,28 @@ made on: if the section has moved on meanwhile (another secretary saved), the sa
 refused with ``conflict`` carrying the current revision and text, so that the two can
 be merged and nothing is silently overwritten. Every saved text stays readable.
 
-Event ``minutes/updated {"section", "revision", "by", "at"}`` (no text: readers fetch
-it); it goes to the staff only.
+Once the minutes are final (agenda/minutes_book.py) sections are refused: changes
+are numbered amendments.
+
+Event ``minutes/updated {"section", "revision", "by", "at", "readers"}`` (no text:
+readers fetch it); it goes to whoever may read the minutes (``readers``).
 """
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.models import MinutesRevision, MinutesSection
+from agenda.models import MinutesBook, MinutesRevision, MinutesSection
 from agenda.state import iso, load_agenda
 from conference.actors import Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
-from conference.errors import Conflict, NotFound
+from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference
 
@@ -32,16 +36,65 @@ READ_ROLES = ("secretary", "organizer", "chair")
 OWN_SECTIONS = ("opening", "closing")
 EVENT = "minutes/updated"
 MAX_TEXT = 100_000
+MAX_DECISIONS = 50
+MAX_DECISION = 2_000
+# Who reads the minutes besides the staff (READ_ROLES): nobody, the sites' operators and
+# screens, or also the delegates (by their personal link).
+READERS = ("staff", "sites", "delegates")
+SITE_ROLES = ("site_operator", "screen")
 
 
 def section_data(section: MinutesSection) -> dict[str, Any]:
     return {
         "section": section.key,
         "text": section.text,
+        "decisions": list(section.decisions),
         "revision": section.revision,
         "updated_at": iso(section.updated_at),
         "updated_by": section.updated_by,
     }
+
+
+async def minutes_book(
+    session: AsyncSession, conference_id: int, *, create: bool = False
+) -> MinutesBook:
+    """The conference's minutes book, made on first write (writers hold the lock)."""
+    book = await session.get(MinutesBook, conference_id, populate_existing=True)
+    if book is None:
+        book = MinutesBook(conference_id=conference_id)
+        if create:
+            session.add(book)
+            await session.flush()
+    return book
+
+
+def may_read(actor: Actor, book: MinutesBook) -> bool:
+    """The staff always; site operators and screens, and delegates, when the book says."""
+    if actor.has(*READ_ROLES):
+        return True
+    if book.readers in ("sites", "delegates") and actor.has(*SITE_ROLES):
+        return True
+    return book.readers == "delegates" and actor.delegate_id is not None
+
+
+async def require_reader(
+    session: AsyncSession, conference: Conference, actor: Actor
+) -> MinutesBook:
+    assert conference.id is not None
+    book = await minutes_book(session, conference.id)
+    if not may_read(actor, book):
+        raise Forbidden("the minutes are read by the organizers, the chair and the secretary")
+    return book
+
+
+def clean_decisions(decisions: list[str]) -> list[str]:
+    """Decisions as marked, blank ones dropped; too many or too long is refused."""
+    out = [d.strip() for d in decisions if d.strip()]
+    if len(out) > MAX_DECISIONS:
+        raise InvalidInput(f"at most {MAX_DECISIONS} decisions per section", field="decisions")
+    if any(len(d) > MAX_DECISION for d in out):
+        raise InvalidInput(f"a decision is at most {MAX_DECISION} characters", field="decisions")
+    return out
 
 
 async def _section(
@@ -77,13 +130,21 @@ async def save_section(
     text: str,
     base_revision: int,
     *,
+    decisions: list[str] | None = None,
     actor: Actor,
     now: datetime | None = None,
 ) -> MinutesSection:
-    """Save a section's text made on base_revision; a stale one is a conflict."""
+    """Save a section's text (and decisions) made on base_revision; a stale one is a
+    conflict. decisions None keeps the section's decisions."""
     actor.require(*WRITE_ROLES)
     assert conference.id is not None
+    marked = clean_decisions(decisions) if decisions is not None else None
     await lock_conference(session, conference.id)
+    book = await minutes_book(session, conference.id)
+    if book.status == "final":
+        raise Conflict(
+            "the minutes are final: a change is made as a numbered amendment", field="section"
+        )
     now = now or utcnow()
     section = await _section(session, conference, key, create=True)
     assert section is not None and section.id is not None
@@ -96,6 +157,8 @@ async def save_section(
         )
     section.revision += 1
     section.text = text
+    if marked is not None:
+        section.decisions = marked
     section.updated_at = now
     section.updated_by = actor.name
     session.add(section)
@@ -104,6 +167,7 @@ async def save_section(
             section_id=section.id,
             revision=section.revision,
             text=text,
+            decisions=list(section.decisions),
             saved_at=now,
             saved_by=actor.name,
         )
@@ -115,13 +179,19 @@ async def save_section(
         "minutes.save",
         "minutes_section",
         key,
-        {"revision": section.revision, "length": len(text)},
+        {"revision": section.revision, "length": len(text), "decisions": len(section.decisions)},
     )
     await append_event(
         session,
         conference.id,
         EVENT,
-        {"section": key, "revision": section.revision, "by": actor.name, "at": iso(now)},
+        {
+            "section": key,
+            "revision": section.revision,
+            "by": actor.name,
+            "at": iso(now),
+            "readers": book.readers,
+        },
     )
     return section
 
@@ -130,7 +200,7 @@ async def read_minutes(
     session: AsyncSession, conference: Conference, *, actor: Actor
 ) -> list[dict[str, Any]]:
     """Every section that has text, at its latest revision."""
-    actor.require(*READ_ROLES)
+    await require_reader(session, conference, actor)
     rows = await session.exec(
         select(MinutesSection)
         .where(col(MinutesSection.conference_id) == conference.id)
@@ -156,8 +226,43 @@ async def section_revisions(
         {
             "revision": row.revision,
             "text": row.text,
+            "decisions": list(row.decisions),
             "saved_at": iso(row.saved_at),
             "saved_by": row.saved_by,
         }
         for row in rows
     ]
+
+
+def compare_texts(old: str, new: str) -> list[dict[str, Any]]:
+    """Line by line what changed from old to new: runs of equal, removed and added lines."""
+    a, b = old.splitlines(), new.splitlines()
+    out: list[dict[str, Any]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append({"op": "equal", "lines": a[i1:i2]})
+            continue
+        if i2 > i1:
+            out.append({"op": "removed", "lines": a[i1:i2]})
+        if j2 > j1:
+            out.append({"op": "added", "lines": b[j1:j2]})
+    return out
+
+
+async def compare_revisions(
+    session: AsyncSession, conference: Conference, key: str, old: int, new: int, *, actor: Actor
+) -> dict[str, Any]:
+    """Two saved revisions of a section and the lines that changed between them."""
+    revisions = {
+        r["revision"]: r for r in await section_revisions(session, conference, key, actor=actor)
+    }
+    revisions[0] = {"revision": 0, "text": "", "decisions": []}
+    for number, name in ((old, "from"), (new, "to")):
+        if number not in revisions:
+            raise NotFound(f"this section has no revision {number}", field=name)
+    return {
+        "section": key,
+        "from": revisions[old],
+        "to": revisions[new],
+        "changes": compare_texts(revisions[old]["text"], revisions[new]["text"]),
+    }

@@ -9,11 +9,13 @@ from aiohttp import web
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda import speakers
+from agenda import minutes, minutes_book, speakers
+from agenda.minutes_facts import minutes_facts
 from agenda.schemas import PublicRef, SpeakerCreate, Topic
 from attendance import links
 from attendance.models import Delegate
 from conference.actors import Actor
+from conference.dbtypes import utcnow
 from conference.errors import NotFound
 from conference.models import Conference
 from conference.schemas import Input
@@ -109,3 +111,18 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
             reason=data.reason,
         )
     return json_response(out)
+
+
+@routes.get(
+    LINK + "/minutes",
+    summary="The minutes (settings, sections and the facts drafted from the live log) when "
+    "their readers include the delegates",
+    role="the holder of the personal link",
+)
+async def read_minutes(request: web.Request) -> web.StreamResponse:
+    async with request.app[db_key].consistent_read() as session:
+        conference, actor = await _as_delegate(request, session)
+        sections = await minutes.read_minutes(session, conference, actor=actor)
+        book = await minutes_book.read_book(session, conference, actor=actor)
+        facts = await minutes_facts(session, conference, now=utcnow())
+    return json_response({"book": book, "sections": sections, "facts": facts})

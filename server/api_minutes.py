@@ -1,31 +1,73 @@
-"""The minutes over HTTP: the sections' text, saving with the revision a text was made
-on (a stale save is a conflict carrying the current text), and every revision."""
+"""The minutes over HTTP: the sections' text and decisions (a save names the revision it
+was made on; a stale one is a conflict carrying the current text), every revision and
+their comparison, the facts drafted from the live log, the book's settings, finalising
+and amendments (each a signed PDF version), and the exports (PDF, DOCX)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import Field, StrictInt, StrictStr
 
-from agenda import minutes
-from conference.errors import InvalidInput
+from agenda import minutes, minutes_book
+from agenda.minutes_document import minutes_content
+from agenda.minutes_docx import build_docx
+from agenda.minutes_facts import minutes_facts
+from conference.actors import Actor
+from conference.dbtypes import utcnow
+from conference.errors import Conflict, InvalidInput
+from conference.models import Conference
 from conference.schemas import Input
 from server.auth import conference_actor
 from server.http import ApiRoutes, json_response, parse_body, transaction
-from server.keys import db_key
+from server.keys import config_key, db_key, documents_key
+from server.signing import ready_keyring
 
 routes = ApiRoutes("minutes")
 
 MINUTES = "/api/v1/conferences/{cid}/minutes"
-SECTION = MINUTES + "/{section}"
+SECTION = MINUTES + "/sections/{section}"
+TEMPLATE = "minutes.html"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+EXPORT_ROLES = ("organizer", "secretary")
+# Finalising renders while the minutes may still change; a few tries, then the conflict.
+ATTEMPTS = 3
+
+Text = Annotated[StrictStr, Field(max_length=minutes.MAX_TEXT)]
+Line = Annotated[StrictStr, Field(max_length=minutes.MAX_DECISION)]
 
 
 class SectionSave(Input):
-    """A section's whole text, and the revision it was made on (0 for a new section)."""
+    """A section's whole text (and, if sent, its decisions), and the revision it was made
+    on (0 for a new section)."""
 
-    text: Annotated[StrictStr, Field(max_length=minutes.MAX_TEXT)]
+    text: Text
     revision: Annotated[StrictInt, Field(ge=0)]
+    decisions: Annotated[list[Line], Field(max_length=minutes.MAX_DECISIONS)] | None = None
+
+
+class BookChange(Input):
+    """The minutes' heading, signatories and readers (any subset)."""
+
+    issuing_body: Annotated[StrictStr, Field(max_length=600)] | None = None
+    document_number: Annotated[StrictStr, Field(max_length=100)] | None = None
+    heading: Annotated[StrictStr, Field(max_length=300)] | None = None
+    place: Annotated[StrictStr, Field(max_length=100)] | None = None
+    title: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+    chair_name: Annotated[StrictStr, Field(max_length=200)] | None = None
+    secretary_name: Annotated[StrictStr, Field(max_length=200)] | None = None
+    readers: Literal["staff", "sites", "delegates"] | None = None
+
+
+class Finalise(Input):
+    """Finalise the minutes: no fields."""
+
+
+class Amendment(Input):
+    """A numbered change to final minutes: its text (simple formatting as in sections)."""
+
+    text: Annotated[StrictStr, Field(min_length=1, max_length=minutes_book.MAX_AMENDMENT)]
 
 
 def _section_key(request: web.Request) -> str:
@@ -35,21 +77,57 @@ def _section_key(request: web.Request) -> str:
     return key
 
 
+def _int_query(request: web.Request, name: str, *, required: bool) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise InvalidInput(f"give {name}", field=name)
+        return None
+    if not raw.isdigit() or len(raw) > 6:
+        raise InvalidInput(f"{name} is a whole number", field=name)
+    return int(raw)
+
+
+def verify_base(request: web.Request) -> str:
+    """The public verification page's address, without the code."""
+    base = request.app[config_key].public_url.rstrip("/")
+    if not base:
+        base = f"{request.scheme}://{request.host}"
+    return f"{base}/verify/minutes"
+
+
 @routes.get(
     MINUTES,
-    summary="The minutes' sections at their latest revision",
-    role="secretary, organizer or chair",
+    summary="The minutes' settings and sections at their latest revision",
+    role="secretary, organizer or chair; site operators and screens (and delegates) when "
+    "the minutes' readers allow",
 )
 async def read(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         sections = await minutes.read_minutes(session, conference, actor=actor)
-    return json_response({"sections": sections})
+        book = await minutes_book.read_book(session, conference, actor=actor)
+    return json_response({"book": book, "sections": sections})
+
+
+@routes.get(
+    MINUTES + "/facts",
+    summary="What happened, drafted from the live log: each item's times, its speakers "
+    "(title, unit, site, time spoken), the roll call and the attendance at the opening",
+    role="as reading the minutes",
+)
+async def facts(request: web.Request) -> web.StreamResponse:
+    async with request.app[db_key].consistent_read() as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        await minutes.require_reader(session, conference, actor)
+        out = await minutes_facts(session, conference, now=utcnow())
+    return json_response(out)
 
 
 @routes.post(
     SECTION,
-    summary="Save a section's text made on a revision; a stale save is 409 with the current text",
+    summary="Save a section's text (and decisions) made on a revision; a stale save is 409 "
+    "with the current text",
     role="secretary or organizer",
     body=SectionSave,
 )
@@ -59,7 +137,13 @@ async def save(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         section = await minutes.save_section(
-            session, conference, key, data.text, data.revision, actor=actor
+            session,
+            conference,
+            key,
+            data.text,
+            data.revision,
+            decisions=data.decisions,
+            actor=actor,
         )
         out = minutes.section_data(section)
     return json_response(out)
@@ -76,3 +160,172 @@ async def revisions(request: web.Request) -> web.StreamResponse:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         out = await minutes.section_revisions(session, conference, key, actor=actor)
     return json_response({"section": key, "revisions": out})
+
+
+@routes.get(
+    SECTION + "/compare",
+    summary="Two revisions of a section and the lines that changed between them",
+    role="secretary, organizer or chair",
+    query={"from": "the older revision (0: empty)", "to": "the newer revision"},
+)
+async def compare(request: web.Request) -> web.StreamResponse:
+    key = _section_key(request)
+    old = _int_query(request, "from", required=True)
+    new = _int_query(request, "to", required=True)
+    assert old is not None and new is not None
+    async with request.app[db_key].read() as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        out = await minutes.compare_revisions(session, conference, key, old, new, actor=actor)
+    return json_response(out)
+
+
+@routes.patch(
+    MINUTES + "/settings",
+    summary="The heading (issuing body, document number, heading, place, title), the "
+    "signatories and who reads; after finalising only the readers",
+    role="secretary or organizer",
+    body=BookChange,
+)
+async def update_settings(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, BookChange)
+    changes = data.model_dump(exclude_none=True)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        book = await minutes_book.update_book(session, conference, changes, actor=actor)
+        out = minutes_book.book_data(book)
+    return json_response(out)
+
+
+async def _make_version(request: web.Request, amendment: str | None) -> dict[str, Any]:
+    """Prepare, render (outside any transaction) and commit a signed version."""
+    db, runner = request.app[db_key], request.app[documents_key]
+    keyring = await ready_keyring(request.app)
+    for attempt in range(ATTEMPTS):
+        async with db.consistent_read() as session:
+            conference, actor = await conference_actor(request, session, request.match_info["cid"])
+            prepared = await minutes_book.prepare_version(
+                session,
+                conference,
+                actor=actor,
+                verify_base=verify_base(request),
+                amendment=amendment,
+            )
+        rendered = await runner.render_now(TEMPLATE, prepared.content)
+        try:
+            async with db.transaction() as session:
+                conference, actor = await conference_actor(
+                    request, session, request.match_info["cid"]
+                )
+                row = await minutes_book.commit_version(
+                    session,
+                    conference,
+                    prepared,
+                    rendered.pdf,
+                    rendered.pages,
+                    keyring,
+                    actor=actor,
+                )
+                out = minutes_book.version_data(row)
+        except Conflict:
+            if attempt == ATTEMPTS - 1:
+                raise
+            continue
+        return out | {"missing_characters": list(rendered.missing)}
+    raise AssertionError("unreachable")
+
+
+@routes.post(
+    MINUTES + "/finalise",
+    summary="Finalise the minutes: they lock, version 1 is rendered, hashed and signed",
+    role="secretary or organizer",
+    body=Finalise,
+    status=201,
+)
+async def finalise(request: web.Request) -> web.StreamResponse:
+    await parse_body(request, Finalise)
+    return json_response(await _make_version(request, None), status=201)
+
+
+@routes.post(
+    MINUTES + "/amendments",
+    summary="A numbered amendment to final minutes; it makes the next signed version",
+    role="secretary or organizer",
+    body=Amendment,
+    status=201,
+)
+async def amend(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, Amendment)
+    return json_response(await _make_version(request, data.text), status=201)
+
+
+@routes.get(
+    MINUTES + "/versions",
+    summary="The finalised versions: number, verification code, SHA-256, who and when",
+    role="as reading the minutes",
+)
+async def versions(request: web.Request) -> web.StreamResponse:
+    async with request.app[db_key].read() as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        rows = await minutes_book.list_versions(session, conference, actor=actor)
+        out = [minutes_book.version_data(row) for row in rows]
+    return json_response({"versions": out})
+
+
+async def _export(
+    request: web.Request,
+) -> tuple[Conference, Actor, dict[str, Any], bytes | None, int | None]:
+    """The content (and stored PDF) of a finalised version, or of the draft."""
+    version = _int_query(request, "version", required=False)
+    async with request.app[db_key].consistent_read() as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require(*EXPORT_ROLES)
+        assert conference.id is not None
+        book = await minutes.minutes_book(session, conference.id)
+        if book.status == "final" or version is not None:
+            row = await minutes_book.get_version(session, conference, version, actor=actor)
+            return conference, actor, row.content, row.pdf, row.version
+        content = await minutes_content(
+            session, conference, book, now=utcnow(), status="draft", version=0, verification=None
+        )
+        return conference, actor, content, None, None
+
+
+def _attachment(conference: Conference, version: int | None, ext: str) -> dict[str, str]:
+    suffix = f"v{version}" if version else "draft"
+    name = f"minutes-{conference.public_id}-{suffix}.{ext}"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@routes.get(
+    MINUTES + "/export.pdf",
+    summary="The minutes as PDF: a finalised version (the latest unless ?version=), or a "
+    "draft while they are not final",
+    role="organizer or secretary",
+    query={"version": "a finalised version (default: the latest)"},
+    content_type="application/pdf",
+)
+async def export_pdf(request: web.Request) -> web.StreamResponse:
+    conference, _actor, content, pdf, version = await _export(request)
+    if pdf is None:
+        pdf = (await request.app[documents_key].render_now(TEMPLATE, content)).pdf
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers=_attachment(conference, version, "pdf"),
+    )
+
+
+@routes.get(
+    MINUTES + "/export.docx",
+    summary="The minutes as DOCX (Word, LibreOffice): the same content as the PDF",
+    role="organizer or secretary",
+    query={"version": "a finalised version (default: the latest)"},
+    content_type=DOCX_TYPE,
+)
+async def export_docx(request: web.Request) -> web.StreamResponse:
+    conference, _actor, content, _pdf, version = await _export(request)
+    return web.Response(
+        body=build_docx(content),
+        content_type=DOCX_TYPE,
+        headers=_attachment(conference, version, "docx"),
+    )

@@ -25,6 +25,7 @@ from server import (
     api_minutes,
     api_reports,
     api_transfer,
+    api_verify,
     meta,
     ws,
 )
@@ -45,6 +46,7 @@ from server.keys import (
     refused_limiter_key,
     socket_tasks_key,
     sockets_key,
+    verify_limiter_key,
 )
 from server.metrics import Metrics
 from server.migrate import ensure_current
@@ -70,6 +72,7 @@ API_MODULES: tuple[ApiRoutes, ...] = (
     api_reports.routes,
     api_agenda.routes,
     api_minutes.routes,
+    api_verify.routes,
     api_documents.routes,
     api_admin.routes,
     api_transfer.routes,
@@ -113,6 +116,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app[token_cache_key] = TokenCache()
     app[checkin_limiter_key] = RateLimiter(config.checkins_per_minute)
     app[refused_limiter_key] = RateLimiter(config.refused_scans_per_minute)
+    app[verify_limiter_key] = RateLimiter(config.verifications_per_minute)
     app[sockets_key] = WeakSet[web.WebSocketResponse]()
     app[socket_tasks_key] = set()
     specs = []

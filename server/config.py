@@ -139,6 +139,13 @@ class Config:
             "help": "check-in requests one account, token or address may send per minute",
         },
     )
+    verifications_per_minute: int = field(
+        default=30,
+        metadata={
+            "env": "PLENARY_VERIFY_RATE",
+            "help": "public verifications (of minutes, of awards) one address may ask per minute",
+        },
+    )
     refused_scans_per_minute: int = field(
         default=60,
         metadata={

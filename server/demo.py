@@ -10,6 +10,7 @@ from datetime import date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.minutes_book import update_book
 from conference.accounts import (
     create_account,
     get_account_by_username,
@@ -85,6 +86,8 @@ async def ensure_demo(database_url: str) -> tuple[str, bool]:
                 conference = await import_conference(session, raw, "json", actor=importer)
             assert conference.id is not None
             organizer = Actor(CLI, conference.id, frozenset({"organizer"}))
+            if created:
+                await update_book(session, conference, demo_data.MINUTES_BOOK, actor=organizer)
             for spec in ACCOUNTS:
                 site = (
                     await get_site_by_code(session, conference.id, spec.site) if spec.site else None
@@ -112,6 +115,7 @@ def run_demo(config: Config, *, serve: bool = True) -> None:
     print(f"  open        {base}")
     print(f"  conference  {base}conferences/{conference_id}")
     print(f"  chair room  {base}c/{conference_id}/chair       (as chair or organizer)")
+    print(f"  minutes     {base}c/{conference_id}/minutes     (as secretary or organizer)")
     print(f"  check-in    {base}c/{conference_id}/checkin     (as operator)")
     print(f"  screen      {base}c/{conference_id}/screen?token=...  (docs/screen.md)")
     for spec in ACCOUNTS:

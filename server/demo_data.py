@@ -19,6 +19,13 @@ DAY = "2026-12-15"
 ZONE_OFFSET = "+07:00"  # Asia/Ho_Chi_Minh has no daylight saving time
 CENTRAL_OFFICE = "Văn phòng Trung ương Đảng"
 SEED = 2026
+# How the reference conference's minutes are headed and signed (docs/minutes.md).
+MINUTES_BOOK = {
+    "issuing_body": "BAN CHẤP HÀNH TRUNG ƯƠNG\nVĂN PHÒNG TRUNG ƯƠNG ĐẢNG",
+    "document_number": "Số: 01-BB/VPTW",
+    "heading": "ĐẢNG CỘNG SẢN VIỆT NAM",
+    "place": "Hà Nội",
+}
 
 
 @dataclass(frozen=True)

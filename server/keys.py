@@ -31,6 +31,7 @@ metrics_key: web.AppKey[Metrics] = web.AppKey("metrics_key")
 login_limiter_key: web.AppKey[RateLimiter] = web.AppKey("login_limiter_key")
 checkin_limiter_key: web.AppKey[RateLimiter] = web.AppKey("checkin_limiter_key")
 refused_limiter_key: web.AppKey[RateLimiter] = web.AppKey("refused_limiter_key")
+verify_limiter_key: web.AppKey[RateLimiter] = web.AppKey("verify_limiter_key")
 sockets_key: web.AppKey[WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
 # Work that outlives a WebSocket handler (closing it down); done before the database goes.
 socket_tasks_key: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("socket_tasks_key")

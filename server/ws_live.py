@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda import minutes
 from conference.actors import Actor
 from conference.db import Database
 from conference.dbtypes import utcnow
@@ -191,8 +192,14 @@ class LiveSubscription:
                 return False
             return self._only_site is None or event.data.get("site") == self._only_site_code
         if event.type.startswith("minutes/"):
-            # The minutes are the staff's until they are finalised.
-            return self._contacts and self._only_site is None
+            # The staff's, and the sites' or delegates' when the minutes' readers say so.
+            roles = self.scope[0]
+            if self._contacts and self._only_site is None:
+                return True
+            readers = event.data.get("readers", "staff")
+            if readers in ("sites", "delegates") and roles & frozenset(minutes.SITE_ROLES):
+                return True
+            return readers == "delegates" and "delegate" in roles
         if event.type == "sites/presence":
             # Every site's connection: the staff's view of the conference.
             return self._contacts and self._only_site is None

@@ -26,7 +26,7 @@ async def test_sections_save_on_their_revision_and_keep_every_text(
     client: Client, stage: Stage
 ) -> None:
     item = stage.items["opening"]
-    url = stage.url(f"/minutes/{item}")
+    url = stage.url(f"/minutes/sections/{item}")
     status, saved = await stage.secretary.post(
         url, {"text": "Đồng chí Chủ trì phát biểu khai mạc.", "revision": 0}
     )
@@ -66,11 +66,11 @@ async def test_sections_save_on_their_revision_and_keep_every_text(
 
 async def test_the_minutes_own_sections_and_bad_input(stage: Stage) -> None:
     status, saved = await stage.secretary.post(
-        stage.url("/minutes/opening"), {"text": "", "revision": 0}
+        stage.url("/minutes/sections/opening"), {"text": "", "revision": 0}
     )
     assert status == 200 and saved["revision"] == 1
     status, err = await stage.secretary.post(
-        stage.url("/minutes/nosuchitem"), {"text": "x", "revision": 0}
+        stage.url("/minutes/sections/nosuchitem"), {"text": "x", "revision": 0}
     )
     assert status == 404 and err["error"]["field"] == "section"
     for body in (
@@ -79,18 +79,18 @@ async def test_the_minutes_own_sections_and_bad_input(stage: Stage) -> None:
         {"text": "x", "revision": -1},
         {"text": "x" * 100_001, "revision": 0},
     ):
-        status, err = await stage.secretary.post(stage.url("/minutes/closing"), body)
+        status, err = await stage.secretary.post(stage.url("/minutes/sections/closing"), body)
         assert status == 422 and err["error"]["code"] == "invalid_format", body
-    status, err = await stage.secretary.get(stage.url("/minutes/closing/revisions"))
+    status, err = await stage.secretary.get(stage.url("/minutes/sections/closing/revisions"))
     assert status == 404
 
 
 async def test_only_the_secretary_and_organizers_write_and_staff_read(stage: Stage) -> None:
-    url = stage.url("/minutes/opening")
+    url = stage.url("/minutes/sections/opening")
     for api in (stage.chair, stage.operators["LCI"]):
         status, err = await api.post(url, {"text": "x", "revision": 0})
         assert status == 403 and err["error"]["code"] == "forbidden"
     status, err = await stage.operators["LCI"].get(stage.url("/minutes"))
     assert status == 403
-    status, err = await stage.operators["LCI"].get(stage.url("/minutes/opening/revisions"))
+    status, err = await stage.operators["LCI"].get(stage.url("/minutes/sections/opening/revisions"))
     assert status == 403

@@ -310,10 +310,21 @@ async def test_minutes_events_reach_the_staff_only(
     operator = await as_token(client, fresh, stage.operators["LCI"].bearer)
     await operator.subscribe(stage.cid)
     status, _ = await stage.secretary.post(
-        stage.url("/minutes/opening"), {"text": "Mở đầu", "revision": 0}
+        stage.url("/minutes/sections/opening"), {"text": "Mở đầu", "revision": 0}
     )
     assert status == 200
     [message] = await chair.events(1)
     assert message["event"]["type"] == "minutes/updated"
     assert message["event"]["data"]["revision"] == 1
     await operator.assert_quiet()
+    # Once the sites may read the minutes, their operators hear of each save too.
+    status, _ = await stage.organizer.patch(stage.url("/minutes/settings"), {"readers": "sites"})
+    assert status == 200
+    status, _ = await stage.secretary.post(
+        stage.url("/minutes/sections/opening"), {"text": "Mở đầu.", "revision": 1}
+    )
+    assert status == 200
+    [message] = await operator.events(1)
+    assert message["event"]["type"] == "minutes/updated"
+    data = message["event"]["data"]
+    assert (data["revision"], data["readers"]) == (2, "sites")

@@ -1,0 +1,233 @@
+"""The minutes as a document: the facts, the secretary's sections, the book's heading
+and the amendments, put together as the plain data the PDF template
+(web/templates/documents/minutes.html) and the DOCX builder (agenda/minutes_docx.py)
+print. Labels are Vietnamese (the record is an official Vietnamese document) and times
+are in the conference's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agenda.minutes_facts import minutes_facts
+from agenda.minutes_text import blocks
+from agenda.models import MinutesAmendment, MinutesBook, MinutesSection
+from conference.models import Conference
+
+STATUS_LABELS = {
+    "planned": "Chưa diễn ra",
+    "running": "Đang diễn ra",
+    "skipped": "Không thực hiện",
+    "done": "",
+}
+KIND_OF_SPEECH = {"registered": "Tham luận", "point_of_order": "Kiến nghị thủ tục", "request": ""}
+
+
+def _local(moment: str | None, zone: ZoneInfo) -> datetime | None:
+    return datetime.fromisoformat(moment).astimezone(zone) if moment else None
+
+
+def time_label(moment: str | None, zone: ZoneInfo) -> str:
+    local = _local(moment, zone)
+    return local.strftime("%H:%M") if local else ""
+
+
+def moment_label(moment: str | None, zone: ZoneInfo) -> str:
+    local = _local(moment, zone)
+    return local.strftime("%H:%M ngày %d/%m/%Y") if local else ""
+
+
+def duration_label(seconds: float | None) -> str:
+    """5 giây, 7 phút 05 giây, 45 phút, 1 giờ 05 phút."""
+    if seconds is None:
+        return ""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} giờ {minutes:02d} phút"
+    if minutes:
+        return f"{minutes} phút {secs:02d} giây" if secs else f"{minutes} phút"
+    return f"{secs} giây"
+
+
+def place_date(place: str, day: date) -> str:
+    """ "Hà Nội, ngày 05 tháng 02 năm 2026": days below 10 and months below 3 take a 0."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    text = f"ngày {day.day:02d} tháng {month} năm {day.year}"
+    return f"{place}, {text}" if place else text.capitalize()
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+async def _sections(session: AsyncSession, conference_id: int) -> dict[str, MinutesSection]:
+    rows = await session.exec(
+        select(MinutesSection).where(col(MinutesSection.conference_id) == conference_id)
+    )
+    return {row.key: row for row in rows}
+
+
+async def amendments(session: AsyncSession, conference_id: int) -> list[MinutesAmendment]:
+    rows = await session.exec(
+        select(MinutesAmendment)
+        .where(col(MinutesAmendment.conference_id) == conference_id)
+        .order_by(col(MinutesAmendment.number))
+    )
+    return list(rows)
+
+
+def _speech(s: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "name": s["name"],
+        "title": s["title"],
+        "unit": s["unit"],
+        "site_name": s["site_name"],
+        "kind": KIND_OF_SPEECH.get(s["kind"], ""),
+        "started_label": time_label(s["started_at"], zone),
+        "ended_label": time_label(s["ended_at"], zone),
+        "duration_label": duration_label(s["spoken_seconds"]),
+    }
+
+
+async def minutes_content(
+    session: AsyncSession,
+    conference: Conference,
+    book: MinutesBook,
+    *,
+    now: datetime,
+    status: str,
+    version: int,
+    verification: dict[str, str] | None,
+    pending: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The document's data; pending: amendments not stored yet ({number, text, at, by})."""
+    assert conference.id is not None
+    zone = ZoneInfo(conference.timezone)
+    facts = await minutes_facts(session, conference, now=now)
+    sections = await _sections(session, conference.id)
+    opened = _local(facts["opened_at"], zone)
+    items: list[dict[str, Any]] = []
+    speakers: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
+    for item in facts["items"]:
+        section = sections.get(item["item"])
+        marked = list(section.decisions) if section else []
+        items.append(
+            {
+                "number": item["number"],
+                "depth": min(item["depth"], 1),
+                "title": item["title"],
+                "presenter": item["presenter"],
+                "status": item["status"],
+                "status_label": STATUS_LABELS.get(item["status"], ""),
+                "started_label": time_label(item["started_at"], zone),
+                "ended_label": time_label(item["ended_at"], zone),
+                "duration_label": duration_label(item["duration_seconds"])
+                if item["ended_at"]
+                else "",
+                "speakers": [_speech(s, zone) for s in item["speakers"]],
+                "blocks": blocks(section.text) if section else [],
+                "decisions": marked,
+            }
+        )
+        for s in item["speakers"]:
+            speech = _speech(s, zone)
+            speakers.append(
+                {
+                    "number": len(speakers) + 1,
+                    "name": speech["name"],
+                    "title": speech["title"],
+                    "unit": speech["unit"],
+                    "site_name": speech["site_name"],
+                    "item_number": item["number"],
+                    "item_title": item["title"],
+                    "time_label": f"{speech['started_label']}–{speech['ended_label']}"
+                    if speech["ended_label"]
+                    else speech["started_label"],
+                    "duration_label": speech["duration_label"],
+                }
+            )
+        for text in marked:
+            decisions.append(
+                {
+                    "number": len(decisions) + 1,
+                    "item_number": item["number"],
+                    "item_title": item["title"],
+                    "text": text,
+                }
+            )
+    attendance = facts["attendance"]
+    roll = facts["roll_call"]
+    stored = [
+        {"number": a.number, "text": a.text, "at": a.made_at.isoformat(), "by": a.made_by}
+        for a in await amendments(session, conference.id)
+    ]
+    day = opened.date() if opened else conference.starts_on
+    intro = [
+        f"Thời gian: bắt đầu lúc {moment_label(facts['opened_at'], zone)}."
+        if opened
+        else f"Thời gian: ngày {conference.starts_on:%d/%m/%Y}.",
+        f"Địa điểm: {conference.venue}; trực tiếp kết hợp trực tuyến, "
+        f"{len(attendance['sites'])} điểm cầu."
+        if conference.venue
+        else f"Hình thức: trực tiếp kết hợp trực tuyến, {len(attendance['sites'])} điểm cầu.",
+    ]
+    if book.chair_name:
+        intro.append(f"Chủ trì: {book.chair_name}.")
+    if book.secretary_name:
+        intro.append(f"Thư ký: {book.secretary_name}.")
+    return {
+        "status": status,
+        "version": version,
+        "lang": "vi",
+        "header": {
+            "issuing_body": _lines(book.issuing_body or conference.organizing_body),
+            "document_number": book.document_number,
+            "heading": book.heading,
+            "place_date": place_date(book.place, day),
+            "title": book.title or "BIÊN BẢN",
+            "subtitle": conference.title,
+        },
+        "intro": intro,
+        "attendance": {
+            "at_label": moment_label(attendance["at"], zone),
+            "sites": attendance["sites"],
+            "total_expected": attendance["total_expected"],
+            "total_present": attendance["total_present"],
+        },
+        "roll_call": {
+            "started_label": moment_label(roll["started_at"], zone),
+            "answered": len(roll["answered"]),
+            "total": len(roll["answered"]) + len(roll["missing"]),
+            "missing": [m["site_name"] for m in roll["missing"]],
+        }
+        if roll
+        else None,
+        "opening": {"blocks": blocks(sections["opening"].text) if "opening" in sections else []},
+        "closing": {"blocks": blocks(sections["closing"].text) if "closing" in sections else []},
+        "items": items,
+        "speakers": speakers,
+        "decisions": decisions,
+        "awards": facts["awards"],
+        "amendments": [
+            {
+                "number": a["number"],
+                "at_label": moment_label(a["at"], zone),
+                "by": a["by"],
+                "blocks": blocks(a["text"]),
+            }
+            for a in stored + (pending or [])
+        ],
+        "signatures": {
+            "chair": {"role_label": "Chủ trì hội nghị", "name": book.chair_name},
+            "secretary": {"role_label": "Thư ký hội nghị", "name": book.secretary_name},
+        },
+        "verification": verification,
+    }
