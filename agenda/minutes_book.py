@@ -350,6 +350,7 @@ async def verification(
     )
     return {
         "conference": conference.title,
+        "timezone": conference.timezone,
         "organizing_body": conference.organizing_body,
         "document_number": row.content.get("header", {}).get("document_number", ""),
         "version": row.version,

@@ -34,6 +34,8 @@ SESSION_COOKIE = "plenary_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT = ("/api/v1/auth/login", "/api/v1/delegate/")
+# Forms a page may post without JavaScript; their csrf_token field stands for the header.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class TokenCache:
@@ -190,7 +192,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         # requests do not act through the session, so they need no CSRF token.
         if row is not None and not request.path.startswith(CSRF_EXEMPT):
             sent = request.headers.get(CSRF_HEADER, "")
-            if not sent and request.content_type == "application/x-www-form-urlencoded":
+            if not sent and request.content_type in FORM_TYPES:
                 sent = str((await request.post()).get("csrf_token", ""))
             if not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
                 return refuse_form(

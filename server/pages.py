@@ -12,6 +12,7 @@ from server import (
     pages_checkin,
     pages_conferences,
     pages_delegates,
+    pages_minutes,
     pages_screen,
 )
 from server.keys import refused_form_page_key, static_versions_key, templates_key
@@ -45,4 +46,5 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(pages_screen.routes)
     app.router.add_routes(pages_chair.routes)
     app.router.add_routes(pages_agenda.routes)
+    app.router.add_routes(pages_minutes.routes)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=False)

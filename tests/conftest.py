@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from conference import documents
 from conference.accounts import create_account
 from conference.actors import CLI, Actor
 from conference.db import Database
@@ -71,6 +73,15 @@ def pg_template() -> Iterator[str | None]:
     asyncio.run(upgrade(_pg_url(name)))
     yield name
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def document_pool() -> Iterator[ProcessPoolExecutor]:
+    """One spawned rendering worker, lent to the apps of tests that render PDFs (starting
+    a worker costs a second; it starts at the first document)."""
+    executor = documents.new_pool(1)
+    yield executor
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

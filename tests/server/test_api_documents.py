@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
-from conference import documents, jobs
+from conference import jobs
 from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.dbtypes import utcnow
@@ -37,18 +37,10 @@ Client = TestClient[Any, Any]
 SITES = (("LCI", "Lào Cai"), ("HN", "Hội trường Trung ương, Hà Nội"))
 
 
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    """One spawned worker shared by the module's apps (each start would cost a second)."""
-    executor = documents.new_pool(1)
-    yield executor
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
 @pytest.fixture
-def app(config: Config, pool: ProcessPoolExecutor) -> web.Application:
+def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
     made = create_app(config)
-    made[lent_pool_key] = pool
+    made[lent_pool_key] = document_pool
     return made
 
 

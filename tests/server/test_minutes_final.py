@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,6 @@ from sqlmodel import col, select, update
 
 from agenda.models import MinutesVersion
 from attendance.models import Delegate
-from conference import documents
 from conference.dbtypes import utcnow
 from conference.models import AuditEntry
 from server.app import create_app
@@ -37,18 +36,10 @@ Client = TestClient[Any, Any]
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    """One spawned worker shared by the module's apps (each start would cost a second)."""
-    executor = documents.new_pool(1)
-    yield executor
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
 @pytest.fixture
-def app(config: Config, pool: ProcessPoolExecutor) -> web.Application:
+def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
     made = create_app(config)
-    made[lent_pool_key] = pool
+    made[lent_pool_key] = document_pool
     return made
 
 

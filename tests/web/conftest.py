@@ -133,8 +133,11 @@ def chromium_path() -> Path:
 @pytest.fixture
 async def chromium(chromium_path: Path) -> AsyncIterator[Chromium]:
     """A headless Chromium for one test."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # A loaded CI machine (two cores, both databases, a browser) may take longer than
+    # Playwright's default 5 s to draw a page; a real failure still fails, later.
+    expect.set_options(timeout=15_000)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True

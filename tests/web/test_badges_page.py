@@ -4,7 +4,7 @@ progress bar reach 100 %, hear it announced, download the PDF; usable at 360 px.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestServer
 
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
-from conference import documents
 from conference.accounts import grant_role
 from conference.db import Database
 from conference.models import Account
@@ -42,22 +41,15 @@ WATCH_PROGRESS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    executor = documents.new_pool(1)
-    yield executor
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
 @pytest.fixture
 async def live_server(
     aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
     browser_db_url: str,
-    pool: ProcessPoolExecutor,
+    document_pool: ProcessPoolExecutor,
 ) -> TestServer:
     """The whole app, rendering in the module's one worker."""
     app = create_app(Config(database_url=browser_db_url, login_attempts_per_minute=20))
-    app[lent_pool_key] = pool
+    app[lent_pool_key] = document_pool
     return await aiohttp_server(app)
 
 

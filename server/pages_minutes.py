@@ -1,0 +1,217 @@
+"""The minutes: the secretary's page (one document by agenda item: the facts drafted from
+the live log beside the secretary's text and decisions, autosaved, merged on a conflict,
+finalised and amended) and the public pages that verify a finalised PDF.
+
+The secretary's page is a shell: its content comes from the JSON API (minutes.js) and
+the live stream. The verification pages work without JavaScript: a form posts the PDF
+(or its SHA-256) and the answer is a page. An anonymous form needs no CSRF token (the
+origin check still applies); a signed-in user's form carries the session's token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+
+from agenda import minutes
+from conference.errors import InvalidInput, NotFound, RateLimited
+from server.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
+from server.http import transaction
+from server.pages_render import Translator, login_redirect, page_actor, render, translator
+
+routes = web.RouteTableDef()
+
+PAGE_ROLES = (*minutes.READ_ROLES, *minutes.SITE_ROLES)
+VERIFY = "/verify/minutes"
+# Where a verification page shows times when the conference's zone cannot be read.
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+
+
+@routes.get("/c/{cid}/minutes")
+async def minutes_page(request: web.Request) -> web.StreamResponse:
+    """The secretary and organizers write; the chair and the readers the book allows read."""
+    async with transaction(request) as session:
+        found = await page_actor(request, session, PAGE_ROLES)
+        if found is None:
+            return login_redirect(request)
+        conference, actor = found
+        await minutes.require_reader(session, conference, actor)
+    can_edit = actor.has(*minutes.WRITE_ROLES)
+    staff = actor.has(*minutes.READ_ROLES)
+    base = f"/api/v1/conferences/{conference.public_id}/minutes"
+    return render(
+        request,
+        "minutes.html",
+        conference=conference,
+        can_edit=can_edit,
+        staff=staff,
+        chair=actor.has("chair", "organizer"),
+        exports={"pdf": base + "/export.pdf", "docx": base + "/export.docx"},
+        page_data={
+            "conference": {"id": conference.public_id, "title": conference.title},
+            "timezone": conference.timezone,
+            "canEdit": can_edit,
+            "staff": staff,
+            "verify": VERIFY,
+        },
+    )
+
+
+# --- public verification -----------------------------------------------------------------
+
+
+def _when(t: Translator, value: str | None, zone: str) -> str:
+    """An ISO time from the API as the conference's clock shows it, naming the zone."""
+    if not value:
+        return ""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz, zone = ZoneInfo(DEFAULT_ZONE), DEFAULT_ZONE
+    moment = datetime.fromisoformat(value).astimezone(tz)
+    return t("verify.when", time=moment.strftime("%H:%M"), day=t.day(moment.date()), zone=zone)
+
+
+def _described(request: web.Request, found: dict[str, Any]) -> dict[str, Any]:
+    """A verification answer with its times written for people."""
+    t = translator(request)
+    zone = found.get("timezone") or DEFAULT_ZONE
+    return found | {
+        "made_at_text": _when(t, found.get("made_at"), zone),
+        "finalised_at_text": _when(t, found.get("finalised_at"), zone),
+    }
+
+
+def _page(
+    request: web.Request,
+    *,
+    status: int = 200,
+    mode: str = "form",
+    action: str = VERIFY,
+    document: dict[str, Any] | None = None,
+    answer: dict[str, Any] | None = None,
+    error: str = "",
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """verify_minutes.html in one of its modes: form, answer, code, unknown, busy."""
+    response = render(
+        request,
+        "verify_minutes.html",
+        status=status,
+        mode=mode,
+        action=action,
+        document=document,
+        answer=answer,
+        error=error,
+    )
+    # Not "no-referrer": the browser would then send its forms with Origin: null, refused.
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.update(headers or {})
+    return response
+
+
+def _busy(request: web.Request, exc: RateLimited, action: str) -> web.Response:
+    seconds = int(exc.retry_after) + 1
+    return _page(
+        request,
+        status=429,
+        mode="busy",
+        action=action,
+        error=translator(request)("verify.error.busy", seconds=seconds),
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+Refused = InvalidInput | web.HTTPRequestEntityTooLarge
+
+
+async def _refusal(request: web.Request, exc: Refused) -> tuple[int, str]:
+    """The status and, in the page's words, why the form's input was refused."""
+    t = translator(request)
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return 413, t("verify.error.too_large")
+    # The form was read (and kept) by uploaded_hash: which part was wrong?
+    form = await request.post() if request.content_type.startswith("multipart/") else {}
+    upload = form.get("file")
+    if isinstance(upload, web.FileField) and upload.filename:
+        return 422, t("verify.error.not_pdf")
+    if exc.field == "sha256":
+        return 422, t("verify.error.sha256")
+    return 422, t("verify.error.missing")
+
+
+async def _asked_hash(request: web.Request) -> str | Refused:
+    try:
+        return await uploaded_hash(request)
+    except (InvalidInput, web.HTTPRequestEntityTooLarge) as exc:
+        return exc
+
+
+@routes.get(VERIFY)
+async def verify_form(request: web.Request) -> web.StreamResponse:
+    return _page(request)
+
+
+@routes.post(VERIFY)
+async def verify_document(request: web.Request) -> web.StreamResponse:
+    """Is the uploaded PDF (or the pasted SHA-256) a finalised version of any minutes?"""
+    try:
+        check_verify_rate(request)
+    except RateLimited as exc:
+        return _busy(request, exc, VERIFY)
+    asked = await _asked_hash(request)
+    if not isinstance(asked, str):
+        status, error = await _refusal(request, asked)
+        return _page(request, status=status, error=error)
+    found = await verify_hash(request, asked)
+    if found["match"]:
+        found = _described(request, found)
+    return _page(request, mode="answer", answer=found)
+
+
+async def _coded(request: web.Request) -> tuple[str, dict[str, Any] | web.Response]:
+    """The code's form action and its version described, or the page refusing it."""
+    code = request.match_info["code"]
+    action = f"{VERIFY}/{quote(code, safe='')}"
+    try:
+        found = await verify_code(request, code)
+    except RateLimited as exc:
+        return action, _busy(request, exc, action)
+    except NotFound:
+        return action, _page(request, status=404, mode="unknown", action=VERIFY)
+    return action, _described(request, found)
+
+
+@routes.get(VERIFY + "/{code}")
+async def verify_by_code(request: web.Request) -> web.StreamResponse:
+    """The version printed with this code, and the form to check a file against it."""
+    action, document = await _coded(request)
+    if isinstance(document, web.Response):
+        return document
+    return _page(request, mode="code", action=action, document=document)
+
+
+@routes.post(VERIFY + "/{code}")
+async def verify_against_code(request: web.Request) -> web.StreamResponse:
+    """Is this file the version printed with the code? If not, which version it is."""
+    action, document = await _coded(request)
+    if isinstance(document, web.Response):
+        return document
+    asked = await _asked_hash(request)
+    if not isinstance(asked, str):
+        status, error = await _refusal(request, asked)
+        return _page(
+            request, status=status, mode="code", action=action, document=document, error=error
+        )
+    if asked == document["sha256"]:
+        answer: dict[str, Any] = document | {"match": True}
+    else:
+        answer = await verify_hash(request, asked)
+        if answer["match"]:
+            answer = _described(request, answer)
+        answer["other"] = True
+    return _page(request, mode="code", action=action, document=document, answer=answer)
