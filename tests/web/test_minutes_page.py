@@ -309,6 +309,42 @@ async def test_the_minutes_on_a_phone_in_english(browser: Browser, live_server: 
         await chair.close()
 
 
+@pytest.mark.browser
+async def test_a_delegate_reads_the_minutes_only_when_allowed(
+    browser: Browser, live_server: TestServer
+) -> None:
+    from playwright.async_api import expect
+
+    hall, items = await minutes_hall(live_server.app)
+    chair = await Http(live_server).login("chair")
+    secretary = await Http(live_server).login("secretary")
+    try:
+        await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
+        body = {"text": "Hội nghị **thống nhất** chương trình.", "revision": 0}
+        await secretary.call("POST", hall.api(f"/minutes/sections/{items[0]}"), body)
+        phone = await browser.new_page(360, 780)
+        await phone.goto(f"/d/{hall.links['Lê Văn Cường']}")
+        await live(phone)
+        panel = phone.locator("#minutes-panel")
+        await expect(panel).to_be_hidden()
+        # The organizers let delegates read: the phone shows them without a reload.
+        await secretary.call("PATCH", hall.api("/minutes/settings"), {"readers": "delegates"})
+        body = {"text": "Hội nghị **thống nhất** chương trình.\n\n- Giao Văn phòng", "revision": 1}
+        await secretary.call("POST", hall.api(f"/minutes/sections/{items[0]}"), body)
+        await expect(panel).to_be_visible()
+        await expect(panel.locator("h3").first).to_have_text("1. Khai mạc")
+        await expect(panel.locator("strong").first).to_have_text("thống nhất")
+        await expect(panel.locator("li")).to_contain_text(["Giao Văn phòng"])
+        await secretary.call("PATCH", hall.api("/minutes/settings"), {"readers": "staff"})
+        await phone.reload()
+        await live(phone)
+        await expect(panel).to_be_hidden()
+        assert browser.errors == []
+    finally:
+        await chair.close()
+        await secretary.close()
+
+
 # --- as the server renders it (no browser) ----------------------------------------------------
 
 

@@ -5,6 +5,7 @@ import { announce, page, t } from "./page.js";
 import { newNonce } from "./checkin-queue.js";
 import { cameraToggle, formatTime, refusalText, request } from "./checkin-common.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { minutesEvent } from "./delegate-minutes.js";
 import {
   applyEvent,
   currentItem,
@@ -357,6 +358,7 @@ const feed = new LiveFeed(page.conference.id, {
   auth: { link: page.secret },
   onSnapshot: takeSnapshot,
   onEvent(event, message) {
+    minutesEvent(event);
     if (!live) return;
     if (applyEvent(live, event)) {
       live.seq = message.seq;
