@@ -1,7 +1,8 @@
 # The two commands of the README: `make demo` and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+# Two workers: the tests mostly wait on PostgreSQL, SQLite's fsync and Chromium.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: setup demo test lint typecheck pytest format bench clean
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from awards.codes import new_award_code
 from conference.dbtypes import UTCDateTime, new_public_id, utcnow
 
 AWARD_KINDS = ("emulation_flag", "certificate_of_merit", "certificate_of_recognition", "other")
@@ -45,7 +46,14 @@ class Award(SQLModel, table=True):
     recipient_unit: str = Field(default="", max_length=300)
     site_id: int | None = Field(default=None, foreign_key="site.id", ondelete="SET NULL")
     citation: str = Field(default="", max_length=2000)
-    verification_code: str = Field(default_factory=new_public_id, unique=True, max_length=32)
+    verification_code: str = Field(default_factory=new_award_code, unique=True, max_length=32)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     revoked_reason: str = Field(default="", max_length=1000)
+    revoked_by: str = Field(default="", max_length=200)
+    # The document last rendered for the award: its SHA-256 and when (the code stays).
+    document_sha256: str = Field(default="", max_length=64)
+    rendered_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    # Called at the ceremony (the minutes list the awards given).
+    announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

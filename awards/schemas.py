@@ -61,6 +61,25 @@ class AwardCreate(Input):
     citation: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=2000)] = ""
 
 
+class AwardChange(Input):
+    """A correction of a recipient (the verification code stays)."""
+
+    recipient_kind: RecipientKind | None = None
+    name: Title | None = None
+    title: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)] | None = None
+    unit: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=300)] | None = None
+    site: SiteCode | None = None
+    citation: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=2000)] | None = None
+
+
+class Revocation(Input):
+    """Why an award is revoked (shown on its verification page)."""
+
+    reason: Annotated[
+        StrictStr, AfterValidator(clean_text), AfterValidator(_nonempty), Field(max_length=1000)
+    ]
+
+
 class AwardRecord(AwardCreate):
     """An award as a conference file keeps it, revocation included."""
 
@@ -109,6 +128,11 @@ class AwardOut(BaseModel):
     site: str | None
     citation: str
     revoked: bool
+    revoked_at: AwareDatetime | None = None
+    revoked_reason: str = ""
+    code: str = ""
+    document_sha256: str = ""
+    rendered_at: AwareDatetime | None = None
 
     @classmethod
     def of(cls, award: Award, *, decision: Decision, site_code: str | None) -> AwardOut:
@@ -123,6 +147,11 @@ class AwardOut(BaseModel):
             site=site_code,
             citation=award.citation,
             revoked=award.revoked_at is not None,
+            revoked_at=award.revoked_at,
+            revoked_reason=award.revoked_reason,
+            code=award.verification_code,
+            document_sha256=award.document_sha256,
+            rendered_at=award.rendered_at,
         )
 
 

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from awards.models import Award, Decision
 from awards.schemas import (
+    AwardChange,
     AwardCreate,
     DecisionCreate,
     DecisionWithAwards,
@@ -19,12 +20,15 @@ from awards.schemas import (
 )
 from conference.actors import Actor
 from conference.audit import record
-from conference.errors import Conflict, InvalidInput
+from conference.dbtypes import utcnow
+from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event
 from conference.models import Conference, Site
 from conference.services import get_site_by_code
 
 _DECISION_FIELDS = set(DecisionCreate.model_fields)
+# Who reads the decisions and awards of a conference (verification is public).
+READ_ROLES = ("organizer", "chair", "secretary")
 
 
 def new_decision(conference_id: int, data: DecisionCreate) -> Decision:
@@ -159,3 +163,150 @@ async def insert_decisions(
             award.revoked_reason = given.revoked_reason
             session.add(award)
     await session.flush()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+async def list_decisions(
+    session: AsyncSession, conference: Conference, *, actor: Actor
+) -> list[tuple[Decision, list[Award]]]:
+    """Every decision of the conference with its awards, in order (organizers, chair,
+    secretary)."""
+    actor.require(*READ_ROLES)
+    decisions = list(
+        await session.exec(
+            select(Decision)
+            .where(col(Decision.conference_id) == conference.id)
+            .order_by(col(Decision.issued_on), col(Decision.id))
+        )
+    )
+    awards: dict[int, list[Award]] = {}
+    if decisions:
+        rows = await session.exec(
+            select(Award)
+            .where(col(Award.decision_id).in_([d.id for d in decisions]))
+            .order_by(col(Award.position), col(Award.id))
+        )
+        for award in rows:
+            awards.setdefault(award.decision_id, []).append(award)
+    return [(d, awards.get(d.id or 0, [])) for d in decisions]
+
+
+async def get_decision(session: AsyncSession, conference: Conference, public_id: str) -> Decision:
+    found = (
+        await session.exec(
+            select(Decision).where(
+                col(Decision.conference_id) == conference.id, col(Decision.public_id) == public_id
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound("no such decision in this conference", field="decision")
+    return found
+
+
+async def get_award(
+    session: AsyncSession, conference: Conference, public_id: str
+) -> tuple[Award, Decision]:
+    found = (
+        await session.exec(
+            select(Award, Decision)
+            .join(Decision, col(Decision.id) == col(Award.decision_id))
+            .where(col(Decision.conference_id) == conference.id, col(Award.public_id) == public_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("no such award in this conference", field="award")
+    return found[0], found[1]
+
+
+# --- corrections and revocation ------------------------------------------------------------
+
+
+async def update_award(
+    session: AsyncSession,
+    conference: Conference,
+    public_id: str,
+    data: AwardChange,
+    *,
+    actor: Actor,
+) -> tuple[Award, Decision, str | None]:
+    """Correct a recipient; the verification code stays (the next rendering prints the
+    correction under the same code). A revoked award is not corrected."""
+    actor.require("organizer")
+    assert conference.id is not None
+    award, decision = await get_award(session, conference, public_id)
+    if award.revoked_at is not None:
+        raise Conflict("this award is revoked: it is no longer changed", field="award")
+    changes = data.model_dump(exclude_unset=True)
+    site_code: str | None = None
+    if "site" in changes:
+        site = None
+        if changes["site"] is not None:
+            site = await get_site_by_code(session, conference.id, changes["site"])
+            if site is None:
+                raise InvalidInput(f"no site with the code {changes['site']!r}", field="site")
+        award.site_id = site.id if site is not None else None
+    columns = {"name": "recipient_name", "title": "recipient_title", "unit": "recipient_unit"}
+    before = {}
+    for name, value in changes.items():
+        if name == "site" or value is None:
+            continue
+        column = columns.get(name, name)
+        before[name] = getattr(award, column)
+        setattr(award, column, value)
+    award.updated_at = utcnow()
+    session.add(award)
+    await session.flush()
+    if award.site_id is not None:
+        site_row = await session.get(Site, award.site_id)
+        site_code = site_row.code if site_row is not None else None
+    await record(
+        session,
+        actor,
+        "award.update",
+        "award",
+        award.public_id,
+        {k: [before.get(k), v] for k, v in changes.items()},
+    )
+    await append_event(
+        session,
+        conference.id,
+        "award/updated",
+        award_data(award, decision=decision, site_code=site_code),
+    )
+    return award, decision, site_code
+
+
+async def revoke_award(
+    session: AsyncSession, conference: Conference, public_id: str, reason: str, *, actor: Actor
+) -> tuple[Award, Decision]:
+    """Revoke an award with a reason: its verification says so from now on."""
+    actor.require("organizer")
+    assert conference.id is not None
+    award, decision = await get_award(session, conference, public_id)
+    if award.revoked_at is not None:
+        raise Conflict("this award is revoked already", field="award")
+    award.revoked_at = utcnow()
+    award.revoked_reason = reason
+    award.revoked_by = actor.name[:200]
+    award.updated_at = award.revoked_at
+    session.add(award)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "award.revoke",
+        "award",
+        award.public_id,
+        {"decision": decision.number, "reason": reason},
+    )
+    await append_event(
+        session,
+        conference.id,
+        "award/revoked",
+        {"id": award.public_id, "decision": decision.public_id, "at": award.revoked_at.isoformat()},
+    )
+    return award, decision

@@ -1,6 +1,6 @@
-"""Public verification of issued documents: finalised minutes, by the code printed on
-them or by the SHA-256 of a PDF (sent whole, or its hash). Rate-limited per address;
-an unknown code says nothing but that."""
+"""Public verification of issued documents: awards by the code printed on them, and
+finalised minutes by their code or by the SHA-256 of a PDF (sent whole, or its hash).
+Rate-limited per address; an unknown code says nothing but that."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from agenda.minutes_book import verification
+from awards.verification import verify_award
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.auth import client_ip
 from server.http import ApiRoutes, json_response, read_body
@@ -122,3 +123,20 @@ async def by_code(request: web.Request) -> web.StreamResponse:
 async def by_document(request: web.Request) -> web.StreamResponse:
     check_verify_rate(request)
     return json_response(await verify_hash(request, await uploaded_hash(request)))
+
+
+async def verify_award_code(request: web.Request, code: str) -> dict[str, Any]:
+    check_verify_rate(request)
+    async with request.app[db_key].read() as session:
+        return await verify_award(session, code)
+
+
+# Registered last: /api/v1/verify/minutes... above are not award codes.
+@routes.get(
+    "/api/v1/verify/{code}",
+    summary="An award by the code printed on it: the award, recipient, decision, issuing "
+    "body, and whether it is valid or revoked (when and why)",
+    role="anyone (rate-limited)",
+)
+async def award_by_code(request: web.Request) -> web.StreamResponse:
+    return json_response(await verify_award_code(request, request.match_info["code"]))

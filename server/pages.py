@@ -14,6 +14,7 @@ from server import (
     pages_delegates,
     pages_minutes,
     pages_screen,
+    pages_verify,
 )
 from server.keys import refused_form_page_key, static_versions_key, templates_key
 from server.pages_render import (
@@ -47,4 +48,6 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(pages_chair.routes)
     app.router.add_routes(pages_agenda.routes)
     app.router.add_routes(pages_minutes.routes)
+    # After /verify/minutes: any other /verify/<code> is an award's.
+    app.router.add_routes(pages_verify.routes)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=False)

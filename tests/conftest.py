@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
@@ -194,6 +195,36 @@ class Api:
 
     async def delete(self, path: str) -> tuple[int, Any]:
         return await self.call("DELETE", path)
+
+
+class Public(Api):
+    """Someone with no account and no cookie (the test client's jar holds the organizer's)."""
+
+    def __init__(self, client: TestClient[Any, Any], session: aiohttp.ClientSession) -> None:
+        super().__init__(client)
+        self.session = session
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        *,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        async with self.session.request(
+            method, self.client.make_url(path), json=json, data=data, headers=headers
+        ) as resp:
+            if resp.content_type == "application/json":
+                return resp.status, await resp.json()
+            return resp.status, await resp.text()
+
+
+@pytest.fixture
+async def public(client: TestClient[Any, Any]) -> AsyncIterator[Public]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+        yield Public(client, session)
 
 
 @pytest.fixture

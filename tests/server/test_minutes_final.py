@@ -7,13 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 import unicodedata
-from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import docx
 import pytest
 from aiohttp import web
@@ -29,7 +27,7 @@ from server.config import Config
 from server.documents import lent_pool_key
 from server.keys import db_key
 from tests.conference.test_documents import pdf_text
-from tests.conftest import Api
+from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, events, make_stage
 
 Client = TestClient[Any, Any]
@@ -41,36 +39,6 @@ def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
     made = create_app(config)
     made[lent_pool_key] = document_pool
     return made
-
-
-class Public(Api):
-    """Someone with no account and no cookie (the test client's jar holds the organizer's)."""
-
-    def __init__(self, client: Client, session: aiohttp.ClientSession) -> None:
-        super().__init__(client)
-        self.session = session
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        json: Any = None,
-        *,
-        data: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        async with self.session.request(
-            method, self.client.make_url(path), json=json, data=data, headers=headers
-        ) as resp:
-            if resp.content_type == "application/json":
-                return resp.status, await resp.json()
-            return resp.status, await resp.text()
-
-
-@pytest.fixture
-async def public(client: Client) -> AsyncIterator[Public]:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
-        yield Public(client, session)
 
 
 @pytest.fixture

@@ -28,6 +28,9 @@ from conference.services import update_site
 from server.redis_bridge import RedisBridge
 from tests.conftest import _pg_admin, _pg_url, new_conference
 
+# Redis channels are shared by every database: with pytest-xdist these tests run on one
+# worker, one at a time, so no other test's events reach them.
+pytestmark = pytest.mark.xdist_group("redis")
 REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE_REDIS = os.environ.get("PLENARY_REQUIRE_REDIS") == "1"
 

@@ -1,0 +1,76 @@
+"""Public verification of an award by the code printed on it: what it is, to whom, under
+which decision, and whether it still stands (a revoked award says when and why).
+
+Nothing else is revealed, and an unknown code says only that it is unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from awards.codes import normalise_code
+from awards.models import Award, Decision
+from conference.errors import NotFound
+from conference.models import Conference
+
+KIND_LABELS = {
+    "emulation_flag": "Cờ thi đua",
+    "certificate_of_merit": "Bằng khen",
+    "certificate_of_recognition": "Giấy khen",
+    "other": "Khen thưởng",
+}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def verify_award(session: AsyncSession, typed: str) -> dict[str, Any]:
+    """The award printed with this code, valid or revoked; NotFound if none."""
+    code = normalise_code(typed)
+    unknown = NotFound("no award has this verification code", field="code")
+    if code is None:
+        raise unknown
+    found = (
+        await session.exec(
+            select(Award, Decision, Conference)
+            .join(Decision, col(Decision.id) == col(Award.decision_id))
+            .join(Conference, col(Conference.id) == col(Decision.conference_id))
+            .where(col(Award.verification_code) == code)
+        )
+    ).first()
+    if found is None:
+        raise unknown
+    award, decision, conference = found
+    revoked = award.revoked_at is not None
+    return {
+        "code": code,
+        "status": "revoked" if revoked else "valid",
+        "valid": not revoked,
+        "kind": decision.award_kind,
+        "kind_label": KIND_LABELS.get(decision.award_kind, decision.award_kind),
+        "recipient": {
+            "kind": award.recipient_kind,
+            "name": award.recipient_name,
+            "title": award.recipient_title,
+            "unit": award.recipient_unit,
+        },
+        "citation": award.citation,
+        "decision": {
+            "number": decision.number,
+            "issued_on": decision.issued_on.isoformat(),
+            "issuing_body": decision.issuing_body,
+            "signer_name": decision.signer_name,
+            "signer_title": decision.signer_title,
+            "title": decision.title,
+        },
+        "conference": {"title": conference.title, "organizing_body": conference.organizing_body},
+        "timezone": conference.timezone,
+        "revoked_at": _iso(award.revoked_at),
+        "revoked_reason": award.revoked_reason,
+        "document_sha256": award.document_sha256,
+        "rendered_at": _iso(award.rendered_at),
+    }

@@ -1,0 +1,159 @@
+"""Awards over HTTP: decisions (quyết định) and their recipients, corrections (the
+verification code stays), revocation with a reason. Organizers write; the chair and
+the secretary read. Verification by code is public (server/api_verify.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from awards import services
+from awards.models import Award, Decision
+from awards.schemas import (
+    AwardChange,
+    AwardCreate,
+    AwardOut,
+    DecisionCreate,
+    DecisionOut,
+    Revocation,
+    award_data,
+    decision_data,
+)
+from conference.models import Conference, Site
+from server.auth import conference_actor
+from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.keys import db_key
+
+routes = ApiRoutes("awards")
+
+AWARDS = "/api/v1/conferences/{cid}/awards"
+DECISIONS = AWARDS + "/decisions"
+DECISION = DECISIONS + "/{did}"
+AWARD = AWARDS + "/{aid}"
+
+
+class DecisionWithAwardsOut(DecisionOut):
+    awards: list[AwardOut]
+
+
+async def _site_codes(session: AsyncSession, conference: Conference) -> dict[int, str]:
+    rows = await session.exec(
+        select(Site.id, Site.code).where(col(Site.conference_id) == conference.id)
+    )
+    return {site_id: code for site_id, code in rows if site_id is not None}
+
+
+def _with_awards(decision: Decision, awards: list[Award], codes: dict[int, str]) -> dict[str, Any]:
+    return decision_data(decision) | {
+        "awards": [
+            award_data(a, decision=decision, site_code=codes.get(a.site_id or 0)) for a in awards
+        ]
+    }
+
+
+@routes.get(
+    AWARDS,
+    summary="Every decision of the conference with its awards, in order",
+    role="organizer, chair or secretary",
+    response=list[DecisionWithAwardsOut],
+)
+async def list_all(request: web.Request) -> web.StreamResponse:
+    async with request.app[db_key].read() as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        found = await services.list_decisions(session, conference, actor=actor)
+        codes = await _site_codes(session, conference)
+        out = [_with_awards(d, awards, codes) for d, awards in found]
+    return json_response({"decisions": out})
+
+
+@routes.post(
+    DECISIONS,
+    summary="Record a decision; its number is unique per issuing body and never reused",
+    role="organizer",
+    body=DecisionCreate,
+    response=DecisionOut,
+    status=201,
+)
+async def create(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, DecisionCreate)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        decision = await services.create_decision(session, conference, data, actor=actor)
+        out = decision_data(decision)
+    return json_response(out, status=201)
+
+
+@routes.get(
+    DECISION,
+    summary="A decision with its awards",
+    role="organizer, chair or secretary",
+    response=DecisionWithAwardsOut,
+)
+async def read(request: web.Request) -> web.StreamResponse:
+    async with request.app[db_key].read() as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require(*services.READ_ROLES)
+        decision = await services.get_decision(session, conference, request.match_info["did"])
+        found = await services.list_decisions(session, conference, actor=actor)
+        awards = next(a for d, a in found if d.id == decision.id)
+        out = _with_awards(decision, awards, await _site_codes(session, conference))
+    return json_response(out)
+
+
+@routes.post(
+    DECISION + "/awards",
+    summary="Name one more recipient of a decision (a unit or a person, with the citation)",
+    role="organizer",
+    body=AwardCreate,
+    response=AwardOut,
+    status=201,
+)
+async def add(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, AwardCreate)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer")
+        decision = await services.get_decision(session, conference, request.match_info["did"])
+        award = await services.add_award(session, conference, decision, data, actor=actor)
+        out = award_data(award, decision=decision, site_code=data.site)
+    return json_response(out, status=201)
+
+
+@routes.patch(
+    AWARD,
+    summary="Correct a recipient (name, title, unit, site, citation); the code stays",
+    role="organizer",
+    body=AwardChange,
+    response=AwardOut,
+)
+async def update(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, AwardChange)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        award, decision, code = await services.update_award(
+            session, conference, request.match_info["aid"], data, actor=actor
+        )
+        out = award_data(award, decision=decision, site_code=code)
+    return json_response(out)
+
+
+@routes.post(
+    AWARD + "/revoke",
+    summary="Revoke an award with a reason; its verification says so at once",
+    role="organizer",
+    body=Revocation,
+    response=AwardOut,
+)
+async def revoke(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, Revocation)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        award, decision = await services.revoke_award(
+            session, conference, request.match_info["aid"], data.reason, actor=actor
+        )
+        codes = await _site_codes(session, conference)
+        out = award_data(award, decision=decision, site_code=codes.get(award.site_id or 0))
+    return json_response(out)

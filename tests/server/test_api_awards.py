@@ -1,0 +1,199 @@
+"""Awards over HTTP: decisions and recipients, corrections that keep the code, revocation,
+and public verification by the short code (valid, revoked, unknown)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlmodel import col, select
+
+from awards.codes import ALPHABET, normalise_code
+from conference.models import AuditEntry
+from server.keys import db_key
+from tests.conftest import Api, Public
+from tests.server.test_api_agenda import Stage, make_stage
+
+Client = TestClient[Any, Any]
+CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+DECISION = {
+    "number": "1268-QĐ/VPTW",
+    "issued_on": "2026-12-01",
+    "issuing_body": "Văn phòng Trung ương Đảng",
+    "signer_name": "Nguyễn Văn Thắng",
+    "signer_title": "Chánh Văn phòng Trung ương Đảng",
+    "award_kind": "certificate_of_merit",
+}
+
+
+@pytest.fixture
+async def stage(client: Client, organizer: Api) -> Stage:
+    return await make_stage(client, organizer)
+
+
+async def _decision(stage: Stage, **extra: Any) -> dict[str, Any]:
+    status, decision = await stage.organizer.post(stage.url("/awards/decisions"), DECISION | extra)
+    assert status == 201, decision
+    for body in (
+        {
+            "recipient_kind": "unit",
+            "name": "Văn phòng Tỉnh ủy Lào Cai",
+            "site": "LCI",
+            "citation": "Đã có thành tích xuất sắc trong công tác văn phòng cấp ủy năm 2026",
+        },
+        {
+            "recipient_kind": "person",
+            "name": "Đặng Thị Hồng Nhung",
+            "title": "Phó Chánh Văn phòng",
+            "unit": "Thành ủy Hải Phòng",
+            "citation": "Hoàn thành xuất sắc nhiệm vụ",
+        },
+    ):
+        status, award = await stage.organizer.post(
+            stage.url(f"/awards/decisions/{decision['id']}/awards"), body
+        )
+        assert status == 201, award
+    return dict(decision)
+
+
+async def test_decisions_and_awards_are_recorded_and_listed(stage: Stage) -> None:
+    decision = await _decision(stage)
+    status, listed = await stage.secretary.get(stage.url("/awards"))
+    assert status == 200, listed
+    [entry] = listed["decisions"]
+    assert entry["number"] == "1268-QĐ/VPTW"
+    assert [(a["name"], a["site"], a["position"]) for a in entry["awards"]] == [
+        ("Văn phòng Tỉnh ủy Lào Cai", "LCI", 1),
+        ("Đặng Thị Hồng Nhung", None, 2),
+    ]
+    codes = [a["code"] for a in entry["awards"]]
+    assert all(CODE.match(c) for c in codes) and len(set(codes)) == 2
+    status, one = await stage.chair.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    assert status == 200 and len(one["awards"]) == 2
+    # The same number from the same body is refused, also in another conference.
+    status, err = await stage.organizer.post(stage.url("/awards/decisions"), DECISION)
+    assert status == 409 and err["error"]["field"] == "number"
+    status, err = await stage.organizer.post(
+        stage.url("/awards/decisions"), DECISION | {"award_kind": "medal"}
+    )
+    assert status == 422 and err["error"]["field"] == "award_kind"
+
+
+async def test_a_correction_keeps_the_code_and_a_revoked_award_verifies_as_revoked(
+    client: Client, stage: Stage, public: Public
+) -> None:
+    decision = await _decision(stage)
+    status, one = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    award = one["awards"][1]
+    status, fixed = await stage.organizer.patch(
+        stage.url(f"/awards/{award['id']}"), {"name": "Đặng Thị Hồng Nhung (Hải Phòng)"}
+    )
+    assert status == 200, fixed
+    assert fixed["code"] == award["code"] and fixed["name"] == "Đặng Thị Hồng Nhung (Hải Phòng)"
+    status, found = await public.get(f"/api/v1/verify/{award['code']}")
+    assert status == 200, found
+    assert (found["status"], found["valid"], found["kind_label"]) == ("valid", True, "Bằng khen")
+    assert found["recipient"]["name"] == "Đặng Thị Hồng Nhung (Hải Phòng)"
+    assert found["decision"]["number"] == "1268-QĐ/VPTW"
+    assert found["decision"]["issuing_body"] == "Văn phòng Trung ương Đảng"
+    # Typed as people type it: lower case, no hyphens, O for 0.
+    typed = award["code"].replace("-", "").lower().replace("0", "o")
+    status, again = await public.get(f"/api/v1/verify/{typed}")
+    assert status == 200 and again["code"] == award["code"]
+    # Revoked with a reason: verification says so at once, and the audit log has it.
+    status, revoked = await stage.organizer.post(
+        stage.url(f"/awards/{award['id']}/revoke"), {"reason": "Quyết định bị thu hồi do sai sót"}
+    )
+    assert status == 200 and revoked["revoked"] is True, revoked
+    status, found = await public.get(f"/api/v1/verify/{award['code']}")
+    assert (found["status"], found["valid"]) == ("revoked", False)
+    assert found["revoked_reason"] == "Quyết định bị thu hồi do sai sót" and found["revoked_at"]
+    async with client.app[db_key].read() as session:
+        actions = list(
+            await session.exec(
+                select(AuditEntry.action).where(col(AuditEntry.action).like("award.%"))
+            )
+        )
+    assert actions.count("award.revoke") == 1 and "award.update" in actions
+    for path, body in (
+        (f"/awards/{award['id']}/revoke", {"reason": "lần nữa"}),
+        (f"/awards/{award['id']}", {"citation": "x"}),
+    ):
+        method = stage.organizer.post if path.endswith("revoke") else stage.organizer.patch
+        status, _err = await method(stage.url(path), body)
+        assert status == 409, path
+    # A decision number stays taken after its award is revoked.
+    status, _err = await stage.organizer.post(stage.url("/awards/decisions"), DECISION)
+    assert status == 409
+
+
+async def test_unknown_and_malformed_codes_reveal_nothing(public: Public) -> None:
+    for code in ("ABCD-EFGH-JKMN", "abc", "Z" * 40, "%00"):
+        status, err = await public.get(f"/api/v1/verify/{code}")
+        assert status == 404, code
+        assert set(err) == {"error"} and err["error"]["code"] == "not_found"
+
+
+def test_codes_are_random_and_forgive_typing() -> None:
+    from awards.codes import new_award_code
+
+    codes = {new_award_code() for _ in range(2000)}
+    assert len(codes) == 2000 and all(CODE.match(c) for c in codes)
+    assert set("".join(codes).replace("-", "")) <= set(ALPHABET)
+    assert normalise_code(" 7kq4 m2xd-9f3b ") == "7KQ4-M2XD-9F3B"
+    assert normalise_code("7KQ4-M2XD-9F3") is None and normalise_code("7KQ4-M2XD-9F3U") is None
+
+
+async def test_only_organizers_write_and_the_staff_read(stage: Stage) -> None:
+    decision = await _decision(stage)
+    status, one = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    award = one["awards"][0]
+    for api in (stage.chair, stage.secretary, stage.operators["LCI"]):
+        status, _err = await api.post(stage.url("/awards/decisions"), DECISION | {"number": "9"})
+        assert status == 403
+        status, _err = await api.post(stage.url(f"/awards/{award['id']}/revoke"), {"reason": "x"})
+        assert status == 403
+    status, _err = await stage.operators["LCI"].get(stage.url("/awards"))
+    assert status == 403
+    for body in ({}, {"reason": ""}, {"reason": "x" * 1001}):
+        status, _err = await stage.organizer.post(stage.url(f"/awards/{award['id']}/revoke"), body)
+        assert status == 422, body
+    status, _err = await stage.organizer.post(
+        stage.url("/awards/nosuchaward/revoke"), {"reason": "x"}
+    )
+    assert status == 404
+
+
+async def test_the_public_verification_page(stage: Stage, public: Public) -> None:
+    decision = await _decision(stage)
+    status, one = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    award = one["awards"][0]
+    status, html = await public.get(f"/verify/{award['code'].lower()}")
+    assert status == 200
+    assert 'data-status="valid"' in html and "còn hiệu lực" in html
+    for text in (
+        "Văn phòng Tỉnh ủy Lào Cai",
+        "1268-QĐ/VPTW",
+        "Văn phòng Trung ương Đảng",
+        "01/12/2026",
+    ):
+        assert text in html, text
+    status, html = await public.get(f"/verify/{award['code']}?lang=en")
+    assert "genuine and valid" in html
+    status, _ = await stage.organizer.post(
+        stage.url(f"/awards/{award['id']}/revoke"), {"reason": "Trùng lặp với quyết định khác"}
+    )
+    status, html = await public.get(f"/verify/{award['code']}")
+    assert status == 200 and 'data-status="revoked"' in html
+    assert "ĐÃ BỊ THU HỒI" in html and "Trùng lặp với quyết định khác" in html
+    status, html = await public.get("/verify/ABCD-EFGH-JKMN")
+    assert status == 404 and 'data-status="unknown"' in html
+    assert "Văn phòng" not in html.split("<main", 1)[-1].split("</main>")[0]
+    async with public.session.get(
+        public.client.make_url("/verify?code=7kq4 m2xd"), allow_redirects=False
+    ) as resp:
+        assert resp.status == 303 and resp.headers["Location"] == "/verify/7kq4%20m2xd"
+    status, html = await public.get("/verify")
+    assert status == 200 and 'name="code"' in html
