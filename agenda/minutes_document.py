@@ -215,7 +215,14 @@ async def minutes_content(
         "items": items,
         "speakers": speakers,
         "decisions": decisions,
-        "awards": facts["awards"],
+        "awards": [
+            {
+                "kind_label": a["kind_label"],
+                "recipient": a["name"],
+                "decision_number": a["decision"],
+            }
+            for a in facts["awards"]
+        ],
         "amendments": [
             {
                 "number": a["number"],

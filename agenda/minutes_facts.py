@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.ceremony import awards_given
 from agenda.models import AgendaItem, RollCall, RollCallAnswer, Speaker
 from agenda.speakers import elapsed
 from agenda.state import Agenda, iso, load_agenda
@@ -213,6 +214,5 @@ async def minutes_facts(
         "items": items,
         "roll_call": await _roll_call(session, conference.id, until, sites),
         "attendance": await _attendance(session, conference.id, opening or now, sites),
-        # The awards announced at the ceremony (issue 6) join here.
-        "awards": [],
+        "awards": await awards_given(session, conference.id),
     }

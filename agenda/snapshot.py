@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.ceremony import ceremony_snapshot
 from agenda.models import Speaker
 from agenda.presence import presence_data, presence_of, roll_call_data
 from agenda.services import settings_data
@@ -43,6 +44,7 @@ async def agenda_snapshot(
             "settings": settings_data(state),
         },
         "speakers": lists_data(agenda, by_item, await delegate_ids(session, speakers)),
+        "ceremony": await ceremony_snapshot(session, conference.id),
     }
     if actor.has(*STAFF_ROLES, "site_operator"):
         presence = await presence_of(session, conference.id)

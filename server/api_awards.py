@@ -10,6 +10,8 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda import ceremony
+from agenda.schemas import PublicRef
 from awards import services
 from awards.models import Award, Decision
 from awards.schemas import (
@@ -23,6 +25,7 @@ from awards.schemas import (
     decision_data,
 )
 from conference.models import Conference, Site
+from conference.schemas import Input
 from server.auth import conference_actor
 from server.http import ApiRoutes, json_response, parse_body, transaction
 from server.keys import db_key
@@ -156,4 +159,25 @@ async def revoke(request: web.Request) -> web.StreamResponse:
         )
         codes = await _site_codes(session, conference)
         out = award_data(award, decision=decision, site_code=codes.get(award.site_id or 0))
+    return json_response(out)
+
+
+class Announcement(Input):
+    """The recipient to call; none: the next in the list not yet called."""
+
+    award: PublicRef | None = None
+
+
+@routes.post(
+    AWARDS + "/announce",
+    summary="At the ceremony (the awards item running): call a recipient, or the next; "
+    "every screen shows who is honoured, with the award and the decision",
+    role="chair or organizer",
+    body=Announcement,
+)
+async def announce(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, Announcement)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        out = await ceremony.announce_award(session, conference, data.award, actor=actor)
     return json_response(out)

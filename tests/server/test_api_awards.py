@@ -14,7 +14,7 @@ from awards.codes import ALPHABET, normalise_code
 from conference.models import AuditEntry
 from server.keys import db_key
 from tests.conftest import Api, Public
-from tests.server.test_api_agenda import Stage, make_stage
+from tests.server.test_api_agenda import Stage, events, make_stage
 
 Client = TestClient[Any, Any]
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
@@ -197,3 +197,56 @@ async def test_the_public_verification_page(stage: Stage, public: Public) -> Non
         assert resp.status == 303 and resp.headers["Location"] == "/verify/7kq4%20m2xd"
     status, html = await public.get("/verify")
     assert status == 200 and 'name="code"' in html
+
+
+async def test_the_ceremony_calls_each_recipient_and_the_minutes_list_them(
+    client: Client, stage: Stage
+) -> None:
+    decision = await _decision(stage)
+    status, item = await stage.organizer.post(
+        stage.url("/agenda"), {"title": "Trao tặng Cờ thi đua, Bằng khen", "kind": "awards"}
+    )
+    assert status == 201, item
+    status, err = await stage.chair.post(stage.url("/awards/announce"), {})
+    assert status == 409 and err["error"]["field"] == "item"
+    status, _ = await stage.chair.post(
+        stage.url("/agenda/live"), {"action": "start", "item": item["id"]}
+    )
+    assert status == 200
+    status, err = await stage.secretary.post(stage.url("/awards/announce"), {})
+    assert status == 403
+    status, first = await stage.chair.post(stage.url("/awards/announce"), {})
+    assert status == 200, first
+    assert (first["name"], first["kind_label"], first["decision"], first["site_name"]) == (
+        "Văn phòng Tỉnh ủy Lào Cai",
+        "Bằng khen",
+        "1268-QĐ/VPTW",
+        "Lào Cai",
+    )
+    status, live = await stage.chair.get(stage.url("/live"))
+    assert live["ceremony"]["current"]["id"] == first["id"]
+    assert live["ceremony"]["remaining"] == 1
+    status, second = await stage.chair.post(stage.url("/awards/announce"), {})
+    assert second["name"] == "Đặng Thị Hồng Nhung"
+    status, err = await stage.chair.post(stage.url("/awards/announce"), {})
+    assert status == 409 and err["error"]["field"] == "award"
+    # Called again by name (a recipient who was not in the hall at first).
+    status, again = await stage.chair.post(stage.url("/awards/announce"), {"award": first["id"]})
+    assert status == 200 and again["id"] == first["id"]
+    logged = [d for _s, t, d in await events(client, stage.cid) if t == "awards/announced"]
+    assert [d["award"]["id"] for d in logged] == [first["id"], second["id"], first["id"]]
+    assert all(d["item"] == item["id"] for d in logged)
+    status, facts = await stage.secretary.get(stage.url("/minutes/facts"))
+    assert [a["name"] for a in facts["awards"]] == [
+        "Đặng Thị Hồng Nhung",
+        "Văn phòng Tỉnh ủy Lào Cai",
+    ]
+    # A revoked award is not presented.
+    status, _ = await stage.organizer.post(
+        stage.url(f"/awards/{second['id']}/revoke"), {"reason": "Sai tên"}
+    )
+    status, err = await stage.chair.post(stage.url("/awards/announce"), {"award": second["id"]})
+    assert status == 409
+    status, facts = await stage.secretary.get(stage.url("/minutes/facts"))
+    assert [a["name"] for a in facts["awards"]] == ["Văn phòng Tỉnh ủy Lào Cai"]
+    del decision

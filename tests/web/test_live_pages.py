@@ -317,3 +317,72 @@ async def test_the_chair_page_drives_the_screen_and_the_phone(
     await expect(screen.locator("#speaker-name")).to_have_text("Lê Văn Cường")
     await expect(screen.locator("#countdown")).to_have_text(re.compile(r"^[45]:\d\d$"))
     await expect(phone.locator("#live-speaker")).to_contain_text("Lê Văn Cường")
+
+
+async def test_every_screen_shows_who_is_honoured_at_the_ceremony(
+    browser: Browser, hall: Hall, chair: Chair
+) -> None:
+    from playwright.async_api import expect
+
+    decision = await chair.call(
+        "POST",
+        "/awards/decisions",
+        {
+            "number": "15-QĐ/VPTW",
+            "issued_on": "2026-12-15",
+            "issuing_body": "Văn phòng Trung ương Đảng",
+            "signer_name": "Nguyễn Văn Thắng",
+            "signer_title": "Chánh Văn phòng",
+            "award_kind": "emulation_flag",
+        },
+        201,
+    )
+    for name, site in (("Văn phòng Tỉnh ủy Lào Cai", "LCI"), ("Văn phòng Thành ủy Hà Nội", "HNI")):
+        await chair.call(
+            "POST",
+            f"/awards/decisions/{decision['id']}/awards",
+            {"name": name, "site": site, "citation": "Dẫn đầu phong trào thi đua năm 2026"},
+            201,
+        )
+    ceremony = await chair.call(
+        "POST", "/agenda", {"title": "Trao tặng Cờ thi đua", "kind": "awards"}, 201
+    )
+    issued = await chair.call(
+        "POST", "/tokens", {"name": "Màn hình Lào Cai", "role": "screen", "site": "LCI"}, 201
+    )
+    screen = await browser.new_page(1920, 1080)
+    await screen.goto(f"/c/{hall.cid}/screen?token={issued['token']}")
+    await live(screen)
+    awards = screen.locator("#awards")
+    await expect(awards).to_be_hidden()
+    await chair.call("POST", "/agenda/live", {"action": "start", "item": ceremony["id"]})
+    await chair.call("POST", "/awards/announce", {})
+    await expect(awards).to_be_visible()
+    await expect(screen.locator("#award-kind")).to_have_text("Cờ thi đua")
+    await expect(screen.locator("#award-name")).to_have_text("Văn phòng Tỉnh ủy Lào Cai")
+    await expect(screen.locator("#award-decision")).to_contain_text("15-QĐ/VPTW")
+    await expect(screen.locator("#award-decision")).to_contain_text("15/12/2026")
+    # The chair's page calls the next one and shows who is being presented.
+    room = await browser.new_page(1280, 900)
+    await log_in(room, "chair")
+    await room.goto(f"/c/{hall.cid}/chair")
+    await live(room)
+    await expect(room.locator("#ceremony")).to_be_visible()
+    await expect(room.locator("#ceremony-award")).to_contain_text("Văn phòng Tỉnh ủy Lào Cai")
+    await expect(room.locator("#ceremony-remaining")).to_have_text("Còn lại: 1")
+    await room.get_by_role("button", name="Mời người nhận tiếp theo").click()
+    await expect(screen.locator("#award-name")).to_have_text("Văn phòng Thành ủy Hà Nội")
+    await expect(room.locator("#ceremony-award")).to_contain_text("Văn phòng Thành ủy Hà Nội")
+    await expect(room.locator("#ceremony-remaining")).to_have_text("Còn lại: 0")
+    await expect(room.locator("#ceremony-next")).to_be_disabled()
+    # A screen opened now starts from the snapshot with the same award.
+    late = await browser.new_page(1280, 720)
+    await late.goto(f"/c/{hall.cid}/screen?token={issued['token']}")
+    await live(late)
+    await expect(late.locator("#award-name")).to_have_text("Văn phòng Thành ủy Hà Nội")
+    await keep(screen, "screen-ceremony-1920")
+    # The ceremony ends with its item.
+    await chair.call("POST", "/agenda/live", {"action": "end"})
+    await expect(awards).to_be_hidden()
+    await expect(late.locator("#awards")).to_be_hidden()
+    assert browser.errors == []

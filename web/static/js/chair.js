@@ -5,7 +5,15 @@
 // polls. Changes go to the JSON API with the session's CSRF token; their events redraw.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { applyEvent, clock, currentItem, fromSnapshot, nextItem, steps } from "./live-agenda.js";
+import {
+  applyEvent,
+  clock,
+  currentItem,
+  fromSnapshot,
+  nextItem,
+  presenting,
+  steps,
+} from "./live-agenda.js";
 import { announce, page, t } from "./page.js";
 import { formatNumber, formatTime, request } from "./checkin-common.js";
 import { SitesPanel } from "./chair-sites.js";
@@ -304,11 +312,38 @@ const speakers = new SpeakersPanel({ call, siteName, now });
 speakers.fallback = (s) => nextItem(s);
 const sites = new SitesPanel({ call, base });
 
+// --- the awards ceremony: call each recipient while the awards item runs ------------------
+
+function renderCeremony() {
+  const item = currentItem(state);
+  const on = Boolean(item && item.status === "running" && item.kind === "awards");
+  element("ceremony").hidden = !on;
+  if (!on) return;
+  const award = presenting(state);
+  element("ceremony-award").textContent = award
+    ? `${award.kind_label}: ${award.name} (${award.decision})`
+    : t("js.chair.ceremony.none");
+  const left = state.ceremony?.remaining ?? 0;
+  element("ceremony-remaining").textContent = t("js.chair.ceremony.remaining", { count: left });
+  element("ceremony-next").disabled = left === 0;
+}
+
+element("ceremony-next").addEventListener("click", async () => {
+  const error = element("ceremony-error");
+  error.hidden = true;
+  const answer = await call("POST", "/awards/announce", {});
+  if (!answer.ok) {
+    error.textContent = answer.error?.message || t("js.error.network");
+    error.hidden = false;
+  } else announce(t("js.chair.ceremony.called", { name: answer.data.name }));
+});
+
 function renderAll() {
   renderAgenda();
   speakers.render(state);
   renderStats();
   showSettings();
+  renderCeremony();
 }
 
 let snapshots = 0;
@@ -335,6 +370,10 @@ function onEvent(event, message) {
     case "agenda/reordered":
       renderAgenda();
       speakers.render(state);
+      renderCeremony();
+      break;
+    case "awards/announced":
+      renderCeremony();
       break;
     case "agenda/settings":
       showSettings();

@@ -23,6 +23,8 @@ export function fromSnapshot(snapshot) {
     lists: new Map(),
     presence: new Map(),
     rollCall: null,
+    // The awards ceremony: the award being presented while the awards item runs.
+    ceremony: snapshot.ceremony ?? { item: null, current: null, remaining: 0 },
   };
   const agenda = snapshot.agenda ?? { items: [] };
   for (const item of agenda.items) state.items.set(item.id, item);
@@ -88,7 +90,19 @@ export function applyEvent(state, event) {
     case "agenda/live":
       for (const item of data.items) state.items.set(item.id, item);
       state.current = data.current;
+      if (state.ceremony.item && state.ceremony.item !== data.current) {
+        state.ceremony = { ...state.ceremony, item: null, current: null };
+      }
       return true;
+    case "awards/announced": {
+      const first = data.first !== false;
+      state.ceremony = {
+        item: data.item,
+        current: data.award,
+        remaining: Math.max(0, (state.ceremony.remaining ?? 0) - (first ? 1 : 0)),
+      };
+      return true;
+    }
     case "agenda_item/created":
     case "agenda_item/updated":
       state.items.set(data.id, { ...(state.items.get(data.id) ?? {}), ...data });
@@ -219,4 +233,10 @@ export function clock(seconds) {
   const whole = Math.floor(Math.abs(seconds));
   const minutes = Math.floor(whole / 60);
   return `${sign}${minutes}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+/** The award being presented now (while the awards item runs), or null. */
+export function presenting(state) {
+  const c = state.ceremony;
+  return c && c.current && c.item && c.item === state.current ? c.current : null;
 }

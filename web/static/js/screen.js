@@ -16,6 +16,7 @@ import {
   elapsedSeconds,
   fromSnapshot,
   nextItem,
+  presenting,
   queueOf,
   speakingOf,
   steps,
@@ -123,6 +124,25 @@ function drawSpeaker() {
   const site = siteName(speaker.site);
   setText(element("speaker-site"), site ? t("js.stage.from_site", { site }) : "");
   tick();
+}
+
+/** The award being presented at the ceremony: who is honoured, with what, under which decision. */
+function drawAward() {
+  const award = presenting(state);
+  const box = element("awards");
+  box.hidden = !award;
+  element("stage").dataset.ceremony = award ? "on" : "off";
+  if (!award) return;
+  box.dataset.award = award.id;
+  setText(element("award-kind"), award.kind_label);
+  setText(element("award-name"), award.name);
+  const where = award.site_name ? t("js.stage.from_site", { site: award.site_name }) : "";
+  setText(element("award-line"), [award.title, award.unit, where].filter(Boolean).join(" · "));
+  const day = award.issued_on ? award.issued_on.split("-").reverse().join("/") : "";
+  setText(
+    element("award-decision"),
+    t("js.stage.award_decision", { number: award.decision, day, body: award.issuing_body }),
+  );
 }
 
 /** The countdown: what is left of the speaker's time (counting up when there is no limit). */
@@ -238,6 +258,7 @@ function drawAll() {
   drawTitle();
   drawNow();
   drawSpeaker();
+  drawAward();
   drawQueue();
   drawAgenda();
 }
