@@ -6,30 +6,49 @@ many pages in each WeasyPrint document, renders the chunks in a process pool sta
 ``spawn`` and joins them with pypdf: one page per document is many times slower.
 
 An ``<img src="{{ text | qr }}">`` in a template is text's QR code (conference/qr.py),
-drawn while rendering. Templates live in ``web/templates/documents``; they refer to
-fonts by family name ("Noto Sans", installed by scripts/setup.sh), which covers
-Vietnamese. A character that no installed font has is drawn as an empty box:
-WeasyPrint logs it on the ``weasyprint`` logger, and every rendering here reports such
-characters in ``Rendered.missing``.
+drawn while rendering; ``data:`` URIs of PNG, JPEG and SVG images are drawn too (an
+organizer's emblem); documents fetch nothing else. Templates live in
+``web/templates/documents``; they refer to fonts by family name ("Noto Sans", "Noto
+Serif", installed by scripts/setup.sh), which cover Vietnamese. A character that no
+installed font has is drawn as an empty box: WeasyPrint logs it on the ``weasyprint``
+logger, and every rendering here reports such characters in ``Rendered.missing``.
+
+A rendering may carry template overrides ({name: source}, e.g. an organizer's own
+``awards/certificate.html`` for one conference): they are found before the files, and
+the whole rendering then runs in Jinja's sandbox, since organizers are not programmers
+we trust with Python.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import gc
 import io
 import logging
 import math
 import multiprocessing
-from collections.abc import Awaitable, Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, unquote_to_bytes
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    DictLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from jinja2.sandbox import SandboxedEnvironment
 
 from conference.qr import qr_png
 
@@ -45,6 +64,8 @@ MAX_CHUNK_ITEMS = 192
 log = logging.getLogger("plenary.documents")
 
 Progress = Callable[[int, int], Awaitable[None]]
+# Template overrides: a template's name (as under web/templates/documents) -> its source.
+Overrides = Mapping[str, str]
 
 
 class MissingGlyphs(Exception):
@@ -90,22 +111,47 @@ def qr_data_uri(text: str) -> str:
 # --- HTML to PDF ------------------------------------------------------------------------------
 
 
-@cache
-def environment() -> Environment:
-    """Jinja2 over web/templates/documents (one per process; templates do not change)."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def _configure(env: Environment) -> Environment:
     env.filters["qr"] = qr_url
     return env
 
 
-def render_html(template: str, context: dict[str, Any]) -> str:
-    return environment().get_template(template).render(**context)
+def _options() -> dict[str, Any]:
+    return {
+        "autoescape": select_autoescape(["html"], default=True),
+        "undefined": StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+    }
+
+
+@cache
+def environment() -> Environment:
+    """Jinja2 over web/templates/documents (one per process; templates do not change)."""
+    return _configure(Environment(loader=FileSystemLoader(TEMPLATES_DIR), **_options()))
+
+
+@lru_cache(maxsize=16)
+def _sandboxed(overrides: tuple[tuple[str, str], ...]) -> Environment:
+    # Cached on the sources themselves: a pool worker compiles a conference's overrides once.
+    loader: BaseLoader = ChoiceLoader(
+        [DictLoader(dict(overrides)), FileSystemLoader(TEMPLATES_DIR)]
+    )
+    return _configure(SandboxedEnvironment(loader=loader, **_options()))
+
+
+def template_environment(templates: Overrides | None = None) -> Environment:
+    """The environment for a rendering: the files, or overrides before them in a sandbox."""
+    if not templates:
+        return environment()
+    return _sandboxed(tuple(sorted(templates.items())))
+
+
+def render_html(
+    template: str, context: dict[str, Any], *, templates: Overrides | None = None
+) -> str:
+    """template's HTML for context; templates (overrides) are looked up before the files."""
+    return template_environment(templates).get_template(template).render(**context)
 
 
 class _GlyphWatch(logging.Handler):
@@ -122,24 +168,54 @@ class _GlyphWatch(logging.Handler):
                 self.missing[chr(codepoint)] = None
 
 
+# data:[image type][;base64],DATA: the emblem of an award, given inline by the organizer.
+DATA_URI = re.compile(r"data:(image/(?:png|jpeg|svg\+xml))((?:;[\w=.+-]+)*?)(;base64)?,(.*)", re.S)
+MAX_DATA_URI_BYTES = 4 * 1024 * 1024
+_MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
+
+
+def data_image(url: str) -> tuple[str, bytes]:
+    """The type and bytes of a data: URI of a PNG, JPEG or SVG image; ValueError otherwise."""
+    match = DATA_URI.fullmatch(url)
+    if match is None:
+        raise ValueError("only PNG, JPEG and SVG images may be given as data: URIs")
+    kind, _, is_base64, payload = match.groups()
+    if len(payload) > MAX_DATA_URI_BYTES * 4 // 3 + 4:
+        raise ValueError("the image is too large")
+    try:
+        body = base64.b64decode(payload, validate=True) if is_base64 else unquote_to_bytes(payload)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("the data: URI is not valid base64") from error
+    if kind == "image/svg+xml":
+        head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not (head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in body)):
+            raise ValueError("the data: URI is not an SVG image")
+    elif not body.startswith(_MAGIC[kind]):
+        raise ValueError(f"the data: URI is not a {kind} image")
+    return kind, body
+
+
 def _fetcher() -> Any:
-    """WeasyPrint's URL fetcher for documents: QR codes (qr:TEXT) and nothing else."""
+    """WeasyPrint's URL fetcher for documents: QR codes (qr:TEXT), data: images, nothing else."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class QRFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
-            if not url.startswith(QR_SCHEME):
-                raise ValueError(f"documents fetch nothing: {url[:80]}")
-            body = qr_png(unquote(url[len(QR_SCHEME) :]))
-            return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/png"})
+            if url.startswith(QR_SCHEME):
+                body = qr_png(unquote(url[len(QR_SCHEME) :]))
+                return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/png"})
+            if url.startswith("data:"):
+                kind, body = data_image(url)
+                return URLFetcherResponse(url, body=body, headers={"Content-Type": kind})
+            raise ValueError(f"documents fetch nothing: {url[:80]}")
 
     return QRFetcher(fail_on_errors=True)
 
 
-def render_pdf(html: str, *, strict: bool = False) -> Rendered:
-    """html as a PDF; strict raises MissingGlyphs when a character has no font.
+def render_pdf_pages(html: str, *, strict: bool = False) -> tuple[Rendered, list[list[str]]]:
+    """html as a PDF, and for each page the ids of the elements that start on it.
 
-    Documents fetch nothing: an <img src="qr:TEXT"> is drawn here, anything else fails.
+    Pages are attributed to parts of a document by those ids (WeasyPrint's anchors).
     """
     from weasyprint import HTML
 
@@ -155,20 +231,60 @@ def render_pdf(html: str, *, strict: bool = False) -> Rendered:
     if strict and missing:
         raise MissingGlyphs(missing)
     assert isinstance(pdf, bytes)
-    return Rendered(pdf, len(document.pages), missing)
+    anchors = [list(page.anchors) for page in document.pages]
+    return Rendered(pdf, len(document.pages), missing), anchors
 
 
-def render_template(template: str, context: dict[str, Any], *, strict: bool = False) -> Rendered:
-    """A document template rendered to PDF (in this process)."""
-    return render_pdf(render_html(template, context), strict=strict)
+def render_pdf(html: str, *, strict: bool = False) -> Rendered:
+    """html as a PDF; strict raises MissingGlyphs when a character has no font.
+
+    Documents fetch nothing: an <img src="qr:TEXT"> is drawn here, and so is a data: URI
+    of a PNG, JPEG or SVG image; anything else fails.
+    """
+    return render_pdf_pages(html, strict=strict)[0]
+
+
+def render_template(
+    template: str,
+    context: dict[str, Any],
+    *,
+    strict: bool = False,
+    templates: Overrides | None = None,
+) -> Rendered:
+    """A document template rendered to PDF (in this process); templates are overrides."""
+    return render_pdf(render_html(template, context, templates=templates), strict=strict)
+
+
+@contextmanager
+def collecting_after() -> Iterator[None]:
+    """Pause Python's cycle collector while a document is made, and collect once after.
+
+    For the pool's units of work. A document's boxes all live until its PDF is written, so
+    collections during the rendering walk them again and again and free little: about a
+    fifth of a bulk rendering's time.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def render_task(task: dict[str, Any]) -> dict[str, Any]:
-    """The pool's unit of work: {"template", "context"} in, {"pdf", "pages", "missing"} out.
+    """The pool's unit of work: {"template", "context"[, "templates"]} in, {"pdf", "pages",
+    "missing"} out.
 
-    Plain data both ways, so that it crosses into a spawned worker and back.
+    Plain data both ways, so that it crosses into a spawned worker and back; "templates"
+    maps template names to an organizer's sources, rendered in the sandbox.
     """
-    return render_template(task["template"], task["context"]).as_dict()
+    templates = task.get("templates")
+    with collecting_after():
+        rendered = render_template(task["template"], task["context"], templates=templates)
+    return rendered.as_dict()
 
 
 def merge_pdfs(parts: Sequence[bytes]) -> bytes:
@@ -190,7 +306,13 @@ def merge_pdfs(parts: Sequence[bytes]) -> bytes:
 
 def _warm_up() -> None:
     """Load WeasyPrint, Pango and the fonts once per worker, before the first task."""
-    render_pdf("<p style=\"font-family: 'Noto Sans'\">Ạ<b>ạ</b></p>")
+    render_pdf(
+        "<p style=\"font-family: 'Noto Sans'\">Ạ<b>ạ</b></p>"
+        "<p style=\"font-family: 'Noto Serif'\">Ạ<b>ạ</b><i>ạ</i></p>"
+    )
+    # What is loaded now lives as long as the worker: out of the collector's way.
+    gc.collect()
+    gc.freeze()
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
@@ -220,17 +342,21 @@ async def render_in_pool(
     per_page: int = 1,
     workers: int = 1,
     progress: Progress | None = None,
+    templates: Overrides | None = None,
 ) -> Rendered:
     """Render template once per chunk of items (context[key]) in pool, and join the chunks.
 
-    progress(done, total) is awaited as chunks finish, in whatever order they finish.
+    progress(done, total) is awaited as chunks finish, in whatever order they finish;
+    templates are overrides (rendered in the sandbox).
     """
     loop = asyncio.get_running_loop()
     size = chunk_size(len(items), workers, per_page=per_page)
     chunks = [items[start : start + size] for start in range(0, len(items), size)] or [[]]
     futures: dict[asyncio.Future[dict[str, Any]], int] = {}
     for index, chunk in enumerate(chunks):
-        task = {"template": template, "context": {**context, key: list(chunk)}}
+        task: dict[str, Any] = {"template": template, "context": {**context, key: list(chunk)}}
+        if templates:
+            task["templates"] = dict(templates)
         futures[loop.run_in_executor(pool, render_task, task)] = index
     results: list[Rendered | None] = [None] * len(chunks)
     done = 0

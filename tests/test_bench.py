@@ -68,3 +68,29 @@ def test_checkin_benchmark_runs_and_reports_json() -> None:
     assert figures["checkins_per_s"] > 0 and figures["baseline_per_s"] > 0
     assert figures["p50_ms"] <= figures["p99_ms"]
     assert figures["badges_per_s"] is None
+
+
+def test_certificates_benchmark_runs_and_reports_json() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "certificates.py"),
+            "--n",
+            "6",
+            "--workers",
+            "2",
+            "--baseline-n",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["certificates"] == 6 and figures["pdfs"] == 6
+    assert figures["missing_glyphs"] == 0
+    assert figures["pages_per_s"] > 0 and figures["baseline_pages_per_s"] > 0
+    assert figures["speedup"] > 0 and figures["seconds"] > 0

@@ -1,0 +1,178 @@
+"""Certificates: how fast award certificates become one PDF each, and one to print.
+
+N certificates of merit (Bằng khen) to units and people with Vietnamese names, each with
+its own verification code and QR, are rendered through awards.documents.render_awards:
+chunks of certificates per WeasyPrint document in a pool of spawned processes, each
+chunk's PDF cut into one PDF per certificate, and all of them joined in order into one
+print-ready PDF. That is the server's own code path for an award job, minus the
+database. The pool is started and warmed first, as in a server that has printed before;
+its start-up time is reported apart.
+
+The baseline, measured in the same run on a smaller sample, is the naive loop: one
+WeasyPrint document per certificate, one after another in this process.
+
+    python bench/certificates.py --n 1000
+
+The last line is one JSON object with the figures; measure_certificates(n) returns it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from awards import documents as award_documents  # noqa: E402
+from conference import documents  # noqa: E402
+
+SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô")
+MIDDLE = ("Thị", "Văn", "Quốc", "Ngọc", "Thanh", "Hữu", "Minh", "Thùy")
+GIVEN = ("Hằng", "Việt", "Ẩn", "Dũng", "Hương", "Quý", "Phượng", "Tuấn", "Yến", "Đức")
+PROVINCES = ("Hà Nội", "Huế", "Hải Phòng", "Quảng Ninh", "Lào Cai", "Đồng Tháp", "Đắk Lắk")
+TITLES = ("Chánh Văn phòng", "Phó Chánh Văn phòng", "Chuyên viên", "Trưởng phòng Tổng hợp")
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
+
+
+def code(k: int) -> str:
+    """A verification code like the server's: 12 characters of base32 in groups of four."""
+    chars = []
+    for _ in range(12):
+        k, digit = divmod(k * 7919 + 104729, len(ALPHABET))
+        chars.append(ALPHABET[digit])
+    return "-".join("".join(chars[i : i + 4]) for i in range(0, 12, 4))
+
+
+def sample_items(n: int) -> list[dict[str, Any]]:
+    """n certificates' data: every third to a unit, the others to a person."""
+    items = []
+    for k in range(n):
+        province = PROVINCES[k % len(PROVINCES)]
+        if k % 3 == 0:
+            recipient = {"kind": "unit", "name": f"Văn phòng Tỉnh ủy {province}"}
+            recipient |= {"title": "", "unit": ""}
+        else:
+            name = f"{SURNAMES[k % 10]} {MIDDLE[k // 10 % 8]} {GIVEN[k // 80 % 10]}"
+            recipient = {"kind": "person", "name": name, "title": TITLES[k % len(TITLES)]}
+            recipient["unit"] = f"Văn phòng Tỉnh ủy {province}"
+        verification = code(k)
+        items.append(
+            {
+                "kind": "certificate_of_merit",
+                "kind_label": "BẰNG KHEN",
+                "awarding_body": "CHÁNH VĂN PHÒNG TRUNG ƯƠNG ĐẢNG",
+                "issuing_body": ["ĐẢNG CỘNG SẢN VIỆT NAM"],
+                "recipient": recipient,
+                "citation": (
+                    "Đã có thành tích xuất sắc trong thực hiện nhiệm vụ công tác văn phòng "
+                    "cấp ủy năm 2026, góp phần vào sự nghiệp xây dựng Đảng và bảo vệ Tổ quốc."
+                ),
+                "decision": {
+                    "number": f"{125 + k // 50}-QĐ/VPTW",
+                    "date_label": "ngày 15 tháng 12 năm 2026",
+                },
+                "place_date": "Hà Nội, ngày 15 tháng 12 năm 2026",
+                "signer": {"title": "Chánh Văn phòng", "name": "Nguyễn Văn Hùng"},
+                "year": 2026,
+                "emblem": "",
+                "verification": {
+                    "code": verification,
+                    "url": f"https://plenary.example.vn/verify/{verification}",
+                },
+                "revoked": False,
+            }
+        )
+    return items
+
+
+def _warm(pool: Any, workers: int) -> None:
+    # Spawned workers start on demand: keep each busy a moment so that all of them start.
+    futures = [pool.submit(time.sleep, 0.5) for _ in range(workers)]
+    for future in futures:
+        future.result()
+
+
+def baseline(items: list[dict[str, Any]]) -> float:
+    """Certificates per second, one WeasyPrint document per certificate in this process."""
+    template = award_documents.template_for(items[0])
+    context = {"star": award_documents.STAR}
+    documents.render_template(template, {**context, "awards": items[:1]})  # load fonts
+    started = time.perf_counter()
+    for item in items:
+        documents.render_template(template, {**context, "awards": [item]})
+    return len(items) / (time.perf_counter() - started)
+
+
+def measure_certificates(
+    n: int, *, workers: int | None = None, baseline_n: int = 40
+) -> dict[str, Any]:
+    """Render n certificates through the pool; the figures, with the naive loop's."""
+    workers = workers or os.cpu_count() or 1
+    items = sample_items(n)
+    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = sum(u.ru_utime + u.ru_stime for u in before)
+    pool_started = time.perf_counter()
+    pool = documents.new_pool(workers)
+    try:
+        _warm(pool, workers)
+        pool_seconds = time.perf_counter() - pool_started
+        started = time.perf_counter()
+        pdfs, combined, missing = asyncio.run(
+            award_documents.render_awards(pool, items, workers=workers)
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(u.ru_utime + u.ru_stime for u in used) - cpu_before
+    naive = baseline(items[: min(baseline_n, n)])
+    pages_per_s = len(pdfs) / seconds
+    return {
+        "certificates": n,
+        "workers": workers,
+        "pdfs": len(pdfs),
+        "pdf_bytes": sum(map(len, pdfs)),
+        "combined_bytes": len(combined),
+        "missing_glyphs": len(missing),
+        "pool_start_seconds": round(pool_seconds, 3),
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "pages_per_s": round(pages_per_s, 1),
+        "baseline_certificates": min(baseline_n, n),
+        "baseline_pages_per_s": round(naive, 1),
+        "speedup": round(pages_per_s / naive, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="certificates to render")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes in the pool (default: CPUs)"
+    )
+    parser.add_argument(
+        "--baseline-n", type=int, default=40, help="certificates for the naive loop"
+    )
+    args = parser.parse_args()
+    figures = measure_certificates(args.n, workers=args.workers, baseline_n=args.baseline_n)
+    print(
+        f"{figures['certificates']} certificates ({figures['pdf_bytes']:,} bytes as single "
+        f"PDFs, {figures['combined_bytes']:,} bytes to print) in {figures['seconds']} s: "
+        f"{figures['pages_per_s']} pages/s with {figures['workers']} workers; one document "
+        f"per certificate: {figures['baseline_pages_per_s']} pages/s "
+        f"(x{figures['speedup']})"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
