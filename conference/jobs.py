@@ -70,6 +70,7 @@ async def create_job(
     total: int,
     filename: str,
     actor: Actor,
+    content_type: str = "application/pdf",
 ) -> DocumentJob:
     """Queue a document. params["site_id"] (and "site", its code) scope it to one site.
 
@@ -82,7 +83,7 @@ async def create_job(
         params=params,
         total=total,
         filename=filename,
-        content_type="application/pdf",
+        content_type=content_type,
         created_by=actor.name[:200],
     )
     session.add(job)

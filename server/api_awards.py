@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda import ceremony
 from agenda.schemas import PublicRef
+from awards import render as award_render
 from awards import services
 from awards.models import Award, Decision
 from awards.schemas import (
@@ -24,11 +25,14 @@ from awards.schemas import (
     award_data,
     decision_data,
 )
+from conference import jobs
 from conference.models import Conference, Site
 from conference.schemas import Input
+from server.api_documents import DocumentOut
 from server.auth import conference_actor
+from server.documents import runner
 from server.http import ApiRoutes, json_response, parse_body, transaction
-from server.keys import db_key
+from server.keys import config_key, db_key
 
 routes = ApiRoutes("awards")
 
@@ -181,3 +185,48 @@ async def announce(request: web.Request) -> web.StreamResponse:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         out = await ceremony.announce_award(session, conference, data.award, actor=actor)
     return json_response(out)
+
+
+class RenderOrder(Input):
+    """Which awards to render: one decision's, or (none) the conference's."""
+
+    decision: PublicRef | None = None
+
+
+def award_verify_base(request: web.Request) -> str:
+    """Where the QR on each award points, without the code."""
+    base = request.app[config_key].public_url.rstrip("/")
+    return (base or f"{request.scheme}://{request.host}") + "/verify"
+
+
+@routes.post(
+    AWARDS + "/render",
+    summary="Render award documents in the background: a ZIP of one PDF per award (each "
+    "with its QR) and the combined print-ready PDF; progress as for every document",
+    role="organizer",
+    body=RenderOrder,
+    response=DocumentOut,
+    status=202,
+)
+async def render_awards(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, RenderOrder)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer")
+        found = await award_render.awards_to_render(
+            session, conference, decision_id=data.decision, actor=actor
+        )
+        name = f"awards-{data.decision or conference.public_id}.zip"
+        job = await jobs.create_job(
+            session,
+            conference,
+            award_render.KIND,
+            params={"decision": data.decision, "verify_base": award_verify_base(request)},
+            total=len(found),
+            filename=name,
+            content_type=award_render.ZIP_TYPE,
+            actor=actor,
+        )
+        answer = DocumentOut.of(job, conference.public_id)
+    runner(request).wake()
+    return json_response(answer, status=202)

@@ -19,6 +19,7 @@ from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.errors import PlenaryError
 from conference.services import get_conference, get_site_by_code
+from server import cli_awards
 from server.access_log import AccessLogger
 from server.config import Config, settings_table
 
@@ -153,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument(
         "--json", action="store_true", help="print the snapshot and each event as one JSON line"
     )
+
+    cli_awards.add_parser(sub, EPILOG)
 
     sub.add_parser(
         "config",
@@ -352,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             password = _read_password(args)
             name = asyncio.run(_user_add(config, args, password))
             print(f"account {name} created")
+        elif args.command == "awards":
+            print(cli_awards.render_command(config, args))
         elif args.command == "config":
             for name, env, default, text in settings_table():
                 print(f"{env:28} {name:26} default {default!r:32} {text}")

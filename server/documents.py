@@ -23,8 +23,13 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from attendance import badges
+from awards import documents as award_documents
+from awards import render as award_render
+from awards.models import Award
 from conference import documents, jobs
+from conference.actors import CLI, Actor
 from conference.db import Database
+from conference.errors import PlenaryError
 from conference.models import Conference, DocumentJob
 from conference.signing import Keyring
 from server.config import Config
@@ -236,7 +241,69 @@ class DocumentRunner:
         await self._db(finish)
         self.finished += 1
 
+    async def _progress_of(self, job_id: int) -> documents.Progress:
+        """A progress callback noting the job's progress now and then."""
+        reported = 0
+
+        async def progress(done: int, total: int) -> None:
+            nonlocal reported
+            if not jobs.progress_due(total, done, reported):
+                return
+            reported = done
+
+            async def note() -> None:
+                async with self.db.transaction() as session:
+                    await jobs.record_progress(session, job_id, done, total)
+
+            await self._db(note)
+
+        return progress
+
+    async def _render_awards(self, job: DocumentJob) -> tuple[documents.Rendered, int]:
+        """Every award of a decision (or the conference): a ZIP of one PDF per award and
+        the combined print-ready PDF; each award's SHA-256 is recorded."""
+        assert job.id is not None
+
+        async def gather() -> list[tuple[Award, dict[str, Any]]]:
+            async with self.db.read() as session:
+                conference = await session.get(Conference, job.conference_id)
+                if conference is None:
+                    return []
+                actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+                found = await award_render.awards_to_render(
+                    session, conference, decision_id=job.params.get("decision"), actor=actor
+                )
+                base = str(job.params.get("verify_base", ""))
+                return [(a, award_render.award_item(a, d, conference, base)) for a, d in found]
+
+        try:
+            pairs = await self._db(gather)
+        except PlenaryError as exc:
+            raise JobFailed(exc.message) from None
+        if not pairs:
+            raise JobFailed("there are no awards to render")
+        pdfs, combined, missing = await self._in_pool(
+            award_documents.render_awards(
+                self.pool(),
+                [item for _, item in pairs],
+                workers=self.workers,
+                progress=await self._progress_of(job.id),
+            )
+        )
+        awards = [a for a, _ in pairs]
+        ids = [a.id for a in awards if a.id is not None]
+
+        async def note() -> None:
+            async with self.db.transaction() as session:
+                await award_render.record_rendered(session, ids, pdfs)
+
+        await self._db(note)
+        archive = award_render.zip_documents(awards, pdfs, combined)
+        return documents.Rendered(archive, len(pdfs), missing), len(pdfs)
+
     async def _render(self, job: DocumentJob) -> tuple[documents.Rendered, int]:
+        if job.kind == award_render.KIND:
+            return await self._render_awards(job)
         if job.kind != badges.KIND:
             raise JobFailed(f"unknown kind of document: {job.kind}")
         assert job.id is not None
@@ -262,20 +329,7 @@ class DocumentRunner:
         items = await badges.badge_items(
             await self.keyring(), conference, rows, self.config.credential_valid_days
         )
-        reported = 0
-
-        async def progress(done: int, total: int) -> None:
-            nonlocal reported
-            if not jobs.progress_due(total, done, reported):
-                return
-            reported = done
-
-            async def note() -> None:
-                async with self.db.transaction() as session:
-                    await jobs.record_progress(session, job_id, done, total)
-
-            await self._db(note)
-
+        progress = await self._progress_of(job_id)
         rendered = await self._in_pool(
             documents.render_in_pool(
                 self.pool(),

@@ -6,60 +6,42 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_live_fanout_benchmark_runs_and_reports_json() -> None:
+def run_bench(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:
+    """Run bench/<script> with args; its last line of output is a JSON object of figures."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "live_fanout.py"), "--sockets", "3", "--events", "4"],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         cwd=ROOT,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def test_live_fanout_benchmark_runs_and_reports_json() -> None:
+    figures = run_bench("live_fanout.py", "--sockets", "3", "--events", "4")
     assert figures["sockets"] == 3 and figures["events"] == 4
     assert figures["deliveries_per_s"] > 0 and figures["baseline_deliveries_per_s"] > 0
 
 
 def test_badges_benchmark_runs_and_reports_json() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "badges.py"), "--n", "12", "--baseline", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = run_bench("badges.py", "--n", "12", "--baseline", "2")
     assert figures["badges"] == 12 and figures["pages"] == 2 and figures["missing_glyphs"] == 0
     assert figures["badges_per_s"] > 0 and figures["baseline_badges_per_s"] > 0
 
 
 def test_checkin_benchmark_runs_and_reports_json() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "checkin.py"),
-            "--n",
-            "50",
-            "--concurrency",
-            "4",
-            "--badges",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        check=False,
+    figures = run_bench(
+        "checkin.py", "--n", "50", "--concurrency", "4", "--badges", "0", timeout=180
     )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
     keys = {"checkins_per_s", "p50_ms", "p99_ms", "baseline_per_s", "badges_per_s"}
     assert keys <= set(figures)
     # Every request answered 200, and the baseline admitted every delegate too.
@@ -71,25 +53,9 @@ def test_checkin_benchmark_runs_and_reports_json() -> None:
 
 
 def test_certificates_benchmark_runs_and_reports_json() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "certificates.py"),
-            "--n",
-            "6",
-            "--workers",
-            "2",
-            "--baseline-n",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        check=False,
+    figures = run_bench(
+        "certificates.py", "--n", "6", "--workers", "2", "--baseline-n", "2", timeout=180
     )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["certificates"] == 6 and figures["pdfs"] == 6
     assert figures["missing_glyphs"] == 0
     assert figures["pages_per_s"] > 0 and figures["baseline_pages_per_s"] > 0

@@ -3,18 +3,31 @@ and public verification by the short code (valid, revoked, unknown)."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+import unicodedata
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pypdf import PdfReader
 from sqlmodel import col, select
 
 from awards.codes import ALPHABET, normalise_code
 from conference.models import AuditEntry
+from server.app import create_app
+from server.config import Config
+from server.documents import lent_pool_key
 from server.keys import db_key
+from tests.conference.test_documents import pdf_text, scan_qr_codes
 from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, events, make_stage
+from tests.server.test_api_documents import finished
+from tests.server.test_minutes_final import fetch
 
 Client = TestClient[Any, Any]
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
@@ -250,3 +263,62 @@ async def test_the_ceremony_calls_each_recipient_and_the_minutes_list_them(
     status, facts = await stage.secretary.get(stage.url("/minutes/facts"))
     assert [a["name"] for a in facts["awards"]] == ["Văn phòng Tỉnh ủy Lào Cai"]
     del decision
+
+
+@pytest.fixture
+def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
+    made = create_app(config)
+    made[lent_pool_key] = document_pool
+    return made
+
+
+async def test_documents_rendered_in_bulk_carry_their_own_qr_and_keep_codes(
+    client: Client, stage: Stage, public: Public
+) -> None:
+    decision = await _decision(stage)
+    status, job = await stage.organizer.post(
+        stage.url("/awards/render"), {"decision": decision["id"]}
+    )
+    assert status == 202 and job["total"] == 2, job
+    done = await finished(stage.organizer, {"id": stage.cid}, job["id"])
+    assert done["status"] == "done", done
+    status, data = await fetch(stage.organizer, done["download"])
+    assert status == 200
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = archive.namelist()
+    assert names == [
+        "001-van-phong-tinh-uy-lao-cai.pdf",
+        "002-dang-thi-hong-nhung.pdf",
+        "tat-ca-de-in.pdf",
+    ]
+    status, listed = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    for name, award in zip(names, listed["awards"], strict=False):
+        pdf = archive.read(name)
+        assert hashlib.sha256(pdf).hexdigest() == award["document_sha256"]
+        text = " ".join(unicodedata.normalize("NFC", pdf_text(pdf)).split())
+        for expected in (award["name"], award["citation"], "1268-QĐ/VPTW"):
+            assert expected in text.replace("\u2068", "").replace("\u2069", ""), expected
+        [url] = scan_qr_codes(pdf)
+        assert url.endswith(f"/verify/{award['code']}")
+        status, page = await public.get(url[url.index("/verify/") :])
+        assert status == 200 and award["name"] in page
+    assert len(PdfReader(io.BytesIO(archive.read("tat-ca-de-in.pdf"))).pages) == 2
+    # A correction, rendered again: the same code, the new name.
+    first = listed["awards"][0]
+    status, _ = await stage.organizer.patch(
+        stage.url(f"/awards/{first['id']}"), {"name": "Văn phòng Tỉnh ủy Lào Cai (mới)"}
+    )
+    status, job = await stage.organizer.post(stage.url("/awards/render"), {})
+    done = await finished(stage.organizer, {"id": stage.cid}, job["id"])
+    status, data = await fetch(stage.organizer, done["download"])
+    again = zipfile.ZipFile(io.BytesIO(data))
+    pdf = again.read(again.namelist()[0])
+    assert scan_qr_codes(pdf) == [url.replace(listed["awards"][1]["code"], first["code"])]
+    assert "(mới)" in pdf_text(pdf)
+    # Revoked awards are not rendered; nothing to render is refused.
+    for award in listed["awards"]:
+        await stage.organizer.post(stage.url(f"/awards/{award['id']}/revoke"), {"reason": "x"})
+    status, err = await stage.organizer.post(stage.url("/awards/render"), {})
+    assert status == 422 and err["error"]["field"] == "decision"
+    status, err = await stage.chair.post(stage.url("/awards/render"), {})
+    assert status == 403

@@ -8,11 +8,14 @@ import io
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 
+from awards.schemas import AwardCreate, DecisionCreate
+from awards.services import add_award, create_decision
 from conference.accounts import authenticate, get_account_by_username
 from conference.db import Database
 from conference.errors import StaleSchema
@@ -20,7 +23,8 @@ from server.app import create_app
 from server.cli import build_parser, main
 from server.config import Config
 from server.migrate import current_revision, head_revision
-from tests.conftest import PASSWORD
+from tests.conference.test_documents import scan_qr_codes
+from tests.conftest import PASSWORD, new_conference
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,3 +155,62 @@ def test_serve_refuses_a_stale_schema(tmp_path: Path) -> None:
     assert "plenary migrate" in result.stderr
     assert "Traceback" not in result.stderr
     assert "serving on" not in result.stdout
+
+
+def test_awards_render_writes_the_zip_with_a_progress_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'awards.db'}"
+    assert main(["migrate", "--database-url", url]) == 0
+
+    async def setup() -> tuple[str, list[str]]:
+        db = Database(url)
+        try:
+            conference, actor, _ = await new_conference(db, title="Hội nghị thi đua")
+            async with db.transaction() as session:
+                decision = await create_decision(
+                    session,
+                    conference,
+                    DecisionCreate.model_validate(
+                        {
+                            "number": "7-QĐ/VPTW",
+                            "issued_on": "2026-12-15",
+                            "issuing_body": "Văn phòng Trung ương Đảng",
+                            "signer_name": "Nguyễn Văn Thắng",
+                            "signer_title": "Chánh Văn phòng Trung ương Đảng",
+                            "award_kind": "certificate_of_merit",
+                        }
+                    ),
+                    actor=actor,
+                )
+                codes = []
+                for name in ("Văn phòng Tỉnh ủy Cà Mau", "Văn phòng Tỉnh ủy Đắk Lắk"):
+                    award = await add_award(
+                        session,
+                        conference,
+                        decision,
+                        AwardCreate(name=name, citation="Hoàn thành xuất sắc nhiệm vụ"),
+                        actor=actor,
+                    )
+                    codes.append(award.verification_code)
+            return conference.public_id, codes
+        finally:
+            await db.dispose()
+
+    cid, codes = asyncio.run(setup())
+    out = tmp_path / "awards.zip"
+    base = ["awards", "render", cid, "--database-url", url, "-o", str(out)]
+    # Without the verification page's address the QR codes could not point anywhere.
+    assert main(base) == 1
+    assert "--verify-url" in capsys.readouterr().err
+    assert main([*base, "--verify-url", "https://hoinghi.example.vn/verify", "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "2 award documents written to" in captured.out
+    assert "rendered 2/2" in captured.err
+    archive = zipfile.ZipFile(out)
+    names = archive.namelist()
+    assert names[-1] == "tat-ca-de-in.pdf" and len(names) == 3
+    for name, code in zip(names, codes, strict=False):
+        assert scan_qr_codes(archive.read(name)) == [f"https://hoinghi.example.vn/verify/{code}"]
+    assert main([*base, "--verify-url", "https://x/verify", "--decision", "nosuch"]) == 1
+    assert "no such decision" in capsys.readouterr().err
