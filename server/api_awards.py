@@ -4,6 +4,7 @@ the secretary read. Verification by code is public (server/api_verify.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda import ceremony
 from agenda.schemas import PublicRef
+from awards import documents as award_documents
 from awards import render as award_render
 from awards import services
 from awards.models import Award, Decision
@@ -26,6 +28,7 @@ from awards.schemas import (
     decision_data,
 )
 from conference import jobs
+from conference.errors import InvalidInput
 from conference.models import Conference, Site
 from conference.schemas import Input
 from server.api_documents import DocumentOut
@@ -230,3 +233,73 @@ async def render_awards(request: web.Request) -> web.StreamResponse:
         answer = DocumentOut.of(job, conference.public_id)
     runner(request).wake()
     return json_response(answer, status=202)
+
+
+async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
+    async with request.app[db_key].read() as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer")
+        award, decision = await services.get_award(session, conference, request.match_info["aid"])
+        item = award_render.award_item(award, decision, conference, award_verify_base(request))
+    return award, item
+
+
+def _inline(body: bytes, content_type: str, name: str, *, attach: bool = False) -> web.Response:
+    how = "attachment" if attach else "inline"
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'{how}; filename="{name}"'},
+    )
+
+
+@routes.get(
+    AWARD + "/document.pdf",
+    summary="One award's document (certificate or flag award document), rendered now",
+    role="organizer",
+    content_type="application/pdf",
+)
+async def award_document(request: web.Request) -> web.StreamResponse:
+    award, item = await _award_item(request)
+    pdfs, _combined, _missing = await award_documents.render_awards(
+        runner(request).pool(), [item], workers=1
+    )
+    return _inline(pdfs[0], "application/pdf", award_render.file_name(1, award))
+
+
+async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
+    award, item = await _award_item(request)
+    if item["kind"] != "emulation_flag":
+        raise InvalidInput("only an emulation flag has a flag to make", field="award")
+    return award, item
+
+
+@routes.get(
+    AWARD + "/flag.pdf",
+    summary="The print proof of an emulation flag (850 x 650 mm) for its maker, as PDF",
+    role="organizer",
+    content_type="application/pdf",
+)
+async def flag_pdf(request: web.Request) -> web.StreamResponse:
+    award, item = await _flag_item(request)
+    loop = asyncio.get_running_loop()
+    pdf = await loop.run_in_executor(
+        runner(request).pool(), award_documents.render_flag_proof_pdf, item
+    )
+    name = award_render.file_name(1, award).replace(".pdf", "-co.pdf")
+    return _inline(pdf, "application/pdf", name)
+
+
+@routes.get(
+    AWARD + "/flag.svg",
+    summary="The same print proof of the flag as an SVG drawing",
+    role="organizer",
+    content_type="image/svg+xml",
+)
+async def flag_svg(request: web.Request) -> web.StreamResponse:
+    award, item = await _flag_item(request)
+    loop = asyncio.get_running_loop()
+    svg = await loop.run_in_executor(runner(request).pool(), award_documents.flag_proof_svg, item)
+    name = award_render.file_name(1, award).replace(".pdf", "-co.svg")
+    # A download, never a page of this site: a drawing is opened by the maker's tools.
+    return _inline(svg.encode(), "image/svg+xml", name, attach=True)

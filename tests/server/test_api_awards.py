@@ -322,3 +322,30 @@ async def test_documents_rendered_in_bulk_carry_their_own_qr_and_keep_codes(
     assert status == 422 and err["error"]["field"] == "decision"
     status, err = await stage.chair.post(stage.url("/awards/render"), {})
     assert status == 403
+
+
+async def test_one_awards_document_and_the_flags_print_proof(stage: Stage) -> None:
+    decision = await _decision(stage, award_kind="emulation_flag", number="20-QĐ/VPTW")
+    status, one = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    unit, person = one["awards"]
+    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{unit['id']}/document.pdf"))
+    assert status == 200 and pdf.startswith(b"%PDF")
+    text = " ".join(unicodedata.normalize("NFC", pdf_text(pdf)).split())
+    assert "CỜ THI ĐUA" in text and "20-QĐ/VPTW" in text
+    assert scan_qr_codes(pdf)[0].endswith(f"/verify/{unit['code']}")
+    status, flag = await fetch(stage.organizer, stage.url(f"/awards/{unit['id']}/flag.pdf"))
+    assert status == 200
+    box = PdfReader(io.BytesIO(flag)).pages[0].mediabox
+    mm = 72 / 25.4
+    assert abs(float(box.width) - 850 * mm) < 1 and abs(float(box.height) - 650 * mm) < 1
+    words = " ".join(unicodedata.normalize("NFC", pdf_text(flag)).split())
+    assert "TẶNG VĂN PHÒNG TỈNH ỦY LÀO CAI NĂM 2026" in words
+    status, svg = await fetch(stage.organizer, stage.url(f"/awards/{unit['id']}/flag.svg"))
+    assert status == 200 and b"viewBox" in svg
+    status, _err = await stage.chair.get(stage.url(f"/awards/{unit['id']}/flag.pdf"))
+    assert status == 403
+    other = await _decision(stage, number="21-QĐ/VPTW")
+    status, two = await stage.organizer.get(stage.url(f"/awards/decisions/{other['id']}"))
+    status, err = await stage.organizer.get(stage.url(f"/awards/{two['awards'][0]['id']}/flag.svg"))
+    assert status == 422 and err["error"]["field"] == "award"
+    del person
