@@ -60,6 +60,10 @@ async def verify_award_page(request: web.Request) -> web.StreamResponse:
         return response
     except NotFound:
         return _page(request, status=404, mode="unknown")
+    if found["code"] != request.match_info["code"]:
+        # Typed by hand (lower case, no hyphens): the page's own address is the code printed.
+        where = f"{VERIFY}/{found['code']}"
+        raise web.HTTPSeeOther(where + (f"?{request.query_string}" if request.query_string else ""))
     t = translator(request)
     issued = t.day(date.fromisoformat(found["decision"]["issued_on"]))
     return _page(
