@@ -140,7 +140,10 @@ async def ceremony_snapshot(session: AsyncSession, conference_id: int) -> dict[s
     called = [
         (a, d)
         for a, d in awards
-        if a.announced_at is not None and item.started_at and a.announced_at >= item.started_at
+        if a.announced_at is not None
+        and a.revoked_at is None
+        and item.started_at
+        and a.announced_at >= item.started_at
     ]
     current = None
     if called:

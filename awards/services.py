@@ -22,7 +22,7 @@ from conference.actors import Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound
-from conference.live import append_event
+from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
 from conference.services import get_site_by_code
 
@@ -108,6 +108,8 @@ async def add_award(
     """Name one more recipient of decision (appended after the others)."""
     actor.require("organizer")
     assert conference.id is not None and decision.id is not None
+    # Positions and the checks below are decided under the conference's lock.
+    await lock_conference(session, conference.id)
     if decision.conference_id != conference.id:
         raise InvalidInput("the decision belongs to another conference", field="decision")
     site: Site | None = None
@@ -237,6 +239,7 @@ async def update_award(
     correction under the same code). A revoked award is not corrected."""
     actor.require("organizer")
     assert conference.id is not None
+    await lock_conference(session, conference.id)
     award, decision = await get_award(session, conference, public_id)
     if award.revoked_at is not None:
         raise Conflict("this award is revoked: it is no longer changed", field="award")
@@ -286,6 +289,7 @@ async def revoke_award(
     """Revoke an award with a reason: its verification says so from now on."""
     actor.require("organizer")
     assert conference.id is not None
+    await lock_conference(session, conference.id)
     award, decision = await get_award(session, conference, public_id)
     if award.revoked_at is not None:
         raise Conflict("this award is revoked already", field="award")

@@ -31,6 +31,16 @@ def clean_text(value: str) -> str:
     return nfc(value)
 
 
+def clean_prose(value: str) -> str:
+    """Typed or pasted text kept as written (lines, spacing) but in NFC; a word
+    processor's line and page breaks (VT, FF) become new lines; other control
+    characters are refused (for validators: raises ValueError)."""
+    value = value.replace("\x0b", "\n").replace("\x0c", "\n")
+    if has_control(value):
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return unicodedata.normalize("NFC", value)
+
+
 def is_public_id(value: str) -> bool:
     """Whether value can be a public identifier at all (anything else is simply not found)."""
     return PUBLIC_ID.fullmatch(value) is not None

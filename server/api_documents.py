@@ -75,11 +75,13 @@ class DocumentList(BaseModel):
     items: list[DocumentOut]
 
 
-def pdf_response(content: bytes, filename: str, *, attachment: bool) -> web.Response:
+def pdf_response(
+    content: bytes, filename: str, *, attachment: bool, content_type: str = PDF
+) -> web.Response:
     disposition = "attachment" if attachment else "inline"
     return web.Response(
         body=content,
-        content_type=PDF,
+        content_type=content_type,
         headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
 
@@ -181,4 +183,7 @@ async def document_file(request: web.Request) -> web.StreamResponse:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         job = await jobs.get_job(session, conference, request.match_info["jobid"], actor=actor)
         content = await jobs.job_file(session, job)
-    return pdf_response(content, job.filename, attachment=True)
+    # Badges are a PDF, award documents a ZIP: the job says which.
+    return pdf_response(
+        content, job.filename, attachment=True, content_type=job.content_type or PDF
+    )

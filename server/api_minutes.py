@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
 from agenda import minutes, minutes_book
 from agenda.minutes_document import minutes_content
@@ -18,7 +18,8 @@ from conference.actors import Actor
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput
 from conference.models import Conference
-from conference.schemas import Input
+from conference.schemas import CLEAN, Input
+from conference.text import clean_prose
 from server.auth import conference_actor
 from server.http import ApiRoutes, json_response, parse_body, transaction
 from server.keys import config_key, db_key, documents_key
@@ -34,8 +35,9 @@ EXPORT_ROLES = ("organizer", "secretary")
 # Finalising renders while the minutes may still change; a few tries, then the conflict.
 ATTEMPTS = 3
 
-Text = Annotated[StrictStr, Field(max_length=minutes.MAX_TEXT)]
-Line = Annotated[StrictStr, Field(max_length=minutes.MAX_DECISION)]
+PROSE = AfterValidator(clean_prose)
+Text = Annotated[StrictStr, PROSE, Field(max_length=minutes.MAX_TEXT)]
+Line = Annotated[StrictStr, PROSE, Field(max_length=minutes.MAX_DECISION)]
 
 
 class SectionSave(Input):
@@ -44,19 +46,20 @@ class SectionSave(Input):
 
     text: Text
     revision: Annotated[StrictInt, Field(ge=0)]
-    decisions: Annotated[list[Line], Field(max_length=minutes.MAX_DECISIONS)] | None = None
+    # Blank ones are dropped before the limit of MAX_DECISIONS is checked.
+    decisions: Annotated[list[Line], Field(max_length=4 * minutes.MAX_DECISIONS)] | None = None
 
 
 class BookChange(Input):
     """The minutes' heading, signatories and readers (any subset)."""
 
-    issuing_body: Annotated[StrictStr, Field(max_length=600)] | None = None
-    document_number: Annotated[StrictStr, Field(max_length=100)] | None = None
-    heading: Annotated[StrictStr, Field(max_length=300)] | None = None
-    place: Annotated[StrictStr, Field(max_length=100)] | None = None
-    title: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
-    chair_name: Annotated[StrictStr, Field(max_length=200)] | None = None
-    secretary_name: Annotated[StrictStr, Field(max_length=200)] | None = None
+    issuing_body: Annotated[StrictStr, PROSE, Field(max_length=600)] | None = None
+    document_number: Annotated[StrictStr, CLEAN, Field(max_length=100)] | None = None
+    heading: Annotated[StrictStr, PROSE, Field(max_length=300)] | None = None
+    place: Annotated[StrictStr, CLEAN, Field(max_length=100)] | None = None
+    title: Annotated[StrictStr, CLEAN, Field(min_length=1, max_length=200)] | None = None
+    chair_name: Annotated[StrictStr, CLEAN, Field(max_length=200)] | None = None
+    secretary_name: Annotated[StrictStr, CLEAN, Field(max_length=200)] | None = None
     readers: Literal["staff", "sites", "delegates"] | None = None
 
 
@@ -67,7 +70,7 @@ class Finalise(Input):
 class Amendment(Input):
     """A numbered change to final minutes: its text (simple formatting as in sections)."""
 
-    text: Annotated[StrictStr, Field(min_length=1, max_length=minutes_book.MAX_AMENDMENT)]
+    text: Annotated[StrictStr, PROSE, Field(min_length=1, max_length=minutes_book.MAX_AMENDMENT)]
 
 
 def _section_key(request: web.Request) -> str:

@@ -200,6 +200,10 @@ class LiveSubscription:
             if readers in ("sites", "delegates") and roles & frozenset(minutes.SITE_ROLES):
                 return True
             return readers == "delegates" and "delegate" in roles
+        if event.type.startswith(("award/", "decision/")):
+            # Decisions and recipients (with their codes) are the staff's until the
+            # ceremony announces them (awards/announced goes to everyone).
+            return self._contacts and self._only_site is None
         if event.type == "sites/presence":
             # Every site's connection: the staff's view of the conference.
             return self._contacts and self._only_site is None

@@ -262,6 +262,12 @@ async def test_the_ceremony_calls_each_recipient_and_the_minutes_list_them(
     assert status == 409
     status, facts = await stage.secretary.get(stage.url("/minutes/facts"))
     assert [a["name"] for a in facts["awards"]] == ["Văn phòng Tỉnh ủy Lào Cai"]
+    # Revoking the award on the screens takes it off them (the snapshot too).
+    status, _ = await stage.organizer.post(
+        stage.url(f"/awards/{first['id']}/revoke"), {"reason": "Sai quyết định"}
+    )
+    status, live = await stage.chair.get(stage.url("/live"))
+    assert live["ceremony"]["current"] is None
     del decision
 
 
@@ -282,9 +288,9 @@ async def test_documents_rendered_in_bulk_carry_their_own_qr_and_keep_codes(
     assert status == 202 and job["total"] == 2, job
     done = await finished(stage.organizer, {"id": stage.cid}, job["id"])
     assert done["status"] == "done", done
-    status, data = await fetch(stage.organizer, done["download"])
-    assert status == 200
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    resp = await stage.organizer.client.get(done["download"], headers=stage.organizer._headers())
+    assert resp.status == 200 and resp.content_type == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(await resp.read()))
     names = archive.namelist()
     assert names == [
         "001-van-phong-tinh-uy-lao-cai.pdf",

@@ -94,3 +94,24 @@ async def test_only_the_secretary_and_organizers_write_and_staff_read(stage: Sta
     assert status == 403
     status, err = await stage.operators["LCI"].get(stage.url("/minutes/sections/opening/revisions"))
     assert status == 403
+
+
+async def test_text_is_kept_as_typed_in_nfc_and_control_characters_are_refused(
+    stage: Stage,
+) -> None:
+    url = stage.url("/minutes/sections/opening")
+    decomposed = "Nguye\u0302\u0303n  Va\u0306n\u000bAn\r\n\n- mu\u0323c"
+    status, saved = await stage.secretary.post(url, {"text": decomposed, "revision": 0})
+    assert status == 200, saved
+    # NFC, a word processor's line break a new line, spacing and line ends as typed.
+    assert saved["text"] == "Nguyễn  Văn\nAn\r\n\n- mục"
+    for body in (
+        {"text": "a\x00b", "revision": 1},
+        {"text": "a", "revision": 1, "decisions": ["x\x1b"]},
+    ):
+        status, err = await stage.secretary.post(url, body)
+        assert status == 422 and err["error"]["code"] == "invalid_format", body
+    # Blank decision rows do not count against the limit of 50.
+    body = {"text": "a", "revision": 1, "decisions": ["d"] * 50 + [""] * 10}
+    status, saved = await stage.secretary.post(url, body)
+    assert status == 200 and len(saved["decisions"]) == 50

@@ -328,3 +328,45 @@ async def test_minutes_events_reach_the_staff_only(
     assert message["event"]["type"] == "minutes/updated"
     data = message["event"]["data"]
     assert (data["revision"], data["readers"]) == (2, "sites")
+
+
+async def test_award_records_reach_the_staff_only_and_the_ceremony_everyone(
+    client: Client, stage: Stage, fresh: Fresh
+) -> None:
+    chair = await chair_socket(client, fresh, stage)
+    await chair.subscribe(stage.cid)
+    operator = await as_token(client, fresh, stage.operators["LCI"].bearer)
+    await operator.subscribe(stage.cid)
+    status, decision = await stage.organizer.post(
+        stage.url("/awards/decisions"),
+        {
+            "number": "3-QĐ/VPTW",
+            "issued_on": "2026-12-15",
+            "issuing_body": "Văn phòng Trung ương Đảng",
+            "signer_name": "Nguyễn Văn Thắng",
+            "signer_title": "Chánh Văn phòng",
+            "award_kind": "certificate_of_merit",
+        },
+    )
+    assert status == 201, decision
+    status, award = await stage.organizer.post(
+        stage.url(f"/awards/decisions/{decision['id']}/awards"),
+        {"name": "Văn phòng Tỉnh ủy Lào Cai", "site": "LCI"},
+    )
+    assert status == 201, award
+    got = [m["event"]["type"] for m in await chair.events(2)]
+    assert got == ["decision/created", "award/created"]
+    await operator.assert_quiet()
+    status, item = await stage.organizer.post(
+        stage.url("/agenda"), {"title": "Khen thưởng", "kind": "awards"}
+    )
+    await chair.events(1)
+    await operator.events(1)
+    await stage.chair.post(stage.url("/agenda/live"), {"action": "start", "item": item["id"]})
+    await chair.events(1)
+    await operator.events(1)
+    status, _ = await stage.chair.post(stage.url("/awards/announce"), {})
+    assert status == 200
+    [message] = await operator.events(1)
+    assert message["event"]["type"] == "awards/announced"
+    assert "code" not in message["event"]["data"]["award"]

@@ -94,6 +94,10 @@ export function applyEvent(state, event) {
         state.ceremony = { ...state.ceremony, item: null, current: null };
       }
       return true;
+    case "award/revoked":
+      // Only the staff hear of it; their pages stop showing it as presented.
+      if (state.ceremony.current?.id === data.id) state.ceremony = { ...state.ceremony, current: null };
+      return true;
     case "awards/announced": {
       const first = data.first !== false;
       state.ceremony = {
