@@ -1,8 +1,8 @@
 # The two commands of the README: `make demo` and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
-# Two workers: the tests mostly wait on PostgreSQL, SQLite's fsync and Chromium.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# Three workers on two cores: the tests mostly wait on PostgreSQL, SQLite's fsync and Chromium.
+PYTEST_ARGS ?= -n 3 --dist loadgroup
 
 .PHONY: setup demo test lint typecheck pytest format bench clean
 
