@@ -31,11 +31,11 @@ from conference import jobs
 from conference.errors import InvalidInput
 from conference.models import Conference, Site
 from conference.schemas import Input
-from server.api_documents import DocumentOut
+from server.api_documents import DocumentOut, pdf_response
 from server.auth import conference_actor
 from server.documents import runner
-from server.http import ApiRoutes, json_response, parse_body, transaction
-from server.keys import config_key, db_key
+from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
+from server.keys import db_key
 
 routes = ApiRoutes("awards")
 
@@ -198,8 +198,7 @@ class RenderOrder(Input):
 
 def award_verify_base(request: web.Request) -> str:
     """Where the QR on each award points, without the code."""
-    base = request.app[config_key].public_url.rstrip("/")
-    return (base or f"{request.scheme}://{request.host}") + "/verify"
+    return f"{public_base(request)}/verify"
 
 
 @routes.post(
@@ -244,15 +243,6 @@ async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
     return award, item
 
 
-def _inline(body: bytes, content_type: str, name: str, *, attach: bool = False) -> web.Response:
-    how = "attachment" if attach else "inline"
-    return web.Response(
-        body=body,
-        content_type=content_type,
-        headers={"Content-Disposition": f'{how}; filename="{name}"'},
-    )
-
-
 @routes.get(
     AWARD + "/document.pdf",
     summary="One award's document (certificate or flag award document), rendered now",
@@ -264,7 +254,7 @@ async def award_document(request: web.Request) -> web.StreamResponse:
     pdfs, _combined, _missing = await award_documents.render_awards(
         runner(request).pool(), [item], workers=1
     )
-    return _inline(pdfs[0], "application/pdf", award_render.file_name(1, award))
+    return pdf_response(pdfs[0], award_render.file_name(1, award), attachment=False)
 
 
 async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
@@ -287,7 +277,7 @@ async def flag_pdf(request: web.Request) -> web.StreamResponse:
         runner(request).pool(), award_documents.render_flag_proof_pdf, item
     )
     name = award_render.file_name(1, award).replace(".pdf", "-co.pdf")
-    return _inline(pdf, "application/pdf", name)
+    return pdf_response(pdf, name, attachment=False)
 
 
 @routes.get(
@@ -302,4 +292,4 @@ async def flag_svg(request: web.Request) -> web.StreamResponse:
     svg = await loop.run_in_executor(runner(request).pool(), award_documents.flag_proof_svg, item)
     name = award_render.file_name(1, award).replace(".pdf", "-co.svg")
     # A download, never a page of this site: a drawing is opened by the maker's tools.
-    return _inline(svg.encode(), "image/svg+xml", name, attach=True)
+    return pdf_response(svg.encode(), name, attachment=True, content_type="image/svg+xml")

@@ -27,7 +27,7 @@ from conference.services import get_site_by_code
 from conference.text import is_public_id
 from server.api_checkin import answer, check_rate, count_refusals
 from server.auth import client_ip, conference_actor
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
 from server.keys import config_key, refused_limiter_key
 from server.signing import ready_keyring
 
@@ -270,10 +270,7 @@ async def export_links(request: web.Request) -> web.StreamResponse:
 
 
 def personal_link(request: web.Request, delegate: Delegate) -> str:
-    base = request.app[config_key].public_url.rstrip("/")
-    if not base:
-        base = f"{request.scheme}://{request.host}"
-    return f"{base}/d/{delegate.link_secret}"
+    return f"{public_base(request)}/d/{delegate.link_secret}"
 
 
 async def _delegate(session: Any, conference: Conference, public_id: str) -> Delegate:

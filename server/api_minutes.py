@@ -21,8 +21,8 @@ from conference.models import Conference
 from conference.schemas import CLEAN, Input
 from conference.text import clean_prose
 from server.auth import conference_actor
-from server.http import ApiRoutes, json_response, parse_body, transaction
-from server.keys import config_key, db_key, documents_key
+from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
+from server.keys import db_key, documents_key
 from server.signing import ready_keyring
 
 routes = ApiRoutes("minutes")
@@ -93,10 +93,7 @@ def _int_query(request: web.Request, name: str, *, required: bool) -> int | None
 
 def verify_base(request: web.Request) -> str:
     """The public verification page's address, without the code."""
-    base = request.app[config_key].public_url.rstrip("/")
-    if not base:
-        base = f"{request.scheme}://{request.host}"
-    return f"{base}/verify/minutes"
+    return f"{public_base(request)}/verify/minutes"
 
 
 @routes.get(

@@ -167,6 +167,12 @@ def plain_json_response(value: Any, status: int = 200) -> web.Response:
     return web.json_response(value, status=status, dumps=_encode)
 
 
+def public_base(request: web.Request) -> str:
+    """The address people open (PLENARY_PUBLIC_URL), else the one this request came to."""
+    base = request.app[config_key].public_url.rstrip("/")
+    return base or f"{request.scheme}://{request.host}"
+
+
 @asynccontextmanager
 async def transaction(request: web.Request) -> AsyncIterator[AsyncSession]:
     """One database transaction for this request (a read-only one for GET and HEAD)."""
