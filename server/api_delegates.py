@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from attendance import services
-from attendance.importing import XLSX_MEDIA_TYPE, Format, read_table
+from attendance.importing import read_table
 from attendance.schemas import (
     DelegateCreate,
     DelegateList,
@@ -16,76 +16,15 @@ from attendance.schemas import (
     DelegateUpdate,
     ImportReport,
 )
-from conference import errors
-from conference.errors import InvalidInput, PlenaryError
 from server.auth import conference_actor
-from server.http import (
-    UNSUPPORTED_MEDIA_TYPE,
-    ApiRoutes,
-    json_response,
-    parse_body,
-    read_body,
-    transaction,
-)
-from server.keys import config_key, db_key
+from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.keys import db_key
+from server.uploads import query_flag, read_upload
 
 routes = ApiRoutes("delegates")
 
 DELEGATES = "/api/v1/conferences/{cid}/delegates"
 ONE = DELEGATES + "/{did}"
-
-# What the declared type says of the content (None: let the content decide).
-FORMAT_BY_MEDIA_TYPE: dict[str, Format | None] = {
-    "text/csv": "csv",
-    "application/csv": "csv",
-    "text/x-csv": "csv",
-    "application/x-csv": "csv",
-    "text/comma-separated-values": "csv",
-    "text/tab-separated-values": "csv",
-    "text/plain": "csv",
-    XLSX_MEDIA_TYPE: "xlsx",
-    # Browsers on Windows label .csv files with Excel's old type.
-    "application/vnd.ms-excel": None,
-    "application/octet-stream": None,
-}
-TRUE = ("1", "true", "yes")
-FALSE = ("", "0", "false", "no")
-
-
-def _flag(request: web.Request, name: str) -> bool:
-    value = request.query.get(name, "").lower()
-    if value not in TRUE + FALSE:
-        raise InvalidInput(f"{name} is 1 or 0 (true or false), not {value!r}", field=name)
-    return value in TRUE
-
-
-async def _read_upload(request: web.Request) -> tuple[bytes, Format | None]:
-    """The file: the raw body, or the first file of a multipart form."""
-    limit = request.app[config_key].max_upload_bytes
-    kinds = "text/csv or " + XLSX_MEDIA_TYPE
-    if request.content_type != "multipart/form-data":
-        if request.content_type not in FORMAT_BY_MEDIA_TYPE:
-            raise PlenaryError(
-                f"send the file as {kinds} (or in a multipart form), not {request.content_type}",
-                code=UNSUPPORTED_MEDIA_TYPE,
-            )
-        raw = await read_body(request, limit=limit)
-        return raw, FORMAT_BY_MEDIA_TYPE[request.content_type]
-    too_large = PlenaryError(f"the file is larger than {limit} bytes", code=errors.TOO_LARGE)
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader) or not (part.filename or part.name == "file"):
-            continue
-        data = bytearray()
-        while chunk := await part.read_chunk(65_536):
-            data.extend(chunk)
-            if len(data) > limit:
-                raise too_large
-        media_type = part.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        return bytes(data), FORMAT_BY_MEDIA_TYPE.get(media_type)
-    raise InvalidInput("the form holds no file (send it in a field named file)", field="file")
 
 
 @routes.get(
@@ -141,14 +80,14 @@ async def create_delegate(request: web.Request) -> web.StreamResponse:
     },
 )
 async def import_delegates(request: web.Request) -> web.StreamResponse:
-    dry_run, skip_invalid = _flag(request, "dry_run"), _flag(request, "skip_invalid")
+    dry_run, skip_invalid = query_flag(request, "dry_run"), query_flag(request, "skip_invalid")
     cid = request.match_info["cid"]
     db = request.app[db_key]
     # Only an organizer's file is read at all.
     async with db.read() as session:
         _, actor = await conference_actor(request, session, cid)
         actor.require("organizer")
-    raw, declared = await _read_upload(request)
+    raw, declared = await read_upload(request)
     # A large workbook takes seconds to read: not on the event loop.
     table = await asyncio.to_thread(read_table, raw, declared)
     async with db.read() if dry_run else db.transaction() as session:
