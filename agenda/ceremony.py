@@ -18,9 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.models import AgendaItem
 from agenda.state import agenda_state
+from awards.kinds import Kind, conference_kinds, kind_of
 from awards.models import Award, Decision
 from awards.services import get_award
-from awards.verification import KIND_LABELS
 from conference.actors import Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
@@ -34,13 +34,17 @@ CEREMONY_KIND = "awards"
 
 
 def announced_data(
-    award: Award, decision: Decision, site_code: str | None, site_name: str
+    award: Award,
+    decision: Decision,
+    site_code: str | None,
+    site_name: str,
+    kinds: dict[str, Kind],
 ) -> dict[str, Any]:
     """What screens show of an award being presented (nothing private)."""
     return {
         "id": award.public_id,
         "kind": decision.award_kind,
-        "kind_label": KIND_LABELS.get(decision.award_kind, decision.award_kind),
+        "kind_label": kind_of(kinds, decision.award_kind).name,
         "recipient_kind": award.recipient_kind,
         "name": award.recipient_name,
         "title": award.recipient_title,
@@ -118,7 +122,8 @@ async def announce_award(
     session.add(award)
     await session.flush()
     code, name = await _site(session, award)
-    data = announced_data(award, decision, code, name)
+    kinds = await conference_kinds(session, conference.id)
+    data = announced_data(award, decision, code, name, kinds)
     await record(
         session, actor, "award.announce", "award", award.public_id, {"item": item.public_id}
     )
@@ -149,7 +154,8 @@ async def ceremony_snapshot(session: AsyncSession, conference_id: int) -> dict[s
     if called:
         award, decision = max(called, key=lambda pair: pair[0].announced_at or utcnow())
         code, name = await _site(session, award)
-        current = announced_data(award, decision, code, name)
+        kinds = await conference_kinds(session, conference_id)
+        current = announced_data(award, decision, code, name, kinds)
     remaining = sum(1 for a, _ in awards if a.announced_at is None and a.revoked_at is None)
     return {"item": item.public_id, "current": current, "remaining": remaining}
 
@@ -163,7 +169,8 @@ async def awards_given(session: AsyncSession, conference_id: int) -> list[dict[s
     ]
     given.sort(key=lambda pair: (pair[0].announced_at, pair[0].id or 0))
     out = []
+    kinds = await conference_kinds(session, conference_id)
     for award, decision in given:
         code, name = await _site(session, award)
-        out.append(announced_data(award, decision, code, name))
+        out.append(announced_data(award, decision, code, name, kinds))
     return out

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from awards.codes import new_award_code
 from conference.dbtypes import UTCDateTime, new_public_id, utcnow
 
+# The kinds every conference has; a conference defines more (AwardKind).
 AWARD_KINDS = ("emulation_flag", "certificate_of_merit", "certificate_of_recognition", "other")
+# How a kind's documents are laid out: the certificate or the flag's award document.
+LAYOUTS = ("certificate", "flag_award")
 RECIPIENT_KINDS = ("unit", "person")
 
 
@@ -57,3 +60,49 @@ class Award(SQLModel, table=True):
     announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), nullable=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class AwardKind(SQLModel, table=True):
+    """A kind of award a conference defines beside the built-in ones (Kỷ niệm chương, ...)."""
+
+    __tablename__ = "award_kind"
+    __table_args__ = (UniqueConstraint("conference_id", "key", name="uq_award_kind_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
+    key: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    # The heading its documents print ("KỶ NIỆM CHƯƠNG").
+    label: str = Field(max_length=200)
+    layout: str = Field(default="certificate", max_length=16)
+    position: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class AwardSettings(SQLModel, table=True):
+    """What a conference's award documents print beside each decision: the place before
+    the date, the heading lines at the top, the emblem."""
+
+    __tablename__ = "award_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", unique=True, ondelete="CASCADE")
+    place: str = Field(default="", max_length=100)
+    heading: str = Field(default="", max_length=500)
+    emblem: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    emblem_type: str = Field(default="", max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class AwardTemplate(SQLModel, table=True):
+    """An organizer's replacement of one award template file, for one conference."""
+
+    __tablename__ = "award_template"
+    __table_args__ = (UniqueConstraint("conference_id", "name", name="uq_award_template_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    source: str = Field(sa_type=Text())
+    updated_by: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

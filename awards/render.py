@@ -13,26 +13,23 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from awards.kinds import Kind, conference_kinds, kind_of
 from awards.models import Award, Decision
 from awards.services import READ_ROLES
+from awards.settings import emblem_data_uri, overrides_of, settings_of
 from conference.actors import Actor
 from conference.dbtypes import utcnow
 from conference.errors import InvalidInput, NotFound
 from conference.models import Conference
 
 KIND = "awards"
-KIND_LABELS = {
-    "emulation_flag": "CỜ THI ĐUA",
-    "certificate_of_merit": "BẰNG KHEN",
-    "certificate_of_recognition": "GIẤY KHEN",
-    "other": "KHEN THƯỞNG",
-}
 ZIP_TYPE = "application/zip"
 COMBINED = "tat-ca-de-in.pdf"
 
@@ -43,16 +40,46 @@ def date_label(day: date) -> str:
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
-def award_item(
-    award: Award, decision: Decision, conference: Conference, verify_base: str
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Look:
+    """What a conference's award documents look like beside each award's own data."""
+
+    kinds: dict[str, Kind]
+    place: str = ""
+    heading: tuple[str, ...] = ()
+    emblem: str = ""
+    templates: dict[str, str] = field(default_factory=dict)
+
+    def template_overrides(self) -> dict[str, str] | None:
+        return self.templates or None
+
+
+async def document_look(session: AsyncSession, conference: Conference) -> Look:
+    """The kinds, place, heading, emblem and template replacements of conference."""
+    row = await settings_of(session, conference)
+    heading = tuple(line.upper() for line in row.heading.split("\n") if line)
+    if not heading and conference.organizing_body:
+        heading = (conference.organizing_body.upper(),)
+    return Look(
+        kinds=await conference_kinds(session, conference.id),
+        place=row.place,
+        heading=heading,
+        emblem=emblem_data_uri(row),
+        templates=await overrides_of(session, conference),
+    )
+
+
+def award_item(award: Award, decision: Decision, look: Look, verify_base: str) -> dict[str, Any]:
     """One award as its document prints it."""
     url = f"{verify_base.rstrip('/')}/{award.verification_code}"
+    kind = kind_of(look.kinds, decision.award_kind)
+    day = date_label(decision.issued_on)
     return {
         "kind": decision.award_kind,
-        "kind_label": KIND_LABELS.get(decision.award_kind, decision.award_kind.upper()),
+        "kind_label": kind.label,
+        "layout": kind.layout,
         "awarding_body": decision.signer_title.upper(),
-        "issuing_body": [conference.organizing_body.upper()] if conference.organizing_body else [],
+        "issuing_body": list(look.heading),
         "recipient": {
             "kind": award.recipient_kind,
             "name": award.recipient_name,
@@ -61,10 +88,10 @@ def award_item(
         },
         "citation": award.citation,
         "decision": {"number": decision.number, "date_label": date_label(decision.issued_on)},
-        "place_date": date_label(decision.issued_on).capitalize(),
+        "place_date": f"{look.place}, {day}" if look.place else day.capitalize(),
         "signer": {"title": decision.signer_title.upper(), "name": decision.signer_name},
         "year": decision.issued_on.year,
-        "emblem": "",
+        "emblem": look.emblem,
         "verification": {"code": award.verification_code, "url": url},
         "revoked": award.revoked_at is not None,
     }
@@ -104,6 +131,30 @@ async def awards_to_render(
     return found
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Awards to render, each as its document prints it, with the conference's templates."""
+
+    awards: list[Award]
+    items: list[dict[str, Any]]
+    templates: dict[str, str] | None
+
+
+async def batch_to_render(
+    session: AsyncSession,
+    conference: Conference,
+    *,
+    decision_id: str | None = None,
+    verify_base: str,
+    actor: Actor,
+) -> Batch:
+    """The awards of a decision (or the conference) not revoked, ready for the renderer."""
+    found = await awards_to_render(session, conference, decision_id=decision_id, actor=actor)
+    look = await document_look(session, conference)
+    items = [award_item(a, d, look, verify_base) for a, d in found]
+    return Batch([a for a, _ in found], items, look.template_overrides())
+
+
 def file_name(position: int, award: Award) -> str:
     """ "007-van-phong-tinh-uy-lao-cai.pdf": ordered, readable on any system."""
     folded = unicodedata.normalize("NFKD", award.recipient_name.replace("đ", "d").replace("Đ", "D"))
@@ -123,18 +174,22 @@ def zip_documents(awards: Sequence[Award], pdfs: Sequence[bytes], combined: byte
 
 
 async def record_rendered(
-    session: AsyncSession, award_ids: Sequence[int], pdfs: Sequence[bytes]
-) -> None:
-    """Note each award's document (its SHA-256 and when) after a rendering."""
+    session: AsyncSession, rendered: Sequence[Award], pdfs: Sequence[bytes]
+) -> int:
+    """Note each award's document (its SHA-256 and when) after a rendering; an award
+    corrected or revoked since it was read keeps its previous record (what was rendered
+    is no longer what it says). Returns how many were noted."""
     now = utcnow()
-    rows = {
-        a.id: a for a in await session.exec(select(Award).where(col(Award.id).in_(list(award_ids))))
-    }
-    for award_id, pdf in zip(award_ids, pdfs, strict=True):
-        award = rows.get(award_id)
-        if award is None:
+    ids = [a.id for a in rendered]
+    rows = {a.id: a for a in await session.exec(select(Award).where(col(Award.id).in_(ids)))}
+    noted = 0
+    for read, pdf in zip(rendered, pdfs, strict=True):
+        award = rows.get(read.id)
+        if award is None or award.updated_at != read.updated_at or award.revoked_at is not None:
             continue
+        noted += 1
         award.document_sha256 = hashlib.sha256(pdf).hexdigest()
         award.rendered_at = now
         session.add(award)
     await session.flush()
+    return noted

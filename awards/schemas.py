@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, StrictStr
 
+from awards.codes import normalise_code
 from awards.models import Award, Decision
 from conference.schemas import CLEAN, Input, Name, SiteCode, Title
 from conference.text import clean_text
 
-# Kept equal to awards.models.AWARD_KINDS and RECIPIENT_KINDS (a test checks it).
-AwardKind = Literal["emulation_flag", "certificate_of_merit", "certificate_of_recognition", "other"]
+# Kept equal to awards.models.RECIPIENT_KINDS and LAYOUTS (a test checks it).
 RecipientKind = Literal["unit", "person"]
+Layout = Literal["certificate", "flag_award"]
+KIND_KEY = re.compile(r"[a-z][a-z0-9_]{1,63}")
+
+
+def _kind_key(value: str) -> str:
+    if not KIND_KEY.fullmatch(value):
+        raise ValueError(
+            "a kind's key is 2-64 lower-case letters, digits or _ (ky_niem_chuong), "
+            "starting with a letter"
+        )
+    return value
+
+
+# Built-in (awards.models.AWARD_KINDS) or one the conference defines (checked by the service).
+KindKey = Annotated[StrictStr, AfterValidator(_kind_key)]
 
 
 def _number_as_text(value: Any) -> Any:
@@ -46,7 +62,7 @@ class DecisionCreate(Input):
     issuing_body: Title
     signer_name: Name
     signer_title: Name
-    award_kind: AwardKind
+    award_kind: KindKey
     title: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=500)] = ""
 
 
@@ -80,11 +96,71 @@ class Revocation(Input):
     ]
 
 
+class KindCreate(Input):
+    """A kind of award the conference's decisions may grant, beside the built-in ones."""
+
+    key: KindKey
+    name: Name
+    # The heading its documents print; empty: the name in capitals.
+    label: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)] = ""
+    layout: Layout = "certificate"
+
+
+class KindChange(Input):
+    """A new name, printed heading or layout for a kind the conference defined."""
+
+    name: Name | None = None
+    label: Annotated[StrictStr, AfterValidator(clean_text), AfterValidator(_nonempty),
+                     Field(max_length=200)] | None = None  # fmt: skip
+    layout: Layout | None = None
+
+
+def _heading_lines(value: str) -> str:
+    lines = [clean_text(line) for line in value.replace("\r\n", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if len(lines) > 4:
+        raise ValueError("at most 4 lines")
+    return "\n".join(lines)
+
+
+class DocumentSettings(Input):
+    """What every award document of the conference prints beside its decision."""
+
+    # "Hà Nội": printed before the decision's date ("Hà Nội, ngày 15 tháng 12 năm 2026").
+    place: Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=100)] = ""
+    # The lines at the top (ĐẢNG CỘNG SẢN VIỆT NAM); empty: the organizing body.
+    heading: Annotated[StrictStr, AfterValidator(_heading_lines), Field(max_length=500)] = ""
+
+
+class DocumentSettingsOut(DocumentSettings):
+    emblem: bool
+    emblem_type: str
+    templates: list[str]
+
+
+def _code(value: str) -> str:
+    code = normalise_code(value)
+    if code is None:
+        raise ValueError("a verification code is 12 letters and digits (7KQ4-M2XD-9F3B)")
+    return code
+
+
 class AwardRecord(AwardCreate):
-    """An award as a conference file keeps it, revocation included."""
+    """An award as a conference file keeps it, revocation and printed code included."""
 
     revoked_at: AwareDatetime | None = None
     revoked_reason: Annotated[StrictStr, CLEAN, Field(max_length=1000)] = ""
+    # The code printed on its document: kept when a conference moves to another server.
+    code: Annotated[StrictStr, AfterValidator(_code)] | None = None
+
+
+class DocumentsRecord(DocumentSettings):
+    """The award documents' settings as a conference file keeps them."""
+
+    # The uploaded emblem as a data: URI (data:image/png;base64,...).
+    emblem: Annotated[StrictStr, Field(max_length=8_000_000)] = ""
+    # Replaced template files: file name (certificate.html) -> source.
+    templates: dict[StrictStr, StrictStr] = Field(default_factory=dict)
 
 
 class DecisionWithAwards(DecisionCreate):

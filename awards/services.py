@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from awards.kinds import require_kind
 from awards.models import Award, Decision
 from awards.schemas import (
     AwardChange,
@@ -66,6 +67,17 @@ async def used_decision_numbers(
     return {(body, number) for body, number in rows if (body, number) in wanted}
 
 
+async def used_codes(session: AsyncSession, codes: Iterable[str]) -> set[str]:
+    """Those verification codes some award already carries, in any conference."""
+    wanted = set(codes)
+    if not wanted:
+        return set()
+    rows = await session.exec(
+        select(Award.verification_code).where(col(Award.verification_code).in_(wanted))
+    )
+    return set(rows.all())
+
+
 async def flush_decisions(session: AsyncSession) -> None:
     """Flush, turning a number taken meanwhile by another transaction into a Conflict."""
     try:
@@ -81,6 +93,7 @@ async def create_decision(
     """Record a decision; a number is never reused by the same issuing body."""
     actor.require("organizer")
     assert conference.id is not None
+    await require_kind(session, conference.id, data.award_kind)
     if await used_decision_numbers(session, [(data.issuing_body, data.number)]):
         raise Conflict(
             f"decision {data.number} of {data.issuing_body} already exists "
@@ -163,6 +176,8 @@ async def insert_decisions(
             award = new_award(decision.id, given, site_id=site_id, position=i + 1)
             award.revoked_at = given.revoked_at
             award.revoked_reason = given.revoked_reason
+            if given.code is not None:
+                award.verification_code = given.code
             session.add(award)
     await session.flush()
 

@@ -12,16 +12,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from awards.codes import normalise_code
+from awards.kinds import conference_kinds, kind_of
 from awards.models import Award, Decision
 from conference.errors import NotFound
 from conference.models import Conference
-
-KIND_LABELS = {
-    "emulation_flag": "Cờ thi đua",
-    "certificate_of_merit": "Bằng khen",
-    "certificate_of_recognition": "Giấy khen",
-    "other": "Khen thưởng",
-}
 
 
 def _iso(value: Any) -> str | None:
@@ -46,12 +40,13 @@ async def verify_award(session: AsyncSession, typed: str) -> dict[str, Any]:
         raise unknown
     award, decision, conference = found
     revoked = award.revoked_at is not None
+    kinds = await conference_kinds(session, conference.id)
     return {
         "code": code,
         "status": "revoked" if revoked else "valid",
         "valid": not revoked,
         "kind": decision.award_kind,
-        "kind_label": KIND_LABELS.get(decision.award_kind, decision.award_kind),
+        "kind_label": kind_of(kinds, decision.award_kind).name,
         "recipient": {
             "kind": award.recipient_kind,
             "name": award.recipient_name,

@@ -5,6 +5,7 @@ the secretary read. Verification by code is public (server/api_verify.py)."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +29,7 @@ from awards.schemas import (
     decision_data,
 )
 from conference import jobs
+from conference.documents import Overrides
 from conference.errors import InvalidInput
 from conference.models import Conference, Site
 from conference.schemas import Input
@@ -234,13 +236,14 @@ async def render_awards(request: web.Request) -> web.StreamResponse:
     return json_response(answer, status=202)
 
 
-async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
+async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any], Overrides | None]:
     async with request.app[db_key].read() as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         actor.require("organizer")
         award, decision = await services.get_award(session, conference, request.match_info["aid"])
-        item = award_render.award_item(award, decision, conference, award_verify_base(request))
-    return award, item
+        look = await award_render.document_look(session, conference)
+        item = award_render.award_item(award, decision, look, award_verify_base(request))
+    return award, item, look.template_overrides()
 
 
 @routes.get(
@@ -250,18 +253,18 @@ async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
     content_type="application/pdf",
 )
 async def award_document(request: web.Request) -> web.StreamResponse:
-    award, item = await _award_item(request)
+    award, item, templates = await _award_item(request)
     pdfs, _combined, _missing = await award_documents.render_awards(
-        runner(request).pool(), [item], workers=1
+        runner(request).pool(), [item], workers=1, templates=templates
     )
     return pdf_response(pdfs[0], award_render.file_name(1, award), attachment=False)
 
 
-async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
-    award, item = await _award_item(request)
-    if item["kind"] != "emulation_flag":
+async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any], Overrides | None]:
+    award, item, templates = await _award_item(request)
+    if item["layout"] != "flag_award":
         raise InvalidInput("only an emulation flag has a flag to make", field="award")
-    return award, item
+    return award, item, templates
 
 
 @routes.get(
@@ -271,11 +274,10 @@ async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any]]:
     content_type="application/pdf",
 )
 async def flag_pdf(request: web.Request) -> web.StreamResponse:
-    award, item = await _flag_item(request)
+    award, item, templates = await _flag_item(request)
     loop = asyncio.get_running_loop()
-    pdf = await loop.run_in_executor(
-        runner(request).pool(), award_documents.render_flag_proof_pdf, item
-    )
+    render = partial(award_documents.render_flag_proof_pdf, item, templates=templates)
+    pdf = await loop.run_in_executor(runner(request).pool(), render)
     name = award_render.file_name(1, award).replace(".pdf", "-co.pdf")
     return pdf_response(pdf, name, attachment=False)
 
@@ -287,9 +289,10 @@ async def flag_pdf(request: web.Request) -> web.StreamResponse:
     content_type="image/svg+xml",
 )
 async def flag_svg(request: web.Request) -> web.StreamResponse:
-    award, item = await _flag_item(request)
+    award, item, templates = await _flag_item(request)
     loop = asyncio.get_running_loop()
-    svg = await loop.run_in_executor(runner(request).pool(), award_documents.flag_proof_svg, item)
+    draw = partial(award_documents.flag_proof_svg, item, templates=templates)
+    svg = await loop.run_in_executor(runner(request).pool(), draw)
     name = award_render.file_name(1, award).replace(".pdf", "-co.svg")
     # A download, never a page of this site: a drawing is opened by the maker's tools.
     return pdf_response(svg.encode(), name, attachment=True, content_type="image/svg+xml")

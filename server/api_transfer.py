@@ -57,7 +57,7 @@ async def import_conference(request: web.Request) -> web.StreamResponse:
     raw = await read_body(request, limit=request.app[config_key].max_upload_bytes)
     async with transaction(request) as session:
         if request.query.get("dry_run", "").lower() in TRUE:
-            plan = await transfer.check_conference_file(session, raw, fmt)
+            plan, _emblem = await transfer.check_conference_file(session, raw, fmt)
             counts = transfer.ImportCounts.of(plan)
             return json_response(
                 ImportCheck(valid=True, title=plan.conference.title, counts=counts)

@@ -250,11 +250,13 @@ async def _import(config: Config, args: argparse.Namespace, raw: bytes) -> str:
                 account = await get_account_by_username(session, args.organizer)
                 if account is None:
                     raise PlenaryError(f"no account {args.organizer!r}", field="organizer")
-            plan = await transfer.check_conference_file(session, raw, fmt)
+            plan, emblem = await transfer.check_conference_file(session, raw, fmt)
             counts = _counts_text(transfer.ImportCounts.of(plan).model_dump())
             if args.dry_run:
                 return f"{args.file} is valid ({counts}); nothing was imported (--dry-run)"
-            conference = await transfer.create_from_file(session, plan, actor=Actor(CLI))
+            conference = await transfer.create_from_file(
+                session, plan, emblem=emblem, actor=Actor(CLI)
+            )
             if account is not None:
                 organizer = Actor(CLI, conference.id, frozenset({"organizer"}))
                 await grant_role(session, account, conference, "organizer", actor=organizer)

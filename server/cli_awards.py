@@ -102,23 +102,24 @@ async def render_zip(
         async with db.read() as session:
             conference = await get_conference(session, args.conference)
             actor = Actor(CLI, conference.id, frozenset({"organizer"}))
-            found = await award_render.awards_to_render(
-                session, conference, decision_id=args.decision, actor=actor
+            batch = await award_render.batch_to_render(
+                session, conference, decision_id=args.decision, verify_base=base, actor=actor
             )
-            items = [award_render.award_item(a, d, conference, base) for a, d in found]
         workers = args.workers or config.document_workers
         pool = documents.new_pool(workers)
         try:
             pdfs, combined, missing = await award_documents.render_awards(
-                pool, items, workers=workers, progress=ProgressBar(sys.stderr)
+                pool,
+                batch.items,
+                workers=workers,
+                templates=batch.templates,
+                progress=ProgressBar(sys.stderr),
             )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        awards = [a for a, _ in found]
+        awards = batch.awards
         async with db.transaction() as session:
-            await award_render.record_rendered(
-                session, [a.id for a in awards if a.id is not None], pdfs
-            )
+            await award_render.record_rendered(session, awards, pdfs)
         return award_render.zip_documents(awards, pdfs, combined), len(pdfs), missing
     finally:
         await db.dispose()

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from awards.codes import ALPHABET as CODE_ALPHABET
 from conference.text import fold
 
 TITLE = "Hội nghị toàn quốc Văn phòng cấp ủy năm 2026"
@@ -376,7 +377,10 @@ def decisions(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "citation": merit_reason,
             }
         )
-    return [
+    # Printed codes kept in the file (a conference moved to another server keeps them);
+    # a generator of their own, so that the names drawn above stay the same.
+    codes = random.Random(SEED + 1)
+    found = [
         decision(
             "1268-QĐ/VPTW",
             "emulation_flag",
@@ -396,6 +400,11 @@ def decisions(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
             people,
         ),
     ]
+    for entry in found:
+        for award in entry["awards"]:
+            raw = "".join(codes.choice(CODE_ALPHABET) for _ in range(12))
+            award["code"] = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    return found
 
 
 def reference_document() -> dict[str, Any]:
@@ -425,6 +434,7 @@ def reference_document() -> dict[str, Any]:
         "agenda": agenda(delegates),
         "delegates": delegates,
         "decisions": decisions(delegates),
+        "award_documents": {"place": "Hà Nội", "heading": "Đảng Cộng sản Việt Nam"},
     }
 
 

@@ -25,7 +25,6 @@ from aiohttp import web
 from attendance import badges
 from awards import documents as award_documents
 from awards import render as award_render
-from awards.models import Award
 from conference import documents, jobs
 from conference.actors import CLI, Actor
 from conference.db import Database
@@ -264,38 +263,40 @@ class DocumentRunner:
         the combined print-ready PDF; each award's SHA-256 is recorded."""
         assert job.id is not None
 
-        async def gather() -> list[tuple[Award, dict[str, Any]]]:
+        async def gather() -> award_render.Batch | None:
             async with self.db.read() as session:
                 conference = await session.get(Conference, job.conference_id)
                 if conference is None:
-                    return []
+                    return None
                 actor = Actor(CLI, conference.id, frozenset({"organizer"}))
-                found = await award_render.awards_to_render(
-                    session, conference, decision_id=job.params.get("decision"), actor=actor
+                return await award_render.batch_to_render(
+                    session,
+                    conference,
+                    decision_id=job.params.get("decision"),
+                    verify_base=str(job.params.get("verify_base", "")),
+                    actor=actor,
                 )
-                base = str(job.params.get("verify_base", ""))
-                return [(a, award_render.award_item(a, d, conference, base)) for a, d in found]
 
         try:
-            pairs = await self._db(gather)
+            batch = await self._db(gather)
         except PlenaryError as exc:
             raise JobFailed(exc.message) from None
-        if not pairs:
+        if batch is None or not batch.items:
             raise JobFailed("there are no awards to render")
         pdfs, combined, missing = await self._in_pool(
             award_documents.render_awards(
                 self.pool(),
-                [item for _, item in pairs],
+                batch.items,
                 workers=self.workers,
+                templates=batch.templates,
                 progress=await self._progress_of(job.id),
             )
         )
-        awards = [a for a, _ in pairs]
-        ids = [a.id for a in awards if a.id is not None]
+        awards = batch.awards
 
         async def note() -> None:
             async with self.db.transaction() as session:
-                await award_render.record_rendered(session, ids, pdfs)
+                await award_render.record_rendered(session, awards, pdfs)
 
         await self._db(note)
         archive = award_render.zip_documents(awards, pdfs, combined)

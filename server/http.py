@@ -248,6 +248,9 @@ class ApiRoutes:
     def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.route("POST", path, **kw)
 
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
     def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.route("PATCH", path, **kw)
 

@@ -137,7 +137,7 @@ class RedisBridge:
             finally:
                 if pubsub is not None:
                     with contextlib.suppress(RedisError, OSError):
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+                        await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
 
     def _relay(self, raw: str | bytes) -> None:
         try:

@@ -28,12 +28,22 @@ from agenda.services import insert_agenda, planned_start_problem
 from attendance.models import Delegate
 from attendance.schemas import DelegateCreate
 from attendance.services import delegate_key, insert_delegates
+from awards.codes import normalise_code
+from awards.kinds import BUILTIN as BUILTIN_KINDS
+from awards.kinds import export_kinds, insert_kinds
 from awards.models import Award, Decision
-from awards.schemas import DecisionCreate, DecisionWithAwards
-from awards.services import insert_decisions, used_decision_numbers
+from awards.schemas import DecisionCreate, DecisionWithAwards, DocumentsRecord, KindCreate
+from awards.services import insert_decisions, used_codes, used_decision_numbers
+from awards.settings import (
+    TEMPLATE_FOLDER,
+    check_template,
+    emblem_from_data_uri,
+    export_documents,
+    insert_documents,
+)
 from conference.actors import Actor
 from conference.audit import record
-from conference.errors import Forbidden, InvalidInput
+from conference.errors import Forbidden, InvalidInput, PlenaryError
 from conference.live import append_event
 from conference.models import Conference, Site
 from conference.schemas import ConferenceCreate, Input, SiteCreate, conference_data
@@ -44,7 +54,9 @@ from server.transfer_read import FileReader, Format, Path, path_text
 FORMAT_VERSION = 1
 FORMATS: tuple[Format, ...] = ("yaml", "json")
 MEDIA_TYPES: dict[Format, str] = {"yaml": "application/yaml", "json": "application/json"}
-SECTIONS = ("plenary", "conference", "sites", "agenda", "delegates", "decisions")
+# The sections that are lists of entries, and the others.
+LISTS = ("sites", "agenda", "delegates", "award_kinds", "decisions")
+SECTIONS = ("plenary", "conference", *LISTS, "award_documents")
 MAX_AGENDA_DEPTH = 4
 
 M = TypeVar("M", bound=BaseModel)
@@ -62,7 +74,9 @@ class ConferenceFile(Input):
     sites: list[SiteCreate] = Field(default_factory=list)
     agenda: list[AgendaTree] = Field(default_factory=list)
     delegates: list[DelegateCreate] = Field(default_factory=list)
+    award_kinds: list[KindCreate] = Field(default_factory=list)
     decisions: list[DecisionWithAwards] = Field(default_factory=list)
+    award_documents: DocumentsRecord | None = None
 
 
 class ImportCounts(BaseModel):
@@ -110,6 +124,10 @@ class _Checker(FileReader):
 
     # (issuing_body, number) -> where the file lists it
     decision_numbers: dict[tuple[str, str], Path] = field(default_factory=dict)
+    # verification code -> where the file gives it
+    award_codes: dict[str, Path] = field(default_factory=dict)
+    # the emblem of award_documents, checked and made a PNG
+    emblem: bytes | None = None
 
     def validate(self, data: Any) -> ConferenceFile | None:
         """The file as models, or None after recording why not."""
@@ -134,11 +152,17 @@ class _Checker(FileReader):
             conference = self._model(ConferenceCreate, data["conference"], ("conference",))
         elif "conference" not in self.broken:
             self.add(("conference",), "missing: the conference section is required")
-        sections = {name: self._entries(data, name) for name in SECTIONS[2:]}
+        sections = {name: self._entries(data, name) for name in LISTS}
         sites = [self._model(SiteCreate, raw, p) for p, raw in sections["sites"]]
         agenda = [self._model(AgendaTree, raw, p) for p, raw in sections["agenda"]]
         delegates = [self._model(DelegateCreate, raw, p) for p, raw in sections["delegates"]]
         decisions = [self._model(DecisionWithAwards, raw, p) for p, raw in sections["decisions"]]
+        kinds = [self._model(KindCreate, raw, p) for p, raw in sections["award_kinds"]]
+        documents = None
+        if data.get("award_documents") is not None:
+            documents = self._model(DocumentsRecord, data["award_documents"], ("award_documents",))
+            if documents is not None:
+                self._check_documents(documents)
         self._cross_check(sections)
         if conference is not None:
             for entry, (entry_path, _) in zip(agenda, sections["agenda"], strict=True):
@@ -152,8 +176,23 @@ class _Checker(FileReader):
             sites=_present(sites),
             agenda=_present(agenda),
             delegates=_present(delegates),
+            award_kinds=_present(kinds),
             decisions=_present(decisions),
+            award_documents=documents,
         )
+
+    def _check_documents(self, documents: DocumentsRecord) -> None:
+        path: Path = ("award_documents",)
+        if documents.emblem:
+            try:
+                self.emblem = emblem_from_data_uri(documents.emblem)
+            except InvalidInput as exc:
+                self.add((*path, "emblem"), exc.message)
+        for name, source in documents.templates.items():
+            try:
+                check_template(f"{TEMPLATE_FOLDER}/{name}", source)
+            except PlenaryError as exc:
+                self.add((*path, "templates", name), exc.message)
 
     def _entries(self, data: dict[str, Any], name: str) -> list[tuple[Path, Any]]:
         raw = data.get(name)
@@ -225,10 +264,30 @@ class _Checker(FileReader):
                 stack.extend(
                     ((*path, "items", i), item, depth + 1) for i, item in enumerate(children)
                 )
+        kinds: dict[str, Path] = {}
+        for path, raw in sections["award_kinds"]:
+            kind_key = raw.get("key") if isinstance(raw, dict) else None
+            if not isinstance(kind_key, str):
+                continue
+            if kind_key in BUILTIN_KINDS:
+                self.add((*path, "key"), f"{kind_key} is a built-in kind of award")
+            elif kind_key in kinds:
+                also = path_text(kinds[kind_key])
+                self.add((*path, "key"), f"the kind {kind_key} is defined twice (also {also})")
+            else:
+                kinds[kind_key] = path
+        known_kinds = None if "award_kinds" in self.broken else {*BUILTIN_KINDS, *kinds}
         numbers: dict[tuple[str, str], Path] = {}
+        award_codes: dict[str, Path] = {}
         for path, raw in sections["decisions"]:
             if not isinstance(raw, dict):
                 continue
+            kind = raw.get("award_kind")
+            if isinstance(kind, str) and known_kinds is not None and kind not in known_kinds:
+                self.add(
+                    (*path, "award_kind"),
+                    f"unknown kind of award {kind} (define it under award_kinds)",
+                )
             number = _decision_key(raw)
             if number is not None and number in numbers:
                 also = path_text(numbers[number])
@@ -241,7 +300,18 @@ class _Checker(FileReader):
             awards = raw.get("awards")
             for i, award in enumerate(awards if isinstance(awards, list) else []):
                 self._site_ref(award, (*path, "awards", i), known)
+                typed = award.get("code") if isinstance(award, dict) else None
+                printed = normalise_code(typed) if isinstance(typed, str) else None
+                if printed is not None and printed in award_codes:
+                    also = path_text(award_codes[printed])
+                    self.add(
+                        (*path, "awards", i, "code"),
+                        f"the verification code {printed} is given twice (also {also})",
+                    )
+                elif printed is not None:
+                    award_codes[printed] = (*path, "awards", i)
         self.decision_numbers = numbers
+        self.award_codes = award_codes
 
     def _site_ref(self, raw: Any, path: Path, known: set[str] | None) -> str | None:
         code = _code(raw.get("site")) if isinstance(raw, dict) else None
@@ -295,8 +365,11 @@ def read_conference_file(raw: bytes, fmt: Format) -> ConferenceFile:
     return plan
 
 
-async def check_conference_file(session: AsyncSession, raw: bytes, fmt: Format) -> ConferenceFile:
-    """The validated file, or InvalidInput listing every problem with its path and line."""
+async def check_conference_file(
+    session: AsyncSession, raw: bytes, fmt: Format
+) -> tuple[ConferenceFile, bytes | None]:
+    """The validated file and its emblem (a PNG), or InvalidInput listing every problem
+    with its path and line."""
     reader = _Checker()
     # Parsing is pure computation; in a thread it does not stall the live streams.
     plan = await asyncio.to_thread(lambda: reader.validate(reader.parse(raw, fmt)))
@@ -306,9 +379,14 @@ async def check_conference_file(session: AsyncSession, raw: bytes, fmt: Format) 
             (*reader.decision_numbers[(body, number)], "number"),
             f"decision {number} of {body} already exists (decision numbers are never reused)",
         )
+    for code in sorted(await used_codes(session, reader.award_codes)):
+        reader.add(
+            (*reader.award_codes[code], "code"),
+            f"the verification code {code} is another award's (leave it out for a new one)",
+        )
     if reader.problems or plan is None:
         raise reader.error()
-    return plan
+    return plan, reader.emblem
 
 
 def require_may_create(actor: Actor) -> None:
@@ -321,12 +399,12 @@ async def import_conference(
 ) -> Conference:
     """Create the conference a file describes, all of it or (on any problem) nothing."""
     require_may_create(actor)
-    plan = await check_conference_file(session, raw, fmt)
-    return await create_from_file(session, plan, actor=actor)
+    plan, emblem = await check_conference_file(session, raw, fmt)
+    return await create_from_file(session, plan, emblem=emblem, actor=actor)
 
 
 async def create_from_file(
-    session: AsyncSession, plan: ConferenceFile, *, actor: Actor
+    session: AsyncSession, plan: ConferenceFile, *, emblem: bytes | None = None, actor: Actor
 ) -> Conference:
     """Create a validated file's content; one audit entry and one event for the rows."""
     conference = await create_conference(session, plan.conference, actor=actor)
@@ -341,7 +419,10 @@ async def create_from_file(
     site_ids = {site.code: _id(site.id) for site in sites}
     await insert_delegates(session, cid, site_ids, plan.delegates)
     await insert_agenda(session, cid, site_ids, plan.agenda)
+    await insert_kinds(session, cid, plan.award_kinds)
     await insert_decisions(session, cid, site_ids, plan.decisions)
+    if plan.award_documents is not None:
+        await insert_documents(session, cid, plan.award_documents, emblem)
     counts = ImportCounts.of(plan).model_dump()
     organizer = Actor(actor.principal, cid, frozenset({"organizer"}))
     await record(
@@ -387,7 +468,7 @@ DECISION_KEYS = {key: key for key in DecisionCreate.model_fields}
 AWARD_KEYS = dict(
     recipient_kind="recipient_kind", name="recipient_name", title="recipient_title",
     unit="recipient_unit", site="site_id", citation="citation",
-    revoked_at="revoked_at", revoked_reason="revoked_reason",
+    revoked_at="revoked_at", revoked_reason="revoked_reason", code="verification_code",
 )  # fmt: skip
 
 
@@ -441,18 +522,26 @@ async def export_conference(session: AsyncSession, conference: Conference) -> di
     )
     for award in found:
         awards.setdefault(award.decision_id, []).append(award)
-    return {
+    document: dict[str, Any] = {
         "plenary": FORMAT_VERSION,
         "conference": entry(conference, CONFERENCE_KEYS),
         "sites": [entry(site, SITE_KEYS) for site in sites],
         "agenda": agenda(None),
         "delegates": [entry(delegate, DELEGATE_KEYS) for delegate in delegates],
-        "decisions": [
-            entry(d, DECISION_KEYS)
-            | {"awards": [entry(a, AWARD_KEYS) for a in awards.get(d.id or 0, [])]}
-            for d in decisions
-        ],
     }
+    # The award sections are written only when they say something.
+    kinds = await export_kinds(session, cid)
+    if kinds:
+        document["award_kinds"] = kinds
+    document["decisions"] = [
+        entry(d, DECISION_KEYS)
+        | {"awards": [entry(a, AWARD_KEYS) for a in awards.get(d.id or 0, [])]}
+        for d in decisions
+    ]
+    looks = await export_documents(session, conference)
+    if looks:
+        document["award_documents"] = looks
+    return document
 
 
 def _of(table: type[T], conference_id: int) -> SelectOfScalar[T]:

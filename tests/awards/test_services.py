@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import col, func, select
 
-from awards.models import AWARD_KINDS, RECIPIENT_KINDS, Award, Decision
-from awards.schemas import AwardCreate, AwardKind, DecisionCreate, RecipientKind
+from awards.kinds import BUILTIN
+from awards.models import AWARD_KINDS, LAYOUTS, RECIPIENT_KINDS, Award, Decision
+from awards.schemas import AwardCreate, DecisionCreate, Layout, RecipientKind
 from awards.services import add_award, create_decision
 from conference.actors import Actor
 from conference.db import Database
@@ -33,7 +34,9 @@ async def setup(db: Database, title: str = "Hội nghị") -> tuple[Conference, 
 
 
 def test_kinds_match_the_model() -> None:
-    assert get_args(AwardKind) == AWARD_KINDS
+    assert tuple(BUILTIN) == AWARD_KINDS
+    assert {kind.layout for kind in BUILTIN.values()} == set(LAYOUTS)
+    assert get_args(Layout) == LAYOUTS
     assert get_args(RecipientKind) == RECIPIENT_KINDS
 
 
@@ -94,7 +97,7 @@ def test_a_numeric_decision_number_becomes_text() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("number", ""), ("number", True), ("award_kind", "medal"), ("issued_on", "2026-13-01")],
+    [("number", ""), ("number", True), ("award_kind", "Huân chương"), ("issued_on", "2026-13-01")],
 )
 def test_bad_decisions_name_the_field(field: str, value: object) -> None:
     with pytest.raises(ValidationError) as excinfo:

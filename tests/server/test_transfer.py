@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp import web
+from PIL import Image
 from sqlalchemy import delete
 from sqlmodel import col, func, select
 
@@ -31,6 +36,8 @@ from tests.conftest import Api, add_account
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "reference-conference.yaml"
+AWARD_TEMPLATES = ROOT / "web" / "templates" / "documents" / "awards"
+CODE_SHAPE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 SMALL = """\
 plenary: 1
@@ -107,15 +114,23 @@ async def test_the_example_file_round_trips(db: Database) -> None:
     assert await count(db, Site) == 35
     assert await count(db, Delegate) == len(exported["delegates"])
 
-    # A second import of the same file reuses the decision numbers: refused, by path.
+    # A second import of the same file reuses the decision numbers and the printed
+    # verification codes: refused, by path.
     found = await problems(db, text)
-    assert [p["path"] for p in found] == [
+    numbers = [p for p in found if p["path"].endswith(".number")]
+    assert [p["path"] for p in numbers] == [
         "decisions[0].number",
         "decisions[1].number",
         "decisions[2].number",
     ]
-    assert all("never reused" in p["message"] for p in found)
-    assert found[0]["line"] == line_of(text, "1268-QĐ/VPTW")
+    assert all("never reused" in p["message"] for p in numbers)
+    assert numbers[0]["line"] == line_of(text, "1268-QĐ/VPTW")
+    codes = [p for p in found if p["path"].endswith(".code")]
+    awards = sum(len(d["awards"]) for d in exported["decisions"])
+    assert len(codes) == awards == len(found) - 3
+    assert codes[0]["path"] == "decisions[0].awards[0].code"
+    assert "another award's" in codes[0]["message"]
+    assert codes[0]["line"] == line_of(text, exported["decisions"][0]["awards"][0]["code"])
 
     # Once the first copy is gone, importing its export reproduces it exactly.
     async with db.transaction() as session:
@@ -234,12 +249,30 @@ decisions:
   awards:
   - name: Văn phòng Tỉnh ủy
     site: DTP
+    code: 7kq4 m2xd 9f3b
 - number: 1-QĐ
   issued_on: 2026-02-30
   issuing_body: Văn phòng
   signer_name: A
   signer_title: B
   award_kind: flag
+  awards:
+  - name: Văn phòng Thành ủy
+    code: 7KQ4-M2XD-9F3B
+  - name: Văn phòng Huyện ủy
+    code: nope
+award_kinds:
+- key: certificate_of_merit
+  name: Bằng khen
+- key: ky_niem_chuong
+  name: Kỷ niệm chương
+- key: ky_niem_chuong
+  name: Lần nữa
+award_documents:
+  place: Hà Nội
+  emblem: data:image/png;base64,AAAA
+  templates:
+    certificate.html: "{% for award in awards %}"
 speakers: []
 """
 
@@ -263,6 +296,12 @@ async def test_a_broken_file_reports_every_problem(db: Database) -> None:
         ("decisions[1].number", line_of(BROKEN, "- number: 1-QĐ", 2)),
         ("decisions[1].issued_on", line_of(BROKEN, "2026-02-30")),
         ("decisions[1].award_kind", line_of(BROKEN, "award_kind: flag")),
+        ("decisions[1].awards[0].code", line_of(BROKEN, "code: 7KQ4-M2XD-9F3B")),
+        ("decisions[1].awards[1].code", line_of(BROKEN, "code: nope")),
+        ("award_kinds[0].key", line_of(BROKEN, "key: certificate_of_merit")),
+        ("award_kinds[2].key", line_of(BROKEN, "key: ky_niem_chuong", 2)),
+        ("award_documents.emblem", line_of(BROKEN, "emblem:")),
+        ("award_documents.templates.certificate.html", line_of(BROKEN, "certificate.html")),
         ("speakers", line_of(BROKEN, "speakers")),
     }
     assert got == expected, sorted(got ^ expected)
@@ -275,6 +314,13 @@ async def test_a_broken_file_reports_every_problem(db: Database) -> None:
     assert "unknown field" in by_path["delegates[2].nickname"]
     assert "listed twice" in by_path["delegates[3].name"]
     assert "valid integer" in by_path["agenda[0].duration_minutes"]
+    assert "unknown kind of award flag" in by_path["decisions[1].award_kind"]
+    assert "given twice" in by_path["decisions[1].awards[0].code"]
+    assert "12 letters" in by_path["decisions[1].awards[1].code"]
+    assert "built-in" in by_path["award_kinds[0].key"]
+    assert "defined twice" in by_path["award_kinds[2].key"]
+    assert "not a picture" in by_path["award_documents.emblem"]
+    assert "line 1" in by_path["award_documents.templates.certificate.html"]
 
 
 async def test_a_syntax_error_does_not_hide_the_other_problems(db: Database) -> None:
@@ -395,7 +441,7 @@ async def test_http_import_reports_every_problem(organizer: Api, app: web.Applic
     )
     assert status == 422
     assert body["error"]["code"] == "invalid_format"
-    assert len(body["error"]["details"]) == 16
+    assert len(body["error"]["details"]) == 22
     by_path = {p["path"]: p for p in body["error"]["details"]}
     assert by_path["delegates[0].site"]["line"] == 20
     status, body = await organizer.post(
@@ -498,7 +544,7 @@ def test_cli_import_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["import", str(broken), "--database-url", url]) == 1
     err = capsys.readouterr().err
     assert f"{broken}:20: delegates[0].site: unknown site code XYZ" in err
-    assert "the file has 16 problems; nothing was imported" in err
+    assert "the file has 22 problems; nothing was imported" in err
 
     assert main(["import", str(source), "--organizer", "nobody", "--database-url", url]) == 1
     assert "no account" in capsys.readouterr().err
@@ -514,3 +560,50 @@ def test_cli_import_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str
             await database.dispose()
 
     assert asyncio.run(conferences()) == 1
+
+
+# --- award kinds, document settings and printed codes ------------------------------------------
+
+
+def _emblem_uri() -> str:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (218, 37, 29)).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+async def test_award_kinds_settings_templates_and_codes_travel_with_the_file(
+    db: Database,
+) -> None:
+    template = (AWARD_TEMPLATES / "certificate.html").read_text(encoding="utf-8")
+    sections = {
+        "award_kinds": [
+            {"key": "ky_niem_chuong", "name": "Kỷ niệm chương", "label": "KỶ NIỆM CHƯƠNG",
+             "layout": "certificate"},
+        ],
+        "decisions": [
+            {"number": "5-QĐ/TR", "issued_on": "2026-12-01", "issuing_body": "Văn phòng",
+             "signer_name": "Nguyễn Văn A", "signer_title": "Chánh Văn phòng",
+             "award_kind": "ky_niem_chuong",
+             "awards": [{"recipient_kind": "person", "name": "Lò Văn Páo", "code": "7kq4m2xd9f3b"},
+                        {"recipient_kind": "unit", "name": "Văn phòng Tỉnh ủy"}]},
+        ],
+        "award_documents": {
+            "place": "Hà Nội", "heading": "Đảng Cộng sản Việt Nam", "emblem": _emblem_uri(),
+            "templates": {"certificate.html": template.replace("TẶNG", "TRAO TẶNG")},
+        },
+    }  # fmt: skip
+    # YAML reads the site code NO as false: the small file's text, then these sections.
+    text = SMALL.replace("decisions: []\n", "") + yaml.safe_dump(sections, allow_unicode=True)
+    conference = await do_import(db, text)
+    exported = await do_export(db, conference)
+    assert exported["award_kinds"] == sections["award_kinds"]
+    awards = exported["decisions"][0]["awards"]
+    assert awards[0]["code"] == "7KQ4-M2XD-9F3B" and CODE_SHAPE.fullmatch(awards[1]["code"])
+    looks = exported["award_documents"]
+    assert looks["place"] == "Hà Nội" and looks["heading"] == "Đảng Cộng sản Việt Nam"
+    assert looks["emblem"].startswith("data:image/png;base64,")
+    assert looks["templates"] == sections["award_documents"]["templates"]
+    async with db.transaction() as session:
+        await session.exec(delete(Conference).where(col(Conference.id) == conference.id))
+    again = await do_import(db, dump(exported, "yaml"))
+    assert await do_export(db, again) == exported

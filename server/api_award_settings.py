@@ -1,0 +1,391 @@
+"""How a conference's award documents look, over HTTP: the kinds of award its decisions
+grant, the place and heading printed, the emblem, and the organizer's replacements of
+template files (each checked by rendering samples before it is kept)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from awards import documents as award_documents
+from awards import kinds as award_kinds
+from awards import render as award_render
+from awards import settings as award_settings
+from awards.models import AwardSettings, AwardTemplate
+from awards.schemas import DocumentSettings, DocumentSettingsOut, KindChange, KindCreate
+from conference.errors import InvalidInput, NotFound
+from server.api_awards import AWARDS, award_verify_base
+from server.api_documents import pdf_response
+from server.auth import conference_actor
+from server.documents import runner
+from server.http import ApiRoutes, json_response, parse_body, read_body, transaction
+from server.keys import db_key
+
+log = logging.getLogger("plenary.awards")
+routes = ApiRoutes("awards")
+
+KINDS = AWARDS + "/kinds"
+KIND = KINDS + "/{key}"
+SETTINGS = AWARDS + "/settings"
+EMBLEM = AWARDS + "/emblem"
+TEMPLATES = AWARDS + "/templates"
+TEMPLATE = TEMPLATES + "/{name}"
+READERS = ("organizer", "chair", "secretary")
+
+
+class KindOut(BaseModel):
+    key: str
+    name: str
+    label: str
+    layout: str
+    builtin: bool
+
+
+class TemplateOut(BaseModel):
+    name: str
+    replaced: bool
+    updated_by: str = ""
+    updated_at: str | None = None
+
+
+# --- kinds of award ---------------------------------------------------------------------------
+
+
+@routes.get(
+    KINDS,
+    summary="The kinds of award the conference's decisions may grant (built-in, then its own)",
+    role="organizer, chair or secretary",
+    response=list[KindOut],
+)
+async def list_kinds(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require(*READERS)
+        kinds = await award_kinds.conference_kinds(session, conference.id)
+    return json_response({"kinds": [kind.as_dict() for kind in kinds.values()]})
+
+
+@routes.post(
+    KINDS,
+    summary="Define a kind of award (key, name, printed heading, layout)",
+    role="organizer",
+    body=KindCreate,
+    response=KindOut,
+    status=201,
+)
+async def create_kind(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, KindCreate)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        kind = await award_kinds.create_kind(session, conference, data, actor=actor)
+    return json_response(kind.as_dict(), status=201)
+
+
+@routes.patch(
+    KIND,
+    summary="Rename a kind the conference defined, or change its heading or layout",
+    role="organizer",
+    body=KindChange,
+    response=KindOut,
+)
+async def update_kind(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, KindChange)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        kind = await award_kinds.update_kind(
+            session, conference, request.match_info["key"], data, actor=actor
+        )
+    return json_response(kind.as_dict())
+
+
+@routes.delete(
+    KIND,
+    summary="Remove a kind no decision grants",
+    role="organizer",
+    status=204,
+)
+async def delete_kind(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        await award_kinds.delete_kind(session, conference, request.match_info["key"], actor=actor)
+    return web.Response(status=204)
+
+
+# --- place, heading, emblem -------------------------------------------------------------------
+
+
+def _settings_out(row: AwardSettings, replaced: list[str]) -> dict[str, Any]:
+    return DocumentSettingsOut(
+        place=row.place,
+        heading=row.heading,
+        emblem=row.emblem is not None,
+        emblem_type=row.emblem_type,
+        templates=sorted(replaced),
+    ).model_dump(mode="json")
+
+
+@routes.get(
+    SETTINGS,
+    summary="What the award documents print beside each decision: place, heading, emblem; "
+    "and which template files are replaced",
+    role="organizer, chair or secretary",
+    response=DocumentSettingsOut,
+)
+async def read_settings(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require(*READERS)
+        row = await award_settings.settings_of(session, conference)
+        replaced = await award_settings.overrides_of(session, conference)
+        out = _settings_out(row, list(replaced))
+    return json_response(out)
+
+
+@routes.put(
+    SETTINGS,
+    summary="Set the place printed before the date and the heading lines at the top",
+    role="organizer",
+    body=DocumentSettings,
+    response=DocumentSettingsOut,
+)
+async def update_settings(request: web.Request) -> web.StreamResponse:
+    data = await parse_body(request, DocumentSettings)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        row = await award_settings.update_settings(session, conference, data, actor=actor)
+        replaced = await award_settings.overrides_of(session, conference)
+        out = _settings_out(row, list(replaced))
+    return json_response(out)
+
+
+@routes.put(
+    EMBLEM,
+    summary="Upload the emblem printed on the certificates (PNG, JPEG, WebP or GIF as the "
+    "request body; kept as a PNG of at most 500 px a side)",
+    role="organizer",
+    response=DocumentSettingsOut,
+    content_type="image/png",
+)
+async def put_emblem(request: web.Request) -> web.StreamResponse:
+    cid = request.match_info["cid"]
+    async with request.app[db_key].read() as session:
+        _, actor = await conference_actor(request, session, cid)
+        actor.require("organizer")
+    raw = await read_body(request, limit=award_settings.MAX_EMBLEM + 1)
+    # Decoding and scaling a picture takes a moment: not on the event loop.
+    png = await asyncio.to_thread(award_settings.emblem_png, raw)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, cid)
+        row = await award_settings.set_emblem(session, conference, png, actor=actor)
+        replaced = await award_settings.overrides_of(session, conference)
+        out = _settings_out(row, list(replaced))
+    return json_response(out)
+
+
+@routes.get(
+    EMBLEM,
+    summary="The emblem printed on the certificates (PNG); 404 while none is uploaded",
+    role="organizer, chair or secretary",
+    content_type="image/png",
+)
+async def get_emblem(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require(*READERS)
+        row = await award_settings.settings_of(session, conference)
+    if not row.emblem:
+        raise NotFound("no emblem is uploaded", field="emblem")
+    return web.Response(
+        body=row.emblem, content_type=row.emblem_type, headers={"Cache-Control": "no-store"}
+    )
+
+
+@routes.delete(
+    EMBLEM,
+    summary="Remove the uploaded emblem (the documents draw a gold star on red again)",
+    role="organizer",
+    response=DocumentSettingsOut,
+)
+async def delete_emblem(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        row = await award_settings.remove_emblem(session, conference, actor=actor)
+        replaced = await award_settings.overrides_of(session, conference)
+        out = _settings_out(row, list(replaced))
+    return json_response(out)
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+def _template_name(request: web.Request) -> str:
+    return f"{award_settings.TEMPLATE_FOLDER}/{request.match_info['name']}"
+
+
+@routes.get(
+    TEMPLATES,
+    summary="The award template files and which of them the conference replaces",
+    role="organizer",
+    response=list[TemplateOut],
+)
+async def list_templates(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer")
+        rows = {row.name: row for row in await award_settings.template_rows(session, conference)}
+    out = []
+    for name in award_settings.template_names():
+        row = rows.get(name)
+        out.append(
+            TemplateOut(
+                name=name.removeprefix(award_settings.TEMPLATE_FOLDER + "/"),
+                replaced=row is not None,
+                updated_by=row.updated_by if row is not None else "",
+                updated_at=row.updated_at.isoformat() if row is not None else None,
+            ).model_dump()
+        )
+    return json_response({"templates": out})
+
+
+@routes.get(
+    TEMPLATE,
+    summary="A template's source: the conference's replacement, else the shipped file "
+    "(?default=1: always the shipped file)",
+    role="organizer",
+    content_type="text/plain",
+    query={"default": "1: the file shipped with plenary, even where it is replaced"},
+)
+async def read_template(request: web.Request) -> web.StreamResponse:
+    name = _template_name(request)
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer")
+        source = award_settings.default_source(name)
+        if request.query.get("default") != "1":
+            source = (await award_settings.overrides_of(session, conference)).get(name, source)
+    return web.Response(text=source, content_type="text/plain", charset="utf-8")
+
+
+def _sample_items(look: award_render.Look, verify_base: str) -> list[dict[str, Any]]:
+    """A certificate and a flag award document to try a template on."""
+    from awards.models import Award, Decision
+
+    day = date.today()
+    items = []
+    for kind, name in (
+        ("certificate_of_merit", "Nguyễn Thị Thủy Tiên"),
+        ("emulation_flag", "Văn phòng Tỉnh ủy Lào Cai"),
+    ):
+        decision = Decision(
+            conference_id=0,
+            number="1-QĐ/MẪU",
+            issued_on=day,
+            issuing_body="Văn phòng Trung ương Đảng",
+            signer_name="Nguyễn Văn Mẫu",
+            signer_title="Chánh Văn phòng Trung ương Đảng",
+            award_kind=kind,
+        )
+        award = Award(
+            decision_id=0,
+            recipient_kind="person" if kind != "emulation_flag" else "unit",
+            recipient_name=name,
+            recipient_title="Chuyên viên" if kind != "emulation_flag" else "",
+            recipient_unit="Văn phòng Tỉnh ủy Lào Cai" if kind != "emulation_flag" else "",
+            citation="Đã có thành tích xuất sắc trong công tác văn phòng cấp ủy năm "
+            + str(day.year),
+            verification_code="MAU0-MAU0-MAU0",
+        )
+        items.append(award_render.award_item(award, decision, look, verify_base))
+    return items
+
+
+def _try_flag_proof(item: dict[str, Any], templates: dict[str, str]) -> None:
+    award_documents.render_flag_proof_pdf(item, templates=templates)
+    award_documents.flag_proof_svg(item, templates=templates)
+
+
+@routes.put(
+    TEMPLATE,
+    summary="Replace a template file for this conference (its source as the request body); "
+    "it is kept only if a sample certificate, flag award document and flag proof render",
+    role="organizer",
+    response=TemplateOut,
+    content_type="text/plain",
+)
+async def put_template(request: web.Request) -> web.StreamResponse:
+    name = _template_name(request)
+    cid = request.match_info["cid"]
+    async with request.app[db_key].read() as session:
+        conference, actor = await conference_actor(request, session, cid)
+        actor.require("organizer")
+        look = await award_render.document_look(session, conference)
+    raw = await read_body(request, limit=award_settings.MAX_TEMPLATE + 1)
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("a template is UTF-8 text", field="source") from None
+    award_settings.check_template(name, source)
+    templates = dict(look.templates) | {name: source}
+    items = _sample_items(look, award_verify_base(request))
+    pool = runner(request).pool()
+    loop = asyncio.get_running_loop()
+    try:
+        await award_documents.render_awards(pool, items, workers=1, templates=templates)
+        await loop.run_in_executor(pool, partial(_try_flag_proof, items[1], templates))
+    except Exception as exc:  # an organizer's template may fail in any way Jinja or CSS can
+        log.info("template %s refused: %r", name, exc)
+        raise InvalidInput(
+            f"the template does not render: {type(exc).__name__}: {exc}", field="source"
+        ) from None
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, cid)
+        row: AwardTemplate = await award_settings.save_template(
+            session, conference, name, source, actor=actor
+        )
+        out = TemplateOut(
+            name=request.match_info["name"],
+            replaced=True,
+            updated_by=row.updated_by,
+            updated_at=row.updated_at.isoformat(),
+        ).model_dump()
+    return json_response(out)
+
+
+@routes.delete(
+    TEMPLATE,
+    summary="Go back to the shipped template file",
+    role="organizer",
+    status=204,
+)
+async def reset_template(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        await award_settings.reset_template(
+            session, conference, _template_name(request), actor=actor
+        )
+    return web.Response(status=204)
+
+
+@routes.get(
+    AWARDS + "/sample.pdf",
+    summary="A sample certificate and flag award document as the conference's settings and "
+    "templates print them (before any award is recorded)",
+    role="organizer",
+    content_type="application/pdf",
+)
+async def sample_pdf(request: web.Request) -> web.StreamResponse:
+    async with transaction(request) as session:
+        conference, actor = await conference_actor(request, session, request.match_info["cid"])
+        actor.require("organizer")
+        look = await award_render.document_look(session, conference)
+    items = _sample_items(look, award_verify_base(request))
+    _pdfs, combined, _missing = await award_documents.render_awards(
+        runner(request).pool(), items, workers=1, templates=look.template_overrides()
+    )
+    return pdf_response(combined, "mau-khen-thuong.pdf", attachment=False)

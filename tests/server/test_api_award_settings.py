@@ -1,0 +1,313 @@
+"""How a conference's award documents look: kinds of award it defines, the place and
+heading printed, the uploaded emblem, and template files an organizer replaces (each
+tried on samples before it is kept; a broken one is refused and changes nothing)."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from PIL import Image
+from pypdf import PdfReader
+from sqlmodel import col, func, select
+
+from awards.models import Award, AwardTemplate, Decision
+from awards.render import record_rendered
+from awards.schemas import AwardChange
+from awards.services import update_award
+from conference.actors import CLI, Actor
+from conference.models import AuditEntry, Conference
+from server.app import create_app
+from server.config import Config
+from server.documents import lent_pool_key
+from server.keys import db_key
+from tests.conference.test_documents import pdf_text, scan_qr_codes
+from tests.conftest import Api, Public
+from tests.server.test_api_agenda import Stage, make_stage
+from tests.server.test_api_awards import DECISION, _decision
+from tests.server.test_minutes_final import fetch
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
+    made = create_app(config)
+    made[lent_pool_key] = document_pool
+    return made
+
+
+@pytest.fixture
+async def stage(client: Client, organizer: Api) -> Stage:
+    return await make_stage(client, organizer)
+
+
+def words(pdf: bytes) -> str:
+    text = unicodedata.normalize("NFC", pdf_text(pdf)).replace("\u2068", "").replace("\u2069", "")
+    return " ".join(text.split())
+
+
+async def count(client: Client, table: Any) -> int:
+    async with client.app[db_key].read() as session:
+        return int((await session.exec(select(func.count()).select_from(table))).one())
+
+
+async def put(api: Api, path: str, body: bytes, content_type: str) -> tuple[int, Any]:
+    return await api.call("PUT", path, data=body, headers={"Content-Type": content_type})
+
+
+async def first_award(stage: Stage, decision: dict[str, Any]) -> dict[str, Any]:
+    status, one = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    assert status == 200
+    return dict(one["awards"][0])
+
+
+# --- kinds -------------------------------------------------------------------------------------
+
+
+async def test_a_conference_defines_its_own_kinds_of_award(stage: Stage, public: Public) -> None:
+    status, listed = await stage.chair.get(stage.url("/awards/kinds"))
+    assert status == 200
+    assert [k["key"] for k in listed["kinds"]] == [
+        "emulation_flag",
+        "certificate_of_merit",
+        "certificate_of_recognition",
+        "other",
+    ]
+    # A decision may not name a kind the conference does not have.
+    status, err = await stage.organizer.post(
+        stage.url("/awards/decisions"), DECISION | {"award_kind": "ky_niem_chuong"}
+    )
+    assert status == 422 and err["error"]["field"] == "award_kind"
+    assert "ky_niem_chuong" in err["error"]["message"]
+    assert await count(stage.organizer.client, Decision) == 0
+    status, kind = await stage.organizer.post(
+        stage.url("/awards/kinds"), {"key": "ky_niem_chuong", "name": "Kỷ niệm chương"}
+    )
+    assert status == 201 and kind == {
+        "key": "ky_niem_chuong",
+        "name": "Kỷ niệm chương",
+        "label": "KỶ NIỆM CHƯƠNG",
+        "layout": "certificate",
+        "builtin": False,
+    }
+    for body, code, field in (
+        ({"key": "ky_niem_chuong", "name": "Lần nữa"}, 409, "key"),
+        ({"key": "certificate_of_merit", "name": "Bằng khen"}, 409, "key"),
+        ({"key": "Kỷ niệm", "name": "x"}, 422, "key"),
+        ({"key": "co_chinh_phu", "name": "Cờ", "layout": "banner"}, 422, "layout"),
+        ({"key": "co_chinh_phu", "name": ""}, 422, "name"),
+    ):
+        status, err = await stage.organizer.post(stage.url("/awards/kinds"), body)
+        assert status == code and err["error"]["field"] == field, (body, err)
+    status, _ = await stage.chair.post(stage.url("/awards/kinds"), {"key": "abc", "name": "x"})
+    assert status == 403
+    status, listed = await stage.organizer.get(stage.url("/awards/kinds"))
+    assert [k["key"] for k in listed["kinds"]][4:] == ["ky_niem_chuong"]
+
+    decision = await _decision(stage, award_kind="ky_niem_chuong", number="7-QĐ/VPTW")
+    award = await first_award(stage, decision)
+    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{award['id']}/document.pdf"))
+    assert status == 200 and "KỶ NIỆM CHƯƠNG" in words(pdf)
+    status, checked = await public.get(f"/api/v1/verify/{award['code']}")
+    assert checked["kind"] == "ky_niem_chuong" and checked["kind_label"] == "Kỷ niệm chương"
+    # Its heading changes; a kind in use stays; a built-in one is not changed.
+    status, changed = await stage.organizer.patch(
+        stage.url("/awards/kinds/ky_niem_chuong"), {"label": "KỶ NIỆM CHƯƠNG VÌ SỰ NGHIỆP"}
+    )
+    assert status == 200 and changed["label"] == "KỶ NIỆM CHƯƠNG VÌ SỰ NGHIỆP"
+    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{award['id']}/document.pdf"))
+    assert "KỶ NIỆM CHƯƠNG VÌ SỰ NGHIỆP" in words(pdf)
+    status, err = await stage.organizer.delete(stage.url("/awards/kinds/ky_niem_chuong"))
+    assert status == 409 and "1 decision" in err["error"]["message"]
+    status, err = await stage.organizer.patch(
+        stage.url("/awards/kinds/emulation_flag"), {"name": "Cờ"}
+    )
+    assert status == 409
+    status, err = await stage.organizer.patch(stage.url("/awards/kinds/nothing"), {"name": "x"})
+    assert status == 404
+    # A kind of flag of its own has the flag's print proof; an unused kind goes.
+    status, _ = await stage.organizer.post(
+        stage.url("/awards/kinds"),
+        {"key": "co_thi_dua_cum", "name": "Cờ thi đua cụm", "layout": "flag_award"},
+    )
+    flag = await _decision(stage, award_kind="co_thi_dua_cum", number="8-QĐ/VPTW")
+    unit = await first_award(stage, flag)
+    status, proof = await fetch(stage.organizer, stage.url(f"/awards/{unit['id']}/flag.pdf"))
+    assert status == 200 and "VĂN PHÒNG TỈNH ỦY LÀO CAI" in words(proof)
+    status, _ = await stage.organizer.post(
+        stage.url("/awards/kinds"), {"key": "tam_thoi", "name": "Tạm thời"}
+    )
+    status, _ = await stage.organizer.delete(stage.url("/awards/kinds/tam_thoi"))
+    assert status == 204
+    async with stage.organizer.client.app[db_key].read() as session:
+        actions = (
+            await session.exec(
+                select(AuditEntry.action).where(col(AuditEntry.action).like("award_kind.%"))
+            )
+        ).all()
+    assert sorted(actions) == [
+        "award_kind.create",
+        "award_kind.create",
+        "award_kind.create",
+        "award_kind.delete",
+        "award_kind.update",
+    ]
+
+
+# --- place, heading, emblem --------------------------------------------------------------------
+
+
+def picture(fmt: str = "PNG", size: tuple[int, int] = (1200, 900)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def page_images(pdf: bytes) -> list[tuple[int, int]]:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    return [(image.image.width, image.image.height) for image in page.images if image.image]
+
+
+async def test_place_heading_and_emblem_print_on_every_document(stage: Stage) -> None:
+    decision = await _decision(stage)
+    award = await first_award(stage, decision)
+    doc = stage.url(f"/awards/{award['id']}/document.pdf")
+    status, before = await fetch(stage.organizer, doc)
+    assert "Ngày 01 tháng 12 năm 2026" in words(before)
+    plain = page_images(before)
+
+    status, out = await stage.organizer.call(
+        "PUT",
+        stage.url("/awards/settings"),
+        {"place": "Hà Nội", "heading": "Đảng Cộng sản Việt Nam\n\nVăn phòng Trung ương"},
+    )
+    assert status == 200 and out["heading"] == "Đảng Cộng sản Việt Nam\nVăn phòng Trung ương"
+    status, pdf = await fetch(stage.organizer, doc)
+    text = words(pdf)
+    assert "Hà Nội, ngày 01 tháng 12 năm 2026" in text
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in text and "VĂN PHÒNG TRUNG ƯƠNG" in text
+    for body, field in (
+        ({"heading": "1\n2\n3\n4\n5"}, "heading"),
+        ({"place": "Hà\x00Nội"}, "place"),
+        ({"place": "x" * 101}, "place"),
+        ({"colour": "red"}, "colour"),
+    ):
+        status, err = await stage.organizer.call("PUT", stage.url("/awards/settings"), body)
+        assert status == 422 and err["error"]["field"] == field, (body, err)
+    status, out = await stage.secretary.get(stage.url("/awards/settings"))
+    assert out["place"] == "Hà Nội" and out["emblem"] is False
+    status, _ = await stage.chair.call("PUT", stage.url("/awards/settings"), {"place": "Huế"})
+    assert status == 403
+
+    # The emblem: a picture is kept as a PNG of at most 500 px; anything else is refused.
+    cut = (picture()[:200], picture("JPEG")[:-300])
+    for bad in (b"", b"not a picture at all", *cut, b"<svg xmlns='x'/>"):
+        status, err = await put(stage.organizer, stage.url("/awards/emblem"), bad, "image/png")
+        assert status == 422 and err["error"]["field"] == "emblem", err
+    status, out = await put(
+        stage.organizer, stage.url("/awards/emblem"), picture("JPEG"), "image/jpeg"
+    )
+    assert status == 200 and out["emblem"] is True and out["emblem_type"] == "image/png"
+    status, png = await fetch(stage.organizer, stage.url("/awards/emblem"))
+    assert status == 200 and Image.open(io.BytesIO(png)).size == (500, 375)
+    status, pdf = await fetch(stage.organizer, doc)
+    assert (500, 375) in page_images(pdf) and (500, 375) not in plain
+    assert scan_qr_codes(pdf)[0].endswith(f"/verify/{award['code']}")
+    status, out = await stage.organizer.delete(stage.url("/awards/emblem"))
+    assert status == 200 and out["emblem"] is False
+    status, _ = await fetch(stage.organizer, stage.url("/awards/emblem"))
+    assert status == 404
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+
+async def test_an_organizer_replaces_a_template_and_a_broken_one_is_refused(
+    stage: Stage,
+) -> None:
+    decision = await _decision(stage)
+    award = await first_award(stage, decision)
+    doc = stage.url(f"/awards/{award['id']}/document.pdf")
+    status, listed = await stage.organizer.get(stage.url("/awards/templates"))
+    names = [t["name"] for t in listed["templates"]]
+    assert "certificate.html" in names and "flag_award.html" in names
+    assert not any(t["replaced"] for t in listed["templates"])
+    status, source = await stage.organizer.get(stage.url("/awards/templates/certificate.html"))
+    anchor = re.compile(r'id="award-\{\{[^}]*\}\}"')
+    assert status == 200 and anchor.search(source)
+    status, _ = await stage.chair.get(stage.url("/awards/templates/certificate.html"))
+    assert status == 403
+
+    url = stage.url("/awards/templates/certificate.html")
+    for broken, hint in (
+        (source.replace("{% endfor %}", ""), "line"),  # Jinja syntax
+        (source.replace("{{ award.kind_label }}", "{{ award.no_such_thing }}"), "render"),
+        (source.replace("{{ award.kind_label }}", "{{ ''.__class__.__mro__ }}"), "render"),
+        (anchor.sub("", source), "render"),  # no page anchor
+    ):
+        status, err = await put(stage.organizer, url, broken.encode(), "text/plain")
+        assert status == 422 and err["error"]["field"] == "source", err
+        assert hint in err["error"]["message"], err
+    status, err = await put(stage.organizer, url, b"\xff\xfe{{", "text/plain")
+    assert status == 422
+    status, err = await put(
+        stage.organizer, stage.url("/awards/templates/evil.html"), b"x", "text/plain"
+    )
+    assert status == 404
+    assert await count(stage.organizer.client, AwardTemplate) == 0
+
+    mine = source.replace('<p class="to">TẶNG</p>', '<p class="to">TRAO TẶNG</p>')
+    assert mine != source
+    status, out = await put(stage.organizer, url, mine.encode(), "text/plain")
+    assert status == 200 and out["replaced"] is True, out
+    status, pdf = await fetch(stage.organizer, doc)
+    assert "TRAO TẶNG" in words(pdf)
+    assert scan_qr_codes(pdf)[0].endswith(f"/verify/{award['code']}")
+    status, now = await stage.organizer.get(stage.url("/awards/templates/certificate.html"))
+    assert now == mine
+    status, shipped = await stage.organizer.get(
+        stage.url("/awards/templates/certificate.html?default=1")
+    )
+    assert shipped == source
+    status, sample = await fetch(stage.organizer, stage.url("/awards/sample.pdf"))
+    assert status == 200 and "TRAO TẶNG" in words(sample)
+    status, _ = await stage.organizer.delete(url)
+    assert status == 204
+    status, pdf = await fetch(stage.organizer, doc)
+    assert "TRAO TẶNG" not in words(pdf) and "TẶNG" in words(pdf)
+    status, _ = await stage.organizer.delete(url)
+    assert status == 404
+
+
+# --- a correction made while a rendering runs ----------------------------------------------------
+
+
+async def test_a_correction_during_a_rendering_keeps_the_older_record(stage: Stage) -> None:
+    decision = await _decision(stage)
+    db = stage.organizer.client.app[db_key]
+    async with db.read() as session:
+        conference = (
+            await session.exec(select(Conference).where(col(Conference.public_id) == stage.cid))
+        ).one()
+        read = list(await session.exec(select(Award).order_by(col(Award.position), col(Award.id))))
+    assert len(read) == 2
+    actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+    async with db.transaction() as session:
+        await update_award(
+            session, conference, read[0].public_id, AwardChange(name="Tên mới"), actor=actor
+        )
+    async with db.transaction() as session:
+        noted = await record_rendered(session, read, [b"%PDF first", b"%PDF second"])
+    assert noted == 1
+    _status, one = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    corrected, other = one["awards"]
+    assert corrected["document_sha256"] == "" and corrected["name"] == "Tên mới"
+    assert other["document_sha256"] != ""
