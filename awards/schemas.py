@@ -136,6 +136,10 @@ class DocumentSettingsOut(DocumentSettings):
     emblem: bool
     emblem_type: str
     templates: list[str]
+    # Where the QR codes printed now point (add the code), and whether that address is
+    # the configured PLENARY_PUBLIC_URL (else the one this request came to).
+    verify_base: str = ""
+    public_url_set: bool = False
 
 
 def _code(value: str) -> str:

@@ -25,7 +25,7 @@ from server.api_documents import pdf_response
 from server.auth import conference_actor
 from server.documents import runner
 from server.http import ApiRoutes, json_response, parse_body, read_body, transaction
-from server.keys import db_key
+from server.keys import config_key, db_key
 
 log = logging.getLogger("plenary.awards")
 routes = ApiRoutes("awards")
@@ -120,13 +120,17 @@ async def delete_kind(request: web.Request) -> web.StreamResponse:
 # --- place, heading, emblem -------------------------------------------------------------------
 
 
-def _settings_out(row: AwardSettings, replaced: list[str]) -> dict[str, Any]:
+def _settings_out(
+    request: web.Request, row: AwardSettings, replaced: list[str]
+) -> dict[str, Any]:
     return DocumentSettingsOut(
         place=row.place,
         heading=row.heading,
         emblem=row.emblem is not None,
         emblem_type=row.emblem_type,
         templates=sorted(replaced),
+        verify_base=award_verify_base(request),
+        public_url_set=bool(request.app[config_key].public_url),
     ).model_dump(mode="json")
 
 
@@ -143,7 +147,7 @@ async def read_settings(request: web.Request) -> web.StreamResponse:
         actor.require(*READERS)
         row = await award_settings.settings_of(session, conference)
         replaced = await award_settings.overrides_of(session, conference)
-        out = _settings_out(row, list(replaced))
+        out = _settings_out(request, row, list(replaced))
     return json_response(out)
 
 
@@ -160,7 +164,7 @@ async def update_settings(request: web.Request) -> web.StreamResponse:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         row = await award_settings.update_settings(session, conference, data, actor=actor)
         replaced = await award_settings.overrides_of(session, conference)
-        out = _settings_out(row, list(replaced))
+        out = _settings_out(request, row, list(replaced))
     return json_response(out)
 
 
@@ -184,7 +188,7 @@ async def put_emblem(request: web.Request) -> web.StreamResponse:
         conference, actor = await conference_actor(request, session, cid)
         row = await award_settings.set_emblem(session, conference, png, actor=actor)
         replaced = await award_settings.overrides_of(session, conference)
-        out = _settings_out(row, list(replaced))
+        out = _settings_out(request, row, list(replaced))
     return json_response(out)
 
 
@@ -217,7 +221,7 @@ async def delete_emblem(request: web.Request) -> web.StreamResponse:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         row = await award_settings.remove_emblem(session, conference, actor=actor)
         replaced = await award_settings.overrides_of(session, conference)
-        out = _settings_out(row, list(replaced))
+        out = _settings_out(request, row, list(replaced))
     return json_response(out)
 
 

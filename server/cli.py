@@ -185,6 +185,13 @@ def _serve(config: Config) -> None:
     app = create_app(config)
     dialect = Database(config.database_url).dialect
     print(f"plenary serving on http://{config.host}:{config.port}/ ({dialect})", flush=True)
+    if not config.public_url:
+        print(
+            "plenary: PLENARY_PUBLIC_URL is not set: personal links and the QR codes printed on "
+            "certificates and minutes take the address each request came to; set it to the "
+            "address people open before printing anything",
+            flush=True,
+        )
     # What exists now (modules, mappers, templates) lives as long as the process: keep it
     # out of the collector's full passes, which otherwise stall every request ~50 ms.
     gc.collect()
