@@ -120,9 +120,7 @@ async def delete_kind(request: web.Request) -> web.StreamResponse:
 # --- place, heading, emblem -------------------------------------------------------------------
 
 
-def _settings_out(
-    request: web.Request, row: AwardSettings, replaced: list[str]
-) -> dict[str, Any]:
+def _settings_out(request: web.Request, row: AwardSettings, replaced: list[str]) -> dict[str, Any]:
     return DocumentSettingsOut(
         place=row.place,
         heading=row.heading,
