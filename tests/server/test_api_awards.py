@@ -355,3 +355,36 @@ async def test_one_awards_document_and_the_flags_print_proof(stage: Stage) -> No
     status, err = await stage.organizer.get(stage.url(f"/awards/{two['awards'][0]['id']}/flag.svg"))
     assert status == 422 and err["error"]["field"] == "award"
     del person
+
+
+async def test_a_bad_correction_is_refused_and_changes_nothing(stage: Stage) -> None:
+    decision = await _decision(stage)
+    status, before = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    unit = before["awards"][0]
+    url = stage.url(f"/awards/{unit['id']}")
+    db = stage.organizer.client.app[db_key]
+
+    async def audited() -> int:
+        async with db.read() as session:
+            found = await session.exec(
+                select(AuditEntry.id).where(col(AuditEntry.action) == "award.update")
+            )
+            return len(found.all())
+
+    for body, field in (
+        ({"site": "XYZ"}, "site"),
+        ({"site": "not a code!"}, "site"),
+        ({"name": ""}, "name"),
+        ({"citation": "x" * 2001}, "citation"),
+        ({"name": "A\x00B"}, "name"),
+        ({"colour": "gold"}, "colour"),
+        ({"recipient_kind": "team"}, "recipient_kind"),
+    ):
+        status, err = await stage.organizer.patch(url, body)
+        assert status == 422 and err["error"]["field"] == field, (body, err)
+    status, err = await stage.organizer.patch(stage.url("/awards/nope"), {"name": "X"})
+    assert status == 404
+    status, err = await stage.chair.patch(url, {"name": "X"})
+    assert status == 403
+    status, after = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
+    assert after == before and await audited() == 0
