@@ -34,11 +34,14 @@ import math
 import re
 import subprocess
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from functools import cache
 from typing import Any
 
+from jinja2 import Template
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
@@ -84,6 +87,8 @@ STAR = star_points()
 def _nfc(value: Any) -> Any:
     """value with every string in NFC: what the PDF's text layer and search expect."""
     if isinstance(value, str):
+        if value.isascii():  # an emblem's data: URI may be megabytes
+            return value
         return unicodedata.normalize("NFC", value)
     if isinstance(value, Mapping):
         return {key: _nfc(item) for key, item in value.items()}
@@ -92,33 +97,14 @@ def _nfc(value: Any) -> Any:
     return value
 
 
-# --- bulk: one document per chunk, split per award ------------------------------------------
-
-
-def award_pages(anchors: Sequence[Sequence[str]], count: int) -> list[int]:
-    """How many pages each of count awards has, from the ids starting on each page."""
-    starts: dict[int, int] = {}
-    for page, names in enumerate(anchors):
-        for name in names:
-            match = ANCHOR.fullmatch(name)
-            if match is not None:
-                starts.setdefault(int(match[1]), page)
-    order = [starts.get(index) for index in range(count)]
-    if any(page is None for page in order):
-        raise ValueError('each award must be a <section class="award" id="award-N">')
-    firsts = [page for page in order if page is not None]
-    if any(b <= a for a, b in itertools.pairwise(firsts)) or (firsts and firsts[0]):
-        raise ValueError("each award must start a new page, in order")
-    ends = [*firsts[1:], len(anchors)]
-    return [end - first for first, end in zip(firsts, ends, strict=True)]
-
-
 # --- cutting and joining PDFs ---------------------------------------------------------------
 #
 # pypdf's PdfWriter copies a page by cloning every object it reaches, for every page: the
 # fonts' width arrays alone are thousands of Python objects. A chunk's awards share their
 # fonts, so here each object is read and serialised once per chunk, and each award's PDF
 # is put together from those bytes (pypdf parses, this writes: objects, xref, trailer).
+# Each serialised object also notes where its references' numbers are, so that joining
+# chunks renumbers bytes instead of reading the chunks' PDFs again (combine).
 
 # A name in a content stream: what a page's content refers to in its resources.
 _NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
@@ -126,20 +112,43 @@ _NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
 # font of every page); these kinds are pruned to what the page names when cutting.
 _PRUNED = ("/XObject", "/Pattern", "/Font", "/ExtGState", "/Shading")
 
+# An object in PDF syntax, and where the number of each of its references is in it (start
+# and end offsets, flat): what crosses from a worker to be joined with other chunks.
+Written = tuple[bytes, tuple[int, ...]]
 
-def _write(obj: Any, out: io.BytesIO, number: Callable[[int], int]) -> None:
-    """obj in PDF syntax, its references renumbered by number."""
-    if isinstance(obj, IndirectObject):
-        out.write(b"%d 0 R" % number(obj.idnum))
+_names: dict[str, bytes] = {}
+
+
+def _name(name: str) -> bytes:
+    """A name in PDF syntax (escaped as pypdf does it, once per name)."""
+    written = _names.get(name)
+    if written is None:
+        out = io.BytesIO()
+        NameObject(name).write_to_stream(out)
+        written = out.getvalue()
+        if len(_names) < 10_000:
+            _names[name] = written
+    return written
+
+
+def _write(obj: Any, out: io.BytesIO, number: Callable[[int], int], refs: list[int]) -> None:
+    """obj in PDF syntax, its references renumbered by number; refs gets where they are."""
+    if isinstance(obj, NameObject):
+        out.write(_name(obj))
+    elif isinstance(obj, IndirectObject):
+        refs.append(out.tell())
+        out.write(b"%d" % number(obj.idnum))
+        refs.append(out.tell())
+        out.write(b" 0 R")
     elif isinstance(obj, DictionaryObject):
         data = obj._data if isinstance(obj, StreamObject) else None
         out.write(b"<<")
         for key, value in obj.items():
             if data is not None and key == "/Length":
                 continue
-            key.write_to_stream(out)
+            out.write(_name(key))
             out.write(b" ")
-            _write(value, out, number)
+            _write(value, out, number, refs)
         if data is not None:
             out.write(b"/Length %d>>\nstream\n" % len(data))
             out.write(data)
@@ -149,11 +158,32 @@ def _write(obj: Any, out: io.BytesIO, number: Callable[[int], int]) -> None:
     elif isinstance(obj, ArrayObject):
         out.write(b"[")
         for value in obj:
-            _write(value, out, number)
+            _write(value, out, number, refs)
             out.write(b" ")
         out.write(b"]")
     else:
         obj.write_to_stream(out)
+
+
+def _written(obj: Any, number: Callable[[int], int] = int) -> Written:
+    """obj serialised, with where its references are."""
+    out = io.BytesIO()
+    refs: list[int] = []
+    _write(obj, out, number, refs)
+    return out.getvalue(), tuple(refs)
+
+
+def _renumbered(written: Written, number: Callable[[int], int]) -> bytes:
+    """A serialised object with each of its references renumbered."""
+    body, refs = written
+    if not refs:
+        return body
+    pieces, last = [], 0
+    for start, end in zip(refs[::2], refs[1::2], strict=True):
+        pieces += [body[last:start], b"%d" % number(int(body[start:end]))]
+        last = end
+    pieces.append(body[last:])
+    return b"".join(pieces)
 
 
 def _references(obj: Any, found: list[int]) -> None:
@@ -179,7 +209,7 @@ class _Source:
         info = self.reader.trailer.raw_get("/Info") if "/Info" in self.reader.trailer else None
         self.info: int | None = getattr(info, "idnum", None)
         self._children: dict[int, list[int]] = {}
-        self._bytes: dict[int, bytes] = {}
+        self._written: dict[int, Written] = {}
 
     def children(self, idnum: int) -> list[int]:
         if idnum not in self._children:
@@ -201,17 +231,15 @@ class _Source:
                     stack.append(child)
         return order
 
-    def body(self, idnum: int) -> bytes:
-        """Object idnum serialised with its own numbers (cached: shared objects recur)."""
-        if idnum not in self._bytes:
-            out = io.BytesIO()
-            _write(self.reader.get_object(idnum), out, int)
-            self._bytes[idnum] = out.getvalue()
-        return self._bytes[idnum]
+    def written(self, idnum: int) -> Written:
+        """Object idnum serialised with its own numbers (once: shared objects recur)."""
+        if idnum not in self._written:
+            self._written[idnum] = _written(self.reader.get_object(idnum))
+        return self._written[idnum]
 
 
 def _assemble(
-    header: bytes, objects: list[tuple[int, bytes]], root: int, info: int | None
+    header: bytes, objects: Iterable[tuple[int, bytes]], root: int, info: int | None
 ) -> bytes:
     """A PDF file of numbered object bodies, with its cross-reference table and trailer."""
     out = io.BytesIO()
@@ -275,13 +303,17 @@ def _own_resources(page: Any) -> Any:
     resources = page.get("/Resources")
     if resources is None:
         return None
-    names = {b"/" + name for name in _NAME.findall(page.get_contents().get_data())}
+    contents = page.get_contents()
+    data = b"" if contents is None else contents.get_data()
+    names = sorted({"/" + name.decode("latin-1") for name in _NAME.findall(data)})
     own = DictionaryObject()
     for key, value in resources.get_object().items():
         if key in _PRUNED:
+            entries = value.get_object()
             kept = DictionaryObject()
-            for name, target in value.get_object().items():
-                if name.encode("latin-1") in names:
+            for name in names:
+                target = dict.get(entries, name)
+                if target is not None:
                     kept[NameObject(name)] = target
             own[NameObject(key)] = kept
         else:
@@ -298,101 +330,383 @@ def _pages(kids: Sequence[int]) -> bytes:
     return b"<</Type /Pages/Count %d/Kids [%s]>>" % (len(kids), refs)
 
 
+# The name a page's resources give its background's Form XObject, and what draws it: in
+# its own content stream before the page's, saving and restoring the graphics state.
+_BACKGROUND = NameObject("/Background")
+_DRAW_BACKGROUND: Written = (b"<</Length 19>>\nstream\nq /Background Do Q\nendstream", ())
+
+
+class _Cutter:
+    """A chunk's PDF cut into PDFs of some of its awards, each with only its own objects.
+
+    An award with a background (awards laid out in layers) draws it under its first page,
+    as a Form XObject written once per PDF; the backgrounds' objects are numbered after
+    the chunk's own.
+    """
+
+    def __init__(
+        self, pdf: bytes, pages: Sequence[int], under: Sequence[_Background] | None = None
+    ) -> None:
+        self.source = _Source(pdf)
+        self.pages = list(pages)
+        self.firsts = [sum(self.pages[:k]) for k in range(len(self.pages))]
+        self.under: Sequence[_Background | None] = under or [None] * len(self.pages)
+        size = self.source.size
+        self.offsets: dict[_Source, int] = {}
+        self.forms: dict[_Background, int] = {}
+        for background in self.under:
+            if background is not None and background.source not in self.offsets:
+                self.offsets[background.source] = size
+                size += background.source.size
+        for background in self.under:
+            if background is not None and background not in self.forms:
+                self.forms[background] = size
+                size += 1
+        self.draw, self.tree, self.catalog = size, size + 1, size + 2
+        self.size = size + 3
+        self._theirs: dict[tuple[_Source, int], Written] = {}
+        self._pages: dict[int, tuple[int, Written, list[int]]] = {}
+        self._forms: dict[_Background, Written] = {}
+
+    def _their(self, source: _Source, idnum: int) -> Written:
+        """A background's object, numbered as in this chunk's PDFs (once per chunk)."""
+        key = (source, idnum)
+        if key not in self._theirs:
+            offset = self.offsets[source]
+            self._theirs[key] = _written(source.reader.get_object(idnum), lambda n: n + offset)
+        return self._theirs[key]
+
+    def _form(self, background: _Background) -> Written:
+        if background not in self._forms:
+            offset = self.offsets[background.source]
+            self._forms[background] = background.form(lambda n: n + offset)
+        return self._forms[background]
+
+    def _page(self, number: int, background: _Background | None) -> tuple[int, Written, list[int]]:
+        """Page number's object number, dictionary and what it refers to in the chunk."""
+        if number not in self._pages:
+            page = self.source.reader.pages[number]
+            own = _page_dict(page, self.tree, _own_resources(page))
+            children = _page_references(own)
+            if background is not None:
+                own = _under(own, self.forms[background], self.draw)
+            self._pages[number] = (_idnum(page), _written(own), children)
+        return self._pages[number]
+
+    def objects(self, awards: Iterable[int]) -> tuple[list[tuple[int, Written]], list[int]]:
+        """The objects of the given awards' pages (once each), and the pages, in order."""
+        source = self.source
+        objects: list[tuple[int, Written]] = []
+        seen: set[int] = set()
+        theirs: dict[_Source, set[int]] = {}
+        drawn: set[_Background] = set()
+        kids = []
+        for award in awards:
+            background = self.under[award]
+            first = self.firsts[award]
+            for number in range(first, first + self.pages[award]):
+                under = background if number == first else None
+                idnum, page, children = self._page(number, under)
+                objects.append((idnum, page))
+                seen.add(idnum)
+                for child in source.closure(children, seen):
+                    objects.append((child, source.written(child)))
+                kids.append(idnum)
+                if under is None or under in drawn:
+                    continue
+                if not drawn:
+                    objects.append((self.draw, _DRAW_BACKGROUND))
+                drawn.add(under)
+                objects.append((self.forms[under], self._form(under)))
+                offset = self.offsets[under.source]
+                done = theirs.setdefault(under.source, set())
+                for child in under.source.closure(under.references, done):
+                    objects.append((child + offset, self._their(under.source, child)))
+        return objects, kids
+
+    def build(self, awards: Iterable[int]) -> bytes:
+        """One PDF of the given awards' pages, in that order."""
+        objects, kids = self.objects(awards)
+        source = self.source
+        numbered = [(idnum, body) for idnum, (body, _) in objects]
+        if source.info is not None:
+            for child in source.closure([source.info], set()):
+                numbered.append((child, source.written(child)[0]))
+        numbered += [(self.tree, _pages(kids)), (self.catalog, _catalog(self.tree))]
+        return _assemble(source.header, numbered, self.catalog, source.info)
+
+    def cut(self) -> tuple[list[bytes], dict[str, Any]]:
+        """One PDF per award, and the chunk as a part to join with others (combine)."""
+        pdfs, needs, pages = [], [], []
+        objects: dict[int, Written] = {}
+        for award in range(len(self.pages)):
+            found, kids = self.objects([award])
+            pdfs.append(self.build([award]))
+            objects.update(found)
+            needs.append([idnum for idnum, _ in found])
+            pages.append(kids)
+        part = {
+            "header": self.source.header,
+            "size": self.size,
+            "tree": self.tree,
+            "objects": objects,
+            "needs": needs,
+            "pages": pages,
+        }
+        return pdfs, part
+
+
+def _under(page: DictionaryObject, form: int, draw: int) -> DictionaryObject:
+    """page (a new page dictionary) drawing the Form XObject form before its content."""
+    pdf = page.raw_get("/Parent").pdf
+    resources = page.get("/Resources")
+    if resources is None:
+        resources = page[NameObject("/Resources")] = DictionaryObject()
+    xobjects = resources.get("/XObject")
+    if xobjects is None:
+        xobjects = resources[NameObject("/XObject")] = DictionaryObject()
+    xobjects[_BACKGROUND] = IndirectObject(form, 0, pdf)
+    drawing = ArrayObject([IndirectObject(draw, 0, pdf)])
+    contents = page.raw_get("/Contents") if "/Contents" in page else None
+    if isinstance(contents, IndirectObject) and isinstance(contents.get_object(), ArrayObject):
+        contents = contents.get_object()
+    if isinstance(contents, ArrayObject):
+        drawing.extend(contents)
+    elif contents is not None:
+        drawing.append(contents)
+    page[NameObject("/Contents")] = drawing
+    return page
+
+
 def split_pdf(pdf: bytes, pages: Sequence[int]) -> list[bytes]:
     """pdf cut into consecutive parts of pages[i] pages each, each with only its resources."""
-    source = _Source(pdf)
-    # The new page tree and catalogue take numbers past the source's.
-    tree, catalog = source.size, source.size + 1
-    parts, first = [], 0
-    for count in pages:
-        objects: list[tuple[int, bytes]] = []
-        seen: set[int] = set()
-        kids = []
-        for number in range(first, first + count):
-            page = source.reader.pages[number]
-            idnum = _idnum(page)
-            resources = _own_resources(page)
-            own = _page_dict(page, tree, resources)
-            out = io.BytesIO()
-            _write(own, out, int)
-            objects.append((idnum, out.getvalue()))
-            seen.add(idnum)
-            for child in source.closure(_page_references(own), seen):
-                objects.append((child, source.body(child)))
-            kids.append(idnum)
-        if source.info is not None:
-            for child in source.closure([source.info], seen):
-                objects.append((child, source.body(child)))
-        objects += [(tree, _pages(kids)), (catalog, _catalog(tree))]
-        parts.append(_assemble(source.header, objects, catalog, source.info))
-        first += count
-    return parts
+    return _Cutter(pdf, pages).cut()[0]
+
+
+def combine(parts: Sequence[Mapping[str, Any]], order: Sequence[tuple[int, int]]) -> bytes:
+    """One PDF of the awards in order: (part, award in it) pairs, from chunks' parts.
+
+    A part (_Cutter.cut) holds its chunk's objects written once, and which of them each
+    award needs: what a part's awards share (fonts, backgrounds) is written once, and
+    nothing is read again, only renumbered past the parts before it.
+    """
+    offsets = list(itertools.accumulate((part["size"] for part in parts), initial=0))
+    tree = offsets[-1]
+    catalog = tree + 1
+    objects: list[tuple[int, bytes]] = []
+    seen: list[set[int]] = [set() for _ in parts]
+    kids = []
+    for index, award in order:
+        part, offset = parts[index], offsets[index]
+        their_tree = part["tree"]
+
+        def number(idnum: int, offset: int = offset, their_tree: int = their_tree) -> int:
+            return tree if idnum == their_tree else idnum + offset
+
+        for idnum in part["needs"][award]:
+            if idnum not in seen[index]:
+                seen[index].add(idnum)
+                objects.append((idnum + offset, _renumbered(part["objects"][idnum], number)))
+        kids += [idnum + offset for idnum in part["pages"][award]]
+    objects += [(tree, _pages(kids)), (catalog, _catalog(tree))]
+    return _assemble(parts[0]["header"] if parts else b"%PDF-1.7", objects, catalog, None)
+
+
+# --- bulk: one document per chunk, split per award ------------------------------------------
+
+
+def award_pages(anchors: Sequence[Iterable[str]], count: int) -> list[int]:
+    """How many pages each of count awards has, from the ids starting on each page."""
+    starts: dict[int, int] = {}
+    for page, names in enumerate(anchors):
+        for name in names:
+            match = ANCHOR.fullmatch(name)
+            if match is not None:
+                starts.setdefault(int(match[1]), page)
+    order = [starts.get(index) for index in range(count)]
+    if any(page is None for page in order):
+        raise ValueError('each award must be a <section class="award" id="award-N">')
+    firsts = [page for page in order if page is not None]
+    if any(b <= a for a, b in itertools.pairwise(firsts)) or (firsts and firsts[0]):
+        raise ValueError("each award must start a new page, in order")
+    ends = [*firsts[1:], len(anchors)]
+    return [end - first for first, end in zip(firsts, ends, strict=True)]
+
+
+# --- layers: what awards share, drawn once ---------------------------------------------------
+#
+# Laying out a certificate is most of its cost (about 1 ms per box, docs/performance.md),
+# and most of a certificate is the same for every award of a decision. A template that
+# sets ``layered`` draws that part alone (layer "background") and each award's own text
+# alone (layer "award"); the background is laid out once per process and kept, and each
+# award's page draws it as a Form XObject under its own text (_Cutter).
+
+# An item's fields that are each award's own. Every other field (kind, kind_label, the
+# bodies, emblem, place_date, signer, year, and any a later version adds) is the same for
+# the awards of a decision, and is what a background is made of and keyed on.
+OWN_FIELDS = frozenset({"recipient", "citation", "decision", "verification", "revoked"})
+# WeasyPrint's positions are CSS px: 96 to the inch.
+MM_PER_PX = 25.4 / 96
+# How many backgrounds a worker keeps (a conference prints a few kinds of award).
+KEPT_BACKGROUNDS = 32
+
+
+def background_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What of item a background draws: all but the award's own fields."""
+    return {key: value for key, value in item.items() if key not in OWN_FIELDS}
+
+
+class _Background:
+    """A background page laid out once: its drawing as a Form XObject's parts, and the
+    height of the spacer that the award layer puts where the background drew."""
+
+    def __init__(self, source: _Source, page: int, spacer: float, missing: Sequence[str]):
+        self.source = source
+        self.spacer = spacer
+        self.missing = tuple(missing)
+        drawn = source.reader.pages[page]
+        self.box = drawn["/MediaBox"]
+        self.resources = _own_resources(drawn)
+        content = drawn.get_contents()
+        self.content = zlib.compress(b"" if content is None else content.get_data())
+        self.references: list[int] = []
+        _references(self.resources, self.references)
+
+    def form(self, number: Callable[[int], int]) -> Written:
+        """The Form XObject that draws this page, its references numbered by number."""
+        out = io.BytesIO()
+        refs: list[int] = []
+        out.write(b"<</Type/XObject/Subtype/Form/BBox ")
+        _write(self.box, out, number, refs)
+        out.write(b"/Resources ")
+        _write(self.resources, out, number, refs)
+        out.write(b"/Filter/FlateDecode/Length %d>>\nstream\n" % len(self.content))
+        out.write(self.content)
+        out.write(b"\nendstream")
+        return out.getvalue(), tuple(refs)
+
+
+_kept: OrderedDict[Hashable, _Background | bool] = OrderedDict()
+
+
+def _frozen(value: Any) -> Hashable:
+    """value as a key: dicts and lists as tuples (strings keep their hash once computed)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return ("list", *map(_frozen, value))
+    key: Hashable = value
+    return key
+
+
+def _keep(key: Hashable, value: _Background | bool) -> None:
+    _kept[key] = value
+    _kept.move_to_end(key)
+    while len(_kept) > KEPT_BACKGROUNDS:
+        _kept.popitem(last=False)
+
+
+def backgrounds(
+    template: str,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    templates: Overrides | None = None,
+    strict: bool = False,
+) -> list[_Background] | None:
+    """Each item's background, laid out now or kept from before; None if the template
+    does not draw in layers (then each award is drawn whole)."""
+    overrides = tuple(sorted((templates or {}).items()))
+    layered_key: Hashable = (template, overrides)
+    if _kept.get(layered_key) is False:
+        return None
+    keys = [_frozen(background_of(item)) for item in items]
+    found: dict[Hashable, _Background] = {}
+    for key in keys:
+        kept = _kept.get((template, overrides, key))
+        if isinstance(kept, _Background):
+            found[key] = kept
+    wanted = [key for key in dict.fromkeys(keys) if key not in found]
+    source = documents.template_environment(templates).get_template(template)
+    if layered_key not in _kept:
+        _keep(layered_key, _is_layered(source))
+    if _kept[layered_key] is not True:
+        return None
+    if wanted:
+        firsts = {key: index for index, key in reversed(list(enumerate(keys)))}
+        drawn = [background_of(items[firsts[key]]) for key in wanted]
+        html = source.render(awards=drawn, star=STAR, layer="background")
+        found |= _lay_out(html, wanted, strict=strict)
+    for key, background in found.items():
+        _keep((template, overrides, key), background)
+    return [found[key] for key in keys]
+
+
+def _is_layered(template: Template) -> bool:
+    """Whether template sets layered (at its top level), rendered with no award.
+
+    A template that fails so is taken as not layered: drawn whole, it fails or not as
+    it always did.
+    """
+    try:
+        module = template.make_module({"awards": [], "star": STAR, "layer": "background"})
+    except Exception:  # an organizer's template may fail in any way Jinja can
+        return False
+    return getattr(module, "layered", None) is True
+
+
+def _lay_out(html: str, keys: Sequence[Hashable], *, strict: bool) -> dict[Hashable, _Background]:
+    """The background layer's pages, one per key, measured."""
+    rendered, anchors = documents.render_pdf_anchors(html, strict=strict)
+    if award_pages(anchors, len(keys)) != [1] * len(keys):
+        raise ValueError("each background must be one page")
+    source = _Source(rendered.pdf)
+    found = {}
+    for index, (key, marks) in enumerate(zip(keys, anchors, strict=True)):
+        top, end = marks.get(f"spacer-{index}"), marks.get(f"spacer-{index}-end")
+        if top is None or end is None:
+            raise ValueError(
+                f'a background must mark its spacer: id="spacer-{index}" where it starts, '
+                f'id="spacer-{index}-end" where the award\'s own text goes on'
+            )
+        spacer = round((end[1] - top[1]) * MM_PER_PX, 4)
+        found[key] = _Background(source, index, spacer, rendered.missing)
+    return found
 
 
 def render_awards_chunk(task: dict[str, Any]) -> dict[str, Any]:
     """The pool's unit of work: awards of one template in one document, split per award.
 
     task: {"template", "awards": [items], "templates": overrides or None, "strict": bool};
-    out: {"pdfs": [one PDF per award], "combined", "pages", "award_pages", "missing"}.
-    Plain data both ways, so that it crosses into a spawned worker and back.
+    out: {"pdfs": [one PDF per award], "part" (to join with other chunks' in combine),
+    "pages", "award_pages", "missing"}.
+    Plain data both ways, so that it crosses into a spawned worker and back. A layered
+    template's backgrounds are laid out once per worker; a template that is not layered
+    draws each award whole.
     """
     items = [_nfc(item) for item in task["awards"]]
-    context = {"awards": items, "star": STAR}
+    templates = task.get("templates")
+    strict = bool(task.get("strict"))
+    context: dict[str, Any] = {"awards": items, "star": STAR}
     with documents.collecting_after():
-        html = documents.render_html(task["template"], context, templates=task.get("templates"))
-        rendered, anchors = documents.render_pdf_pages(html, strict=bool(task.get("strict")))
+        under = backgrounds(task["template"], items, templates=templates, strict=strict)
+        if under is not None:
+            context |= {"layer": "award", "spacers": [b.spacer for b in under]}
+        html = documents.render_html(task["template"], context, templates=templates)
+        rendered, anchors = documents.render_pdf_pages(html, strict=strict)
         pages = award_pages(anchors, len(items))
-        pdfs = split_pdf(rendered.pdf, pages)
+        missing = dict.fromkeys(rendered.missing)
+        for background in under or ():
+            missing.update(dict.fromkeys(background.missing))
+        if strict and missing:
+            raise MissingGlyphs(tuple(missing))
+        pdfs, part = _Cutter(rendered.pdf, pages, under).cut()
     return {
         "pdfs": pdfs,
-        "combined": rendered.pdf,
+        "part": part,
         "pages": rendered.pages,
         "award_pages": pages,
-        "missing": list(rendered.missing),
+        "missing": list(missing),
     }
-
-
-def combine(
-    parts: Sequence[tuple[bytes, Sequence[int]]], order: Sequence[tuple[int, int]]
-) -> bytes:
-    """One PDF of the awards in order: (part, award in it) pairs, from each part's pages.
-
-    parts are (PDF of a chunk, pages of each of its awards); what a part's pages share
-    (fonts, resources) is written once.
-    """
-    if len(parts) == 1 and list(order) == [(0, k) for k in range(len(parts[0][1]))]:
-        return parts[0][0]
-    sources = [_Source(pdf) for pdf, _ in parts]
-    offsets = [sum(source.size for source in sources[:k]) for k in range(len(sources))]
-    tree = offsets[-1] + sources[-1].size
-    catalog = tree + 1
-    firsts = [[sum(pages[:k]) for k in range(len(pages))] for _, pages in parts]
-    objects: list[tuple[int, bytes]] = []
-    seen: list[set[int]] = [set() for _ in sources]
-    kids = []
-    for part, award in order:
-        source, offset = sources[part], offsets[part]
-
-        def number(idnum: int, offset: int = offset) -> int:
-            return idnum + offset
-
-        first = firsts[part][award]
-        for page_number in range(first, first + parts[part][1][award]):
-            page = source.reader.pages[page_number]
-            idnum = _idnum(page)
-            # number() adds the part's offset to every reference, the new parent's too.
-            own = _page_dict(page, tree - offset, None)
-            out = io.BytesIO()
-            _write(own, out, number)
-            objects.append((number(idnum), out.getvalue()))
-            seen[part].add(idnum)
-            for child in source.closure(_page_references(own), seen[part]):
-                out = io.BytesIO()
-                _write(source.reader.get_object(child), out, number)
-                objects.append((number(child), out.getvalue()))
-            kids.append(number(idnum))
-    objects += [(tree, _pages(kids)), (catalog, _catalog(tree))]
-    return _assemble(sources[0].header, objects, catalog, None)
 
 
 async def render_awards(
@@ -449,11 +763,11 @@ async def render_awards(
             future.cancel()
     pdfs: list[bytes] = [b""] * len(items)
     where: list[tuple[int, int]] = [(0, 0)] * len(items)
-    parts: list[tuple[bytes, list[int]]] = []
+    parts: list[dict[str, Any]] = []
     missing: dict[str, None] = {}
     for number, ((_, indexes), result) in enumerate(zip(chunks, results, strict=True)):
         assert result is not None
-        parts.append((result["combined"], result["award_pages"]))
+        parts.append(result["part"])
         missing.update(dict.fromkeys(result["missing"]))
         for position, index in enumerate(indexes):
             pdfs[index] = result["pdfs"][position]

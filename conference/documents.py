@@ -212,10 +212,16 @@ def _fetcher() -> Any:
     return QRFetcher(fail_on_errors=True)
 
 
-def render_pdf_pages(html: str, *, strict: bool = False) -> tuple[Rendered, list[list[str]]]:
-    """html as a PDF, and for each page the ids of the elements that start on it.
+# Where each anchor is on its page: its element's border box, (left, top[, right, bottom])
+# in CSS px from the page's top left corner (WeasyPrint 70 gives all four).
+Anchors = dict[str, tuple[float, ...]]
 
-    Pages are attributed to parts of a document by those ids (WeasyPrint's anchors).
+
+def render_pdf_anchors(html: str, *, strict: bool = False) -> tuple[Rendered, list[Anchors]]:
+    """html as a PDF, and for each page where the elements with an id starting on it are.
+
+    Pages are attributed to parts of a document by those ids (WeasyPrint's anchors), and
+    parts of a page measured by their positions.
     """
     from weasyprint import HTML
 
@@ -231,8 +237,14 @@ def render_pdf_pages(html: str, *, strict: bool = False) -> tuple[Rendered, list
     if strict and missing:
         raise MissingGlyphs(missing)
     assert isinstance(pdf, bytes)
-    anchors = [list(page.anchors) for page in document.pages]
+    anchors = [dict(page.anchors) for page in document.pages]
     return Rendered(pdf, len(document.pages), missing), anchors
+
+
+def render_pdf_pages(html: str, *, strict: bool = False) -> tuple[Rendered, list[list[str]]]:
+    """html as a PDF, and for each page the ids of the elements that start on it."""
+    rendered, anchors = render_pdf_anchors(html, strict=strict)
+    return rendered, [list(page) for page in anchors]
 
 
 def render_pdf(html: str, *, strict: bool = False) -> Rendered:

@@ -265,7 +265,9 @@ def test_each_cut_pdf_holds_only_its_own_images() -> None:
         # The page's own QR code, not the chunk's four.
         assert len(reader.pages[0].images) == 1
     # Cutting keeps the files small: the chunk's fonts once each, not every page's images.
-    assert max(map(len, out["pdfs"])) < len(out["combined"])
+    combined = award_documents.combine([out["part"]], [(0, k) for k in range(4)])
+    assert pdf_pages(combined) == 4
+    assert max(map(len, out["pdfs"])) < len(combined)
 
 
 def test_pages_are_attributed_by_the_award_ids() -> None:
