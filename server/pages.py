@@ -7,6 +7,7 @@ from aiohttp import web
 from server import (
     pages_agenda,
     pages_auth,
+    pages_awards,
     pages_badges,
     pages_chair,
     pages_checkin,
@@ -48,6 +49,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(pages_chair.routes)
     app.router.add_routes(pages_agenda.routes)
     app.router.add_routes(pages_minutes.routes)
+    app.router.add_routes(pages_awards.routes)
     # After /verify/minutes: any other /verify/<code> is an award's.
     app.router.add_routes(pages_verify.routes)
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=False)
