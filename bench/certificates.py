@@ -9,9 +9,12 @@ database. The pool is started and warmed first, as in a server that has printed 
 its start-up time is reported apart.
 
 The baseline, measured in the same run on a smaller sample, is the naive loop: one
-WeasyPrint document per certificate, one after another in this process.
+WeasyPrint document per certificate, the whole certificate from the default template,
+one after another in this process: --baseline-n certificates, or as many as fit in
+--seconds (at least three).
 
     python bench/certificates.py --n 1000
+    python bench/certificates.py --n 1000 --seconds 10
 
 The last line is one JSON object with the figures; measure_certificates(n) returns it.
 """
@@ -101,23 +104,38 @@ def _warm(pool: Any, workers: int) -> None:
         future.result()
 
 
-def baseline(items: list[dict[str, Any]]) -> float:
-    """Certificates per second, one WeasyPrint document per certificate in this process."""
+def baseline(items: list[dict[str, Any]], *, seconds: float | None = None) -> tuple[int, float]:
+    """The naive loop, one WeasyPrint document per certificate in this process: how many
+    it rendered (all of items, or as many as fit in seconds, at least three, taking
+    items again from the start if need be), and how many per second."""
     template = award_documents.template_for(items[0])
     context = {"star": award_documents.STAR}
     documents.render_template(template, {**context, "awards": items[:1]})  # load fonts
+    done = 0
     started = time.perf_counter()
-    for item in items:
-        documents.render_template(template, {**context, "awards": [item]})
-    return len(items) / (time.perf_counter() - started)
+    while True:
+        if seconds is None and done == len(items):
+            break
+        if seconds is not None and done >= 3 and time.perf_counter() - started >= seconds:
+            break
+        documents.render_template(template, {**context, "awards": [items[done % len(items)]]})
+        done += 1
+    return done, done / (time.perf_counter() - started)
 
 
 def measure_certificates(
-    n: int, *, workers: int | None = None, baseline_n: int = 40
+    n: int,
+    *,
+    workers: int | None = None,
+    baseline_n: int = 40,
+    baseline_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Render n certificates through the pool; the figures, with the naive loop's."""
+    """Render n certificates through the pool; the figures, with the naive loop's
+    (baseline_n certificates, or as many as fit in baseline_seconds) and the machine's
+    load average (one minute) before and after: other work on the machine skews both."""
     workers = workers or os.cpu_count() or 1
     items = sample_items(n)
+    load_before = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = sum(u.ru_utime + u.ru_stime for u in before)
     pool_started = time.perf_counter()
@@ -134,7 +152,8 @@ def measure_certificates(
         pool.shutdown(wait=True, cancel_futures=True)
     used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum(u.ru_utime + u.ru_stime for u in used) - cpu_before
-    naive = baseline(items[: min(baseline_n, n)])
+    sample = items if baseline_seconds is not None else items[: min(baseline_n, n)]
+    naive_n, naive = baseline(sample, seconds=baseline_seconds)
     pages_per_s = len(pdfs) / seconds
     return {
         "certificates": n,
@@ -147,9 +166,11 @@ def measure_certificates(
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu, 3),
         "pages_per_s": round(pages_per_s, 1),
-        "baseline_certificates": min(baseline_n, n),
+        "baseline_certificates": naive_n,
         "baseline_pages_per_s": round(naive, 1),
         "speedup": round(pages_per_s / naive, 1),
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -162,14 +183,25 @@ def main() -> None:
     parser.add_argument(
         "--baseline-n", type=int, default=40, help="certificates for the naive loop"
     )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="run the naive loop this long (at least 3 certificates) instead of --baseline-n",
+    )
     args = parser.parse_args()
-    figures = measure_certificates(args.n, workers=args.workers, baseline_n=args.baseline_n)
+    if args.n < 1 or args.baseline_n < 1 or (args.seconds is not None and args.seconds <= 0):
+        parser.error("--n and --baseline-n must be at least 1, --seconds more than 0")
+    figures = measure_certificates(
+        args.n, workers=args.workers, baseline_n=args.baseline_n, baseline_seconds=args.seconds
+    )
     print(
         f"{figures['certificates']} certificates ({figures['pdf_bytes']:,} bytes as single "
         f"PDFs, {figures['combined_bytes']:,} bytes to print) in {figures['seconds']} s: "
         f"{figures['pages_per_s']} pages/s with {figures['workers']} workers; one document "
         f"per certificate: {figures['baseline_pages_per_s']} pages/s "
-        f"(x{figures['speedup']})"
+        f"(x{figures['speedup']}); load average {figures['load_before']} before, "
+        f"{figures['load_after']} after"
     )
     print(json.dumps(figures))
 

@@ -348,7 +348,7 @@ async def render_in_pool(
     pool: Executor,
     template: str,
     context: dict[str, Any],
-    items: Sequence[dict[str, Any]],
+    items: Sequence[Any],
     *,
     key: str = "items",
     per_page: int = 1,

@@ -60,3 +60,13 @@ def test_certificates_benchmark_runs_and_reports_json() -> None:
     assert figures["missing_glyphs"] == 0
     assert figures["pages_per_s"] > 0 and figures["baseline_pages_per_s"] > 0
     assert figures["speedup"] > 0 and figures["seconds"] > 0
+    assert figures["baseline_certificates"] == 2
+
+
+def test_the_certificates_baseline_may_run_for_a_time_instead() -> None:
+    figures = run_bench(
+        "certificates.py", "--n", "4", "--workers", "1", "--seconds", "0.2", timeout=180
+    )
+    # At least three naive certificates, however short the time.
+    assert figures["pdfs"] == 4 and figures["baseline_certificates"] >= 3
+    assert {"load_before", "load_after", "pages_per_s", "baseline_pages_per_s"} <= set(figures)

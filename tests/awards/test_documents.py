@@ -1,7 +1,9 @@
 """Award documents: what a certificate and a flag award say (in Vietnamese, exactly), QR
 codes that scan to each award's own address, one PDF per award cut from bulk documents,
-long and right-to-left names on one page, the flag's print proof, templates an organizer
-replaces (in a sandbox), and images: a data: emblem is drawn, nothing is fetched."""
+long and right-to-left names on one page, layers (what awards of a decision share laid
+out once, printing as the whole award does), the flag's print proof, templates an
+organizer replaces (in a sandbox), with or without layers, and images: a data: emblem is
+drawn, nothing is fetched."""
 
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jinja2.exceptions import SecurityError
-from PIL import Image
+from jinja2.exceptions import SecurityError, UndefinedError
+from PIL import Image, ImageChops
 from pypdf import PdfReader
 from weasyprint.urls import FatalURLFetchingError
 
@@ -280,6 +282,214 @@ def test_pages_are_attributed_by_the_award_ids() -> None:
         award_documents.award_pages([["award-0"], []], 2)
     with pytest.raises(ValueError, match="new page"):
         award_documents.award_pages([["award-0", "award-1"]], 2)
+
+
+# --- layers: what awards of a decision share, laid out once ---------------------------------
+
+
+def raster(pdf: bytes, dpi: int = 60) -> Image.Image:
+    """The first page printed at dpi."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "doc.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", str(source), f"{tmp}/p"],
+            check=True,
+        )
+        (path,) = Path(tmp).glob("p-*.png")
+        with Image.open(path) as image:
+            return image.convert("RGB")
+
+
+def whole(item: dict[str, Any], template: str = CERTIFICATE) -> bytes:
+    """An award printed whole, alone in its document (as the naive loop does)."""
+    context = {"awards": [item], "star": award_documents.STAR}
+    return documents.render_template(template, context, strict=True).pdf
+
+
+def backgrounds_drawn(pdf: bytes) -> list[int | None]:
+    """For each page, the object number of the background it draws (None: none)."""
+    found: list[int | None] = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        resources: Any = page["/Resources"]
+        xobjects: Any = resources.get_object().get("/XObject")
+        drawn = None
+        if xobjects is not None and "/Background" in xobjects.get_object():
+            drawn = xobjects.get_object().raw_get("/Background").idnum
+        found.append(drawn)
+    return found
+
+
+DECISIONS: list[dict[str, Any]] = [
+    {},
+    {
+        "kind": "certificate_of_recognition",
+        "kind_label": "GIẤY KHEN",
+        "awarding_body": "BAN THƯỜNG VỤ TỈNH ỦY ĐẮK LẮK",
+        "issuing_body": ["ĐẢNG BỘ TỈNH ĐẮK LẮK", "TỈNH ỦY ĐẮK LẮK"],
+        "decision": {"number": "88-QĐ/TU", "date_label": "ngày 20 tháng 12 năm 2026"},
+        "place_date": "Buôn Ma Thuột, ngày 20 tháng 12 năm 2026",
+        "signer": {"title": "Bí thư Tỉnh ủy", "name": "Y Thanh Hà Niê Kđăm"},
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("template", "kind"), [(CERTIFICATE, "certificate_of_merit"), (FLAG_AWARD, "emulation_flag")]
+)
+def test_in_layers_an_award_prints_as_it_does_whole(template: str, kind: str) -> None:
+    long_name = ("Văn phòng Đảng ủy các cơ quan Đảng tỉnh Quảng Ngãi và Đắk Lắk " * 3).strip()
+    items = [
+        award("Nguyễn Thị Hồng Nhung", kind=kind, person=True),
+        award("Văn phòng Tỉnh ủy Đắk Lắk", kind=kind, revoked=True, code="REVO-KED0-2026"),
+        award(
+            long_name, citation="Đã có thành tích xuất sắc. " * 60, **DECISIONS[1] | {"kind": kind}
+        ),
+    ]
+    out = chunk(items, template)
+    assert out["award_pages"] == [1, 1, 1]
+    for item, pdf in zip(items, out["pdfs"], strict=True):
+        # Drawn in layers: the page draws a background under its own text...
+        (drawn,) = backgrounds_drawn(pdf)
+        assert drawn is not None
+        # ... and prints the same as the award drawn whole, in a document of its own.
+        difference = ImageChops.difference(raster(whole(item, template)), raster(pdf))
+        differing = difference.convert("L").point(lambda v: 255 if v > 64 else 0)
+        assert differing.histogram()[255] <= 10
+        assert scan_qr_codes(pdf) == [item["verification"]["url"]]
+
+
+def test_awards_of_two_decisions_in_one_chunk_each_print_their_own_background() -> None:
+    items = [
+        award(f"Đơn vị số {n} Đắk Lắk", code=f"TWO0-DECS-{n:04d}", **DECISIONS[n % 2])
+        for n in range(4)
+    ]
+    out = chunk(items)
+    drawn = []
+    for n, (item, pdf) in enumerate(zip(items, out["pdfs"], strict=True)):
+        text = words(pdf_text(pdf))
+        own, other = award(**DECISIONS[n % 2]), award(**DECISIONS[1 - n % 2])
+        for field in ("awarding_body", "kind_label"):
+            assert own[field] in text and other[field] not in text, field
+        for line in own["issuing_body"]:
+            assert line in text
+        assert own["place_date"] in text and other["place_date"] not in text
+        assert own["signer"]["name"] in text and other["signer"]["name"] not in text
+        assert f"Quyết định số {own['decision']['number']}" in text
+        assert f"Đơn vị số {n} Đắk Lắk" in text and "TẶNG" in text
+        assert scan_qr_codes(pdf) == [item["verification"]["url"]]
+        assert pdf_pages(pdf) == 1
+        drawn += backgrounds_drawn(pdf)
+    assert None not in drawn
+    # To print: each background once, under the pages of its decision, awards in order.
+    combined = award_documents.combine([out["part"]], [(0, k) for k in range(4)])
+    first, second, third, fourth = backgrounds_drawn(combined)
+    assert first == third and second == fourth and first != second
+    text = words(pdf_text(combined))
+    positions = [text.index(f"Đơn vị số {n} Đắk Lắk") for n in range(4)]
+    assert positions == sorted(positions)
+    assert text.count("GIẤY KHEN") == 2 and text.count("BẰNG KHEN") == 2
+
+
+def test_a_background_is_laid_out_once_per_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    documents_made: list[str] = []
+    render = documents.render_pdf_anchors
+
+    def counting(html: str, *, strict: bool = False) -> Any:
+        documents_made.append(html)
+        return render(html, strict=strict)
+
+    monkeypatch.setattr(documents, "render_pdf_anchors", counting)
+    own: dict[str, Any] = {"awarding_body": "BAN TỔ CHỨC HỘI NGHỊ LẦN THỨ NHẤT"}
+    items = [award(f"Đơn vị {n}", code=f"ONCE-0000-{n:04d}", **own) for n in range(4)]
+    first = chunk(items[:2])
+    assert len(documents_made) == 2  # the background, then the awards' own text
+    second = chunk(items[2:])
+    assert len(documents_made) == 3  # the awards' text only: the background was kept
+    for pdf in first["pdfs"] + second["pdfs"]:
+        assert "BAN TỔ CHỨC HỘI NGHỊ LẦN THỨ NHẤT" in words(pdf_text(pdf))
+
+
+def test_an_override_gets_its_own_background_not_one_kept_from_the_files() -> None:
+    chunk([award()])
+    parts = (documents.TEMPLATES_DIR / "awards" / "parts.html").read_text(encoding="utf-8")
+    own = parts.replace('<p class="place-date">', '<p class="place-date">Làm tại ')
+    out = chunk([award()], templates={"awards/parts.html": own})
+    assert "Làm tại Hà Nội, ngày 15" in words(pdf_text(out["pdfs"][0]))
+    assert "Làm tại" not in words(pdf_text(chunk([award()])["pdfs"][0]))
+
+
+def test_a_missing_glyph_in_a_kept_background_is_reported_every_time() -> None:
+    item = award(awarding_body="BAN \ue000 TỔ CHỨC")
+    assert chunk([item], strict=False)["missing"] == ["\ue000"]
+    assert chunk([item], strict=False)["missing"] == ["\ue000"]
+    with pytest.raises(MissingGlyphs):
+        chunk([item])
+
+
+def test_an_organizer_template_that_does_not_split_prints_each_award_whole() -> None:
+    # An organizer's copy of the certificate from before layers: it never says layered.
+    shipped = (documents.TEMPLATES_DIR / CERTIFICATE).read_text(encoding="utf-8")
+    own = shipped.replace("{% set layered = true %}\n", "")
+    assert own != shipped
+    items = [award(f"Đơn vị số {n}", code=f"WHOL-E000-{n:04d}", **DECISIONS[n]) for n in range(2)]
+    out = chunk(items, templates={CERTIFICATE: own})
+    for n, (item, pdf) in enumerate(zip(items, out["pdfs"], strict=True)):
+        assert backgrounds_drawn(pdf) == [None]
+        text = words(pdf_text(pdf))
+        assert award(**DECISIONS[n])["awarding_body"] in text and f"Đơn vị số {n}" in text
+        assert scan_qr_codes(pdf) == [item["verification"]["url"]]
+    combined = award_documents.combine([out["part"]], [(0, 0), (0, 1)])
+    assert pdf_pages(combined) == 2
+
+
+OWN_LAYERED = """{% set layered = true %}{% set drawing = layer | default("all") %}
+<!doctype html><html lang="vi"><head><meta charset="utf-8"><style>
+@page { size: A5 landscape; margin: 10mm }
+.award { break-after: page; font-family: "Noto Serif"; height: 120mm; position: relative }
+</style></head><body>
+{% for award in awards %}{% set n = loop.index0 %}
+<section class="award" id="award-{{ n }}">
+  {% if drawing == "award" %}<div style="height: {{ spacers[n] }}mm"></div>{% else %}
+  {% if drawing == "background" %}<div id="spacer-{{ n }}"></div>{% endif %}
+  <p>CƠ QUAN: {{ award.awarding_body }}</p>
+  {% if drawing == "background" %}<div id="spacer-{{ n }}-end"></div>{% endif %}
+  {% endif %}
+  {% if drawing != "background" %}
+  <p>NGƯỜI NHẬN: {{ award.recipient.name }}</p>
+  <img src="{{ award.verification.url | qr }}" style="width: 30mm; image-rendering: pixelated">
+  {% endif %}
+</section>
+{% endfor %}
+</body></html>"""
+
+
+def test_an_organizer_template_may_split_too() -> None:
+    items = [award(f"Đơn vị số {n}", code=f"OWNL-AYER-{n:04d}", **DECISIONS[n]) for n in range(2)]
+    out = chunk(items, templates={CERTIFICATE: OWN_LAYERED})
+    for n, (item, pdf) in enumerate(zip(items, out["pdfs"], strict=True)):
+        assert backgrounds_drawn(pdf) != [None]
+        text = words(pdf_text(pdf))
+        body = award(**DECISIONS[n])["awarding_body"]
+        assert f"CƠ QUAN: {body} NGƯỜI NHẬN: Đơn vị số {n}" in text
+        assert scan_qr_codes(pdf) == [item["verification"]["url"]]
+        # Whole, as the naive loop and a one-off document print it, the same page.
+        context = {"awards": [item], "star": ""}
+        alone = documents.render_template(
+            CERTIFICATE, context, templates={CERTIFICATE: OWN_LAYERED}
+        )
+        assert words(pdf_text(alone.pdf)) == text
+
+
+def test_a_split_template_must_mark_its_spacer_and_keep_to_what_awards_share() -> None:
+    unmarked = OWN_LAYERED.replace('<div id="spacer-{{ n }}-end"></div>', "")
+    with pytest.raises(ValueError, match="spacer"):
+        chunk([award()], templates={CERTIFICATE: unmarked})
+    # A background is what the awards of a decision share: an award's own fields are not
+    # there to draw.
+    nosy = OWN_LAYERED.replace("CƠ QUAN: {{ award.awarding_body }}", "{{ award.recipient.name }}")
+    with pytest.raises(UndefinedError, match="recipient"):
+        chunk([award()], templates={CERTIFICATE: nosy})
 
 
 # --- the flag's print proof -----------------------------------------------------------------
