@@ -73,13 +73,15 @@ async def hall(live_server: TestServer) -> Hall:
     return await make_hall(live_server.app)
 
 
-async def add_decision(page: Page) -> None:
+async def add_decision(page: Page, kind: str = "") -> None:
     from playwright.async_api import expect
 
     form = page.locator("#add-decision")
     await form.get_by_label("Số quyết định").fill(NUMBER)
     await form.get_by_label("Ngày ký").fill("2026-12-15")
     await expect(form.get_by_label("Hình thức khen thưởng")).to_have_value("certificate_of_merit")
+    if kind:
+        await form.get_by_label("Hình thức khen thưởng").select_option(kind)
     await form.get_by_label("Cơ quan ban hành").fill("Văn phòng Trung ương Đảng")
     await form.get_by_label("Họ tên người ký").fill("Nguyễn Văn Thắng")
     await form.get_by_label("Chức vụ người ký").fill("Chánh Văn phòng Trung ương Đảng")
@@ -193,6 +195,35 @@ async def test_an_organizer_records_renders_and_revokes_on_a_phone(
     await expect(pdf).to_have_attribute("href", re.compile(r"/awards/[^/]+/document\.pdf$"))
     await expect(first.locator('[data-part="flag-pdf"]')).to_be_hidden()
 
+    # A correction keeps the code; the focus comes back to the button.
+    second = recipients.nth(1)
+    code = (await second.locator(".code-link").text_content() or "").strip()
+    edit = second.get_by_role("button", name="Đính chính: Đặng Thị Hồng Nhung")
+    await edit.click()
+    editing = page.locator("#edit-award-dialog")
+    await expect(editing.get_by_label("Tên tập thể / cá nhân")).to_be_focused()
+    await expect(editing.get_by_label("Đối tượng")).to_have_value("person")
+    await editing.get_by_label("Chức vụ").fill("Chánh Văn phòng")
+    await editing.get_by_role("button", name="Lưu").click()
+    await expect(editing).to_be_hidden()
+    await expect(second).to_contain_text("Chánh Văn phòng, Thành ủy Hà Nội")
+    await expect(second.locator(".code-link")).to_have_text(code)
+    await expect(
+        second.get_by_role("button", name="Đính chính: Đặng Thị Hồng Nhung")
+    ).to_be_focused()
+
+    # English on a large screen, open while the phone revokes: it follows live.
+    wide = await open_as(browser, "organizer", f"/c/{hall.cid}/awards?lang=en", width=1280)
+    await expect(wide.get_by_role("heading", level=1)).to_have_text("Awards")
+    await expect(wide.locator("#decisions-summary")).to_have_text("1 decision(s) · 3 award(s)")
+    await live(wide)
+    wide_decision = wide.locator("article.decision")
+    await expect(wide_decision.get_by_role("heading", level=3)).to_have_text(f"Decision {NUMBER}")
+    await expect(wide.locator("#add-decision").get_by_label("Decision number")).to_be_visible()
+    await expect(wide.get_by_role("button", name="Add the decision")).to_be_visible()
+    await expect(wide.locator("#jobs .job-status")).to_have_text("Done: 3 documents")
+    await expect(wide_decision.locator(".is-revoked")).to_have_count(0)
+
     # Revoked with a reason, which is required.
     third = recipients.nth(2)
     await third.get_by_role("button", name="Thu hồi: Văn phòng Tỉnh ủy Đồng Tháp").click()
@@ -217,22 +248,13 @@ async def test_an_organizer_records_renders_and_revokes_on_a_phone(
     revoked = [a for a in listed["decisions"][0]["awards"] if a["revoked"]]
     assert [a["name"] for a in revoked] == ["Văn phòng Tỉnh ủy Đồng Tháp"]
     assert revoked[0]["revoked_reason"] == "Cấp nhầm đối tượng"
-
     await expect_fits(page)
     await keep(page, "awards-360")
 
-    # English, on a large screen.
-    wide = await open_as(browser, "organizer", f"/c/{hall.cid}/awards?lang=en", width=1280)
-    await expect(wide.get_by_role("heading", level=1)).to_have_text("Awards")
-    await expect(wide.locator("#decisions-summary")).to_have_text("1 decision(s) · 3 award(s)")
-    wide_decision = wide.locator("article.decision")
-    await expect(wide_decision.get_by_role("heading", level=3)).to_have_text(f"Decision {NUMBER}")
     await expect(wide_decision.locator(".is-revoked .recipient-revoked")).to_contain_text(
         re.compile(r"^REVOKED on \d{4}-\d{2}-\d{2} at \d{2}:\d{2}\. Reason: Cấp nhầm")
     )
-    await expect(wide.locator("#add-decision").get_by_label("Decision number")).to_be_visible()
-    await expect(wide.get_by_role("button", name="Add the decision")).to_be_visible()
-    await expect(wide.locator("#jobs .job-status")).to_have_text("Done: 3 documents")
+    await expect(wide_decision.locator(".recipient").nth(1)).to_contain_text("Chánh Văn phòng")
     await keep(wide, "awards-1280")
     assert browser.errors == []
 
@@ -249,6 +271,19 @@ async def test_kinds_templates_and_the_emblem(browser: Browser, hall: Hall, tmp_
 
     page = await open_as(browser, "organizer", f"/c/{hall.cid}/awards", width=1280)
     await expect(page.locator("#decisions-summary")).to_contain_text("Chưa có quyết định nào")
+
+    # An emulation flag: its recipient's flag proof, as PDF and SVG.
+    await add_decision(page, "emulation_flag")
+    await page.locator("#add-award").get_by_label("Tên tập thể / cá nhân").fill("Tỉnh ủy Lào Cai")
+    await page.locator("#add-award").get_by_role("button", name="Thêm người nhận").click()
+    flag = page.locator("li.recipient", has_text="Tỉnh ủy Lào Cai")
+    await expect(page.locator("article.decision")).to_contain_text("Cờ thi đua")
+    svg = flag.get_by_role("link", name="Bản in cờ (SVG): Tỉnh ủy Lào Cai")
+    await expect(svg).to_have_attribute("href", re.compile(r"/awards/[^/]+/flag\.svg$"))
+    await expect(svg).to_have_attribute("download", "")
+    proof = flag.get_by_role("link", name="Bản in cờ (PDF): Tỉnh ủy Lào Cai")
+    response = await page.request.get(await proof.get_attribute("href") or "")
+    assert response.ok and (await response.body()).startswith(b"%PDF")
 
     # A kind of the conference's own: listed, offered to decisions, renamed, removed.
     await page.locator("#add-kind-details summary").click()

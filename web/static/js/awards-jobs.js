@@ -121,7 +121,8 @@ export function jobNews(job) {
         announce(t("js.awards.job.finished", { what: what(entry.job), total: entry.job.total }));
         options.onDone(entry.job);
       } else {
-        announce(t("js.awards.job.failed_announce", { what: what(entry.job), error: entry.job.error }));
+        const values = { what: what(entry.job), error: entry.job.error || "" };
+        announce(t("js.awards.job.failed_announce", values));
       }
     }
   }

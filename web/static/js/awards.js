@@ -321,7 +321,8 @@ editForm.addEventListener("submit", async (event) => {
   }
   const id = editing.id;
   const values = recipientValues(editForm, changed);
-  const { ok, status, data, error } = await api("PATCH", `${base}/${encodeURIComponent(id)}`, values);
+  const url = `${base}/${encodeURIComponent(id)}`;
+  const { ok, status, data, error } = await api("PATCH", url, values);
   if (!ok) {
     showErrors(editForm, error, status);
     if (status === 409) fieldMessage(editForm, "name", t("js.awards.recipient.revoked_already"));
