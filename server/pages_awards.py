@@ -11,8 +11,10 @@ from awards import kinds as award_kinds
 from awards import render as award_render
 from awards import settings as award_settings
 from conference import jobs, services
+from server.api_awards import award_verify_base
 from server.api_documents import DocumentOut
 from server.http import transaction
+from server.keys import config_key
 from server.pages_render import login_redirect, page_actor, render
 
 routes = web.RouteTableDef()
@@ -47,6 +49,8 @@ async def awards_page(request: web.Request) -> web.StreamResponse:
         kinds=kind_rows,
         place=settings.place,
         heading=settings.heading,
+        verify_base=award_verify_base(request),
+        public_url_set=bool(request.app[config_key].public_url),
         page_data={
             "conference": {"id": conference.public_id, "title": conference.title},
             "timezone": conference.timezone,

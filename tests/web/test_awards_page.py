@@ -392,6 +392,9 @@ async def test_the_page_is_served_to_organizers_only(
     assert data["conference"]["id"] == cid and data["jobs"] == [] and data["emblem"] is False
     assert [k["key"] for k in data["kinds"]][:2] == ["emulation_flag", "certificate_of_merit"]
     assert all(key.startswith("js.") for key in data["strings"])
+    # Where the QR codes point, and a warning that no public address is set.
+    assert page.by_id("qr-address") is not None and page.by_id("qr-unset") is not None
+    assert f"<code>{client.make_url('/verify')}/…</code>" in html
     conference_page = await (await client.get(f"/conferences/{cid}")).text()
     assert f'href="/c/{cid}/awards"' in conference_page
 
