@@ -208,6 +208,7 @@ class _Source:
         self.size = int(size)
         info = self.reader.trailer.raw_get("/Info") if "/Info" in self.reader.trailer else None
         self.info: int | None = getattr(info, "idnum", None)
+        self.pages = list(self.reader.pages)
         self._children: dict[int, list[int]] = {}
         self._written: dict[int, Written] = {}
 
@@ -385,7 +386,7 @@ class _Cutter:
     def _page(self, number: int, background: _Background | None) -> tuple[int, Written, list[int]]:
         """Page number's object number, dictionary and what it refers to in the chunk."""
         if number not in self._pages:
-            page = self.source.reader.pages[number]
+            page = self.source.pages[number]
             own = _page_dict(page, self.tree, _own_resources(page))
             children = _page_references(own)
             if background is not None:
@@ -564,7 +565,7 @@ class _Background:
         self.source = source
         self.spacer = spacer
         self.missing = tuple(missing)
-        drawn = source.reader.pages[page]
+        drawn = source.pages[page]
         self.box = drawn["/MediaBox"]
         self.resources = _own_resources(drawn)
         content = drawn.get_contents()
@@ -617,8 +618,15 @@ def backgrounds(
     does not draw in layers (then each award is drawn whole)."""
     overrides = tuple(sorted((templates or {}).items()))
     layered_key: Hashable = (template, overrides)
-    if _kept.get(layered_key) is False:
+    layered = _kept.get(layered_key)
+    if layered is False:
         return None
+    source = documents.template_environment(templates).get_template(template)
+    if layered is None:
+        layered = _is_layered(source)
+        _keep(layered_key, layered)
+        if not layered:
+            return None
     keys = [_frozen(background_of(item)) for item in items]
     found: dict[Hashable, _Background] = {}
     for key in keys:
@@ -626,11 +634,6 @@ def backgrounds(
         if isinstance(kept, _Background):
             found[key] = kept
     wanted = [key for key in dict.fromkeys(keys) if key not in found]
-    source = documents.template_environment(templates).get_template(template)
-    if layered_key not in _kept:
-        _keep(layered_key, _is_layered(source))
-    if _kept[layered_key] is not True:
-        return None
     if wanted:
         firsts = {key: index for index, key in reversed(list(enumerate(keys)))}
         drawn = [background_of(items[firsts[key]]) for key in wanted]
