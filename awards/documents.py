@@ -21,8 +21,12 @@ of its awards (docs/award-templates.md lists what each template shows)::
     }
 
 Bulk rendering puts a chunk of awards of one template in each WeasyPrint document, writes
-that PDF once and splits it into one PDF per award with pypdf, attributing pages by each
-award's ``<section id="award-N">``: one document per award is many times slower.
+that PDF once and cuts it into one PDF per award, attributing pages by each award's
+``<section id="award-N">``: one document per award is many times slower. A template
+that sets ``layered`` is drawn in two layers: what the awards of a decision share (all
+but OWN_FIELDS) laid out once per worker as a background page, kept, and drawn under
+each award's page as a Form XObject; and each award's own text alone, over it
+(docs/award-templates.md, "Layers").
 """
 
 from __future__ import annotations
@@ -427,7 +431,10 @@ class _Cutter:
 
     def build(self, awards: Iterable[int]) -> bytes:
         """One PDF of the given awards' pages, in that order."""
-        objects, kids = self.objects(awards)
+        return self._pdf(*self.objects(awards))
+
+    def _pdf(self, objects: list[tuple[int, Written]], kids: list[int]) -> bytes:
+        """A PDF of these objects (and the chunk's information), these pages in order."""
         source = self.source
         numbered = [(idnum, body) for idnum, (body, _) in objects]
         if source.info is not None:
@@ -442,7 +449,7 @@ class _Cutter:
         objects: dict[int, Written] = {}
         for award in range(len(self.pages)):
             found, kids = self.objects([award])
-            pdfs.append(self.build([award]))
+            pdfs.append(self._pdf(found, kids))
             objects.update(found)
             needs.append([idnum for idnum, _ in found])
             pages.append(kids)
