@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from awards import documents as award_documents
+from awards import flag as award_flag
 from awards import kinds as award_kinds
 from awards import render as award_render
 from awards import settings as award_settings
@@ -308,8 +309,8 @@ def _sample_items(look: award_render.Look, verify_base: str) -> list[dict[str, A
 
 
 def _try_flag_proof(item: dict[str, Any], templates: dict[str, str]) -> None:
-    award_documents.render_flag_proof_pdf(item, templates=templates)
-    award_documents.flag_proof_svg(item, templates=templates)
+    award_flag.render_flag_proof_pdf(item, templates=templates)
+    award_flag.flag_proof_svg(item, templates=templates)
 
 
 @routes.put(

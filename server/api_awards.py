@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agenda import ceremony
 from agenda.schemas import PublicRef
 from awards import documents as award_documents
+from awards import flag as award_flag
 from awards import render as award_render
 from awards import services
 from awards.models import Award, Decision
@@ -276,7 +277,7 @@ async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any], Overr
 async def flag_pdf(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)
     loop = asyncio.get_running_loop()
-    render = partial(award_documents.render_flag_proof_pdf, item, templates=templates)
+    render = partial(award_flag.render_flag_proof_pdf, item, templates=templates)
     pdf = await loop.run_in_executor(runner(request).pool(), render)
     name = award_render.file_name(1, award).replace(".pdf", "-co.pdf")
     return pdf_response(pdf, name, attachment=False)
@@ -291,7 +292,7 @@ async def flag_pdf(request: web.Request) -> web.StreamResponse:
 async def flag_svg(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)
     loop = asyncio.get_running_loop()
-    draw = partial(award_documents.flag_proof_svg, item, templates=templates)
+    draw = partial(award_flag.flag_proof_svg, item, templates=templates)
     svg = await loop.run_in_executor(runner(request).pool(), draw)
     name = award_render.file_name(1, award).replace(".pdf", "-co.svg")
     # A download, never a page of this site: a drawing is opened by the maker's tools.

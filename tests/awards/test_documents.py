@@ -27,6 +27,8 @@ from pypdf import PdfReader
 from weasyprint.urls import FatalURLFetchingError
 
 from awards import documents as award_documents
+from awards import flag as award_flag
+from awards import pdfcut
 from awards.documents import render_awards, render_awards_chunk
 from conference import documents
 from conference.documents import MissingGlyphs
@@ -166,6 +168,11 @@ def test_each_kind_has_its_template() -> None:
     assert award_documents.template_for({"kind": "emulation_flag"}) == FLAG_AWARD
     for kind in ("certificate_of_merit", "certificate_of_recognition", "other", "unknown"):
         assert award_documents.template_for({"kind": kind}) == CERTIFICATE
+    # A kind a conference defines names its layout.
+    flag = {"kind": "co_thi_dua_cum", "layout": "flag_award"}
+    assert award_documents.template_for(flag) == FLAG_AWARD
+    plain = {"kind": "emulation_flag", "layout": "certificate"}
+    assert award_documents.template_for(plain) == CERTIFICATE
 
 
 def test_a_revoked_award_is_marked_and_text_is_escaped() -> None:
@@ -267,7 +274,7 @@ def test_each_cut_pdf_holds_only_its_own_images() -> None:
         # The page's own QR code, not the chunk's four.
         assert len(reader.pages[0].images) == 1
     # Cutting keeps the files small: the chunk's fonts once each, not every page's images.
-    combined = award_documents.combine([out["part"]], [(0, k) for k in range(4)])
+    combined = pdfcut.combine([out["part"]], [(0, k) for k in range(4)])
     assert pdf_pages(combined) == 4
     assert max(map(len, out["pdfs"])) < len(combined)
 
@@ -382,7 +389,7 @@ def test_awards_of_two_decisions_in_one_chunk_each_print_their_own_background() 
         drawn += backgrounds_drawn(pdf)
     assert None not in drawn
     # To print: each background once, under the pages of its decision, awards in order.
-    combined = award_documents.combine([out["part"]], [(0, k) for k in range(4)])
+    combined = pdfcut.combine([out["part"]], [(0, k) for k in range(4)])
     first, second, third, fourth = backgrounds_drawn(combined)
     assert first == third and second == fourth and first != second
     text = words(pdf_text(combined))
@@ -439,7 +446,7 @@ def test_an_organizer_template_that_does_not_split_prints_each_award_whole() -> 
         text = words(pdf_text(pdf))
         assert award(**DECISIONS[n])["awarding_body"] in text and f"Đơn vị số {n}" in text
         assert scan_qr_codes(pdf) == [item["verification"]["url"]]
-    combined = award_documents.combine([out["part"]], [(0, 0), (0, 1)])
+    combined = pdfcut.combine([out["part"]], [(0, 0), (0, 1)])
     assert pdf_pages(combined) == 2
 
 
@@ -497,7 +504,7 @@ def test_a_split_template_must_mark_its_spacer_and_keep_to_what_awards_share() -
 
 def test_the_flag_proof_is_850_by_650_mm_with_the_unit_and_year() -> None:
     item = award("Văn phòng Tỉnh ủy Đắk Lắk", kind="emulation_flag")
-    pdf = award_documents.render_flag_proof_pdf(item, strict=True)
+    pdf = award_flag.render_flag_proof_pdf(item, strict=True)
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
@@ -516,7 +523,7 @@ def test_the_flag_proof_is_850_by_650_mm_with_the_unit_and_year() -> None:
 
 def test_the_flag_proof_svg_is_the_same_design() -> None:
     item = award("Văn phòng Tỉnh ủy Đắk Lắk", kind="emulation_flag")
-    svg = award_documents.flag_proof_svg(item)
+    svg = award_flag.flag_proof_svg(item)
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
     assert root.tag == f"{ns}svg"
@@ -530,18 +537,18 @@ def test_the_flag_proof_svg_is_the_same_design() -> None:
     points = [tuple(map(float, p.split(","))) for p in star.get("points", "").split()]
     assert len(points) == 10
     # Point up, and the same star as the PDF's.
-    layout = award_documents.flag_layout(item)
+    layout = award_flag.flag_layout(item)
     assert points[0][1] == min(y for _, y in points)
     assert star.get("points") == layout["star_points"]
 
 
 def test_a_long_unit_name_on_the_flag_is_wrapped_to_fit() -> None:
     name = "Văn phòng Đảng ủy các cơ quan Đảng tỉnh Quảng Ngãi và Đắk Lắk"
-    layout = award_documents.flag_layout(award(name, kind="emulation_flag"))
+    layout = award_flag.flag_layout(award(name, kind="emulation_flag"))
     lines = [line for line in layout["lines"] if line["size"] == layout["lines"][2]["size"]]
     assert len(lines) >= 2
     for line in layout["lines"]:
-        assert award_documents.text_width(line["text"], line["size"]) <= 760 or line["fit"]
+        assert award_flag.text_width(line["text"], line["size"]) <= 760 or line["fit"]
         assert 0 < line["y"] < 650
     ys = [line["y"] for line in layout["lines"]]
     assert ys == sorted(ys)

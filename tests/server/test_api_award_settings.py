@@ -139,6 +139,9 @@ async def test_a_conference_defines_its_own_kinds_of_award(stage: Stage, public:
     )
     flag = await _decision(stage, award_kind="co_thi_dua_cum", number="8-QĐ/VPTW")
     unit = await first_award(stage, flag)
+    # Its document is the flag's award document (the unit's name in capitals).
+    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{unit['id']}/document.pdf"))
+    assert "CỜ THI ĐUA CỤM" in words(pdf) and "VĂN PHÒNG TỈNH ỦY LÀO CAI" in words(pdf)
     status, proof = await fetch(stage.organizer, stage.url(f"/awards/{unit['id']}/flag.pdf"))
     assert status == 200 and "VĂN PHÒNG TỈNH ỦY LÀO CAI" in words(proof)
     status, _ = await stage.organizer.post(
