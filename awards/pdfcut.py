@@ -20,15 +20,6 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
-# --- cutting and joining PDFs ---------------------------------------------------------------
-#
-# pypdf's PdfWriter copies a page by cloning every object it reaches, for every page: the
-# fonts' width arrays alone are thousands of Python objects. A chunk's awards share their
-# fonts, so here each object is read and serialised once per chunk, and each award's PDF
-# is put together from those bytes (pypdf parses, this writes: objects, xref, trailer).
-# Each serialised object also notes where its references' numbers are, so that joining
-# chunks renumbers bytes instead of reading the chunks' PDFs again (combine).
-
 # A name in a content stream: what a page's content refers to in its resources.
 _NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
 # WeasyPrint gives every page of a document the same resources (each image, pattern and

@@ -193,3 +193,34 @@ async def record_rendered(
         session.add(award)
     await session.flush()
     return noted
+
+
+def sample_items(look: Look, verify_base: str) -> list[dict[str, Any]]:
+    """A certificate and a flag award document to try templates and settings on."""
+    day = date.today()
+    items = []
+    for kind, name in (
+        ("certificate_of_merit", "Nguyễn Thị Thủy Tiên"),
+        ("emulation_flag", "Văn phòng Tỉnh ủy Lào Cai"),
+    ):
+        decision = Decision(
+            conference_id=0,
+            number="1-QĐ/MẪU",
+            issued_on=day,
+            issuing_body="Văn phòng Trung ương Đảng",
+            signer_name="Nguyễn Văn Mẫu",
+            signer_title="Chánh Văn phòng Trung ương Đảng",
+            award_kind=kind,
+        )
+        award = Award(
+            decision_id=0,
+            recipient_kind="person" if kind != "emulation_flag" else "unit",
+            recipient_name=name,
+            recipient_title="Chuyên viên" if kind != "emulation_flag" else "",
+            recipient_unit="Văn phòng Tỉnh ủy Lào Cai" if kind != "emulation_flag" else "",
+            citation="Đã có thành tích xuất sắc trong công tác văn phòng cấp ủy năm "
+            + str(day.year),
+            verification_code="MAU0-MAU0-MAU0",
+        )
+        items.append(award_item(award, decision, look, verify_base))
+    return items

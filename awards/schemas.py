@@ -6,11 +6,19 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, StrictStr
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictStr,
+    field_validator,
+)
 
 from awards.codes import normalise_code
 from awards.models import Award, Decision
-from conference.schemas import CLEAN, Input, Name, SiteCode, Title
+from conference.schemas import CLEAN, Input, Name, SiteCode, Title, _not_null
 from conference.text import clean_text
 
 # Kept equal to awards.models.RECIPIENT_KINDS and LAYOUTS (a test checks it).
@@ -113,6 +121,9 @@ class KindChange(Input):
     label: Annotated[StrictStr, AfterValidator(clean_text), AfterValidator(_nonempty),
                      Field(max_length=200)] | None = None  # fmt: skip
     layout: Layout | None = None
+
+    # Runs only on the fields a client sent: an explicit null is refused by name.
+    _no_nulls = field_validator("*", mode="before")(_not_null)
 
 
 def _heading_lines(value: str) -> str:

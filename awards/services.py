@@ -93,6 +93,8 @@ async def create_decision(
     """Record a decision; a number is never reused by the same issuing body."""
     actor.require("organizer")
     assert conference.id is not None
+    # A kind removed meanwhile (kinds.delete_kind takes the same lock) is not granted.
+    await lock_conference(session, conference.id)
     await require_kind(session, conference.id, data.award_kind)
     if await used_decision_numbers(session, [(data.issuing_body, data.number)]):
         raise Conflict(
@@ -179,7 +181,12 @@ async def insert_decisions(
             if given.code is not None:
                 award.verification_code = given.code
             session.add(award)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        # Checked before; only a code taken meanwhile by another transaction gets here.
+        raise Conflict("a verification code is already another award's", field="code") from None
 
 
 # --- reading ------------------------------------------------------------------------------

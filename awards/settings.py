@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import warnings
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -23,6 +22,7 @@ from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.documents import TEMPLATES_DIR
 from conference.errors import TOO_LARGE, InvalidInput, NotFound
+from conference.live import lock_conference
 from conference.models import Conference
 
 TEMPLATE_FOLDER = "awards"
@@ -33,7 +33,7 @@ MAX_EMBLEM = 5_000_000
 EMBLEM_PIXELS = 500
 EMBLEM_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 # Decoding an image this large would take the server's memory (a "decompression bomb").
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 25_000_000
 
 
 def template_names() -> list[str]:
@@ -170,6 +170,8 @@ async def update_settings(
 ) -> AwardSettings:
     """Change the place and heading the conference's award documents print."""
     actor.require("organizer")
+    # The row may not exist yet: two first writers would both insert it.
+    await lock_conference(session, conference.id or 0)
     row = await settings_of(session, conference)
     changes = data.given()
     for name, value in changes.items():
@@ -195,26 +197,27 @@ def emblem_png(content: bytes) -> bytes:
             code=TOO_LARGE,
         )  # fmt: skip
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(content)) as image:
-                if image.format not in EMBLEM_TYPES:
-                    raise InvalidInput(
-                        f"the emblem is a {image.format} picture: use PNG, JPEG, WebP or GIF",
-                        field="emblem",
-                    )
-                if image.width * image.height > MAX_PIXELS:
-                    raise InvalidInput("the emblem has too many pixels", field="emblem")
-                # verify() reads a whole PNG (a cut-off one fails) but leaves it unusable;
-                # a JPEG ends with its EOI marker (WeasyPrint lets Pillow pad cut-off files).
-                image.verify()
-                if image.format == "JPEG" and not content.rstrip(b"\x00").endswith(b"\xff\xd9"):
-                    raise InvalidInput("the emblem's file is cut off", field="emblem")
-            with Image.open(io.BytesIO(content)) as image:
-                image.load()
-                picture = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombWarning,
-            ValueError):  # fmt: skip
+        with Image.open(io.BytesIO(content)) as image:
+            if image.format not in EMBLEM_TYPES:
+                raise InvalidInput(
+                    f"the emblem is a {image.format} picture: use PNG, JPEG, WebP or GIF",
+                    field="emblem",
+                )
+            if image.width * image.height > MAX_PIXELS:
+                raise InvalidInput("the emblem has too many pixels", field="emblem")
+            # verify() reads a whole PNG (a cut-off one fails) but leaves it unusable;
+            # a JPEG ends with its EOI marker (WeasyPrint lets Pillow pad cut-off files).
+            image.verify()
+            if image.format == "JPEG" and not content.rstrip(b"\x00").endswith(b"\xff\xd9"):
+                raise InvalidInput("the emblem's file is cut off", field="emblem")
+        with Image.open(io.BytesIO(content)) as image:
+            # A JPEG decodes straight at a fraction of its size when that is enough.
+            image.draft("RGB", (2 * EMBLEM_PIXELS, 2 * EMBLEM_PIXELS))
+            image.load()
+            picture = image.convert("RGBA")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput("the emblem has too many pixels", field="emblem") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidInput(
             "the emblem is not a picture (use PNG, JPEG, WebP or GIF)", field="emblem"
         ) from None
@@ -229,6 +232,8 @@ async def set_emblem(
 ) -> AwardSettings:
     """Put an emblem on the conference's award documents: png as emblem_png made it."""
     actor.require("organizer")
+    # The row may not exist yet: two first writers would both insert it.
+    await lock_conference(session, conference.id or 0)
     row = await settings_of(session, conference)
     row.emblem, row.emblem_type = png, "image/png"
     row.updated_at = utcnow()
@@ -244,6 +249,8 @@ async def remove_emblem(
 ) -> AwardSettings:
     """Back to the drawn emblem (a gold star on red)."""
     actor.require("organizer")
+    # The row may not exist yet: two first writers would both insert it.
+    await lock_conference(session, conference.id or 0)
     row = await settings_of(session, conference)
     row.emblem, row.emblem_type = None, ""
     row.updated_at = utcnow()
@@ -267,6 +274,8 @@ async def save_template(
     """Keep source as the conference's replacement of template name (checked by the
     caller with a sample rendering too)."""
     actor.require("organizer")
+    # The row may not exist yet: two first writers would both insert it.
+    await lock_conference(session, conference.id or 0)
     check_template(name, source)
     found = (
         await session.exec(
@@ -292,6 +301,8 @@ async def reset_template(
 ) -> None:
     """Back to the file shipped with plenary."""
     actor.require("organizer")
+    # The row may not exist yet: two first writers would both insert it.
+    await lock_conference(session, conference.id or 0)
     _known(name)
     found = (
         await session.exec(

@@ -30,6 +30,9 @@ import logging
 import math
 import multiprocessing
 import re
+import signal
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -48,6 +51,7 @@ from jinja2 import (
     StrictUndefined,
     select_autoescape,
 )
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from conference.qr import qr_png
@@ -131,13 +135,89 @@ def environment() -> Environment:
     return _configure(Environment(loader=FileSystemLoader(TEMPLATES_DIR), **_options()))
 
 
+# How long an organizer's templates may take to make one document, and a little more per
+# award in bulk: a template that loops for hours must not hold a worker of the pool.
+TEMPLATE_SECONDS = 60.0
+TEMPLATE_SECONDS_PER_ITEM = 0.25
+# The longest text or list a template may make with * (the sandbox already caps range()).
+MAX_PRODUCT = 1_000_000
+
+
+class TemplateTimeout(Exception):
+    """An organizer's template took longer than it may."""
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, and no * or ** making huge values (a template could fill memory)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            raise SecurityError("exponents above 64 are not allowed in templates")
+        if operator == "*":
+            for sized, times in ((left, right), (right, left)):
+                many = isinstance(sized, str | list | tuple) and isinstance(times, int)
+                if many and len(sized) * times > MAX_PRODUCT:
+                    raise SecurityError(
+                        f"a template may not make values of over {MAX_PRODUCT:,} items"
+                    )
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=16)
 def _sandboxed(overrides: tuple[tuple[str, str], ...]) -> Environment:
     # Cached on the sources themselves: a pool worker compiles a conference's overrides once.
     loader: BaseLoader = ChoiceLoader(
         [DictLoader(dict(overrides)), FileSystemLoader(TEMPLATES_DIR)]
     )
-    return _configure(SandboxedEnvironment(loader=loader, **_options()))
+    env = _Sandbox(loader=loader, **_options())
+    # lipsum(n) makes text as long as it is asked to.
+    env.globals.pop("lipsum", None)
+    return _configure(env)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise TemplateTimeout in the block after seconds (None: no limit).
+
+    A pool worker runs its tasks in its main thread, where SIGALRM can interrupt a template
+    looping in Python; called in another thread, the block runs without a limit. A timer
+    set before (a test's timeout) that falls sooner is left alone; a later one is set again
+    after the block.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before, _ = signal.getitimer(signal.ITIMER_REAL)
+    if before and before <= seconds:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TemplateTimeout(f"the templates took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
+    # Again every second after: code that catches every exception cannot swallow it for good.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if before:
+            left = before - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+
+
+def template_seconds(
+    templates: Overrides | None, items: int = 1, base: float | None = None
+) -> float | None:
+    """How long a rendering of items may take: no limit with the shipped templates."""
+    if not templates:
+        return None
+    return (base or TEMPLATE_SECONDS) + TEMPLATE_SECONDS_PER_ITEM * items
 
 
 def template_environment(templates: Overrides | None = None) -> Environment:
@@ -294,7 +374,7 @@ def render_task(task: dict[str, Any]) -> dict[str, Any]:
     maps template names to an organizer's sources, rendered in the sandbox.
     """
     templates = task.get("templates")
-    with collecting_after():
+    with collecting_after(), time_limit(template_seconds(templates, base=task.get("seconds"))):
         rendered = render_template(task["template"], task["context"], templates=templates)
     return rendered.as_dict()
 

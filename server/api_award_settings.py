@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -21,7 +20,7 @@ from awards import settings as award_settings
 from awards.models import AwardSettings, AwardTemplate
 from awards.schemas import DocumentSettings, DocumentSettingsOut, KindChange, KindCreate
 from conference.errors import InvalidInput, NotFound
-from server.api_awards import AWARDS, award_verify_base
+from server.api_awards import AWARDS, award_verify_base, template_seconds, with_templates
 from server.api_documents import pdf_response
 from server.auth import conference_actor
 from server.documents import runner
@@ -275,42 +274,9 @@ async def read_template(request: web.Request) -> web.StreamResponse:
     return web.Response(text=source, content_type="text/plain", charset="utf-8")
 
 
-def _sample_items(look: award_render.Look, verify_base: str) -> list[dict[str, Any]]:
-    """A certificate and a flag award document to try a template on."""
-    from awards.models import Award, Decision
-
-    day = date.today()
-    items = []
-    for kind, name in (
-        ("certificate_of_merit", "Nguyễn Thị Thủy Tiên"),
-        ("emulation_flag", "Văn phòng Tỉnh ủy Lào Cai"),
-    ):
-        decision = Decision(
-            conference_id=0,
-            number="1-QĐ/MẪU",
-            issued_on=day,
-            issuing_body="Văn phòng Trung ương Đảng",
-            signer_name="Nguyễn Văn Mẫu",
-            signer_title="Chánh Văn phòng Trung ương Đảng",
-            award_kind=kind,
-        )
-        award = Award(
-            decision_id=0,
-            recipient_kind="person" if kind != "emulation_flag" else "unit",
-            recipient_name=name,
-            recipient_title="Chuyên viên" if kind != "emulation_flag" else "",
-            recipient_unit="Văn phòng Tỉnh ủy Lào Cai" if kind != "emulation_flag" else "",
-            citation="Đã có thành tích xuất sắc trong công tác văn phòng cấp ủy năm "
-            + str(day.year),
-            verification_code="MAU0-MAU0-MAU0",
-        )
-        items.append(award_render.award_item(award, decision, look, verify_base))
-    return items
-
-
-def _try_flag_proof(item: dict[str, Any], templates: dict[str, str]) -> None:
-    award_flag.render_flag_proof_pdf(item, templates=templates)
-    award_flag.flag_proof_svg(item, templates=templates)
+def _try_flag_proof(item: dict[str, Any], templates: dict[str, str], seconds: float) -> None:
+    award_flag.render_flag_proof_pdf(item, templates=templates, strict=True, seconds=seconds)
+    award_flag.flag_proof_svg(item, templates=templates, seconds=seconds)
 
 
 @routes.put(
@@ -335,17 +301,24 @@ async def put_template(request: web.Request) -> web.StreamResponse:
         raise InvalidInput("a template is UTF-8 text", field="source") from None
     award_settings.check_template(name, source)
     templates = dict(look.templates) | {name: source}
-    items = _sample_items(look, award_verify_base(request))
+    items = award_render.sample_items(look, award_verify_base(request))
     pool = runner(request).pool()
     loop = asyncio.get_running_loop()
+    seconds = template_seconds(request)
     try:
-        await award_documents.render_awards(pool, items, workers=1, templates=templates)
-        await loop.run_in_executor(pool, partial(_try_flag_proof, items[1], templates))
-    except Exception as exc:  # an organizer's template may fail in any way Jinja or CSS can
-        log.info("template %s refused: %r", name, exc)
-        raise InvalidInput(
-            f"the template does not render: {type(exc).__name__}: {exc}", field="source"
-        ) from None
+        await with_templates(
+            request,
+            award_documents.render_awards(
+                pool, items, workers=1, templates=templates, strict=True, seconds=seconds
+            ),
+            templates,
+        )
+        flag = partial(_try_flag_proof, items[1], templates, seconds)
+        await with_templates(request, loop.run_in_executor(pool, flag), templates)
+    except InvalidInput as exc:
+        log.info("template %s refused: %s", name, exc.message)
+        message = exc.message.replace("the conference's award templates do not", "it does not")
+        raise InvalidInput(f"the template is refused: {message}", field="source") from None
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, cid)
         row: AwardTemplate = await award_settings.save_template(
@@ -387,8 +360,14 @@ async def sample_pdf(request: web.Request) -> web.StreamResponse:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         actor.require("organizer")
         look = await award_render.document_look(session, conference)
-    items = _sample_items(look, award_verify_base(request))
-    _pdfs, combined, _missing = await award_documents.render_awards(
-        runner(request).pool(), items, workers=1, templates=look.template_overrides()
+    items = award_render.sample_items(look, award_verify_base(request))
+    templates = look.template_overrides()
+    work = award_documents.render_awards(
+        runner(request).pool(),
+        items,
+        workers=1,
+        templates=templates,
+        seconds=template_seconds(request),
     )
+    _pdfs, combined, _missing = await with_templates(request, work, templates)
     return pdf_response(combined, "mau-khen-thuong.pdf", attachment=False)

@@ -5,8 +5,10 @@ the secretary read. Verification by code is public (server/api_verify.py)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from sqlmodel import col, select
@@ -30,17 +32,19 @@ from awards.schemas import (
     decision_data,
 )
 from conference import jobs
-from conference.documents import Overrides
-from conference.errors import InvalidInput
+from conference.documents import MissingGlyphs, Overrides
+from conference.errors import InvalidInput, PlenaryError
 from conference.models import Conference, Site
 from conference.schemas import Input
 from server.api_documents import DocumentOut, pdf_response
 from server.auth import conference_actor
 from server.documents import runner
 from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
-from server.keys import db_key
+from server.keys import config_key, db_key
 
 routes = ApiRoutes("awards")
+log = logging.getLogger("plenary.awards")
+T = TypeVar("T")
 
 AWARDS = "/api/v1/conferences/{cid}/awards"
 DECISIONS = AWARDS + "/decisions"
@@ -247,6 +251,35 @@ async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any], Over
     return award, item, look.template_overrides()
 
 
+def template_failure(exc: Exception) -> InvalidInput:
+    """What the organizer is told when the conference's own templates fail to render."""
+    if isinstance(exc, MissingGlyphs):
+        return InvalidInput(f"the award templates print characters no font has: {exc}",
+                            field="templates")  # fmt: skip
+    return InvalidInput(
+        f"the conference's award templates do not render: {type(exc).__name__}: {exc}",
+        field="templates",
+    )
+
+
+async def with_templates(request: web.Request, work: Awaitable[T], templates: Any) -> T:
+    """work's result, in the document pool; a failure of the conference's own templates
+    (any error, a timeout, a worker killed) is the organizer's to fix: 422 saying what."""
+    try:
+        return await runner(request).in_pool(work)
+    except PlenaryError:
+        raise
+    except Exception as exc:  # an organizer's template may fail in any way Jinja or CSS can
+        if not templates:
+            raise
+        log.info("award templates failed: %r", exc)
+        raise template_failure(exc) from None
+
+
+def template_seconds(request: web.Request) -> float:
+    return request.app[config_key].template_seconds
+
+
 @routes.get(
     AWARD + "/document.pdf",
     summary="One award's document (certificate or flag award document), rendered now",
@@ -255,9 +288,11 @@ async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any], Over
 )
 async def award_document(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _award_item(request)
-    pdfs, _combined, _missing = await award_documents.render_awards(
-        runner(request).pool(), [item], workers=1, templates=templates
+    pool = runner(request).pool()
+    work = award_documents.render_awards(
+        pool, [item], workers=1, templates=templates, seconds=template_seconds(request)
     )
+    pdfs, _combined, _missing = await with_templates(request, work, templates)
     return pdf_response(pdfs[0], award_render.file_name(1, award), attachment=False)
 
 
@@ -277,8 +312,15 @@ async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any], Overr
 async def flag_pdf(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)
     loop = asyncio.get_running_loop()
-    render = partial(award_flag.render_flag_proof_pdf, item, templates=templates)
-    pdf = await loop.run_in_executor(runner(request).pool(), render)
+    render = partial(
+        award_flag.render_flag_proof_pdf,
+        item,
+        templates=templates,
+        seconds=template_seconds(request),
+    )
+    pdf = await with_templates(
+        request, loop.run_in_executor(runner(request).pool(), render), templates
+    )
     name = award_render.file_name(1, award).replace(".pdf", "-co.pdf")
     return pdf_response(pdf, name, attachment=False)
 
@@ -292,8 +334,12 @@ async def flag_pdf(request: web.Request) -> web.StreamResponse:
 async def flag_svg(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)
     loop = asyncio.get_running_loop()
-    draw = partial(award_flag.flag_proof_svg, item, templates=templates)
-    svg = await loop.run_in_executor(runner(request).pool(), draw)
+    draw = partial(
+        award_flag.flag_proof_svg, item, templates=templates, seconds=template_seconds(request)
+    )
+    svg = await with_templates(
+        request, loop.run_in_executor(runner(request).pool(), draw), templates
+    )
     name = award_render.file_name(1, award).replace(".pdf", "-co.svg")
     # A download, never a page of this site: a drawing is opened by the maker's tools.
     return pdf_response(svg.encode(), name, attachment=True, content_type="image/svg+xml")

@@ -174,6 +174,14 @@ class Config:
             "help": "days a finished background document (and its PDF) is kept before removal",
         },
     )
+    template_seconds: float = field(
+        default=60.0,
+        metadata={
+            "env": "PLENARY_TEMPLATE_SECONDS",
+            "help": "seconds an organizer's award templates may take per document (a little "
+            "more per award in bulk) before the rendering is stopped",
+        },
+    )
     scheduler: bool = field(
         default=True,
         metadata={

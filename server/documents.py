@@ -116,12 +116,13 @@ class DocumentRunner:
         """One small document, rendered in the pool while the caller waits."""
         loop = asyncio.get_running_loop()
         task = {"template": template, "context": context}
-        result = await self._in_pool(loop.run_in_executor(self.pool(), documents.render_task, task))
+        result = await self.in_pool(loop.run_in_executor(self.pool(), documents.render_task, task))
         rendered = documents.Rendered.of(result)
         _log_missing(rendered, template)
         return rendered
 
-    async def _in_pool(self, work: Awaitable[T]) -> T:
+    async def in_pool(self, work: Awaitable[T]) -> T:
+        """work's result; a broken pool (a worker died) is replaced for the next document."""
         try:
             return await work
         except BrokenProcessPool:
@@ -283,15 +284,24 @@ class DocumentRunner:
             raise JobFailed(exc.message) from None
         if batch is None or not batch.items:
             raise JobFailed("there are no awards to render")
-        pdfs, combined, missing = await self._in_pool(
-            award_documents.render_awards(
-                self.pool(),
-                batch.items,
-                workers=self.workers,
-                templates=batch.templates,
-                progress=await self._progress_of(job.id),
+        try:
+            pdfs, combined, missing = await self.in_pool(
+                award_documents.render_awards(
+                    self.pool(),
+                    batch.items,
+                    workers=self.workers,
+                    templates=batch.templates,
+                    progress=await self._progress_of(job.id),
+                    seconds=self.config.template_seconds,
+                )
             )
-        )
+        except Exception as exc:
+            if not batch.templates:
+                raise
+            # The conference's own templates failed: the organizer is told why.
+            raise JobFailed(
+                f"the conference's award templates do not render: {type(exc).__name__}: {exc}"
+            ) from None
         awards = batch.awards
 
         async def note() -> None:
@@ -331,7 +341,7 @@ class DocumentRunner:
             await self.keyring(), conference, rows, self.config.credential_valid_days
         )
         progress = await self._progress_of(job_id)
-        rendered = await self._in_pool(
+        rendered = await self.in_pool(
             documents.render_in_pool(
                 self.pool(),
                 badges.TEMPLATE,

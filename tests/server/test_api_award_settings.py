@@ -4,10 +4,14 @@ tried on samples before it is kept; a broken one is refused and changes nothing)
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import time
 import unicodedata
+import zlib
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -31,6 +35,7 @@ from tests.conference.test_documents import pdf_text, scan_qr_codes
 from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, make_stage
 from tests.server.test_api_awards import DECISION, _decision
+from tests.server.test_api_documents import finished
 from tests.server.test_minutes_final import fetch
 
 Client = TestClient[Any, Any]
@@ -38,7 +43,8 @@ Client = TestClient[Any, Any]
 
 @pytest.fixture
 def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
-    made = create_app(config)
+    # An organizer's template that loops is stopped after 3 s here (60 by default).
+    made = create_app(replace(config, template_seconds=3.0))
     made[lent_pool_key] = document_pool
     return made
 
@@ -106,6 +112,9 @@ async def test_a_conference_defines_its_own_kinds_of_award(stage: Stage, public:
     ):
         status, err = await stage.organizer.post(stage.url("/awards/kinds"), body)
         assert status == code and err["error"]["field"] == field, (body, err)
+    for body in ({"name": None}, {"label": None}, {"layout": None}, {"label": ""}):
+        status, err = await stage.organizer.patch(stage.url("/awards/kinds/ky_niem_chuong"), body)
+        assert status == 422 and err["error"]["field"] == next(iter(body)), (body, err)
     status, _ = await stage.chair.post(stage.url("/awards/kinds"), {"key": "abc", "name": "x"})
     assert status == 403
     status, listed = await stage.organizer.get(stage.url("/awards/kinds"))
@@ -174,6 +183,19 @@ def picture(fmt: str = "PNG", size: tuple[int, int] = (1200, 900)) -> bytes:
     return out.getvalue()
 
 
+def bomb(side: int = 15_000) -> bytes:
+    """A PNG of side x side black-and-white pixels in a few kilobytes (225 M pixels)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+    header = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])
+    rows = zlib.compress(bytes(1 + (side + 7) // 8) * side, 9)
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
 def page_images(pdf: bytes) -> list[tuple[int, int]]:
     page = PdfReader(io.BytesIO(pdf)).pages[0]
     return [(image.image.width, image.image.height) for image in page.images if image.image]
@@ -215,7 +237,7 @@ async def test_place_heading_and_emblem_print_on_every_document(stage: Stage) ->
 
     # The emblem: a picture is kept as a PNG of at most 500 px; anything else is refused.
     cut = (picture()[:200], picture("JPEG")[:-300])
-    for bad in (b"", b"not a picture at all", *cut, b"<svg xmlns='x'/>"):
+    for bad in (b"", b"not a picture at all", *cut, b"<svg xmlns='x'/>", bomb()):
         status, err = await put(stage.organizer, stage.url("/awards/emblem"), bad, "image/png")
         assert status == 422 and err["error"]["field"] == "emblem", err
     status, out = await put(
@@ -317,3 +339,70 @@ async def test_a_correction_during_a_rendering_keeps_the_older_record(stage: Sta
     corrected, other = one["awards"]
     assert corrected["document_sha256"] == "" and corrected["name"] == "Tên mới"
     assert other["document_sha256"] != ""
+
+
+async def test_organizers_changing_the_settings_at_once_all_succeed(stage: Stage) -> None:
+    """The settings row is made by the first writer: others wait for it (PostgreSQL too)."""
+    places = ["Hà Nội", "Huế", "Đà Nẵng", "Cần Thơ"]
+    answers = await asyncio.gather(
+        *(
+            stage.organizer.call("PUT", stage.url("/awards/settings"), {"place": place})
+            for place in places
+        ),
+        *(
+            put(stage.organizer, stage.url("/awards/emblem"), picture(size=(60, 40)), "image/png")
+            for _ in range(3)
+        ),
+    )
+    assert [status for status, _ in answers] == [200] * 7, answers
+    _status, out = await stage.organizer.get(stage.url("/awards/settings"))
+    assert out["place"] in places and out["emblem"] is True
+
+
+async def test_a_template_that_loops_or_grows_is_stopped(stage: Stage) -> None:
+    url = stage.url("/awards/templates/certificate.html")
+    status, source = await stage.organizer.get(url)
+    for body, hint in (
+        ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+         "took longer than"),
+        ("{{ 'x' * 300000000 }}", "over 1,000,000 items"),
+        ("{{ 2 ** 100000000 }}", "exponents"),
+        ("{{ lipsum(n=100000) }}", "lipsum"),
+    ):  # fmt: skip
+        started = time.monotonic()
+        loop = source.replace("<body>", "<body>" + body, 1)
+        status, err = await put(stage.organizer, url, loop.encode(), "text/plain")
+        assert status == 422 and err["error"]["field"] == "source", err
+        assert hint in err["error"]["message"], err
+        assert time.monotonic() - started < 30
+    assert await count(stage.organizer.client, AwardTemplate) == 0
+
+
+async def test_a_template_that_fails_on_real_data_is_the_organizers_to_fix(
+    stage: Stage, client: Client
+) -> None:
+    """A template that passes the samples (or came in a conference file, only compiled)
+    and fails on a real award: 422 naming the templates, and a job that fails saying so."""
+    decision = await _decision(stage)
+    award = await first_award(stage, decision)
+    url = stage.url("/awards/templates/certificate.html")
+    status, source = await stage.organizer.get(url)
+    # The samples are a person and a unit named otherwise: this one fails on Lào Cai only.
+    own = "{{ parts.citation(award.citation) }}"
+    assert own in source
+    broken = source.replace(
+        own, own + "{% if 'Lào Cai' in award.recipient.name %}{{ nope }}{% endif %}", 1
+    )
+    status, out = await put(stage.organizer, url, broken.encode(), "text/plain")
+    assert status == 200, out
+    status, err = await stage.organizer.get(stage.url(f"/awards/{award['id']}/document.pdf"))
+    assert status == 422 and err["error"]["field"] == "templates", err
+    assert "do not render" in err["error"]["message"] and "nope" in err["error"]["message"]
+    status, job = await stage.organizer.post(stage.url("/awards/render"), {})
+    assert status == 202
+    done = await finished(stage.organizer, {"id": stage.cid}, job["id"])
+    assert done["status"] == "failed" and "templates do not render" in done["error"], done
+    # The pool is still fine for everyone else.
+    await stage.organizer.delete(url)
+    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{award['id']}/document.pdf"))
+    assert status == 200 and pdf.startswith(b"%PDF")
