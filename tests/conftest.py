@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import shutil
@@ -34,6 +35,34 @@ PG_URL = os.environ.get(
 )
 REQUIRE_PG = os.environ.get("PLENARY_REQUIRE_POSTGRES") == "1"
 PASSWORD = "correct horse battery"
+
+
+class _GlyphAlarm(logging.Handler):
+    """Notes WeasyPrint's missing-glyph warning (rendered here) and the server's note of
+    one (rendered in a worker of the pool)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if documents.NOTDEF_MESSAGE in message or "no installed font has" in message:
+            self.seen.append(message)
+
+
+@pytest.fixture(autouse=True)
+def no_missing_glyphs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A document printed with empty boxes for some characters fails the test that made it."""
+    alarm = _GlyphAlarm()
+    root = logging.getLogger()
+    root.addHandler(alarm)
+    try:
+        yield
+    finally:
+        root.removeHandler(alarm)
+    if request.node.get_closest_marker("missing_glyphs") is None:
+        assert not alarm.seen, f"characters no font has were printed: {alarm.seen[:3]}"
 
 
 def _pg_dsn(database: str) -> str:

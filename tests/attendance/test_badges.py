@@ -168,6 +168,7 @@ def test_text_sizes_and_filenames() -> None:
     assert badges.badge_filename(None, "sheet", "???") == "badge-x.pdf"
 
 
+@pytest.mark.missing_glyphs
 async def test_a_name_no_font_can_show_fails_the_check(db: Database, keyring: Keyring) -> None:
     conference, actor, _ = await setup(db)
     await add(db, conference, actor, name="Nguyễn \U0001f9ff Hằng", site="LCI")

@@ -213,6 +213,7 @@ def test_long_and_right_to_left_names_keep_one_page_each() -> None:
     assert flag["award_pages"] == [1] and flag["pages"] == 1
 
 
+@pytest.mark.missing_glyphs
 def test_a_character_no_font_has_is_refused_in_strict_mode() -> None:
     for character in ("\U0001fae8", "\ue000"):
         with pytest.raises(MissingGlyphs) as excinfo:
@@ -426,6 +427,7 @@ def test_an_override_gets_its_own_background_not_one_kept_from_the_files() -> No
     assert "Làm tại" not in words(pdf_text(chunk([award()])["pdfs"][0]))
 
 
+@pytest.mark.missing_glyphs
 def test_a_missing_glyph_in_a_kept_background_is_reported_every_time() -> None:
     item = award(awarding_body="BAN \ue000 TỔ CHỨC")
     assert chunk([item], strict=False)["missing"] == ["\ue000"]

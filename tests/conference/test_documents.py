@@ -168,6 +168,7 @@ def test_vietnamese_comes_out_as_written() -> None:
     assert text.count(VIETNAMESE) == 2, text
 
 
+@pytest.mark.missing_glyphs
 @pytest.mark.parametrize("character", NO_FONT_HAS)
 def test_a_character_no_font_has_is_caught(character: str) -> None:
     html = f"<p>Nguyễn {character} Hằng</p>"
