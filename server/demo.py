@@ -116,6 +116,7 @@ def run_demo(config: Config, *, serve: bool = True) -> None:
     print(f"  conference  {base}conferences/{conference_id}")
     print(f"  chair room  {base}c/{conference_id}/chair       (as chair or organizer)")
     print(f"  minutes     {base}c/{conference_id}/minutes     (as secretary or organizer)")
+    print(f"  awards      {base}c/{conference_id}/awards      (as organizer)")
     print(f"  check-in    {base}c/{conference_id}/checkin     (as operator)")
     print(f"  screen      {base}c/{conference_id}/screen?token=...  (docs/screen.md)")
     for spec in ACCOUNTS:
