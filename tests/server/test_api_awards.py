@@ -149,6 +149,18 @@ async def test_unknown_and_malformed_codes_reveal_nothing(public: Public) -> Non
         assert set(err) == {"error"} and err["error"]["code"] == "not_found"
 
 
+async def test_codes_cannot_be_tried_in_bulk(public: Public, config: Config) -> None:
+    """Verification is rate-limited per address: the next try after the limit is 429,
+    whether the code exists or not, on the API and on the page."""
+    for n in range(config.verifications_per_minute):
+        status, _ = await public.get(f"/api/v1/verify/ABCD-EFGH-{n:04d}")
+        assert status == 404
+    status, err = await public.get("/api/v1/verify/ABCD-EFGH-JKMN")
+    assert status == 429 and err["error"]["code"] == "rate_limited", err
+    status, page = await public.get("/verify/ABCD-EFGH-JKMN")
+    assert status == 429 and page.startswith("<!doctype html>")
+
+
 def test_codes_are_random_and_forgive_typing() -> None:
     from awards.codes import new_award_code
 
