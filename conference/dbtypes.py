@@ -17,8 +17,15 @@ def utcnow() -> datetime:
 
 
 def new_public_id() -> str:
-    """A random, URL-safe public identifier (96 bits): nothing in it can be guessed."""
-    return secrets.token_urlsafe(12)
+    """A random, URL-safe public identifier (96 bits): nothing in it can be guessed.
+
+    Never starting with "-": given on a command line (`plenary follow URL --conference ID`)
+    such an id would be read as an option.
+    """
+    while True:
+        value = secrets.token_urlsafe(12)
+        if not value.startswith("-"):
+            return value
 
 
 class UTCDateTime(TypeDecorator[datetime]):

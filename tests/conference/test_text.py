@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 
 import pytest
 
-from conference.text import fold, nfc, nfc_or_none
+from conference.dbtypes import new_public_id
+from conference.text import fold, is_public_id, nfc, nfc_or_none
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,14 @@ def test_nfc_or_none() -> None:
     assert nfc_or_none(None) is None
     assert nfc_or_none("   ") is None
     assert nfc_or_none(unicodedata.normalize("NFD", " Huế ")) == "Huế"
+
+
+def test_public_ids_can_be_given_on_a_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An id never starts with "-" (argparse would take it for an option), yet stays random."""
+    drawn = iter(["-startsWithDash0", "_fine_as_it_is0"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(drawn))
+    assert new_public_id() == "_fine_as_it_is0"
+    monkeypatch.undo()
+    ids = {new_public_id() for _ in range(5000)}
+    assert len(ids) == 5000 and not any(i.startswith("-") for i in ids)
+    assert all(is_public_id(i) and len(i) == 16 for i in ids)
