@@ -3,6 +3,7 @@
 
 import { t } from "./page.js";
 import { base, reason, sendRaw } from "./awards-common.js";
+import { mediaType, showImportReport } from "./import-report.js";
 
 const form = document.getElementById("import-awards");
 const decision = document.getElementById("import-awards-decision");
@@ -20,39 +21,21 @@ function say(message, isError = false) {
   status.classList.toggle("is-error", isError);
 }
 
+const reportParts = { report, problems, ignored, validOnly };
+const reportKeys = {
+  row: "js.awards.import.row",
+  omitted: "js.awards.import.omitted",
+  ignored: "js.awards.import.ignored",
+};
+
 function showReport(data) {
-  problems.replaceChildren();
-  for (const problem of data.problems ?? []) {
-    const item = document.createElement("li");
-    const place = document.createElement("strong");
-    place.textContent = [t("js.awards.import.row", { row: problem.row }), problem.column]
-      .filter(Boolean)
-      .join(" · ");
-    item.append(place, document.createTextNode(`: ${problem.message}`));
-    problems.append(item);
-  }
-  if (data.problems_omitted) {
-    const item = document.createElement("li");
-    item.textContent = t("js.awards.import.omitted", { count: data.problems_omitted });
-    problems.append(item);
-  }
-  const columns = data.ignored_columns ?? [];
-  ignored.hidden = columns.length === 0;
-  ignored.textContent = t("js.awards.import.ignored", { columns: columns.join(", ") });
-  report.hidden = problems.children.length === 0 && columns.length === 0;
-  validOnly.hidden = !(data.invalid > 0 && data.valid > 0);
+  showImportReport(reportParts, data, reportKeys);
 }
 
 function clearReport() {
   report.hidden = true;
   validOnly.hidden = true;
   problems.replaceChildren();
-}
-
-function mediaType(file) {
-  return /\.xlsx$/i.test(file.name)
-    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    : "text/csv";
 }
 
 function refuse(input, box, message) {

@@ -3,6 +3,7 @@
 
 import { announce, api, csrfToken, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
+import { mediaType, showImportReport } from "./import-report.js";
 
 const cid = page.conference.id;
 const base = `/api/v1/conferences/${encodeURIComponent(cid)}/delegates`;
@@ -310,33 +311,15 @@ function sayImport(message, isError = false) {
   importStatus.classList.toggle("is-error", isError);
 }
 
-function showReport(data) {
-  problems.replaceChildren();
-  for (const problem of data.problems ?? []) {
-    const item = document.createElement("li");
-    const place = document.createElement("strong");
-    place.textContent = [t("js.delegates.import.row", { row: problem.row }), problem.column]
-      .filter(Boolean)
-      .join(" · ");
-    item.append(place, document.createTextNode(`: ${problem.message}`));
-    problems.append(item);
-  }
-  if (data.problems_omitted) {
-    const item = document.createElement("li");
-    item.textContent = t("js.delegates.import.omitted", { count: data.problems_omitted });
-    problems.append(item);
-  }
-  const columns = data.ignored_columns ?? [];
-  ignored.hidden = columns.length === 0;
-  ignored.textContent = t("js.delegates.import.ignored", { columns: columns.join(", ") });
-  report.hidden = problems.children.length === 0 && columns.length === 0;
-  validOnly.hidden = !(data.invalid > 0 && data.valid > 0);
-}
+const reportParts = { report, problems, ignored, validOnly };
+const reportKeys = {
+  row: "js.delegates.import.row",
+  omitted: "js.delegates.import.omitted",
+  ignored: "js.delegates.import.ignored",
+};
 
-function mediaType(file) {
-  return /\.xlsx$/i.test(file.name)
-    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    : "text/csv";
+function showReport(data) {
+  showImportReport(reportParts, data, reportKeys);
 }
 
 importForm?.addEventListener("submit", async (event) => {
