@@ -199,8 +199,8 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expire)
     started = time.monotonic()
-    # Again every second after: code that catches every exception cannot swallow it for good.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    # Once: a timer that fired again could strike after the block, outside any handler.
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
