@@ -27,7 +27,7 @@ from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from attendance import credentials
+from attendance import credentials, selfcheckin
 from attendance.credentials import CredentialRefused
 from attendance.models import CheckIn, Delegate
 from conference.actors import Actor
@@ -233,6 +233,17 @@ def _refused(scan: Scan, code: str, message: str, delegate: DelegateRow | None =
     return Outcome(scan.nonce, "refused", code, message, delegate)
 
 
+def check_presence(
+    actor: Actor, conference: Conference, site: Site, proof: selfcheckin.SiteProof | None
+) -> None:
+    """A delegate (a personal link) admits themself only with a current code of site's
+    screen: whatever path the scan took, a link alone writes nothing."""
+    if actor.delegate_id is None or actor.has("organizer", "site_operator"):
+        return
+    if proof is None or (proof.conference_id, proof.site_id) != (conference.id, site.id):
+        raise selfcheckin.required()
+
+
 def check_site_access(actor: Actor, site: Site, scans: list[Scan]) -> None:
     """Organizers admit at any site; an operator only at their own (404 for the others);
     a delegate only themself, at the site whose screen code they scanned."""
@@ -364,13 +375,16 @@ async def check_in(
     override: bool = False,
     note: str = "",
     now: datetime | None = None,
+    proof: selfcheckin.SiteProof | None = None,
 ) -> list[Outcome]:
     """Admit the delegates of scans at site, in order; one outcome per scan.
 
     ``override`` (organizers) admits a delegate of another site even where the
-    conference does not allow it, and is recorded as such.
+    conference does not allow it, and is recorded as such. A delegate checking
+    themself in needs ``proof`` that they read this site's screen just now.
     """
     assert conference.id is not None and site.id is not None
+    check_presence(actor, conference, site, proof)
     check_site_access(actor, site, scans)
     if override:
         actor.require("organizer")

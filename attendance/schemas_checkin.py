@@ -49,9 +49,9 @@ class ResolveInput(Input):
 
 
 class SelfCheckin(Input):
-    """The site screen's code as the delegate's phone read it."""
+    """The site screen's code as the delegate's phone read it (none: site_code_required)."""
 
-    code: CodeText
+    code: Annotated[StrictStr, Field(max_length=400)] | None = None
     nonce: Nonce
 
 

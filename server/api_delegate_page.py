@@ -16,7 +16,8 @@ from sqlmodel import col, select
 
 from agenda.services import list_agenda
 from attendance import checkin, credentials, links, selfcheckin
-from attendance.checkin import Outcome, Scan
+from attendance.checkin import Outcome
+from attendance.checkin_self import self_check_in
 from attendance.models import Delegate
 from attendance.reports import cell_text
 from attendance.schemas_checkin import DelegatePage, SelfCheckin
@@ -161,37 +162,18 @@ async def _self_checkin(request: web.Request, data: SelfCheckin, now: datetime) 
         delegate, conference, home = await links.delegate_by_link(
             session, request.match_info["secret"]
         )
-        assert conference.id is not None
-        site_id = selfcheckin.read_code(
-            await ready_keyring(request.app),
-            data.code,
-            conference.public_id,
-            now=now,
-            period=request.app[config_key].self_checkin_seconds,
-        )
-        site = (
-            await session.exec(
-                select(Site).where(
-                    col(Site.conference_id) == conference.id, col(Site.public_id) == site_id
-                )
-            )
-        ).one_or_none()
-        if site is None:
-            raise selfcheckin.CodeRefused(
-                "this is not this conference's check-in code", code=selfcheckin.CODE_INVALID
-            )
-        actor = links.delegate_actor(delegate, home, client_ip(request))
-        [outcome] = await checkin.check_in(
+        return await self_check_in(
             session,
             conference,
-            site,
-            [Scan(data.nonce, delegate_id=delegate.public_id)],
-            actor=actor,
+            delegate,
+            home,
+            data.code,
+            data.nonce,
             keyring=await ready_keyring(request.app),
-            method="self",
+            period=request.app[config_key].self_checkin_seconds,
             now=now,
+            ip=client_ip(request),
         )
-    return outcome
 
 
 @routes.post(

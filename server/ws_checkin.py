@@ -6,13 +6,18 @@ from typing import Annotated
 
 from pydantic import Field, StrictStr
 
-from attendance import checkin
-from attendance.checkin import Scan
+from attendance import checkin, links
+from attendance.checkin import Outcome, Scan
+from attendance.checkin_self import self_check_in
 from attendance.ledger import visible_delegate
+from attendance.selfcheckin import CodeRefused, prove_site
 from conference.actors import resolve_actor
+from conference.dbtypes import utcnow
+from conference.errors import Forbidden, NotFound, Unauthorized
 from conference.models import Site
 from conference.services import get_conference
 from server.api_checkin import check_rate_in, count_refusals_in, outcome_json, scan_site
+from server.keys import refused_limiter_key
 from server.signing import ready_keyring
 from server.ws_commands import PublicId, Schema, commands
 from server.ws_connection import Connection
@@ -26,6 +31,8 @@ class ScanCommand(Schema):
     credential: Annotated[StrictStr, Field(min_length=1, max_length=400)] | None = None
     delegate: PublicId | None = None
     site: Annotated[StrictStr, Field(min_length=1, max_length=32)] | None = None
+    # A delegate's phone: the code on the site's screen (their own check-in needs it).
+    code: Annotated[StrictStr, Field(max_length=400)] | None = None
 
 
 class DelegateCommand(Schema):
@@ -33,12 +40,41 @@ class DelegateCommand(Schema):
     delegate: PublicId
 
 
+def rate_key(conn: Connection) -> str:
+    """Whom the check-in limits count: the personal link, the account or the token of
+    this socket (never one key for all the sockets of one kind)."""
+    who = conn.principal
+    if conn.credential is not None and conn.credential[0] == "link":
+        return f"link:{conn.credential[1]}"  # the same budget as the link over HTTP
+    if who.account_id is not None:
+        return f"a{who.account_id}"
+    if who.token_id is not None:
+        return f"t{who.token_id}"
+    return f"ip{who.ip}"
+
+
 @commands.register("checkin/scan", ScanCommand)
 async def handle_scan(conn: Connection, msg_id: int, cmd: ScanCommand) -> None:
-    """The same check-in as POST .../checkins; a refusal is the error of the result."""
-    who = conn.principal
-    key = f"a{who.account_id}" if who.account_id is not None else f"t{who.token_id}"
+    """The same check-in as POST .../checkins; a refusal is the error of the result.
+    From a personal link it is the delegate's self check-in: the screen's code is needed."""
+    key = rate_key(conn)
     check_rate_in(conn.app, key)
+    try:
+        if conn.principal.kind == "delegate":
+            outcome = await _self_scan(conn, cmd)
+        else:
+            outcome = await _scan(conn, cmd)
+    except CodeRefused:
+        conn.app[refused_limiter_key].hit(key)
+        raise
+    count_refusals_in(conn.app, key, [outcome])
+    error = outcome.error()
+    if error is not None:
+        raise error
+    conn.send_result(msg_id, outcome_json(outcome) | {"present": outcome.present})
+
+
+async def _scan(conn: Connection, cmd: ScanCommand) -> Outcome:
     async with conn.db.transaction() as session:
         conference = await get_conference(session, cmd.conference)
         actor = await resolve_actor(session, conn.principal, conference)
@@ -52,11 +88,42 @@ async def handle_scan(conn: Connection, msg_id: int, cmd: ScanCommand) -> None:
             keyring=await ready_keyring(conn.app),
             method="scan" if cmd.credential is not None else "search",
         )
-    count_refusals_in(conn.app, key, [outcome])
-    error = outcome.error()
-    if error is not None:
-        raise error
-    conn.send_result(msg_id, outcome_json(outcome) | {"present": outcome.present})
+    return outcome
+
+
+async def _self_scan(conn: Connection, cmd: ScanCommand) -> Outcome:
+    """A personal link's scan: the delegate themself, where the screen's code says."""
+    assert conn.credential is not None and conn.credential[0] == "link"
+    async with conn.db.transaction() as session:
+        try:
+            delegate, conference, home = await links.delegate_by_link(session, conn.credential[1])
+        except NotFound:
+            raise Unauthorized("this personal link is no longer valid") from None
+        if conference.public_id != cmd.conference:
+            raise NotFound("no such conference", field="conference")
+        if cmd.credential is not None or cmd.delegate not in (None, delegate.public_id):
+            # Checked after the code: without one, the answer is site_code_required.
+            await prove_site(
+                session,
+                await ready_keyring(conn.app),
+                conference,
+                cmd.code,
+                now=utcnow(),
+                period=conn.config.self_checkin_seconds,
+            )
+            raise Forbidden("a delegate checks in only themself")
+        return await self_check_in(
+            session,
+            conference,
+            delegate,
+            home,
+            cmd.code,
+            cmd.nonce,
+            keyring=await ready_keyring(conn.app),
+            period=conn.config.self_checkin_seconds,
+            now=utcnow(),
+            ip=conn.principal.ip,
+        )
 
 
 @commands.register("delegates/get", DelegateCommand)

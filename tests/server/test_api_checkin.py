@@ -432,7 +432,7 @@ async def test_self_checkin_with_the_site_screen_code(client: Client, hall: Hall
     assert (status, body["error"]["code"]) == (422, "delegate_other_site")
     for bad in ("PLS1AAAA", code["code"][:-2] + ("AA" if code["code"][-2:] != "AA" else "BB")):
         status, body = await phone.post(link + "/checkin", {"code": bad, "nonce": nonce()})
-        assert (status, body["error"]["code"]) == (422, "checkin_code_invalid")
+        assert (status, body["error"]["code"]) == (422, "site_code_invalid")
     status, body = await phone.post(link + "/checkin", {"code": code["code"], "nonce": nonce()})
     assert status == 200, body
     assert body["checkin"]["method"] == "self"
@@ -453,7 +453,7 @@ async def test_an_old_site_code_is_refused(hall: Hall) -> None:
     )
     link = f"/api/v1/delegate/{hall.delegates['Nguyễn Văn An']['link']}"
     status, body = await hall.organizer.post(link + "/checkin", {"code": old, "nonce": nonce()})
-    assert (status, body["error"]["code"]) == (422, "checkin_code_expired")
+    assert (status, body["error"]["code"]) == (422, "site_code_expired")
 
 
 async def test_check_in_is_rate_limited(
