@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from conference.access import note_access_change
 from conference.actors import Actor, Principal
 from conference.audit import record
 from conference.dbtypes import utcnow
@@ -151,7 +152,7 @@ async def start_session(
 ) -> tuple[str, BrowserSession]:
     """A new session (the old one, if any, is removed: rotation at login)."""
     if replaces:
-        await end_session(session, replaces)
+        await _forget_session(session, replaces)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     row = BrowserSession(
@@ -186,6 +187,13 @@ async def load_session(session: AsyncSession, token: str) -> tuple[BrowserSessio
 
 
 async def end_session(session: AsyncSession, token: str) -> None:
+    """Log out: the session ends at once, also on the sockets that rely on it."""
+    note_access_change(session)
+    await _forget_session(session, token)
+
+
+async def _forget_session(session: AsyncSession, token: str) -> None:
+    # A login replacing the browser's previous session does not wake every socket.
     await session.exec(
         delete(BrowserSession).where(col(BrowserSession.token_hash) == hash_secret(token))
     )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from conference.access import note_action
 from conference.actors import Actor
 from conference.bulk import insert_rows
 from conference.dbtypes import utcnow
@@ -45,6 +46,7 @@ async def record(
     conference_id: int | None = None,
 ) -> AuditEntry:
     """Append one audit entry in the caller's transaction."""
+    note_action(session, action)
     principal = actor.principal
     entry = AuditEntry(
         conference_id=conference_id if conference_id is not None else actor.conference_id,
@@ -71,6 +73,8 @@ async def record_many(
     """Append several entries (action, target type, target id, changes) in one statement."""
     if not items:
         return
+    for action, *_ in items:
+        note_action(session, action)
     principal, at = actor.principal, utcnow()
     # Plain rows: a table model per entry costs more than the insert.
     rows = [

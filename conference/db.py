@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from conference.access import ACCESS_CHANGED
 from conference.live import PENDING_EVENTS, LiveHub
 
 DEFAULT_URL = "sqlite+aiosqlite:///plenary.db"
@@ -76,6 +77,8 @@ class Database:
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         self.hub = LiveHub()
+        # Called after the commit of a transaction that may have taken access away.
+        self.access_listeners: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -89,8 +92,12 @@ class Database:
                 await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
             events = session.info.pop(PENDING_EVENTS, [])
+            access_changed = session.info.pop(ACCESS_CHANGED, False)
         for item in events:
             self.hub.publish(item)
+        if access_changed:
+            for listener in self.access_listeners:
+                listener()
 
     @asynccontextmanager
     async def consistent_read(self) -> AsyncIterator[AsyncSession]:

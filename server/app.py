@@ -32,6 +32,7 @@ from server import (
     meta,
     ws,
 )
+from server.access_bell import AccessBell, access_bell_ctx, access_bell_key
 from server.auth import TokenCache, auth_middleware, token_cache_key
 from server.checkin_batcher import checkin_batcher_ctx
 from server.config import Config
@@ -120,6 +121,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app[metrics_key] = Metrics()
     app[login_limiter_key] = RateLimiter(config.login_attempts_per_minute)
     app[token_cache_key] = TokenCache()
+    app[access_bell_key] = AccessBell(app)
     app[checkin_limiter_key] = RateLimiter(config.checkins_per_minute)
     app[refused_limiter_key] = RateLimiter(config.refused_scans_per_minute)
     app[verify_limiter_key] = RateLimiter(config.verifications_per_minute)
@@ -163,6 +165,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(checkin_batcher_ctx)
+    app.cleanup_ctx.append(access_bell_ctx)
     app.cleanup_ctx.append(documents_ctx)
     app.cleanup_ctx.append(presence_ctx)
     app.cleanup_ctx.append(scheduler_ctx)

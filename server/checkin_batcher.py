@@ -40,8 +40,9 @@ log = logging.getLogger("plenary.checkin")
 # Scans handled in one transaction at most (attendance.checkin.MAX_BATCH per call).
 MAX_GROUP = 256
 # How long a caller's conference, actor and site, once looked up, serve their next scans
-# (like a bearer token's lookup, server.auth.TokenCache): a change to a conference's
-# check-in settings or a site applies to the scans of a second later.
+# (like a bearer token's lookup, server.auth.TokenCache). A change to a conference's
+# settings, a site or a role forgets them at once (server.access_bell); this bound only
+# matters to a process that missed the bell.
 RESOLVED_SECONDS = 1.0
 
 # Finds (conference, actor, site) of a scan in the writer's transaction; raises
@@ -70,6 +71,12 @@ class CheckinBatcher:
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._resolved: dict[Hashable, tuple[float, tuple[Conference, Actor, Site]]] = {}
+        self._generation = 0
+
+    def forget(self) -> None:
+        """Look every caller up again: their roles or their conference's settings changed."""
+        self._generation += 1
+        self._resolved.clear()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="checkin-writer")
@@ -175,7 +182,10 @@ class CheckinBatcher:
         known = self._resolved.get(caller)
         if known is not None and now - known[0] <= RESOLVED_SECONDS:
             return known[1]
+        generation = self._generation
         found = await job.resolve(session)
+        if generation != self._generation:
+            return found  # forgotten meanwhile: this group only, remember nothing
         if len(self._resolved) >= 10_000:
             self._resolved.clear()
         self._resolved[caller] = (now, found)

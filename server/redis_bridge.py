@@ -4,6 +4,9 @@ Each process publishes the events it commits on `plenary:live:<conference id>`
 and relays what other processes publish to its own subscribers. Redis is never
 the record: a catch-up loop reads the database log for watched conferences, so
 events missed while Redis was away still arrive, only later.
+
+It also carries the access bell (server/access_bell.py) on `plenary:access`: a
+process that revoked something rings it, the others check their sockets at once.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +29,7 @@ from conference.live import Event, Watermarks, catch_up
 log = logging.getLogger("plenary.redis")
 
 CHANNEL_PREFIX = "plenary:live:"
+ACCESS_CHANNEL = "plenary:access"
 OUTBOX_LIMIT = 10_000
 
 
@@ -70,16 +74,29 @@ class RedisBridge:
         self.connected = asyncio.Event()
         self.relayed = 0
         self.caught_up = 0
-        self._outbox: asyncio.Queue[Event] = asyncio.Queue(OUTBOX_LIMIT)
+        # Called when another process rings the access bell, and after (re)connecting,
+        # since a bell may have rung while this process was away.
+        self.on_access: Callable[[], None] | None = None
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue(OUTBOX_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
         self._client: aioredis.Redis | None = None
 
     def _tap(self, event: Event) -> None:
         try:
-            self._outbox.put_nowait(event)
+            self._outbox.put_nowait(
+                (f"{CHANNEL_PREFIX}{event.conference_id}", encode(event, self.origin))
+            )
         except asyncio.QueueFull:
             # Peers will read it from the database in their catch-up loop.
             log.warning("redis outbox full; peers will catch up from the database")
+
+    def ring_access(self) -> None:
+        """Tell the other processes that access may have been withdrawn."""
+        try:
+            self._outbox.put_nowait((ACCESS_CHANNEL, json.dumps({"origin": self.origin})))
+        except asyncio.QueueFull:
+            # Peers find it at their sockets' periodic checks.
+            log.warning("redis outbox full; peers will revalidate their sockets later")
 
     async def start(self) -> None:
         self.db.hub.add_watcher(self.marks.note)
@@ -103,11 +120,9 @@ class RedisBridge:
     async def _publish(self) -> None:
         assert self._client is not None
         while True:
-            event = await self._outbox.get()
+            channel, payload = await self._outbox.get()
             try:
-                await self._client.publish(
-                    f"{CHANNEL_PREFIX}{event.conference_id}", encode(event, self.origin)
-                )
+                await self._client.publish(channel, payload)
             except (RedisError, OSError) as exc:
                 log.warning("redis publish failed (%s); peers will catch up", exc)
 
@@ -119,15 +134,20 @@ class RedisBridge:
                 assert self._client is not None
                 pubsub = self._client.pubsub(ignore_subscribe_messages=True)
                 await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                await pubsub.subscribe(ACCESS_CHANNEL)
                 self.connected.set()
                 delay = 0.2
                 # Whatever was missed while away is in the database.
+                self._access_rung()
                 await self.run_catch_up()
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
-                    self._relay(message["data"])
+                    if _text(message.get("channel")) == ACCESS_CHANNEL:
+                        self._heard_access(message["data"])
+                    else:
+                        self._relay(message["data"])
             except (RedisError, OSError) as exc:
                 if self.connected.is_set():
                     log.warning("lost redis (%s); reconnecting", exc)
@@ -138,6 +158,19 @@ class RedisBridge:
                 if pubsub is not None:
                     with contextlib.suppress(RedisError, OSError):
                         await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
+
+    def _heard_access(self, raw: str | bytes) -> None:
+        try:
+            origin = str(json.loads(raw)["origin"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed message on the access channel")
+            return
+        if origin != self.origin:
+            self._access_rung()
+
+    def _access_rung(self) -> None:
+        if self.on_access is not None:
+            self.on_access()
 
     def _relay(self, raw: str | bytes) -> None:
         try:
@@ -163,6 +196,10 @@ class RedisBridge:
                 await self.run_catch_up()
             except Exception:
                 log.exception("catch-up from the database failed")
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ command answered by :func:`server.ws_commands.handle_frame`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Literal
@@ -21,6 +22,7 @@ from conference.actors import ANONYMOUS, Principal, resolve_actor
 from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, Unauthorized
 from conference.models import Conference
 from server import ws_agenda, ws_checkin  # noqa: F401  (register their commands)
+from server.access_bell import access_bell_key
 from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed
 from server.http import ApiRoutes
 from server.keys import (
@@ -31,7 +33,12 @@ from server.keys import (
     sockets_key,
 )
 from server.ws_commands import handle_frame
-from server.ws_connection import CLOSE_ACCESS_CHANGED, CLOSE_UNAUTHORIZED, Connection
+from server.ws_connection import (
+    ACCESS_CHANGED_REASON,
+    CLOSE_ACCESS_CHANGED,
+    CLOSE_UNAUTHORIZED,
+    Connection,
+)
 from server.ws_live import access_scope
 
 log = logging.getLogger("plenary.ws")
@@ -73,14 +80,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     stop = asyncio.Event()
     try:
         if await authenticate(conn, request):
+            app[access_bell_key].connections.add(conn)
             watcher = asyncio.create_task(watch_access(conn, stop), name="plenary-ws-access")
             await serve(conn)
     finally:
         # aiohttp may cancel this handler once the peer is gone: forget the socket
         # before any await, then finish closing in a task that cannot be cancelled.
         app[sockets_key].discard(ws)
+        app[access_bell_key].connections.discard(conn)
         conn.drop_subscriptions()
         stop.set()
+        conn.recheck.set()
         closing = asyncio.create_task(finish(conn, watcher), name="plenary-ws-finish")
         tasks = app[socket_tasks_key]
         tasks.add(closing)
@@ -171,21 +181,33 @@ def request_credential(request: web.Request, found: Principal) -> tuple[str, str
     return None
 
 
-async def credential_holds(conn: Connection) -> bool:
-    """Whether the socket's session still exists and its token is not revoked."""
+# Why a socket is closed once its credential ended: (close code, reason), shown by clients.
+ENDED = {
+    "session": (CLOSE_UNAUTHORIZED, "session_ended: signed out or expired"),
+    "token": (CLOSE_UNAUTHORIZED, "token_revoked: this API token was revoked"),
+    "screen": (CLOSE_UNAUTHORIZED, "screen_token_revoked: this screen's token was revoked"),
+    "link": (CLOSE_UNAUTHORIZED, "link_revoked: this personal link was reissued or removed"),
+}
+
+
+async def credential_ended(conn: Connection) -> str | None:
+    """None while the socket's session, token or personal link holds, else its kind
+    (session, token, screen, link): a key of ENDED."""
     if conn.credential is None:
-        return True
+        return None
     kind, secret = conn.credential
-    async with conn.db.transaction() as session:
+    # A read: on SQLite it never waits for a writer, and many sockets check at once.
+    async with conn.db.read() as session:
         if kind == "token":
-            return await accounts.principal_for_token(session, secret) is not None
+            holds = await accounts.principal_for_token(session, secret) is not None
+            return None if holds else ("screen" if conn.principal.token_role == "screen" else kind)
         if kind == "link":
             try:
                 await links.delegate_by_link(session, secret)
             except NotFound:
-                return False
-            return True
-        return await accounts.load_session(session, secret) is not None
+                return kind
+            return None
+        return None if await accounts.load_session(session, secret) is not None else kind
 
 
 async def access_unchanged(conn: Connection) -> bool:
@@ -205,29 +227,32 @@ async def access_unchanged(conn: Connection) -> bool:
 
 
 async def watch_access(conn: Connection, stop: asyncio.Event) -> None:
-    """Close the socket once its session ends (logout, expiry) or its token is revoked,
-    or once a role, a site binding or the conference's public flag changed under it."""
+    """Close the socket once its session ends (logout, expiry), its token or personal
+    link is revoked, or a role, a site binding or the conference's public flag changed
+    under it: at once when the access bell rings, else at the periodic check."""
+    bell = conn.app[access_bell_key]
     while not conn.closing:
-        try:
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(conn.config.ws_revalidate_seconds):
-                await stop.wait()
-            return
-        except TimeoutError:
-            pass
+                await conn.recheck.wait()
         if stop.is_set() or conn.closing:
             return
+        # Cleared before the check: a bell ringing during it makes one more.
+        conn.recheck.clear()
         try:
-            holds = await credential_holds(conn)
-            unchanged = holds and await access_unchanged(conn)
+            async with bell.checks:
+                ended = await credential_ended(conn)
+                unchanged = ended is None and await access_unchanged(conn)
         except Exception:
             log.exception("could not check a WebSocket's access; trying again later")
             continue
-        if not holds:
-            conn.send_message({"type": "auth_expired", "message": "the session or token ended"})
-            await conn.close(CLOSE_UNAUTHORIZED, b"session ended")
+        if ended is not None:
+            code, reason = ENDED[ended]
+            conn.send_message({"type": "auth_expired", "message": reason})
+            await conn.close(code, reason.encode())
             return
         if not unchanged:
-            await conn.close(CLOSE_ACCESS_CHANGED, b"access changed: subscribe again")
+            await conn.close(CLOSE_ACCESS_CHANGED, ACCESS_CHANGED_REASON.encode())
             return
 
 

@@ -34,6 +34,8 @@ log = logging.getLogger("plenary.ws")
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_ACCESS_CHANGED = 4003
 CLOSE_TOO_SLOW = 4008
+# The reason sent with CLOSE_ACCESS_CHANGED (docs/websocket.md, "Close codes").
+ACCESS_CHANGED_REASON = "access_changed: a role or what it may see changed"
 # How long a closing handshake may take before the transport is simply dropped.
 CLOSE_TIMEOUT = 5.0
 
@@ -67,9 +69,12 @@ class Connection:
         self.config: Config = app[config_key]
         self.db: Database = app[db_key]
         self.principal: Principal = ANONYMOUS
-        # ("session", cookie value) or ("token", API token): checked again while open.
+        # ("session", cookie value), ("token", API token) or ("link", personal link):
+        # checked again while open.
         self.credential: tuple[str, str] | None = None
         self.last_id = 0
+        # Set when access may have been withdrawn (server.access_bell): check it now.
+        self.recheck = asyncio.Event()
         self.subscriptions: dict[int, LiveSubscription] = {}
         self._dropped: list[LiveSubscription] = []
         self._queue: asyncio.Queue[str | list[str] | _Close] = asyncio.Queue(
@@ -140,7 +145,7 @@ class Connection:
         if self._closing or self._closer is not None:
             return
         self._closer = asyncio.create_task(
-            self.close(CLOSE_ACCESS_CHANGED, b"access changed: subscribe again")
+            self.close(CLOSE_ACCESS_CHANGED, ACCESS_CHANGED_REASON.encode())
         )
 
     # --- closing --------------------------------------------------------------
