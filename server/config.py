@@ -108,7 +108,8 @@ class Config:
         default=60.0,
         metadata={
             "env": "PLENARY_WS_REVALIDATE_SECONDS",
-            "help": "how often an open WebSocket checks that its session or token still holds",
+            "help": "how often an open WebSocket checks its credential and roles again when "
+            "it missed a revocation (revocations close sockets at once)",
         },
     )
     presence_timeout_seconds: float = field(
@@ -136,7 +137,7 @@ class Config:
         default=600,
         metadata={
             "env": "PLENARY_CHECKIN_RATE",
-            "help": "check-in requests one account, token or address may send per minute",
+            "help": "check-in requests one account, token, personal link or address may send per minute",
         },
     )
     verifications_per_minute: int = field(
