@@ -137,7 +137,8 @@ class Config:
         default=600,
         metadata={
             "env": "PLENARY_CHECKIN_RATE",
-            "help": "check-in requests one account, token, personal link or address may send per minute",
+            "help": "check-in requests one account, token, personal link or address may send "
+            "per minute",
         },
     )
     verifications_per_minute: int = field(
