@@ -304,3 +304,35 @@ async def test_each_link_socket_has_its_own_check_in_limit(
         )
         assert (status, body["error"]["code"]) == (429, "rate_limited")
         await asyncio.gather(hammer.ws.close(), other.ws.close())
+
+
+async def test_each_token_socket_has_its_own_check_in_limit(
+    aiohttp_client: ClientFactory, config: Config
+) -> None:
+    client = await aiohttp_client(create_app(dataclasses.replace(config, checkins_per_minute=3)))
+    await add_account(client.app[db_key], "organizer", can_create=True)
+    organizer = Api(client)
+    await organizer.login("organizer")
+    hall = await make_hall(client, organizer)
+    status, screen = await organizer.post(
+        hall.url("/tokens"), {"name": "màn hình", "role": "screen", "site": "HNI"}
+    )
+    assert status == 201, screen
+    an = hall.delegates["Nguyễn Văn An"]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
+        hammer = await connect(client, session=bare, token=screen["token"])
+        codes = [
+            (
+                await hammer.error(
+                    "checkin/scan", conference=hall.cid, nonce=nonce(), delegate=an["id"]
+                )
+            )["code"]
+            for _ in range(5)
+        ]
+        assert codes[:3] == ["forbidden"] * 3 and codes[3:] == ["rate_limited"] * 2
+        operator = await connect(client, session=bare, token=hall.operators["HNI"].bearer)
+        result = await operator.result(
+            "checkin/scan", conference=hall.cid, nonce=nonce(), credential=an["credential"]
+        )
+        assert result["outcome"] == "ok"
+        await asyncio.gather(hammer.ws.close(), operator.ws.close())
