@@ -14,7 +14,6 @@ token lookup is never kept longer than a second.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 from weakref import WeakSet
@@ -41,7 +40,7 @@ class AccessBell:
         self.checks = asyncio.Semaphore(CONCURRENT_CHECKS)
         # How often this process reacted (its own changes and its peers'), for tests.
         self.rung = 0
-        self._rang = asyncio.Condition()
+        self._rang = asyncio.Event()
 
     def withdrawn(self) -> None:
         """A change committed here: react, and tell the other processes."""
@@ -59,17 +58,13 @@ class AccessBell:
             batcher.forget()
         for conn in list(self.connections):
             conn.recheck.set()
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().create_task(self._announce())
-
-    async def _announce(self) -> None:
-        async with self._rang:
-            self._rang.notify_all()
+        rang, self._rang = self._rang, asyncio.Event()
+        rang.set()
 
     async def wait_rung(self, count: int) -> None:
         """Until this process has reacted count times (tests wait on it)."""
-        async with self._rang:
-            await self._rang.wait_for(lambda: self.rung >= count)
+        while self.rung < count:
+            await self._rang.wait()
 
 
 access_bell_key: web.AppKey[AccessBell] = web.AppKey("access_bell_key", AccessBell)

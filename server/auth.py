@@ -44,7 +44,8 @@ class TokenCache:
     requests arriving while a token is being looked up wait for that one lookup.
 
     Any change to a conference's tokens made through this process (issue, revoke)
-    empties it; another process's revocation takes effect here within `seconds`.
+    empties it; another process's revocation empties it when the access bell rings
+    (server/access_bell.py), and within `seconds` if this process missed the bell.
     """
 
     def __init__(self, seconds: float = 1.0, max_entries: int = 10_000) -> None:
