@@ -26,7 +26,7 @@ from conference.models import (
     Membership,
     Site,
 )
-from conference.passwords import DUMMY_HASH, Passwords, hash_password
+from conference.passwords import DUMMY_HASH, Passwords, hash_password, verify_password
 from conference.text import has_control, is_public_id, nfc
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
@@ -106,11 +106,25 @@ async def get_account_by_username(session: AsyncSession, username: str) -> Accou
     return result.one_or_none()
 
 
-async def check_password(account: Account | None, password: str, passwords: Passwords) -> Account:
+async def authenticate(
+    session: AsyncSession, username: str, password: str, *, passwords: Passwords | None = None
+) -> Account:
+    """The account for these credentials, or Unauthorized (the command line, tests; the
+    server reads and hashes apart so that no transaction waits on the hash)."""
+    account = await get_account_by_username(session, username)
+    return await check_password(account, password, passwords)
+
+
+async def check_password(
+    account: Account | None, password: str, passwords: Passwords | None = None
+) -> Account:
     """The account if password is its own, else Unauthorized naming neither which part was
     wrong (an unknown name costs the same hash as a known one)."""
     stored = account.password_hash if account is not None else DUMMY_HASH
-    matches = await passwords.verify(stored, password)
+    if passwords is not None:
+        matches = await passwords.verify(stored, password)
+    else:
+        matches = await verify_password(stored, password)
     if not matches or account is None or account.disabled:
         raise Unauthorized("wrong username or password")
     return account

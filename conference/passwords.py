@@ -30,10 +30,7 @@ class Passwords:
         """Whether password matches the stored hash (a malformed hash matches nothing)."""
         self.runs += 1
         loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._pool, _hasher.verify, stored, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        return await loop.run_in_executor(self._pool, _matches, stored, password)
 
     async def hash(self, password: str) -> str:
         self.runs += 1
@@ -47,6 +44,18 @@ class Passwords:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _matches(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_password(stored: str, password: str) -> bool:
+    """Check once outside a server (the command line): a worker thread."""
+    return await asyncio.to_thread(_matches, stored, password)
 
 
 async def hash_password(password: str) -> str:

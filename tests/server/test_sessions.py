@@ -11,11 +11,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from conference.dbtypes import utcnow
-from conference.models import AuditEntry, BrowserSession
+from conference.models import Account, AuditEntry, BrowserSession
 from server.keys import db_key
 from tests.conftest import PASSWORD, Api, add_account
 
@@ -175,3 +176,20 @@ async def test_the_page_logs_out_everywhere(
     assert resp.status in (302, 303)
     assert await phone.logged_in() is False
     assert await sessions(app) == []
+
+
+async def test_a_login_replaces_a_hash_made_with_older_parameters(
+    client: Client, app: web.Application
+) -> None:
+    account = await add_account(app[db_key], "chair")
+    weak = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    async with app[db_key].transaction() as session:
+        await session.exec(
+            update(Account).where(col(Account.id) == account.id).values(password_hash=weak)  # type: ignore[call-overload]
+        )
+    await Api(client).login("chair")
+    async with app[db_key].read() as session:
+        row = await session.get(Account, account.id)
+    assert row is not None and row.password_hash != weak
+    assert PasswordHasher().verify(row.password_hash, PASSWORD)
+    assert not PasswordHasher().check_needs_rehash(row.password_hash)
