@@ -252,7 +252,7 @@ async def log_in(
     # The name as the account lookup sees it: "victim " must count as "victim".
     key = f"{ip}|{nfc(username).casefold()}"
     # One address may not spray many names either: ten times the per-name limit.
-    with failures_counted(limiter, {key: 1, ip: 10}, Unauthorized, "too many failed logins"):
+    with failures_counted(limiter, {key: 1, ip: 10}, "too many failed logins"):
         account, new_hash = await _checked_account(request, username, password)
     limiter.reset(key)
     async with request.app[db_key].transaction() as session:

@@ -9,7 +9,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import links
 from attendance.models import Delegate
-from conference.errors import NotFound
 from conference.models import Conference, Site
 from server.keys import refused_limiter_key
 from server.proxies import client_ip
@@ -27,7 +26,6 @@ async def delegate_by_link(
     with failures_counted(
         request.app[refused_limiter_key],
         {guesses_key(request): 1},
-        NotFound,
         "too many unknown personal links from this address",
     ):
         return await links.delegate_by_link(session, secret)

@@ -114,23 +114,17 @@ class RateLimiter:
 
 
 @contextmanager
-def failures_counted(
-    limiter: RateLimiter, keys: dict[str, int], failure: type[Exception], refusal: str
-) -> Iterator[None]:
-    """Run an attempt whose `failure` counts against keys (key: factor x the limit).
+def failures_counted(limiter: RateLimiter, keys: dict[str, int], refusal: str) -> Iterator[None]:
+    """Run an attempt that counts against keys (key: factor x the limit) unless it succeeds.
 
     The hit is reserved before the attempt starts (RateLimited, naming when to try again,
-    if a key is full) and taken back unless the attempt ends in `failure`."""
+    if a key is full) and taken back only when the block ends without an exception. An
+    attempt that fails in any way stays counted, also one whose client went away: the
+    hash it started runs on, and leaving early must not buy another try."""
     reservation = limiter.reserve(keys)
     if not isinstance(reservation, Reservation):
         raise RateLimited(
             f"{refusal}; try again in {int(reservation) + 1} s", retry_after=reservation
         )
-    try:
-        yield
-    except failure:
-        raise  # the attempt stays counted
-    except BaseException:
-        reservation.cancel()  # not the caller's fault (the database failed, they left)
-        raise
+    yield
     reservation.cancel()
