@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,11 +27,9 @@ from conference.models import (
     Membership,
     Site,
 )
+from conference.passwords import DUMMY_HASH, Passwords, hash_password, verify_password
 from conference.text import has_control, is_public_id, nfc
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "plnr_"
@@ -77,7 +73,7 @@ async def create_account(
     existing = await session.exec(select(Account).where(Account.username == name))
     if existing.one_or_none() is not None:
         raise Conflict(f"the username {name!r} is taken", field="username")
-    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    password_hash = await hash_password(password)
     account = Account(
         username=name,
         display_name=nfc(display_name) or name,
@@ -111,20 +107,35 @@ async def get_account_by_username(session: AsyncSession, username: str) -> Accou
     return result.one_or_none()
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> Account:
-    """The account for these credentials, or Unauthorized naming neither which part was wrong."""
+async def authenticate(
+    session: AsyncSession, username: str, password: str, *, passwords: Passwords | None = None
+) -> Account:
+    """The account for these credentials, or Unauthorized (the command line, tests; the
+    server reads and hashes apart so that no transaction waits on the hash)."""
     account = await get_account_by_username(session, username)
-    stored = account.password_hash if account is not None else _DUMMY_HASH
-    try:
-        await asyncio.to_thread(_hasher.verify, stored, password)
-    except (VerificationError, InvalidHashError):
-        account = None
-    if account is None or account.disabled:
+    return await check_password(account, password, passwords)
+
+
+async def check_password(
+    account: Account | None, password: str, passwords: Passwords | None = None
+) -> Account:
+    """The account if password is its own, else Unauthorized naming neither which part was
+    wrong (an unknown name costs the same hash as a known one)."""
+    stored = account.password_hash if account is not None else DUMMY_HASH
+    if passwords is not None:
+        matches = await passwords.verify(stored, password)
+    else:
+        matches = await verify_password(stored, password)
+    if not matches or account is None or account.disabled:
         raise Unauthorized("wrong username or password")
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = await asyncio.to_thread(_hasher.hash, password)
-        session.add(account)
     return account
+
+
+async def store_password_hash(session: AsyncSession, account_id: int, password_hash: str) -> None:
+    """Replace an account's hash (made again with today's Argon2 parameters)."""
+    await session.exec(
+        update(Account).where(col(Account.id) == account_id).values(password_hash=password_hash)
+    )
 
 
 def principal_for_account(account: Account, ip: str = "") -> Principal:
@@ -170,8 +181,39 @@ async def start_session(
     return token, row
 
 
-async def load_session(session: AsyncSession, token: str) -> tuple[BrowserSession, Account] | None:
-    """The live session and its account for a cookie value, or None."""
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a browser session lives: `idle` without a request, `lifetime` in all;
+    its last use is written at most once per `touch` (not on every request)."""
+
+    idle: timedelta
+    lifetime: timedelta
+    touch: timedelta = timedelta(minutes=1)
+
+    def ended(self, row: BrowserSession, now: datetime) -> bool:
+        # created_at + lifetime as well as expires_at: a shortened lifetime applies at once.
+        return (
+            now >= row.expires_at
+            or now >= row.created_at + self.lifetime
+            or now >= row.last_seen_at + self.idle
+        )
+
+    def due_touch(self, row: BrowserSession, now: datetime) -> bool:
+        return now - row.last_seen_at >= self.touch
+
+
+# The defaults of PLENARY_SESSION_HOURS and PLENARY_SESSION_MAX_HOURS.
+DEFAULT_SESSION_LIMITS = SessionLimits(idle=timedelta(hours=12), lifetime=timedelta(hours=168))
+
+
+async def load_session(
+    session: AsyncSession,
+    token: str,
+    limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    now: datetime | None = None,
+) -> tuple[BrowserSession, Account] | None:
+    """The live session and its account for a cookie value, or None (unknown, idle too
+    long, past its lifetime, or its account disabled)."""
     result = await session.exec(
         select(BrowserSession, Account)
         .join(Account, col(Account.id) == col(BrowserSession.account_id))
@@ -181,9 +223,26 @@ async def load_session(session: AsyncSession, token: str) -> tuple[BrowserSessio
     if row is None:
         return None
     browser_session, account = row
-    if browser_session.expires_at <= utcnow() or account.disabled:
+    if limits.ended(browser_session, now or utcnow()) or account.disabled:
         return None
     return browser_session, account
+
+
+async def touch_session(
+    session: AsyncSession, row_id: int, limits: SessionLimits, now: datetime | None = None
+) -> bool:
+    """Record that a session was used now, unless that was done less than `touch` ago
+    (by this request's process or another): one write per session a minute at most."""
+    now = now or utcnow()
+    result = await session.exec(
+        update(BrowserSession)
+        .where(
+            col(BrowserSession.id) == row_id,
+            col(BrowserSession.last_seen_at) <= now - limits.touch,
+        )
+        .values(last_seen_at=now)
+    )
+    return bool(result.rowcount)
 
 
 async def end_session(session: AsyncSession, token: str) -> None:
@@ -197,6 +256,24 @@ async def _forget_session(session: AsyncSession, token: str) -> None:
     await session.exec(
         delete(BrowserSession).where(col(BrowserSession.token_hash) == hash_secret(token))
     )
+
+
+async def end_all_sessions(session: AsyncSession, account_id: int, *, actor: Actor) -> int:
+    """End every browser session of an account (log out everywhere); how many ended."""
+    note_access_change(session)
+    result = await session.exec(
+        delete(BrowserSession).where(col(BrowserSession.account_id) == account_id)
+    )
+    account = await session.get(Account, account_id)
+    await record(
+        session,
+        actor,
+        "account.logout_everywhere",
+        "account",
+        account.public_id if account is not None else "",
+        {"sessions": int(result.rowcount)},
+    )
+    return int(result.rowcount)
 
 
 async def purge_expired_sessions(session: AsyncSession, now: datetime | None = None) -> int:

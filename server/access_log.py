@@ -10,6 +10,8 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from server.proxies import client_ip
+
 # Query parameters that carry a credential (a screen's token in its URL).
 SECRET_PARAMS = frozenset({"token", "link"})
 # Paths that carry a personal link's secret: /d/<secret>..., /api/v1/delegate/<secret>...
@@ -27,7 +29,8 @@ def redacted_target(request: web.BaseRequest) -> str:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request: address, method, path (secrets hidden), status, size, time."""
+    """One line per request: client address (as `client_ip` finds it, so behind a trusted
+    proxy the real client's), method, path (secrets hidden), status, size, time."""
 
     @property
     def enabled(self) -> bool:
@@ -37,7 +40,7 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             '%s "%s %s" %s %s %.1fms',
-            request.remote,
+            client_ip(request),
             request.method,
             redacted_target(request),
             response.status,

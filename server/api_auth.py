@@ -70,10 +70,30 @@ async def login(request: web.Request) -> web.StreamResponse:
     return response
 
 
-@routes.post("/api/v1/auth/logout", summary="End the browser session", role="anyone")
+class LogoutOut(BaseModel):
+    ok: bool
+    sessions_ended: int
+
+
+@routes.post(
+    "/api/v1/auth/logout", summary="End the browser session", role="anyone", response=LogoutOut
+)
 async def logout(request: web.Request) -> web.StreamResponse:
-    await log_out(request)
-    response = json_response({"ok": True})
+    ended = await log_out(request)
+    response = json_response(LogoutOut(ok=True, sessions_ended=ended))
+    clear_session_cookie(response)
+    return response
+
+
+@routes.post(
+    "/api/v1/auth/logout-everywhere",
+    summary="End every browser session of the caller's account (other browsers, phones)",
+    role="anyone (a logged-in browser; nothing to end otherwise)",
+    response=LogoutOut,
+)
+async def logout_everywhere(request: web.Request) -> web.StreamResponse:
+    ended = await log_out(request, everywhere=True)
+    response = json_response(LogoutOut(ok=True, sessions_ended=ended))
     clear_session_cookie(response)
     return response
 

@@ -16,13 +16,13 @@ from attendance import links
 from attendance.models import Delegate
 from conference.actors import Actor
 from conference.dbtypes import utcnow
-from conference.errors import NotFound
 from conference.models import Conference
 from conference.schemas import Input
 from server.api_checkin import check_rate
-from server.auth import client_ip
 from server.http import ApiRoutes, json_response, parse_body, transaction
-from server.keys import db_key, refused_limiter_key
+from server.keys import db_key
+from server.link_guesses import delegate_by_link
+from server.proxies import client_ip
 from server.snapshot import live_snapshot
 
 routes = ApiRoutes("delegate page")
@@ -45,13 +45,7 @@ class Withdrawal(Input):
 async def _as_delegate(request: web.Request, session: AsyncSession) -> tuple[Conference, Actor]:
     """The link's conference and delegate; a wrong link counts as a guess."""
     secret = request.match_info["secret"]
-    guesses = f"link-guess:{client_ip(request)}"
-    check_rate(request, guesses, 0)
-    try:
-        delegate, conference, site = await links.delegate_by_link(session, secret)
-    except NotFound:
-        request.app[refused_limiter_key].hit(guesses)
-        raise
+    delegate, conference, site = await delegate_by_link(request, session, secret)
     check_rate(request, f"link:{secret}")
     return conference, links.delegate_actor(delegate, site, client_ip(request))
 

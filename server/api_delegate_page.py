@@ -27,9 +27,11 @@ from conference.models import Conference, Site
 from conference.services import get_site_by_code
 from conference.text import is_public_id
 from server.api_checkin import answer, check_rate, count_refusals
-from server.auth import client_ip, conference_actor
+from server.auth import conference_actor
 from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
 from server.keys import config_key, refused_limiter_key
+from server.link_guesses import delegate_by_link
+from server.proxies import client_ip
 from server.signing import ready_keyring
 
 routes = ApiRoutes("delegate page")
@@ -72,8 +74,8 @@ def _iso(at: datetime | None) -> str | None:
 )
 async def read_delegate_page(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        delegate, conference, site = await links.delegate_by_link(
-            session, request.match_info["secret"]
+        delegate, conference, site = await delegate_by_link(
+            request, session, request.match_info["secret"]
         )
         assert conference.id is not None
         where = (
@@ -122,8 +124,8 @@ async def read_delegate_page(request: web.Request) -> web.StreamResponse:
 )
 async def delegate_qr(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        delegate, conference, _ = await links.delegate_by_link(
-            session, request.match_info["secret"]
+        delegate, conference, _ = await delegate_by_link(
+            request, session, request.match_info["secret"]
         )
     body = qr_svg(await credential_of(request, conference, delegate))
     return web.Response(
@@ -142,14 +144,9 @@ async def self_checkin(request: web.Request) -> web.StreamResponse:
     # Limits per link (a hall's phones may share one address), and per address for
     # links that do not exist (someone guessing).
     key = f"link:{request.match_info['secret']}"
-    guesses = f"link-guess:{client_ip(request)}"
-    check_rate(request, guesses, 0)
     check_rate(request, key)
     try:
         outcome = await _self_checkin(request, data, utcnow())
-    except NotFound:
-        request.app[refused_limiter_key].hit(guesses)
-        raise
     except selfcheckin.CodeRefused:
         request.app[refused_limiter_key].hit(key)
         raise
@@ -159,8 +156,8 @@ async def self_checkin(request: web.Request) -> web.StreamResponse:
 
 async def _self_checkin(request: web.Request, data: SelfCheckin, now: datetime) -> Outcome:
     async with transaction(request) as session:
-        delegate, conference, home = await links.delegate_by_link(
-            session, request.match_info["secret"]
+        delegate, conference, home = await delegate_by_link(
+            request, session, request.match_info["secret"]
         )
         return await self_check_in(
             session,

@@ -13,9 +13,9 @@ from aiohttp import web
 from agenda.minutes_book import verification
 from awards.verification import verify_award
 from conference.errors import InvalidInput, NotFound, RateLimited
-from server.auth import client_ip
 from server.http import ApiRoutes, json_response, read_body
 from server.keys import config_key, db_key, verify_limiter_key
+from server.proxies import client_ip
 from server.signing import ready_keyring
 
 routes = ApiRoutes("verify")

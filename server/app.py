@@ -11,6 +11,7 @@ from weakref import WeakSet
 from aiohttp import WSCloseCode, web
 
 from conference.db import Database
+from conference.passwords import Passwords
 from conference.signing import Keyring
 from server import (
     api_admin,
@@ -33,7 +34,7 @@ from server import (
     ws,
 )
 from server.access_bell import AccessBell, access_bell_ctx, access_bell_key
-from server.auth import TokenCache, auth_middleware, token_cache_key
+from server.auth import TokenCache, auth_middleware, passwords_key, token_cache_key
 from server.checkin_batcher import checkin_batcher_ctx
 from server.config import Config
 from server.documents import documents_ctx
@@ -57,6 +58,7 @@ from server.migrate import ensure_current
 from server.openapi import build_openapi
 from server.pages import setup_pages
 from server.presence import presence_ctx
+from server.proxies import ProxyTrust, proxy_trust_key
 from server.ratelimit import RateLimiter
 from server.redis_bridge import running_bridge
 from server.scheduler import scheduler_ctx
@@ -120,6 +122,8 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app[config_key] = config
     app[metrics_key] = Metrics()
     app[login_limiter_key] = RateLimiter(config.login_attempts_per_minute)
+    app[passwords_key] = app[metrics_key].passwords = Passwords(config.password_workers)
+    app[proxy_trust_key] = ProxyTrust(config.trusted_proxies)
     app[token_cache_key] = TokenCache()
     app[access_bell_key] = AccessBell(app)
     app[checkin_limiter_key] = RateLimiter(config.checkins_per_minute)
@@ -170,4 +174,9 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app.cleanup_ctx.append(presence_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     app.on_shutdown.append(close_sockets)
+    app.on_cleanup.append(close_passwords)
     return app
+
+
+async def close_passwords(app: web.Application) -> None:
+    app[passwords_key].close()

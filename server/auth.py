@@ -15,8 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference import accounts
 from conference.actors import ANONYMOUS, Actor, Principal, resolve_actor
-from conference.errors import PlenaryError, RateLimited, Unauthorized
+from conference.dbtypes import utcnow
+from conference.errors import PlenaryError, Unauthorized
 from conference.models import Account, BrowserSession, Conference
+from conference.passwords import Passwords
 from conference.services import get_conference
 from conference.text import nfc
 from server.http import CSRF_FAILED, Handler, error_response
@@ -29,6 +31,10 @@ from server.keys import (
     refused_form_page_key,
     session_token_rkey,
 )
+
+# Re-exported: callers that import it from here get the same one function.
+from server.proxies import client_ip as client_ip
+from server.ratelimit import failures_counted
 
 SESSION_COOKIE = "plenary_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -102,10 +108,8 @@ def _seen_error(task: asyncio.Task[Principal | None]) -> None:
 
 # Created with the app (create_app); read by identify.
 token_cache_key: web.AppKey[TokenCache] = web.AppKey("token_cache_key", TokenCache)
-
-
-def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+# Argon2 on its own threads (conference.passwords); created and shut down with the app.
+passwords_key: web.AppKey[Passwords] = web.AppKey("passwords_key", Passwords)
 
 
 def principal(request: web.Request) -> Principal:
@@ -156,12 +160,27 @@ async def identify(request: web.Request) -> tuple[Principal, BrowserSession | No
         return (found if found.ip == ip else replace(found, ip=ip)), None, None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
+        limits = session_limits(request.app)
         async with db.read() as session:
-            loaded = await accounts.load_session(session, cookie)
+            loaded = await accounts.load_session(session, cookie, limits)
         if loaded is not None:
             row, account = loaded
+            if limits.due_touch(row, utcnow()):
+                # Not on every request: the last use is written once a minute at most.
+                assert row.id is not None
+                async with db.transaction() as session:
+                    await accounts.touch_session(session, row.id, limits)
             return accounts.principal_for_account(account, ip), row, cookie
     return ANONYMOUS, None, None
+
+
+def session_limits(app: web.Application) -> accounts.SessionLimits:
+    config = app[config_key]
+    return accounts.SessionLimits(
+        idle=timedelta(hours=config.session_hours),
+        lifetime=timedelta(hours=config.session_max_hours),
+        touch=timedelta(seconds=config.session_touch_seconds),
+    )
 
 
 def refuse_form(request: web.Request, error: PlenaryError) -> web.Response:
@@ -226,43 +245,60 @@ async def log_in(
     """Check the password and start a new session (rate-limited per address and name).
 
     Shared by the login page and the JSON API; raises RateLimited or Unauthorized.
+    The attempt is counted before the password is hashed and taken back if it succeeds,
+    so attempts sent together cannot all pass the limit (at most the limit are hashed).
     """
     limiter = request.app[login_limiter_key]
-    # The name as the account lookup sees it: "victim " must count as "victim".
     ip = client_ip(request)
+    # The name as the account lookup sees it: "victim " must count as "victim".
     key = f"{ip}|{nfc(username).casefold()}"
     # One address may not spray many names either: ten times the per-name limit.
-    wait = max(limiter.blocked(key), limiter.blocked_many(ip))
-    if wait:
-        raise RateLimited(
-            f"too many failed logins; try again in {int(wait) + 1} s", retry_after=wait
-        )
-    config = request.app[config_key]
-    try:
-        async with request.app[db_key].transaction() as session:
-            account = await accounts.authenticate(session, username, password)
-            token, row = await accounts.start_session(
-                session,
-                account,
-                ttl=timedelta(hours=config.session_hours),
-                ip=client_ip(request),
-                user_agent=request.headers.get("User-Agent", ""),
-                replaces=request.get(session_token_rkey),
-            )
-    except Unauthorized:
-        limiter.hit(key)
-        limiter.hit(ip)
-        raise
+    with failures_counted(limiter, {key: 1, ip: 10}, "too many failed logins"):
+        account, new_hash = await _checked_account(request, username, password)
     limiter.reset(key)
+    async with request.app[db_key].transaction() as session:
+        assert account.id is not None
+        if new_hash is not None:
+            await accounts.store_password_hash(session, account.id, new_hash)
+        token, row = await accounts.start_session(
+            session,
+            account,
+            ttl=timedelta(hours=request.app[config_key].session_max_hours),
+            ip=ip,
+            user_agent=request.headers.get("User-Agent", ""),
+            replaces=request.get(session_token_rkey),
+        )
     return token, account, row
 
 
-async def log_out(request: web.Request) -> None:
-    """End the caller's browser session, if any."""
+async def _checked_account(
+    request: web.Request, username: str, password: str
+) -> tuple[Account, str | None]:
+    """The account these credentials open and, if its hash is outdated, a new one.
+
+    Read, then hash with no transaction open: the hash takes tens of milliseconds and
+    must not hold a connection (on SQLite, the write lock) meanwhile."""
+    async with request.app[db_key].read() as session:
+        found = await accounts.get_account_by_username(session, username)
+    passwords = request.app[passwords_key]
+    account = await accounts.check_password(found, password, passwords)
+    return account, await passwords.rehashed(account.password_hash, password)
+
+
+async def log_out(request: web.Request, *, everywhere: bool = False) -> int:
+    """End the caller's browser session, or (everywhere) every session of their
+    account; how many sessions ended."""
     token = request.get(session_token_rkey)
-    if token:
-        async with request.app[db_key].transaction() as session:
-            await accounts.end_session(session, token)
+    row = browser_session(request)
+    if not token or row is None:
+        return 0
+    async with request.app[db_key].transaction() as session:
+        if everywhere:
+            return await accounts.end_all_sessions(
+                session, row.account_id, actor=Actor(principal(request))
+            )
+        await accounts.end_session(session, token)
+    return 1
 
 
 def require_login(request: web.Request) -> Principal:
@@ -277,7 +313,8 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=config.session_hours * 3600,
+        # The browser may keep it for the lifetime; the server ends it sooner when idle.
+        max_age=config.session_max_hours * 3600,
         httponly=True,
         samesite="Lax",
         secure=config.secure_cookies or request.secure,

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conference.db import DEFAULT_URL
+from server.proxies import parse_networks
 
 
 def _bool(value: str) -> bool:
@@ -66,7 +67,10 @@ class Config:
     )
     session_hours: int = field(
         default=12,
-        metadata={"env": "PLENARY_SESSION_HOURS", "help": "browser session lifetime in hours"},
+        metadata={
+            "env": "PLENARY_SESSION_HOURS",
+            "help": "hours without a request after which a browser session ends (idle time)",
+        },
     )
     max_body_bytes: int = field(
         default=1_048_576,
@@ -215,6 +219,37 @@ class Config:
     )
     log_level: str = field(
         default="INFO", metadata={"env": "PLENARY_LOG_LEVEL", "help": "logging level"}
+    )
+    # --- sessions, password hashing, clients behind a proxy ---
+    session_max_hours: int = field(
+        default=168,
+        metadata={
+            "env": "PLENARY_SESSION_MAX_HOURS",
+            "help": "hours after login that a browser session ends however much it is used",
+        },
+    )
+    session_touch_seconds: float = field(
+        default=60.0,
+        metadata={
+            "env": "PLENARY_SESSION_TOUCH_SECONDS",
+            "help": "a session's last use is written at most this often (the idle time's grain)",
+        },
+    )
+    password_workers: int = field(
+        default=2,
+        metadata={
+            "env": "PLENARY_PASSWORD_WORKERS",
+            "help": "threads that hash passwords (Argon2), apart from all other work",
+        },
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "env": "PLENARY_TRUSTED_PROXIES",
+            "parse": parse_networks,
+            "help": "comma-separated addresses/CIDRs of reverse proxies whose "
+            "X-Forwarded-For or Forwarded header names the client",
+        },
     )
 
     @classmethod

@@ -6,6 +6,7 @@ import time
 from collections import Counter
 
 from conference.db import Database
+from conference.passwords import Passwords
 
 
 class Metrics:
@@ -14,6 +15,8 @@ class Metrics:
         self.requests: Counter[tuple[str, int]] = Counter()
         self.ws_connections = 0
         self.ws_closed_slow = 0
+        # The app's password hasher, whose runs are counted (set by create_app).
+        self.passwords: Passwords | None = None
 
     def render(self, db: Database, open_sockets: int) -> str:
         lines = [
@@ -43,5 +46,8 @@ class Metrics:
             "# HELP plenary_start_time_seconds Process start, Unix time.",
             "# TYPE plenary_start_time_seconds gauge",
             f"plenary_start_time_seconds {self.started:.0f}",
+            "# HELP plenary_password_hashes_total Argon2 hashes run (logins, new passwords).",
+            "# TYPE plenary_password_hashes_total counter",
+            f"plenary_password_hashes_total {self.passwords.runs if self.passwords else 0}",
         ]
         return "\n".join(lines) + "\n"

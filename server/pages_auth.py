@@ -67,7 +67,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    await log_out(request)
+    """Log out; with the form's `everywhere` field, every session of the account."""
+    form = await request.post()
+    await log_out(request, everywhere=bool(_field(form, "everywhere")))
     response = redirect("/login")
     clear_session_cookie(response)
     return response

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from agenda.services import list_agenda
-from attendance import links
 from conference import services
 from conference.errors import NotFound
 from conference.models import Conference, Site
 from server.http import transaction
 from server.keys import static_versions_key
+from server.link_guesses import delegate_by_link
 from server.pages_render import Translator, login_redirect, page_actor, render, translator
 from server.pages_static import StaticUrl
 
@@ -152,8 +152,8 @@ def _clock(at: datetime | None, zone: ZoneInfo, t: Translator | None = None) -> 
 async def delegate_page(request: web.Request) -> web.StreamResponse:
     """No login: whoever holds the link is the delegate (NotFound for anything else)."""
     async with transaction(request) as session:
-        delegate, conference, home = await links.delegate_by_link(
-            session, request.match_info["secret"]
+        delegate, conference, home = await delegate_by_link(
+            request, session, request.match_info["secret"]
         )
         assert conference.id is not None
         where = (

@@ -23,7 +23,7 @@ from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, U
 from conference.models import Conference
 from server import ws_agenda, ws_checkin  # noqa: F401  (register their commands)
 from server.access_bell import access_bell_key
-from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed
+from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed, session_limits
 from server.http import ApiRoutes
 from server.keys import (
     metrics_key,
@@ -32,6 +32,7 @@ from server.keys import (
     socket_tasks_key,
     sockets_key,
 )
+from server.link_guesses import counted_lookup
 from server.ws_commands import handle_frame
 from server.ws_connection import (
     ACCESS_CHANGED_REASON,
@@ -149,7 +150,7 @@ async def principal_from_auth(conn: Connection, raw: str | None, ip: str) -> Pri
         conn.credential = ("link", message.link)
         async with conn.db.read() as session:
             try:
-                delegate, _, site = await links.delegate_by_link(session, message.link)
+                delegate, _, site = await counted_lookup(conn.app, ip, session, message.link)
             except NotFound:
                 raise Unauthorized("this personal link is not valid") from None
         return links.delegate_actor(delegate, site, ip).principal
@@ -162,7 +163,7 @@ async def principal_from_auth(conn: Connection, raw: str | None, ip: str) -> Pri
         if message.token.startswith(accounts.TOKEN_PREFIX):
             found = await accounts.principal_for_token(session, message.token, ip)
         else:
-            loaded = await accounts.load_session(session, message.token)
+            loaded = await accounts.load_session(session, message.token, session_limits(conn.app))
             if loaded is not None:
                 found = accounts.principal_for_account(loaded[1], ip)
     if found is None:
@@ -207,7 +208,8 @@ async def credential_ended(conn: Connection) -> str | None:
             except NotFound:
                 return kind
             return None
-        return None if await accounts.load_session(session, secret) is not None else kind
+        loaded = await accounts.load_session(session, secret, session_limits(conn.app))
+        return None if loaded is not None else kind
 
 
 async def access_unchanged(conn: Connection) -> bool:
