@@ -55,6 +55,7 @@ from server.metrics import Metrics
 from server.migrate import ensure_current
 from server.openapi import build_openapi
 from server.pages import setup_pages
+from server.parsing import parse_pool_ctx
 from server.presence import presence_ctx
 from server.ratelimit import RateLimiter
 from server.redis_bridge import running_bridge
@@ -162,6 +163,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
             await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(parse_pool_ctx)
     app.cleanup_ctx.append(checkin_batcher_ctx)
     app.cleanup_ctx.append(documents_ctx)
     app.cleanup_ctx.append(presence_ctx)

@@ -214,6 +214,14 @@ class Config:
     log_level: str = field(
         default="INFO", metadata={"env": "PLENARY_LOG_LEVEL", "help": "logging level"}
     )
+    # Reading uploads apart from password hashing (server/parsing.py).
+    parse_workers: int = field(
+        default=2,
+        metadata={
+            "env": "PLENARY_PARSE_WORKERS",
+            "help": "threads that read uploaded files (imports); more uploads at once wait",
+        },
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
@@ -51,6 +52,8 @@ scheduler_key: web.AppKey[SchedulerRunner | None] = web.AppKey("scheduler_key")
 refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
     "refused_form_page_key"
 )
+# The threads that read uploaded files (server/parsing.py), apart from password hashing.
+parse_pool_key: web.AppKey[ThreadPoolExecutor] = web.AppKey("parse_pool_key")
 
 # Per-request state, set by the auth middleware.
 principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")

@@ -273,7 +273,8 @@ def _shift(root: yaml.Node, lines: int) -> None:
     while stack:
         node = stack.pop()
         mark = node.start_mark
-        node.start_mark = yaml.Mark(mark.name, mark.index, mark.line + lines, mark.column, None, None)
+        line = mark.line + lines
+        node.start_mark = yaml.Mark(mark.name, mark.index, line, mark.column, None, 0)
         if isinstance(node, yaml.MappingNode):
             stack.extend(part for pair in node.value for part in pair)
         elif isinstance(node, yaml.SequenceNode):
