@@ -25,6 +25,8 @@ MAX_DIGITS = 30
 # After a syntax error, a file up to this size is read again section by section to find
 # its other problems too; a larger one (made by a program, not by hand) reports the first.
 MAX_RECOVERY_BYTES = 1_000_000
+# ... and if it has no more top-level keys than this (a conference file has 8 sections).
+MAX_RECOVERY_SECTIONS = 20
 
 Path = tuple[str | int, ...]
 
@@ -193,10 +195,10 @@ class FileReader:
         """After a syntax error, read each top-level section alone to find the other problems."""
         lines = text.splitlines(keepends=True)
         starts = [(i, m.group(1)) for i, s in enumerate(lines) if (m := _TOP_KEY.match(s))]
+        if len(starts) > MAX_RECOVERY_SECTIONS:
+            return None
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         for n, (start, name) in enumerate(starts):
-            if len(self.problems) >= MAX_REPORTED:
-                break
             end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
             node = self._compose("".join(lines[start:end]), start)
             if isinstance(node, yaml.MappingNode):
