@@ -1,8 +1,9 @@
-"""Importing a conference file never holds up the server: issue 14, "no input starves".
+"""Imports never hold up the server: issue 14, "no input starves the server".
 
-A broken 5 MB file is refused with its first error (line and column) within 2 s while
-check-ins on the same server go on; a dry run takes no write lock; numbers of thousands
-of digits and deep nesting in a file are named problems, not server errors.
+A broken 5 MB conference file is refused with its first error (line and column) within
+2 s while check-ins on the same server go on; a dry run takes no write lock; numbers of
+thousands of digits and deep nesting in a file are named problems, not server errors.
+Hostile spreadsheets are refused fast, and logins (Argon2) go on while they are read.
 """
 
 from __future__ import annotations
@@ -10,24 +11,30 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import time
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
 from attendance import credentials
+from attendance.importing import XLSX_MEDIA_TYPE
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
 from conference.actors import CLI, Actor
 from conference.models import Conference
-from server.keys import db_key, keyring_key
-from tests.conftest import Api
+from server.keys import db_key, keyring_key, parse_pool_key
+from tests.conference.test_xlsx import hostile
+from tests.conftest import PASSWORD, Api, add_account
 from tests.server.test_api_checkin import Client, Hall, ledger_rows, make_hall, nonce
 from tests.server.test_transfer import SMALL
 
 IMPORT = "/api/v1/conferences/import"
+# What asyncio's default executor (password hashing) has: min(32, CPUs + 4).
+DEFAULT_EXECUTOR_THREADS = min(32, (os.cpu_count() or 1) + 4)
 FIVE_MB = 5_000_000
 HEAD = """\
 plenary: 1
@@ -203,3 +210,57 @@ async def test_huge_numbers_and_deep_nesting_in_a_file_are_named_problems(
     assert body["error"]["code"] == "invalid_format"
     problems = body["error"]["details"]
     assert any(p["path"] == path and words in p["message"] for p in problems), problems
+
+
+# --- XLSX: a hostile sheet does not hold up logins -------------------------------------
+
+
+async def timed_login(client: Client, username: str) -> float:
+    """Seconds one login takes, from a client of its own (the organizer's cookie stays)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+        started = time.monotonic()
+        async with session.post(
+            client.make_url("/api/v1/auth/login"),
+            json={"username": username, "password": PASSWORD},
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        return time.monotonic() - started
+
+
+async def test_hostile_sheets_are_refused_fast_and_logins_go_on(
+    client: Client, organizer: Api, conference: dict[str, Any]
+) -> None:
+    await add_account(client.app[db_key], "secretary")
+    baseline = min([await timed_login(client, "secretary") for _ in range(2)])
+    raw = hostile()
+    url = f"/api/v1/conferences/{conference['id']}/delegates/import"
+
+    async def send() -> tuple[int, Any, float]:
+        started = time.monotonic()
+        status, body = await organizer.post(
+            url, data=raw, headers={"Content-Type": XLSX_MEDIA_TYPE}
+        )
+        return status, body, time.monotonic() - started
+
+    # More hostile uploads at once than the default executor has threads.
+    imports = [asyncio.create_task(send()) for _ in range(DEFAULT_EXECUTOR_THREADS + 2)]
+    try:
+        # The signal: the parse pool has more work than threads (some of it waits).
+        pool = client.app[parse_pool_key]
+        async with asyncio.timeout(30):
+            # A thread pool rings no bell: its queue is looked at until work waits in it.
+            while pool._work_queue.qsize() == 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+        during = await timed_login(client, "secretary")
+        still_reading = sum(not task.done() for task in imports)
+        answers = await asyncio.wait_for(asyncio.gather(*imports), timeout=60)
+    finally:
+        for task in imports:
+            task.cancel()
+    assert still_reading > 0
+    for status, body, _ in answers:
+        assert status == 413, body
+        assert body["error"]["code"] == "too_large"
+        assert body["error"]["details"] == {"limit": "cells"}
+    assert min(took for _, _, took in answers) < 5
+    assert during < 5 * baseline, f"login {during:.3f} s while reading, {baseline:.3f} s before"
