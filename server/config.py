@@ -219,7 +219,8 @@ class Config:
         default=2,
         metadata={
             "env": "PLENARY_PARSE_WORKERS",
-            "help": "threads that read uploaded files (imports); more uploads at once wait",
+            "help": "threads that read uploaded files (imports); 4 more files per thread "
+            "wait, past that an upload is refused with 429",
         },
     )
 

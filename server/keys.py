@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from conference.signing import Keyring
     from server.documents import DocumentRunner
     from server.metrics import Metrics
+    from server.parsing import ParsePool
     from server.presence import PresenceRunner
     from server.ratelimit import RateLimiter
     from server.redis_bridge import RedisBridge
@@ -53,7 +53,7 @@ refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.A
     "refused_form_page_key"
 )
 # The threads that read uploaded files (server/parsing.py), apart from password hashing.
-parse_pool_key: web.AppKey[ThreadPoolExecutor] = web.AppKey("parse_pool_key")
+parse_pool_key: web.AppKey[ParsePool] = web.AppKey("parse_pool_key")
 
 # Per-request state, set by the auth middleware.
 principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")

@@ -12,7 +12,9 @@ import asyncio
 import io
 import json
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
@@ -25,8 +27,10 @@ from attendance.importing import XLSX_MEDIA_TYPE
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
 from conference.actors import CLI, Actor
+from conference.errors import RateLimited
 from conference.models import Conference
-from server.keys import db_key, keyring_key, parse_pool_key
+from server.keys import config_key, db_key, keyring_key, parse_pool_key
+from server.parsing import ParsePool
 from tests.conference.test_xlsx import hostile
 from tests.conftest import PASSWORD, Api, add_account
 from tests.server.test_api_checkin import Client, Hall, ledger_rows, make_hall, nonce
@@ -245,11 +249,11 @@ async def test_hostile_sheets_are_refused_fast_and_logins_go_on(
     # More hostile uploads at once than the default executor has threads.
     imports = [asyncio.create_task(send()) for _ in range(DEFAULT_EXECUTOR_THREADS + 2)]
     try:
-        # The signal: the parse pool has more work than threads (some of it waits).
-        pool = client.app[parse_pool_key]
+        # The signal: the parse pool has more files than threads (some of them wait).
+        pool, workers = client.app[parse_pool_key], client.app[config_key].parse_workers
         async with asyncio.timeout(30):
-            # A thread pool rings no bell: its queue is looked at until work waits in it.
-            while pool._work_queue.qsize() == 0:  # noqa: ASYNC110
+            # A thread pool rings no bell: its count is looked at until files wait.
+            while pool.busy <= workers:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
         during = await timed_login(client, "secretary")
         still_reading = sum(not task.done() for task in imports)
@@ -264,3 +268,23 @@ async def test_hostile_sheets_are_refused_fast_and_logins_go_on(
         assert body["error"]["details"] == {"limit": "cells"}
     assert min(took for _, _, took in answers) < 5
     assert during < 5 * baseline, f"login {during:.3f} s while reading, {baseline:.3f} s before"
+
+
+async def test_the_parse_pool_refuses_files_past_its_limit() -> None:
+    release = threading.Event()
+    pool = ParsePool(ThreadPoolExecutor(max_workers=1), limit=2)
+    try:
+        reading = [asyncio.create_task(pool.run(release.wait, 30)) for _ in range(2)]
+        async with asyncio.timeout(10):
+            while pool.busy < 2:  # noqa: ASYNC110 (the tasks start on the next turns)
+                await asyncio.sleep(0)
+        with pytest.raises(RateLimited) as excinfo:
+            await pool.run(len, b"x")
+        assert excinfo.value.code == "rate_limited" and excinfo.value.retry_after > 0
+        release.set()
+        assert await asyncio.wait_for(asyncio.gather(*reading), timeout=30) == [True, True]
+        assert pool.busy == 0
+        assert await pool.run(len, b"abc") == 3
+    finally:
+        release.set()
+        pool.executor.shutdown(wait=True)
