@@ -14,7 +14,6 @@ import csv
 import io
 import itertools
 import re
-import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from conference.errors import TOO_LARGE, InvalidInput
+from conference import xlsx
+from conference.errors import InvalidInput
 from conference.text import fold, nfc
+from conference.xlsx import too_large
 
 Format = Literal["csv", "xlsx"]
 
@@ -33,8 +34,12 @@ HEADER_SEARCH_ROWS = 10
 MAX_COLUMNS = 100
 MAX_REPORTED = 1000
 MAX_CELL = 10_000
-# Bounds what a small, highly compressed workbook may unpack into memory.
+# Bounds what a small, highly compressed workbook may unpack.
 MAX_UNPACKED = 100_000_000
+# Every cell a workbook holds counts (blank ones too), as does every shared string.
+MAX_CELLS = 1_000_000
+# What one file may take to read; the limits above keep a real list well within it.
+MAX_SECONDS = 60.0
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DELIMITERS = (",", ";", "\t")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -268,6 +273,13 @@ def _read_csv(text: str, spec: TableSpec) -> Table:
     delimiter, header, header_row = best
     table = Table("csv", header_row, header.columns, header.headers, header.ignored)
     for number, cells in _csv_records(text, delimiter):
+        # Blank lines count too: a file of millions of them stops at the limit.
+        if number > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise too_large(
+                f"the file has more than {MAX_ROWS + HEADER_SEARCH_ROWS:,} rows "
+                "(blank rows count): split it into several files",
+                "rows",
+            )
         if number > header_row:
             _add_row(spec, table, number, [c[:MAX_CELL] for c in cells[:MAX_COLUMNS]])
     return table
@@ -277,10 +289,9 @@ def _add_row(spec: TableSpec, table: Table, number: int, cells: list[str]) -> No
     if not any(cell.strip() for cell in cells):
         return
     if len(table.rows) >= MAX_ROWS:
-        raise InvalidInput(
+        raise too_large(
             f"the file has more than {MAX_ROWS:,} rows of {spec.noun}: split it into several files",
-            field="file",
-            code=TOO_LARGE,
+            "rows",
         )
     while not cells[-1].strip():
         cells.pop()
@@ -288,60 +299,58 @@ def _add_row(spec: TableSpec, table: Table, number: int, cells: list[str]) -> No
 
 
 def _read_xlsx(raw: bytes, spec: TableSpec) -> Table:
-    import openpyxl
-
     not_xlsx = file_error(
         "the file is not a readable Excel workbook (.xlsx): another kind of ZIP archive, "
         "or a damaged workbook"
     )
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            unpacked = sum(item.file_size for item in archive.infolist())
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        unpacked = sum(item.file_size for item in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         raise not_xlsx from None
+    # Declared sizes bound what is unpacked: zipfile stops each part at its size.
     if unpacked > MAX_UNPACKED:
-        raise InvalidInput(
+        raise too_large(
             f"the workbook unpacks to more than {MAX_UNPACKED // 1_000_000} MB: "
             "split it into several files",
-            field="file",
-            code=TOO_LARGE,
+            "unpacked_bytes",
         )
-    # openpyxl warns about features it drops (data validation, styles): not the user's concern.
-    # Whatever fails inside it means the same to the user: this workbook cannot be read.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        except Exception:
-            raise not_xlsx from None
-        try:
-            if not book.worksheets:
-                raise file_error("the workbook has no sheet")
-            sheet = book.worksheets[0]
-            return _xlsx_table(spec, sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
-        except InvalidInput:
-            raise
-        except Exception:
-            raise file_error("the workbook is damaged: its first sheet cannot be read") from None
-        finally:
-            book.close()
+    limits = xlsx.Limits(
+        rows=MAX_ROWS + HEADER_SEARCH_ROWS,
+        cells=MAX_CELLS,
+        columns=MAX_COLUMNS,
+        cell_chars=MAX_CELL,
+        seconds=MAX_SECONDS,
+    )
+    # Whatever fails inside the reader means the same to the user: this workbook cannot
+    # be read. Only the limits and a missing sheet are told apart.
+    try:
+        with archive:
+            return _xlsx_table(spec, xlsx.sheet_rows(archive, limits))
+    except InvalidInput:
+        raise
+    except xlsx.DamagedSheet:
+        raise file_error("the workbook is damaged: its first sheet cannot be read") from None
+    except Exception:
+        raise not_xlsx from None
 
 
-def _xlsx_table(spec: TableSpec, values: Iterable[tuple[Any, ...]]) -> Table:
+def _xlsx_table(spec: TableSpec, values: Iterable[tuple[int, list[Any]]]) -> Table:
     table: Table | None = None
     phones: set[int] = set()
     first_rows: list[list[str]] = []
-    for number, row in enumerate(values, start=1):
+    for number, row in values:
         if table is None:
+            if number > HEADER_SEARCH_ROWS:
+                break
             cells = [_cell_text(v) for v in row]
             header = _match_header(spec, cells)
             if header is not None:
                 table = Table("xlsx", number, header.columns, header.headers, header.ignored)
                 phones = {i for name, i in header.columns.items() if name in spec.phone_fields}
                 continue
+            first_rows.extend([] for _ in range(number - 1 - len(first_rows)))
             first_rows.append(cells)
-            if number >= HEADER_SEARCH_ROWS:
-                break
             continue
         cells = [_cell_text(v, phone_number=i in phones) for i, v in enumerate(row)]
         _add_row(spec, table, number, cells)

@@ -26,6 +26,7 @@ from server.auth import conference_actor
 from server.documents import runner
 from server.http import ApiRoutes, json_response, parse_body, read_body, transaction
 from server.keys import config_key, db_key
+from server.parsing import in_parse_pool
 
 log = logging.getLogger("plenary.awards")
 routes = ApiRoutes("awards")
@@ -180,8 +181,9 @@ async def put_emblem(request: web.Request) -> web.StreamResponse:
         _, actor = await conference_actor(request, session, cid)
         actor.require("organizer")
     raw = await read_body(request, limit=award_settings.MAX_EMBLEM + 1)
-    # Decoding and scaling a picture takes a moment: not on the event loop.
-    png = await asyncio.to_thread(award_settings.emblem_png, raw)
+    # Decoding and scaling a picture takes a moment: not on the event loop, nor in the
+    # executor that hashes passwords.
+    png = await in_parse_pool(request.app, award_settings.emblem_png, raw)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, cid)
         row = await award_settings.set_emblem(session, conference, png, actor=actor)

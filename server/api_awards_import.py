@@ -3,8 +3,6 @@ delegates' import does: ?dry_run=1 reports every problem and imports nothing."""
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from awards import services
@@ -14,6 +12,7 @@ from conference.tables import TableReport
 from server.auth import conference_actor
 from server.http import ApiRoutes, json_response
 from server.keys import db_key
+from server.parsing import in_parse_pool
 from server.uploads import query_flag, read_upload
 
 routes = ApiRoutes("awards")
@@ -43,8 +42,9 @@ async def import_recipients(request: web.Request) -> web.StreamResponse:
         actor.require("organizer")
         await services.get_decision(session, conference, did)
     raw, declared = await read_upload(request)
-    # A large workbook takes seconds to read: not on the event loop.
-    table = await asyncio.to_thread(read_recipients, raw, declared)
+    # A large workbook takes seconds to read: not on the event loop, nor in the
+    # executor that hashes passwords.
+    table = await in_parse_pool(request.app, read_recipients, raw, declared)
     async with db.read() if dry_run else db.transaction() as session:
         conference, actor = await conference_actor(request, session, cid)
         decision = await services.get_decision(session, conference, did)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from attendance import services
@@ -19,6 +17,7 @@ from attendance.schemas import (
 from server.auth import conference_actor
 from server.http import ApiRoutes, json_response, parse_body, transaction
 from server.keys import db_key
+from server.parsing import in_parse_pool
 from server.uploads import query_flag, read_upload
 
 routes = ApiRoutes("delegates")
@@ -88,8 +87,9 @@ async def import_delegates(request: web.Request) -> web.StreamResponse:
         _, actor = await conference_actor(request, session, cid)
         actor.require("organizer")
     raw, declared = await read_upload(request)
-    # A large workbook takes seconds to read: not on the event loop.
-    table = await asyncio.to_thread(read_table, raw, declared)
+    # A large workbook takes seconds to read: not on the event loop, nor in the
+    # executor that hashes passwords.
+    table = await in_parse_pool(request.app, read_table, raw, declared)
     async with db.read() if dry_run else db.transaction() as session:
         conference, actor = await conference_actor(request, session, cid)
         report = await services.import_delegates(

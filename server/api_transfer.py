@@ -14,7 +14,8 @@ from conference.text import fold
 from server import transfer
 from server.auth import conference_actor, require_login
 from server.http import UNSUPPORTED_MEDIA_TYPE, ApiRoutes, json_response, read_body, transaction
-from server.keys import config_key
+from server.keys import config_key, db_key
+from server.parsing import in_parse_pool
 from server.transfer_read import Format
 
 routes = ApiRoutes("transfer")
@@ -55,15 +56,20 @@ async def import_conference(request: web.Request) -> web.StreamResponse:
         kinds = ", ".join(FORMAT_BY_MEDIA_TYPE)
         raise PlenaryError(f"send the file with Content-Type {kinds}", code=UNSUPPORTED_MEDIA_TYPE)
     raw = await read_body(request, limit=request.app[config_key].max_upload_bytes)
-    async with transaction(request) as session:
-        if request.query.get("dry_run", "").lower() in TRUE:
-            plan, _emblem = await transfer.check_conference_file(session, raw, fmt)
-            counts = transfer.ImportCounts.of(plan)
-            return json_response(
-                ImportCheck(valid=True, title=plan.conference.title, counts=counts)
-            )
-        conference = await transfer.import_conference(session, raw, fmt, actor=actor)
-        return json_response(ConferenceOut.of(conference), status=201)
+    # The whole file is read and checked before any lock is taken: on SQLite the write
+    # transaction is the database's only writer, and a large or broken file would hold
+    # up every check-in for as long as it takes to read.
+    file = await in_parse_pool(request.app, transfer.read_conference_file, raw, fmt)
+    db = request.app[db_key]
+    if request.query.get("dry_run", "").lower() in TRUE:
+        async with db.read() as session:
+            await transfer.check_against_database(session, file)
+        counts = transfer.ImportCounts.of(file.plan)
+        title = file.plan.conference.title
+        return json_response(ImportCheck(valid=True, title=title, counts=counts))
+    async with db.transaction() as session:
+        conference = await transfer.import_conference(session, file, actor=actor)
+    return json_response(ConferenceOut.of(conference), status=201)
 
 
 @routes.get(

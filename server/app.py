@@ -57,6 +57,7 @@ from server.metrics import Metrics
 from server.migrate import ensure_current
 from server.openapi import build_openapi
 from server.pages import setup_pages
+from server.parsing import parse_pool_ctx
 from server.presence import presence_ctx
 from server.proxies import ProxyTrust, proxy_trust_key
 from server.ratelimit import RateLimiter
@@ -168,6 +169,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
             await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(parse_pool_ctx)
     app.cleanup_ctx.append(checkin_batcher_ctx)
     app.cleanup_ctx.append(access_bell_ctx)
     app.cleanup_ctx.append(documents_ctx)

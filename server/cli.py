@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -22,6 +23,11 @@ from conference.services import get_conference, get_site_by_code
 from server import cli_awards
 from server.access_log import AccessLogger
 from server.config import Config, settings_table
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from conference.models import Account
 
 EPILOG = "Settings come from PLENARY_* environment variables; `plenary config` lists them."
 
@@ -243,33 +249,41 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 async def _import(config: Config, args: argparse.Namespace, raw: bytes) -> str:
-    from conference.accounts import get_account_by_username
     from server import transfer
     from server.migrate import ensure_current
 
     await ensure_current(config.database_url)
     fmt = args.format or transfer.format_for_name(args.file)
+    # Read in full before any lock: a broken file never holds up the server's writers.
+    file = await asyncio.to_thread(transfer.read_conference_file, raw, fmt)
+    counts = _counts_text(transfer.ImportCounts.of(file.plan).model_dump())
     db = Database(config.database_url)
     try:
+        if args.dry_run:
+            async with db.read() as session:
+                await _organizer(session, args.organizer)
+                await transfer.check_against_database(session, file)
+            return f"{args.file} is valid ({counts}); nothing was imported (--dry-run)"
         async with db.transaction() as session:
-            account = None
-            if args.organizer:
-                account = await get_account_by_username(session, args.organizer)
-                if account is None:
-                    raise PlenaryError(f"no account {args.organizer!r}", field="organizer")
-            plan, emblem = await transfer.check_conference_file(session, raw, fmt)
-            counts = _counts_text(transfer.ImportCounts.of(plan).model_dump())
-            if args.dry_run:
-                return f"{args.file} is valid ({counts}); nothing was imported (--dry-run)"
-            conference = await transfer.create_from_file(
-                session, plan, emblem=emblem, actor=Actor(CLI)
-            )
+            account = await _organizer(session, args.organizer)
+            conference = await transfer.import_conference(session, file, actor=Actor(CLI))
             if account is not None:
                 organizer = Actor(CLI, conference.id, frozenset({"organizer"}))
                 await grant_role(session, account, conference, "organizer", actor=organizer)
             return f"conference {conference.public_id} imported ({counts})"
     finally:
         await db.dispose()
+
+
+async def _organizer(session: AsyncSession, username: str | None) -> Account | None:
+    from conference.accounts import get_account_by_username
+
+    if not username:
+        return None
+    account = await get_account_by_username(session, username)
+    if account is None:
+        raise PlenaryError(f"no account {username!r}", field="organizer")
+    return account
 
 
 def _import_file(config: Config, args: argparse.Namespace) -> int:

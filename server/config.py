@@ -251,6 +251,15 @@ class Config:
             "X-Forwarded-For or Forwarded header names the client",
         },
     )
+    # Reading uploads apart from password hashing (server/parsing.py).
+    parse_workers: int = field(
+        default=2,
+        metadata={
+            "env": "PLENARY_PARSE_WORKERS",
+            "help": "threads that read uploaded files (imports); 4 more files per thread "
+            "wait, past that an upload is refused with 429",
+        },
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:

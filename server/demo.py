@@ -24,7 +24,7 @@ from conference.services import get_site_by_code
 from server import demo_data
 from server.config import Config
 from server.migrate import upgrade
-from server.transfer import import_conference
+from server.transfer import import_conference, read_conference_file
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,8 @@ async def ensure_demo(database_url: str) -> tuple[str, bool]:
                 importer = Actor(
                     principal_for_account(account) if account.can_create_conferences else CLI
                 )
-                conference = await import_conference(session, raw, "json", actor=importer)
+                file = read_conference_file(raw, "json")
+                conference = await import_conference(session, file, actor=importer)
             assert conference.id is not None
             organizer = Actor(CLI, conference.id, frozenset({"organizer"}))
             if created:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from conference.signing import Keyring
     from server.documents import DocumentRunner
     from server.metrics import Metrics
+    from server.parsing import ParsePool
     from server.presence import PresenceRunner
     from server.ratelimit import RateLimiter
     from server.redis_bridge import RedisBridge
@@ -51,6 +52,8 @@ scheduler_key: web.AppKey[SchedulerRunner | None] = web.AppKey("scheduler_key")
 refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
     "refused_form_page_key"
 )
+# The threads that read uploaded files (server/parsing.py), apart from password hashing.
+parse_pool_key: web.AppKey[ParsePool] = web.AppKey("parse_pool_key")
 
 # Per-request state, set by the auth middleware.
 principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")

@@ -1,15 +1,16 @@
 """The conference file: a whole conference as one YAML or JSON document.
 
-:func:`export_conference` writes it and :func:`import_conference` reads it back
-(docs/conference-file.md describes it). :mod:`server.transfer_read` reads the
+:func:`export_conference` writes it; :func:`read_conference_file` reads it back
+(docs/conference-file.md describes it) without the database, and
+:func:`import_conference` creates what it read. :mod:`server.transfer_read` reads the
 file keeping the line of every value; this module checks what it means, so that
 each problem names its path and line, all problems are reported at once, and
-nothing is created unless the whole file is valid.
+nothing is created unless the whole file is valid. Reading is done in full before
+any database lock is taken, so a large or broken file never holds up other writers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -356,37 +357,53 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     return ", ".join(model.model_fields)
 
 
-def read_conference_file(raw: bytes, fmt: Format) -> ConferenceFile:
-    """The file as models, or InvalidInput listing every problem (without the database's)."""
-    reader = _Checker()
-    plan = reader.validate(reader.parse(raw, fmt))
+@dataclass(frozen=True)
+class ReadFile:
+    """A conference file read and checked in itself (not yet against the database)."""
+
+    plan: ConferenceFile
+    emblem: bytes | None
+    checker: _Checker
+
+
+def read_conference_file(raw: bytes, fmt: Format) -> ReadFile:
+    """The file as models, or InvalidInput listing every problem (without the database's).
+
+    Pure computation, the heavy part of an import: callers run it before taking any
+    database lock, off the event loop (the server's parse pool).
+    """
+    checker = _Checker()
+    plan = checker.validate(checker.parse(raw, fmt))
     if plan is None:
-        raise reader.error()
-    return plan
+        raise checker.error()
+    return ReadFile(plan, checker.emblem, checker)
 
 
-async def check_conference_file(
-    session: AsyncSession, raw: bytes, fmt: Format
-) -> tuple[ConferenceFile, bytes | None]:
-    """The validated file and its emblem (a PNG), or InvalidInput listing every problem
-    with its path and line."""
-    reader = _Checker()
-    # Parsing is pure computation; in a thread it does not stall the live streams.
-    plan = await asyncio.to_thread(lambda: reader.validate(reader.parse(raw, fmt)))
-    used = await used_decision_numbers(session, reader.decision_numbers)
-    for body, number in sorted(used):
-        reader.add(
-            (*reader.decision_numbers[(body, number)], "number"),
+async def check_against_database(session: AsyncSession, file: ReadFile) -> None:
+    """InvalidInput (with paths and lines) if the file reuses a decision number or an
+    award's verification code already in the database."""
+    checker = file.checker
+    used = await used_decision_numbers(session, checker.decision_numbers)
+    problems: list[tuple[Path, str]] = [
+        (
+            (*checker.decision_numbers[(body, number)], "number"),
             f"decision {number} of {body} already exists (decision numbers are never reused)",
         )
-    for code in sorted(await used_codes(session, reader.award_codes)):
-        reader.add(
-            (*reader.award_codes[code], "code"),
+        for body, number in sorted(used)
+    ]
+    problems += [
+        (
+            (*checker.award_codes[code], "code"),
             f"the verification code {code} is another award's (leave it out for a new one)",
         )
-    if reader.problems or plan is None:
+        for code in sorted(await used_codes(session, checker.award_codes))
+    ]
+    if problems:
+        # A fresh reader with the file's lines: checking twice never reports twice.
+        reader = FileReader(lines=checker.lines)
+        for path, message in problems:
+            reader.add(path, message)
         raise reader.error()
-    return plan, reader.emblem
 
 
 def require_may_create(actor: Actor) -> None:
@@ -394,13 +411,11 @@ def require_may_create(actor: Actor) -> None:
         raise Forbidden("this account may not create conferences")
 
 
-async def import_conference(
-    session: AsyncSession, raw: bytes, fmt: Format, *, actor: Actor
-) -> Conference:
-    """Create the conference a file describes, all of it or (on any problem) nothing."""
+async def import_conference(session: AsyncSession, file: ReadFile, *, actor: Actor) -> Conference:
+    """Create the conference a read file describes, all of it or (on any problem) nothing."""
     require_may_create(actor)
-    plan, emblem = await check_conference_file(session, raw, fmt)
-    return await create_from_file(session, plan, emblem=emblem, actor=actor)
+    await check_against_database(session, file)
+    return await create_from_file(session, file.plan, emblem=file.emblem, actor=actor)
 
 
 async def create_from_file(

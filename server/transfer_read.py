@@ -20,6 +20,13 @@ from conference.errors import InvalidInput
 Format = Literal["yaml", "json"]
 MAX_REPORTED = 500
 MAX_NESTING = 32
+# A number longer than this is no count or year: refused before int() spends time on it.
+MAX_DIGITS = 30
+# After a syntax error, a file up to this size is read again section by section to find
+# its other problems too; a larger one (made by a program, not by hand) reports the first.
+MAX_RECOVERY_BYTES = 1_000_000
+# ... and if it has no more top-level keys than this (a conference file has 8 sections).
+MAX_RECOVERY_SECTIONS = 20
 
 Path = tuple[str | int, ...]
 
@@ -80,15 +87,22 @@ class FileReader:
     # Top-level sections that could not be read, so their absence is not reported again.
     broken: set[str] = field(default_factory=set)
     syntax_error: bool = False
+    # (line, message) of the syntax errors already reported, so each is reported once.
+    seen: set[tuple[int, str]] = field(default_factory=set)
 
     def line(self, path: Path) -> int | None:
         while path not in self.lines and path:
             path = path[:-1]
         return self.lines.get(path)
 
-    def add(self, path: Path, message: str, *, line: int | None = None) -> None:
+    def add(
+        self, path: Path, message: str, *, line: int | None = None, column: int | None = None
+    ) -> None:
         found = line if line is not None else self.line(path)
-        self.problems.append({"path": path_text(path), "line": found, "message": message})
+        problem: dict[str, Any] = {"path": path_text(path), "line": found, "message": message}
+        if column is not None:
+            problem["column"] = column
+        self.problems.append(problem)
 
     def error(self) -> InvalidInput:
         ordered = sorted(self.problems, key=lambda p: p["line"] or 0)
@@ -108,9 +122,12 @@ class FileReader:
             return None
         if fmt == "json":
             try:
-                json.loads(text)
+                # Numbers are checked (with their path) below: int() of thousands of digits
+                # raises ValueError and spends time that the length check avoids.
+                json.loads(text, parse_int=len)
             except json.JSONDecodeError as exc:
-                self.add((), f"JSON syntax: {exc.msg} (column {exc.colno})", line=exc.lineno)
+                message = f"JSON syntax: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+                self.add((), message, line=exc.lineno, column=exc.colno)
                 return None
             except RecursionError:
                 self.add((), f"the file nests more than {MAX_NESTING} levels deep", line=1)
@@ -118,7 +135,7 @@ class FileReader:
             # Valid JSON has tabs only between tokens, where YAML does not allow them.
             text = _SURROGATE_PAIR.sub(_join_pair, text.replace("\t", " "))
         node = self._compose(text, 0)
-        if node is None and self.syntax_error and fmt == "yaml":
+        if node is None and self.syntax_error and fmt == "yaml" and len(raw) <= MAX_RECOVERY_BYTES:
             node = self._compose_sections(text)
         if node is None:
             if not self.problems:
@@ -127,43 +144,59 @@ class FileReader:
         return self._value(node, ())
 
     def _compose(self, text: str, first_line: int) -> yaml.Node | None:
-        # Leading newlines keep the marks' line numbers those of the whole file.
-        text = "\n" * first_line + text
+        """The node tree of text, which starts at line first_line + 1 of the file."""
         try:
+            # libyaml checks the syntax of the whole text in C first (a 5 MB file in a
+            # fraction of a second): a broken file fails fast, before any node is made.
+            _check_syntax(text)
             depth = 0
             for event in yaml.parse(text, Loader=_Loader):
                 if isinstance(event, _OPEN):
                     depth += 1
                     if depth > MAX_NESTING:
                         message = f"the file nests more than {MAX_NESTING} levels deep"
-                        self.add((), message, line=_line_of(event.start_mark))
+                        self.add((), message, line=first_line + _line(event.start_mark))
                         return None
                 elif isinstance(event, _CLOSE):
                     depth -= 1
                 elif isinstance(event, yaml.AliasEvent):
                     message = "anchors and aliases (& and *) are not supported"
-                    self.add((), message, line=_line_of(event.start_mark))
+                    self.add((), message, line=first_line + _line(event.start_mark))
                     return None
-            return yaml.compose(text, Loader=_Loader)
+            node: yaml.Node | None = yaml.compose(text, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:
-            self.syntax_error = True
-            # An error at the very end is shown on the last line, not one past it.
-            line = min(_line_of(exc.problem_mark or exc.context_mark) or 1, text.count("\n") or 1)
-            what = " ".join(part for part in (exc.context, exc.problem) if part)
-            message = f"YAML syntax: {what}"
-            if "nesting depth" in what:
-                # PyYAML 6.0.3+ stops deep nesting itself, before our count does.
-                message = f"the file nests more than {MAX_NESTING} levels deep"
-            if not any(p["line"] == line and p["message"] == message for p in self.problems):
-                self.add((), message, line=line)
+            self._syntax_problem(exc, text, first_line)
+            return None
         except yaml.YAMLError as exc:
             self.add((), f"YAML: {exc}")
-        return None
+            return None
+        if node is not None and first_line:
+            _shift(node, first_line)
+        return node
+
+    def _syntax_problem(self, exc: yaml.MarkedYAMLError, text: str, first_line: int) -> None:
+        self.syntax_error = True
+        mark = exc.problem_mark or exc.context_mark
+        # An error at the very end is shown on the last line, not one past it.
+        last = first_line + text.count("\n") or 1
+        line = min(first_line + _line(mark), last)
+        column = mark.column + 1 if mark is not None else None
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        message = f"YAML syntax: {what} (line {line}, column {column})"
+        if "nesting depth" in what:
+            # libyaml stops deep nesting itself, before our count does.
+            message = f"the file nests more than {MAX_NESTING} levels deep"
+            column = None
+        if (line, message) not in self.seen:
+            self.seen.add((line, message))
+            self.add((), message, line=line, column=column)
 
     def _compose_sections(self, text: str) -> yaml.Node | None:
         """After a syntax error, read each top-level section alone to find the other problems."""
         lines = text.splitlines(keepends=True)
         starts = [(i, m.group(1)) for i, s in enumerate(lines) if (m := _TOP_KEY.match(s))]
+        if len(starts) > MAX_RECOVERY_SECTIONS:
+            return None
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
         for n, (start, name) in enumerate(starts):
             end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
@@ -203,6 +236,9 @@ class FileReader:
             if "\x00" in value or not _encodable(value):
                 self.add(path, "contains a character that cannot be stored", line=line)
             return value
+        if node.tag in (_INT, _FLOAT) and len(value) > MAX_DIGITS:
+            self.add(path, f"a number of more than {MAX_DIGITS} digits", line=line)
+            return None
         try:
             if node.tag == _INT:
                 return int(value)
@@ -219,8 +255,32 @@ class FileReader:
         return None
 
 
-def _line_of(mark: Any) -> int | None:
-    return mark.line + 1 if mark is not None else None
+def _line(mark: Any) -> int:
+    return mark.line + 1 if mark is not None else 1
+
+
+def _check_syntax(text: str) -> None:
+    """Raise the first syntax error of text (in C with libyaml, without making events)."""
+    loader = _Loader(text)
+    try:
+        if hasattr(loader, "raw_parse"):
+            loader.raw_parse()
+    finally:
+        loader.dispose()
+
+
+def _shift(root: yaml.Node, lines: int) -> None:
+    """Move a section's nodes down by lines, to where the section starts in the file."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        mark = node.start_mark
+        line = mark.line + lines
+        node.start_mark = yaml.Mark(mark.name, mark.index, line, mark.column, None, 0)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _encodable(value: str) -> bool:

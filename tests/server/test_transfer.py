@@ -77,8 +77,9 @@ async def count(db: Database, table: Any) -> int:
 
 async def do_import(db: Database, text: str | bytes, fmt: Format = "yaml") -> Conference:
     raw = text.encode() if isinstance(text, str) else text
+    file = read_conference_file(raw, fmt)
     async with db.transaction() as session:
-        return await import_conference(session, raw, fmt, actor=Actor(CLI))
+        return await import_conference(session, file, actor=Actor(CLI))
 
 
 async def do_export(db: Database, conference: Conference) -> dict[str, Any]:
@@ -367,7 +368,7 @@ def test_malformed_files(text: str, fmt: Format, path: str, line: int, words: st
 def test_the_example_in_the_documentation_is_valid() -> None:
     text = (ROOT / "docs" / "conference-file.md").read_text(encoding="utf-8")
     example = text.split("## A small example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
-    plan = read_conference_file(example.encode(), "yaml")
+    plan = read_conference_file(example.encode(), "yaml").plan
     assert [s.code for s in plan.sites] == ["TW", "LCI"]
     assert plan.agenda[1].items[0].site == "LCI"
     assert plan.decisions[0].awards[0].site == "LCI"
@@ -391,10 +392,11 @@ async def test_json_with_tabs_and_surrogate_pairs(db: Database) -> None:
 
 async def test_only_accounts_that_may_create_conferences_import(db: Database) -> None:
     account = await add_account(db, "viewer")
+    file = read_conference_file(SMALL.encode(), "yaml")
     with pytest.raises(Forbidden):
         async with db.transaction() as session:
             actor = Actor(principal_for_account(account))
-            await import_conference(session, SMALL.encode(), "yaml", actor=actor)
+            await import_conference(session, file, actor=actor)
 
 
 # --- HTTP ------------------------------------------------------------------------------
