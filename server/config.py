@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -18,6 +19,18 @@ def _bool(value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ValueError(f"not a yes/no value: {value!r}")
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDRs, each checked (10.0.0.0/8, ::1)."""
+    found = []
+    for item in (v.strip() for v in value.split(",")):
+        if item:
+            try:
+                found.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"not an address or CIDR: {item!r}") from None
+    return tuple(found)
 
 
 def _origins(value: str) -> tuple[str, ...]:
@@ -213,6 +226,23 @@ class Config:
     )
     log_level: str = field(
         default="INFO", metadata={"env": "PLENARY_LOG_LEVEL", "help": "logging level"}
+    )
+    # --- who may read /metrics -----------------------------------------------------------
+    metrics_token: str = field(
+        default="",
+        metadata={
+            "env": "PLENARY_METRICS_TOKEN",
+            "help": "a bearer token that may read /metrics from any address (empty: none)",
+        },
+    )
+    metrics_allow: tuple[str, ...] = field(
+        default=("127.0.0.0/8", "::1/128"),
+        metadata={
+            "env": "PLENARY_METRICS_ALLOW",
+            "parse": _networks,
+            "help": "comma-separated addresses or CIDRs that may read /metrics without the "
+            "token (empty: none)",
+        },
     )
 
     @classmethod
