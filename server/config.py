@@ -58,7 +58,8 @@ class Config:
         default="",
         metadata={
             "env": "PLENARY_PUBLIC_URL",
-            "help": "the URL people open (https://... behind TLS): links and the allowed Origin",
+            "help": "the URL people open (https://... behind TLS): links, QR codes and the "
+            "allowed Origin; serve requires it unless local",
         },
     )
     allowed_origins: tuple[str, ...] = field(
@@ -245,6 +246,17 @@ class Config:
         },
     )
 
+    # --- where people reach this server ---------------------------------------------------
+    local: bool = field(
+        default=False,
+        metadata={
+            "env": "PLENARY_LOCAL",
+            "parse": _bool,
+            "help": "a server on this machine only (a trial, the demo): without "
+            "PLENARY_PUBLIC_URL, links point to http://host:port",
+        },
+    )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         """Defaults, overridden by PLENARY_* variables, overridden by explicit arguments."""
@@ -271,6 +283,19 @@ class Config:
         if config.public_url.startswith("https://") and "secure_cookies" not in values:
             config = replace(config, secure_cookies=True)
         return config
+
+    @property
+    def public_base(self) -> str:
+        """Where absolute URLs (personal links, QR codes) point: PLENARY_PUBLIC_URL, else
+        this server's own address from its settings; never a request's Host header."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host
+        if host in ("", "0.0.0.0", "::"):
+            host = "localhost"  # listening everywhere: this machine's own name reaches it
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def origins(self) -> frozenset[str]:

@@ -176,9 +176,9 @@ def plain_json_response(value: Any, status: int = 200) -> web.Response:
 
 
 def public_base(request: web.Request) -> str:
-    """The address people open (PLENARY_PUBLIC_URL), else the one this request came to."""
-    base = request.app[config_key].public_url.rstrip("/")
-    return base or f"{request.scheme}://{request.host}"
+    """The address people open (Config.public_base); the Host header a client sends is
+    never believed (anyone can send any Host and have links made to their own site)."""
+    return request.app[config_key].public_base
 
 
 @asynccontextmanager

@@ -310,7 +310,7 @@ def test_the_docs_table_is_the_matrix() -> None:
 
 def _command_body(name: str, world: World) -> dict[str, Any]:
     cid, p = world.stage.cid, world.params
-    return {
+    bodies: dict[str, dict[str, Any]] = {
         "ping": {},
         "live/subscribe": {"conference": cid},
         "live/unsubscribe": {"subscription": 1},
@@ -327,7 +327,8 @@ def _command_body(name: str, world: World) -> dict[str, Any]:
             "site": "LCI",
         },
         "delegates/get": {"conference": cid, "delegate": p["did"]},
-    }[name]
+    }
+    return bodies[name]
 
 
 async def _socket(client: Client, world: World, role: str, bare: aiohttp.ClientSession) -> Socket:
