@@ -247,9 +247,6 @@ async def answer_roll_call(
     assert conference.id is not None
     await lock_conference(session, conference.id)
     now = now or utcnow()
-    call = await _open_roll_call(session, conference.id)
-    if call is None:
-        raise Conflict("no roll call is open")
     if actor.has(*CHAIR_ROLES):
         if site is None:
             raise InvalidInput("name the site that answers", field="site")
@@ -263,6 +260,10 @@ async def answer_roll_call(
             raise Forbidden("this operator has no site")
         found = await session.get(Site, actor.site_id)
         assert found is not None
+    # Scope first: another site's operator learns nothing, not even whether a call is open.
+    call = await _open_roll_call(session, conference.id)
+    if call is None:
+        raise Conflict("no roll call is open")
     assert found.id is not None and call.id is not None
     already = (
         await session.exec(

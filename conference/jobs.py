@@ -40,6 +40,10 @@ EVENT = "document/updated"
 PROGRESS_STEPS = 16
 # Who may see jobs: the staff, and a site operator the jobs of their own site.
 VIEW_ROLES = (*sorted(STAFF_ROLES), "site_operator")
+# Jobs whose documents carry delegates' credentials (a badge's QR checks its holder in):
+# only organizers and the operator of the job's site see them, never the chair or the
+# secretary, who have no badges to print.
+CREDENTIAL_KINDS = frozenset({"badges"})
 MAX_ERROR = 1000
 # A running job whose renderer has not beaten for this long is taken to be orphaned.
 STALE_SECONDS = 90
@@ -274,7 +278,10 @@ async def has_queued(session: AsyncSession) -> bool:
 
 
 def _visible(job: DocumentJob, actor: Actor) -> bool:
-    return actor.sees_all_sites or job.params.get("site_id") == actor.site_id
+    own_site = actor.has("site_operator") and job.params.get("site_id") == actor.site_id
+    if job.kind in CREDENTIAL_KINDS:
+        return actor.has("organizer") or own_site
+    return actor.sees_all_sites or own_site
 
 
 async def list_jobs(

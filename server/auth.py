@@ -194,7 +194,8 @@ def refuse_form(request: web.Request, error: PlenaryError) -> web.Response:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the principal; enforce CSRF on cookie-authenticated mutations."""
-    if request.path.startswith("/static/"):
+    # /metrics checks its own token (server/metrics_access.py), not an API token.
+    if request.path.startswith("/static/") or request.path == "/metrics":
         return await handler(request)
     try:
         found, row, cookie = await identify(request)

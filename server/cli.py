@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument(
+        "--local",
+        action="store_true",
+        default=None,
+        help="a server on this machine only (a trial): without PLENARY_PUBLIC_URL, links "
+        "and QR codes point to http://HOST:PORT (default: PLENARY_PUBLIC_URL is required)",
+    )
 
     migrate = sub.add_parser(
         "migrate",
@@ -176,7 +183,21 @@ def _config(args: argparse.Namespace) -> Config:
         database_url=getattr(args, "database_url", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        # The demo runs on this machine; serve is local only when told (--local).
+        local=True if args.command == "demo" else getattr(args, "local", None),
     )
+
+
+def check_public_url(config: Config) -> None:
+    """Refuse to serve without the address people open, unless told it is local."""
+    if not config.public_url and not config.local:
+        raise PlenaryError(
+            "set PLENARY_PUBLIC_URL to the address people open (https://plenary.example.vn): "
+            "personal links and the QR codes printed on badges, certificates and minutes "
+            "point to it; for a server on this machine only, use --local "
+            "(or PLENARY_LOCAL=1)",
+            code="public_url_missing",
+        )
 
 
 def _serve(config: Config) -> None:
@@ -185,6 +206,7 @@ def _serve(config: Config) -> None:
 
     # Refuse before announcing anything (the app checks again at startup).
     asyncio.run(ensure_current(config.database_url))
+    check_public_url(config)
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -193,9 +215,7 @@ def _serve(config: Config) -> None:
     print(f"plenary serving on http://{config.host}:{config.port}/ ({dialect})", flush=True)
     if not config.public_url:
         print(
-            "plenary: PLENARY_PUBLIC_URL is not set: personal links and the QR codes printed on "
-            "certificates and minutes take the address each request came to; set it to the "
-            "address people open before printing anything",
+            f"plenary: local server: personal links and QR codes point to {config.public_base}",
             flush=True,
         )
     # What exists now (modules, mappers, templates) lives as long as the process: keep it

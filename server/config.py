@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -19,6 +20,18 @@ def _bool(value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ValueError(f"not a yes/no value: {value!r}")
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDRs, each checked (10.0.0.0/8, ::1)."""
+    found = []
+    for item in (v.strip() for v in value.split(",")):
+        if item:
+            try:
+                found.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"not an address or CIDR: {item!r}") from None
+    return tuple(found)
 
 
 def _origins(value: str) -> tuple[str, ...]:
@@ -46,7 +59,8 @@ class Config:
         default="",
         metadata={
             "env": "PLENARY_PUBLIC_URL",
-            "help": "the URL people open (https://... behind TLS): links and the allowed Origin",
+            "help": "the URL people open (https://... behind TLS): links, QR codes and the "
+            "allowed Origin; serve requires it unless local",
         },
     )
     allowed_origins: tuple[str, ...] = field(
@@ -260,6 +274,34 @@ class Config:
             "wait, past that an upload is refused with 429",
         },
     )
+    # --- who may read /metrics -----------------------------------------------------------
+    metrics_token: str = field(
+        default="",
+        metadata={
+            "env": "PLENARY_METRICS_TOKEN",
+            "help": "a bearer token that may read /metrics from any address (empty: none)",
+        },
+    )
+    metrics_allow: tuple[str, ...] = field(
+        default=("127.0.0.0/8", "::1/128"),
+        metadata={
+            "env": "PLENARY_METRICS_ALLOW",
+            "parse": _networks,
+            "help": "comma-separated addresses or CIDRs that may read /metrics without the "
+            "token (empty: none)",
+        },
+    )
+
+    # --- where people reach this server ---------------------------------------------------
+    local: bool = field(
+        default=False,
+        metadata={
+            "env": "PLENARY_LOCAL",
+            "parse": _bool,
+            "help": "a server on this machine only (a trial, the demo): without "
+            "PLENARY_PUBLIC_URL, links point to http://host:port",
+        },
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -287,6 +329,19 @@ class Config:
         if config.public_url.startswith("https://") and "secure_cookies" not in values:
             config = replace(config, secure_cookies=True)
         return config
+
+    @property
+    def public_base(self) -> str:
+        """Where absolute URLs (personal links, QR codes) point: PLENARY_PUBLIC_URL, else
+        this server's own address from its settings; never a request's Host header."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host
+        if host in ("", "0.0.0.0", "::"):
+            host = "localhost"  # listening everywhere: this machine's own name reaches it
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def origins(self) -> frozenset[str]:

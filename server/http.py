@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference import errors
 from conference.errors import InvalidInput, PlenaryError
+from server.access_log import redacted_traceback, route_name
 from server.keys import config_key, db_key
 
 log = logging.getLogger("plenary.http")
@@ -109,8 +110,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
         return error_response(error_from_http(exc))
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+    except Exception as exc:
+        # The route's pattern and a scrubbed traceback: a personal link's secret or a
+        # screen's token in the URL must not reach the log.
+        log.error(
+            "unhandled error on %s %s\n%s",
+            request.method,
+            route_name(request),
+            redacted_traceback(request, exc),
+        )
         return error_response(PlenaryError("internal error", code=errors.UNKNOWN_ERROR))
 
 
@@ -168,9 +176,9 @@ def plain_json_response(value: Any, status: int = 200) -> web.Response:
 
 
 def public_base(request: web.Request) -> str:
-    """The address people open (PLENARY_PUBLIC_URL), else the one this request came to."""
-    base = request.app[config_key].public_url.rstrip("/")
-    return base or f"{request.scheme}://{request.host}"
+    """The address people open (Config.public_base); the Host header a client sends is
+    never believed (anyone can send any Host and have links made to their own site)."""
+    return request.app[config_key].public_base
 
 
 @asynccontextmanager

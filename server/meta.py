@@ -7,8 +7,10 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
-from server.http import ApiRoutes, json_response
-from server.keys import db_key, metrics_key, openapi_key, sockets_key
+from conference.errors import PlenaryError
+from server.http import ApiRoutes, error_response, json_response
+from server.keys import config_key, db_key, metrics_key, openapi_key, sockets_key
+from server.metrics_access import check_metrics_access
 
 log = logging.getLogger("plenary.health")
 
@@ -28,8 +30,17 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     return json_response({"status": "ok", "database": db.dialect})
 
 
-@routes.get("/metrics", summary="Prometheus metrics", role="anyone")
+@routes.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    role="its bearer token (PLENARY_METRICS_TOKEN) or an address in PLENARY_METRICS_ALLOW",
+)
 async def metrics(request: web.Request) -> web.StreamResponse:
+    try:
+        check_metrics_access(request, request.app[config_key])
+    except PlenaryError as exc:
+        # Answered here: outside /api/ the pages would turn a refusal into an HTML page.
+        return error_response(exc)
     body = request.app[metrics_key].render(request.app[db_key], len(request.app[sockets_key]))
     return web.Response(
         text=body,

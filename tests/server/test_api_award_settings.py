@@ -229,7 +229,7 @@ async def test_place_heading_and_emblem_print_on_every_document(stage: Stage) ->
         assert status == 422 and err["error"]["field"] == field, (body, err)
     status, out = await stage.secretary.get(stage.url("/awards/settings"))
     assert out["place"] == "Hà Nội" and out["emblem"] is False
-    # No PLENARY_PUBLIC_URL in the tests: the codes point where this request came.
+    # No PLENARY_PUBLIC_URL in the tests: the codes point to the address in the settings.
     assert out["public_url_set"] is False
     assert scan_qr_codes(pdf)[0] == f"{out['verify_base']}/{award['code']}"
     status, _ = await stage.chair.call("PUT", stage.url("/awards/settings"), {"place": "Huế"})

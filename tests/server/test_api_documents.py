@@ -286,8 +286,12 @@ async def test_an_operator_prints_and_sees_only_their_own_site(
     assert status == 403 and body["error"]["code"] == "forbidden"
     status, body = await chair.get(conf_url(conference, f"/delegates/{lci_delegate}/badge.pdf"))
     assert status == 403
+    # Badges carry credentials: the chair neither lists nor reads the badge jobs.
     status, listing = await chair.get(conf_url(conference, "/documents"))
-    assert status == 200 and len(listing["items"]) == 2
+    assert status == 200 and listing["items"] == []
+    for path in (f"/documents/{own['id']}", f"/documents/{own['id']}/file"):
+        status, body = await chair.get(conf_url(conference, path))
+        assert status == 404 and body["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize(

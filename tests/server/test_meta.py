@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from conference.db import Database
+from server.app import create_app
+from server.config import Config
 from server.keys import db_key
 
 META_PATHS = ("/healthz", "/metrics")
@@ -47,6 +50,59 @@ async def test_metrics_are_prometheus_text(client: TestClient[Any, Any]) -> None
     sample = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$')
     for line in body.splitlines():
         assert line.startswith("# HELP ") or line.startswith("# TYPE ") or sample.match(line), line
+
+
+METRICS_TOKEN = "metrics-s3cret-token"
+Factory = Any
+
+
+async def _metrics(aiohttp_client: Factory, config: Config, **headers: str) -> tuple[int, Any]:
+    client = await aiohttp_client(create_app(config))
+    resp = await client.get("/metrics", headers=headers)
+    if resp.content_type == "application/json":
+        return resp.status, await resp.json()
+    return resp.status, await resp.text()
+
+
+async def test_metrics_refuse_an_address_not_allowed(
+    aiohttp_client: Factory, config: Config
+) -> None:
+    """The test client calls from 127.0.0.1; here only 10.0.0.0/8 may read."""
+    far = Config.from_env({}, database_url=config.database_url, metrics_allow=("10.0.0.0/8",))
+    status, body = await _metrics(aiohttp_client, far)
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    with_token = Config.from_env(
+        {"PLENARY_METRICS_TOKEN": METRICS_TOKEN, "PLENARY_METRICS_ALLOW": "10.0.0.0/8"},
+        database_url=config.database_url,
+    )
+    status, body = await _metrics(aiohttp_client, with_token)
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+    status, body = await _metrics(aiohttp_client, with_token, Authorization="Bearer wrong")
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+    status, body = await _metrics(
+        aiohttp_client, with_token, Authorization=f"Bearer {METRICS_TOKEN}"
+    )
+    assert status == 200 and "plenary_http_requests_total" in body
+
+
+async def test_metrics_answer_an_allowed_address_and_only_loopback_by_default(
+    aiohttp_client: Factory, config: Config
+) -> None:
+    assert Config().metrics_allow == ("127.0.0.0/8", "::1/128")
+    exact = Config.from_env(
+        {"PLENARY_METRICS_ALLOW": "192.0.2.1, 127.0.0.1"}, database_url=config.database_url
+    )
+    assert exact.metrics_allow == ("192.0.2.1/32", "127.0.0.1/32")
+    status, body = await _metrics(aiohttp_client, exact)
+    assert status == 200 and "plenary_http_requests_total" in body
+    nobody = Config.from_env({"PLENARY_METRICS_ALLOW": ""}, database_url=config.database_url)
+    status, _ = await _metrics(aiohttp_client, nobody)
+    assert status == 403
+
+
+def test_a_wrong_metrics_address_names_the_variable() -> None:
+    with pytest.raises(ValueError, match=r"PLENARY_METRICS_ALLOW.*10\.0\.0\.0/33"):
+        Config.from_env({"PLENARY_METRICS_ALLOW": "10.0.0.0/33"})
 
 
 async def test_openapi_document(client: TestClient[Any, Any], app: web.Application) -> None:
