@@ -46,6 +46,7 @@ _ROWS: dict[str, str] = {
     "GET /api/v1/openapi.json": "ok  ok  ok  ok  ok  ok  ok  ok",
     "POST /api/v1/auth/login": "ok  ok  ok  ok  ok  ok  ok  ok",
     "POST /api/v1/auth/logout": "ok  ok  ok  ok  ok  ok  ok  ok",
+    "POST /api/v1/auth/logout-everywhere": "ok  ok  ok  ok  ok  ok  ok  ok",
     "GET /api/v1/me": "ok  ok  ok  ok  ok  ok  ok  ok",
     "GET /api/v1/conferences": "ok  ok  ok  ok  ok  ok  ok  ok",
     "POST /api/v1/conferences": "ok  403 403 403 403 403 401 401",

@@ -44,6 +44,7 @@ LAST = (
     "DELETE /api/v1/conferences/{cid}/agenda/{iid}",
     "DELETE /api/v1/conferences/{cid}/delegates/{did}",
     "DELETE /api/v1/conferences/{cid}/sites/{sid}",
+    "POST /api/v1/auth/logout-everywhere",
     "POST /api/v1/auth/logout",
     "POST /api/v1/auth/login",
 )
