@@ -12,8 +12,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from conference.accounts import create_account, grant_role
 from conference.actors import CLI, Actor
 from conference.db import Database
@@ -176,6 +174,7 @@ def _config(args: argparse.Namespace) -> Config:
 def _serve(config: Config) -> None:
     from server.app import create_app
     from server.migrate import ensure_current
+    from server.serving import run_server
 
     # Refuse before announcing anything (the app checks again at startup).
     asyncio.run(ensure_current(config.database_url))
@@ -196,7 +195,7 @@ def _serve(config: Config) -> None:
     # out of the collector's full passes, which otherwise stall every request ~50 ms.
     gc.collect()
     gc.freeze()
-    web.run_app(app, host=config.host, port=config.port, print=None, access_log_class=AccessLogger)
+    run_server(app, host=config.host, port=config.port, access_log_class=AccessLogger)
 
 
 async def _user_add(config: Config, args: argparse.Namespace, password: str) -> str:
