@@ -179,7 +179,9 @@ async def read_json(request: web.Request) -> Any:
 FORM_ERRORS = (ValueError, LookupError, HttpProcessingError)
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+async def read_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     """The fields of a multipart or urlencoded form; an unreadable one is invalid_form."""
     try:
         return await request.post()
