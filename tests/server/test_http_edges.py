@@ -81,6 +81,26 @@ async def test_hostile_json_bodies_are_invalid_json(
     assert await state(organizer, cid) == before
 
 
+async def test_a_5000_digit_integer_in_a_json_conference_file(
+    organizer: Api, quiet_log: Any
+) -> None:
+    """The JSON conference file is read with Python's json, whose int() refuses it."""
+    body = (
+        b'{"plenary": 1, "conference": {"title": "x", "starts_on": "2026-12-10", '
+        b'"ends_on": "2026-12-10"}, "sites": [{"code": "HNI", "name": "x", "order": '
+        + BIG_INT
+        + b"}]}"
+    )
+    status, err = await organizer.post(
+        "/api/v1/conferences/import", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert status == 422, err
+    assert err["error"]["code"] == "invalid_format"
+    assert "4300 digits" in err["error"]["details"][0]["message"]
+    status, listed = await organizer.get("/api/v1/conferences")
+    assert status == 200 and listed["items"] == [], listed
+
+
 async def test_a_ten_megabyte_string_is_too_large(
     organizer: Api, conference: dict[str, Any], quiet_log: Any
 ) -> None:
