@@ -182,7 +182,12 @@ async def test_every_multipart_route_refuses_an_unreadable_form(
 
 async def raw_exchange(client: TestClient[Any, Any], request: bytes) -> tuple[int, str]:
     """Sends bytes as they are (no client would send them) and reads the answer."""
-    reader, writer = await asyncio.open_connection(client.host, client.port)
+    assert client.port is not None
+    return await raw_exchange_at(client.host, client.port, request)
+
+
+async def raw_exchange_at(host: str, port: int, request: bytes) -> tuple[int, str]:
+    reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(request)
         await writer.drain()
