@@ -14,8 +14,9 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
-# C0 controls and DEL, except tab, newline and carriage return.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls, DEL and the C1 controls (U+0080-U+009F: text decoded as Latin-1, never
+# typed; a PDF prints them as empty boxes), except tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -33,9 +34,9 @@ def clean_text(value: str) -> str:
 
 def clean_prose(value: str) -> str:
     """Typed or pasted text kept as written (lines, spacing) but in NFC; a word
-    processor's line and page breaks (VT, FF) become new lines; other control
+    processor's line and page breaks (VT, FF, NEL) become new lines; other control
     characters are refused (for validators: raises ValueError)."""
-    value = value.replace("\x0b", "\n").replace("\x0c", "\n")
+    value = value.replace("\x0b", "\n").replace("\x0c", "\n").replace("\x85", "\n")
     if has_control(value):
         raise ValueError("control characters (such as NUL) are not allowed")
     return unicodedata.normalize("NFC", value)

@@ -13,7 +13,7 @@ from aiohttp import web
 from agenda.minutes_book import verification
 from awards.verification import verify_award
 from conference.errors import InvalidInput, NotFound, RateLimited
-from server.http import ApiRoutes, json_response, read_body
+from server.http import ApiRoutes, json_response, read_body, read_form, read_json
 from server.keys import config_key, db_key, verify_limiter_key
 from server.proxies import client_ip
 from server.signing import ready_keyring
@@ -63,15 +63,13 @@ async def uploaded_hash(request: web.Request) -> str:
     if request.content_type == "application/pdf":
         return pdf_hash(await read_body(request, limit=limit))
     if request.content_type == "application/json":
-        try:
-            value = (await request.json()).get("sha256")
-        except (ValueError, AttributeError):
-            raise InvalidInput('send {"sha256": "..."}', field="sha256") from None
+        body = await read_json(request)
+        value = body.get("sha256") if isinstance(body, dict) else None
         if not isinstance(value, str):
             raise InvalidInput('send {"sha256": "..."}', field="sha256")
         return checked_hash(value)
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = await request.post()
+        form = await read_form(request)
         upload = form.get("file")
         if isinstance(upload, web.FileField):
             data = upload.file.read(limit + 1)

@@ -21,7 +21,7 @@ from conference.models import Account, BrowserSession, Conference
 from conference.passwords import Passwords
 from conference.services import get_conference
 from conference.text import nfc
-from server.http import CSRF_FAILED, Handler, error_response
+from server.http import CSRF_FAILED, Handler, error_response, read_form
 from server.keys import (
     browser_session_rkey,
     config_key,
@@ -214,7 +214,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if row is not None and not request.path.startswith(CSRF_EXEMPT):
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent and request.content_type in FORM_TYPES:
-                sent = str((await request.post()).get("csrf_token", ""))
+                sent = str((await read_form(request)).get("csrf_token", ""))
             if not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
                 return refuse_form(
                     request,

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from conference.accounts import create_account, grant_role
 from conference.actors import CLI, Actor
 from conference.db import Database
@@ -203,6 +201,7 @@ def check_public_url(config: Config) -> None:
 def _serve(config: Config) -> None:
     from server.app import create_app
     from server.migrate import ensure_current
+    from server.serving import run_server
 
     # Refuse before announcing anything (the app checks again at startup).
     asyncio.run(ensure_current(config.database_url))
@@ -222,7 +221,7 @@ def _serve(config: Config) -> None:
     # out of the collector's full passes, which otherwise stall every request ~50 ms.
     gc.collect()
     gc.freeze()
-    web.run_app(app, host=config.host, port=config.port, print=None, access_log_class=AccessLogger)
+    run_server(app, host=config.host, port=config.port, access_log_class=AccessLogger)
 
 
 async def _user_add(config: Config, args: argparse.Namespace, password: str) -> str:

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference import errors
@@ -27,9 +30,14 @@ INVALID_JSON = "invalid_json"
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 CSRF_FAILED = "csrf_failed"
+BAD_REQUEST = "bad_request"
+INVALID_FORM = "invalid_form"
+REQUEST_HEAD_TOO_LARGE = "request_head_too_large"
 
 STATUS_BY_CODE: dict[str, int] = {
     INVALID_JSON: 400,
+    BAD_REQUEST: 400,
+    INVALID_FORM: 400,
     errors.INVALID_FORMAT: 422,
     errors.UNAUTHORIZED: 401,
     errors.FORBIDDEN: 403,
@@ -39,10 +47,17 @@ STATUS_BY_CODE: dict[str, int] = {
     errors.CONFLICT: 409,
     errors.TOO_LARGE: 413,
     UNSUPPORTED_MEDIA_TYPE: 415,
+    REQUEST_HEAD_TOO_LARGE: 431,
     errors.RATE_LIMITED: 429,
     errors.STALE_SCHEMA: 503,
     errors.UNKNOWN_ERROR: 500,
 }
+
+
+class InvalidForm(InvalidInput):
+    """A multipart or urlencoded body that cannot be read (no boundary, broken parts)."""
+
+    code = INVALID_FORM
 
 
 def status_for(error: PlenaryError) -> int:
@@ -150,6 +165,36 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         return model.model_validate_json(raw or b"null")
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def parse_json(raw: bytes) -> Any:
+    """Any JSON value; huge numbers, deep nesting and broken text are invalid_json."""
+    try:
+        # Python's json would raise ValueError past 4,300 digits and RecursionError when
+        # deeply nested; pydantic's parser bounds both and names the place.
+        return from_json(raw or b"null")
+    except ValueError as exc:
+        raise PlenaryError(f"the body is not valid JSON: {exc}", code=INVALID_JSON) from None
+
+
+async def read_json(request: web.Request) -> Any:
+    """The JSON body (any value), read within the body limit."""
+    return parse_json(await read_body(request))
+
+
+# What aiohttp raises on a form it cannot read: no boundary (ValueError), an unknown
+# charset (LookupError), a part with broken headers (HttpProcessingError).
+FORM_ERRORS = (ValueError, LookupError, HttpProcessingError)
+
+
+async def read_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The fields of a multipart or urlencoded form; an unreadable one is invalid_form."""
+    try:
+        return await request.post()
+    except FORM_ERRORS as exc:
+        raise InvalidForm(f"the form cannot be read: {exc}", field="body") from None
 
 
 def dump(value: Any) -> Any:

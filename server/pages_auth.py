@@ -8,6 +8,7 @@ from aiohttp import web
 
 from conference.errors import RateLimited, Unauthorized
 from server.auth import clear_session_cookie, log_in, log_out, principal, set_session_cookie
+from server.http import read_form
 from server.pages_render import local_path, redirect, render, translator
 
 routes = web.RouteTableDef()
@@ -37,7 +38,7 @@ def _field(form: Mapping[str, object], name: str) -> str:
 
 @routes.post("/login")
 async def login_submit(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     username = _field(form, "username").strip()
     password = _field(form, "password")
     target = local_path(_field(form, "next"))

@@ -20,7 +20,7 @@ from aiohttp import web
 from agenda import minutes
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
-from server.http import transaction
+from server.http import InvalidForm, transaction
 from server.pages_render import Translator, login_redirect, page_actor, render, translator
 
 routes = web.RouteTableDef()
@@ -134,6 +134,8 @@ async def _refusal(request: web.Request, exc: Refused) -> tuple[int, str]:
     t = translator(request)
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return 413, t("verify.error.too_large")
+    if isinstance(exc, InvalidForm):
+        return 400, t("verify.error.missing")
     # The form was read (and kept) by uploaded_hash: which part was wrong?
     form = await request.post() if request.content_type.startswith("multipart/") else {}
     upload = form.get("file")

@@ -7,7 +7,7 @@ from aiohttp import BodyPartReader, web
 from conference import errors
 from conference.errors import InvalidInput, PlenaryError
 from conference.tables import XLSX_MEDIA_TYPE, Format
-from server.http import UNSUPPORTED_MEDIA_TYPE, read_body
+from server.http import FORM_ERRORS, UNSUPPORTED_MEDIA_TYPE, InvalidForm, read_body
 from server.keys import config_key
 
 # What the declared type says of the content (None: let the content decide).
@@ -51,6 +51,15 @@ async def read_upload(request: web.Request) -> tuple[bytes, Format | None]:
     too_large = PlenaryError(f"the file is larger than {limit} bytes", code=errors.TOO_LARGE)
     if request.content_length is not None and request.content_length > limit:
         raise too_large
+    try:
+        return await _first_file(request, limit, too_large)
+    except FORM_ERRORS as exc:
+        raise InvalidForm(f"the form cannot be read: {exc}", field="body") from None
+
+
+async def _first_file(
+    request: web.Request, limit: int, too_large: PlenaryError
+) -> tuple[bytes, Format | None]:
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or not (part.filename or part.name == "file"):

@@ -17,7 +17,8 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
 from conference import documents
 from conference.accounts import create_account
@@ -29,6 +30,7 @@ from conference.services import create_conference, create_site
 from server.app import create_app
 from server.config import Config
 from server.migrate import upgrade
+from server.serving import JsonErrorRunner
 
 PG_URL = os.environ.get(
     "PLENARY_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -150,12 +152,19 @@ def app(config: Config) -> web.Application:
     return create_app(config)
 
 
+class PlenaryTestServer(TestServer):
+    """A test server that serves the app as `plenary serve` does (server.serving)."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return JsonErrorRunner(self.app, **kwargs)
+
+
 @pytest.fixture
 async def client(
-    aiohttp_client: Callable[[web.Application], Awaitable[TestClient[Any, Any]]],
+    aiohttp_client: Callable[[BaseTestServer], Awaitable[TestClient[Any, Any]]],
     app: web.Application,
 ) -> TestClient[Any, Any]:
-    return await aiohttp_client(app)
+    return await aiohttp_client(PlenaryTestServer(app))
 
 
 async def add_account(
