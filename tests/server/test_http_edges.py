@@ -84,7 +84,8 @@ async def test_hostile_json_bodies_are_invalid_json(
 async def test_a_5000_digit_integer_in_a_json_conference_file(
     organizer: Api, quiet_log: Any
 ) -> None:
-    """The JSON conference file is read with Python's json, whose int() refuses it."""
+    """The JSON conference file is read with Python's json, whose int() refuses it: the
+    number is a named problem with its place in the file (was a 500)."""
     body = (
         b'{"plenary": 1, "conference": {"title": "x", "starts_on": "2026-12-10", '
         b'"ends_on": "2026-12-10"}, "sites": [{"code": "HNI", "name": "x", "order": '
@@ -96,7 +97,8 @@ async def test_a_5000_digit_integer_in_a_json_conference_file(
     )
     assert status == 422, err
     assert err["error"]["code"] == "invalid_format"
-    assert "4300 digits" in err["error"]["details"][0]["message"]
+    problem = err["error"]["details"][0]
+    assert "digits" in problem["message"] and problem.get("line") == 1, problem
     status, listed = await organizer.get("/api/v1/conferences")
     assert status == 200 and listed["items"] == [], listed
 
