@@ -6,6 +6,7 @@ is one, ``details`` carries structured extras.
 
     PlenaryError
     ├── InvalidInput          invalid_format
+    │   └── TemplateLimits    template_limits
     ├── Unauthorized          unauthorized
     ├── Forbidden             forbidden
     ├── NotFound              not_found
@@ -28,6 +29,7 @@ RATE_LIMITED = "rate_limited"
 TOO_LARGE = "too_large"
 STALE_SCHEMA = "stale_schema"
 UNKNOWN_ERROR = "unknown_error"
+TEMPLATE_LIMITS = "template_limits"
 
 
 class PlenaryError(Exception):
@@ -62,6 +64,12 @@ class PlenaryError(Exception):
 
 class InvalidInput(PlenaryError):
     code = INVALID_FORMAT
+
+
+class TemplateLimits(InvalidInput):
+    """An organizer's template took more time or memory than a document may."""
+
+    code = TEMPLATE_LIMITS
 
 
 class Unauthorized(PlenaryError):

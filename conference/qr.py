@@ -197,3 +197,45 @@ def qr_png(text: str, *, quiet: int = 4) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows), 1))
         + chunk(b"IEND", b"")
     )
+
+
+def qr_svg(text: str, *, quiet: int = 4) -> bytes:
+    """text's QR code as an SVG drawing: one path of dark modules, with a quiet zone.
+
+    Documents draw it as vectors, sharp at any size and any printer's or scanner's
+    resolution (a bitmap of one pixel per module is resampled by PDF viewers and blurs
+    at 100-150 dpi). Each row's runs of dark modules are one rectangle; a rectangle
+    spanning the rows a run repeats on keeps the anti-aliased seams out of the modules.
+    """
+    size, pixels = _pixels(text)
+    width = size + 2 * quiet
+    runs: dict[tuple[int, int], int] = {}  # (start, end) -> first row, while open
+    parts: list[str] = []
+
+    def close(start: int, end: int, first: int, row: int) -> None:
+        parts.append(f"M{start + quiet} {first + quiet}h{end - start}v{row - first}h{start - end}z")
+
+    for row in range(size + 1):
+        line = pixels[row * size : (row + 1) * size] if row < size else b""
+        found: set[tuple[int, int]] = set()
+        col = 0
+        while col < len(line):
+            if line[col] == 0:
+                end = col
+                while end < size and line[end] == 0:
+                    end += 1
+                found.add((col, end))
+                col = end
+            else:
+                col += 1
+        for run in [r for r in runs if r not in found]:
+            close(*run, runs.pop(run), row)
+        for run in found:
+            runs.setdefault(run, row)
+    path = "".join(parts)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {width}" '
+        f'width="{width}" height="{width}" shape-rendering="crispEdges">'
+        f'<rect width="{width}" height="{width}" fill="#fff"/>'
+        f'<path d="{path}" fill="#000"/></svg>'
+    ).encode("ascii")
