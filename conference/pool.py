@@ -42,6 +42,9 @@ log = logging.getLogger("plenary.documents")
 START_SECONDS = 300.0
 # How long a worker asked to stop may take before it is killed.
 STOP_SECONDS = 5.0
+# The largest result a task with a deadline may send back: what an organizer's templates
+# make is read into the server's memory.
+MAX_RESULT_BYTES = 256 * 1024 * 1024
 _READY = "ready"
 
 _Task = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any], float | None]
@@ -200,10 +203,20 @@ class _Slot:
             return False, self._lost(seconds)
         ready = wait([self.conn, self.process.sentinel], timeout=seconds)
         if self.conn in ready:
+            limit = MAX_RESULT_BYTES if seconds is not None else None
             try:
-                ok, value, remote = self.conn.recv()
-            except (EOFError, OSError):
+                message = self.conn.recv_bytes(limit)
+            except EOFError:
                 return False, self._lost(seconds)
+            except OSError:  # cut off by the worker's end, or longer than the limit
+                self.process.join(1)
+                if self.process.exitcode is not None:
+                    return False, self._lost(seconds)
+                self._end()  # left unread: the worker still waits to send it
+                return False, TemplateLimits(
+                    f"the document is larger than {MAX_RESULT_BYTES // 1024 // 1024} MB"
+                )
+            ok, value, remote = pickle.loads(message)
             if ok:
                 return True, value
             return False, self._failed(value, remote, seconds)

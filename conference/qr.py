@@ -173,18 +173,27 @@ def qr_matrix(text: str) -> list[list[bool]]:
     return [[p == 0 for p in pixels[r * size : (r + 1) * size]] for r in range(size)]
 
 
-def qr_png(text: str, *, quiet: int = 4) -> bytes:
-    """text's QR code as an 8-bit grey PNG of one pixel per module, with a quiet zone.
+def qr_png(text: str, *, quiet: int = 4, scale: int = 1) -> bytes:
+    """text's QR code as an 8-bit grey PNG of scale x scale pixels per module, with a
+    quiet zone.
 
-    Scaled up with ``image-rendering: pixelated`` it prints sharp at any size.
+    Documents use scale 4 (conference.documents): a code of one pixel per module that a
+    viewer scales up 2-3 times (a page rendered at 100 dpi) comes out too blurred for
+    zbar; one it scales down reads at 100 and 150 dpi, and ``image-rendering: pixelated``
+    keeps it sharp above.
     """
     size, pixels = _pixels(text)
-    width = size + 2 * quiet
+    width = (size + 2 * quiet) * scale
     blank = b"\x00" + b"\xff" * width
-    margin = b"\xff" * quiet
-    rows = [blank] * quiet
-    rows += [b"\x00" + margin + pixels[r * size : (r + 1) * size] + margin for r in range(size)]
-    rows += [blank] * quiet
+    margin = b"\xff" * quiet * scale
+    rows = [blank] * (quiet * scale)
+    for r in range(size):
+        line = pixels[r * size : (r + 1) * size]
+        if scale > 1:  # each module a run of scale pixels: 0 and 255 only, so in three passes
+            line = line.replace(b"\xff", b"\x01" * scale)
+            line = line.replace(b"\x00", b"\x00" * scale).replace(b"\x01", b"\xff")
+        rows += [b"\x00" + margin + line + margin] * scale
+    rows += [blank] * (quiet * scale)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
@@ -197,45 +206,3 @@ def qr_png(text: str, *, quiet: int = 4) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows), 1))
         + chunk(b"IEND", b"")
     )
-
-
-def qr_svg(text: str, *, quiet: int = 4) -> bytes:
-    """text's QR code as an SVG drawing: one path of dark modules, with a quiet zone.
-
-    Documents draw it as vectors, sharp at any size and any printer's or scanner's
-    resolution (a bitmap of one pixel per module is resampled by PDF viewers and blurs
-    at 100-150 dpi). Each row's runs of dark modules are one rectangle; a rectangle
-    spanning the rows a run repeats on keeps the anti-aliased seams out of the modules.
-    """
-    size, pixels = _pixels(text)
-    width = size + 2 * quiet
-    runs: dict[tuple[int, int], int] = {}  # (start, end) -> first row, while open
-    parts: list[str] = []
-
-    def close(start: int, end: int, first: int, row: int) -> None:
-        parts.append(f"M{start + quiet} {first + quiet}h{end - start}v{row - first}h{start - end}z")
-
-    for row in range(size + 1):
-        line = pixels[row * size : (row + 1) * size] if row < size else b""
-        found: set[tuple[int, int]] = set()
-        col = 0
-        while col < len(line):
-            if line[col] == 0:
-                end = col
-                while end < size and line[end] == 0:
-                    end += 1
-                found.add((col, end))
-                col = end
-            else:
-                col += 1
-        for run in [r for r in runs if r not in found]:
-            close(*run, runs.pop(run), row)
-        for run in found:
-            runs.setdefault(run, row)
-    path = "".join(parts)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {width}" '
-        f'width="{width}" height="{width}" shape-rendering="crispEdges">'
-        f'<rect width="{width}" height="{width}" fill="#fff"/>'
-        f'<path d="{path}" fill="#000"/></svg>'
-    ).encode("ascii")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import conference.pool
 from conference import documents
 from conference.errors import TemplateLimits
 from conference.pool import DocumentPool, WorkerLost
@@ -125,8 +126,26 @@ async def test_untrusted_templates_render_only_where_limits_hold() -> None:
         documents.run_in_pool(threads, documents.render_task, task(OWN), seconds=5)
 
 
+def test_a_result_too_large_for_the_server_is_refused(
+    pool: DocumentPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conference.pool, "MAX_RESULT_BYTES", 100_000)
+    with pytest.raises(TemplateLimits, match="larger than"):
+        pool.submit_within(30, bytes, 200_000).result()
+    # Trusted work has no such bound, and the pool goes on.
+    assert len(pool.submit(bytes, 200_000).result()) == 200_000
+
+
 def test_a_shut_down_pool_takes_no_more_work() -> None:
     closed = documents.new_pool(1)
     closed.shutdown()
     with pytest.raises(RuntimeError):
         closed.submit(_rlimit)
+
+
+def test_a_set_in_a_loop_does_not_carry_over_so_only_a_namespace_doubles() -> None:
+    """The issue's doubling loop with a plain {% set %} never grows: each pass of a Jinja
+    loop starts from the outer value. A namespace carries it (HOSTILE["doubling"])."""
+    plain = "{% set s = 'x' %}{% for i in range(60) %}{% set s = s ~ s %}{% endfor %}"
+    html = documents.render_html("t.html", {}, templates={"t.html": plain + "{{ s | length }}"})
+    assert html == "1"
