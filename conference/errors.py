@@ -29,7 +29,6 @@ RATE_LIMITED = "rate_limited"
 TOO_LARGE = "too_large"
 STALE_SCHEMA = "stale_schema"
 UNKNOWN_ERROR = "unknown_error"
-TEMPLATE_LIMITS = "template_limits"
 
 
 class PlenaryError(Exception):
@@ -67,9 +66,10 @@ class InvalidInput(PlenaryError):
 
 
 class TemplateLimits(InvalidInput):
-    """An organizer's template took more time or memory than a document may."""
+    """An organizer's template took more time or memory than a document may (422, as
+    InvalidInput: the code is the family's own, like a domain's AlreadyX(Conflict))."""
 
-    code = TEMPLATE_LIMITS
+    code = "template_limits"
 
 
 class Unauthorized(PlenaryError):
