@@ -367,9 +367,9 @@ async def test_a_template_that_loops_or_grows_is_stopped(stage: Stage) -> None:
     document renders."""
     url = stage.url("/awards/templates/certificate.html")
     status, source = await stage.organizer.get(url)
+    loops = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
     for body, code, hint in (
-        ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
-         "template_limits", "took longer than"),
+        (loops, "template_limits", "took longer than"),
         ("{{ 'x' | center(10**9) }}", "template_limits", "MB a document may use"),
         ("{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}"
          "{% endfor %}{{ ns.s | length }}", "template_limits", "MB a document may use"),
@@ -389,6 +389,13 @@ async def test_a_template_that_loops_or_grows_is_stopped(stage: Stage) -> None:
         grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
         assert grown < 100 * 1024 * 1024, body
     assert await count(stage.organizer.client, AwardTemplate) == 0
+    # While a template loops in a worker, the server answers others at once.
+    looping = source.replace("<body>", "<body>" + loops, 1).encode()
+    stuck = asyncio.create_task(put(stage.organizer, url, looping, "text/plain"))
+    status, _ = await stage.organizer.get(stage.url(""))
+    assert status == 200 and not stuck.done()
+    status, err = await stuck
+    assert status == 422 and err["error"]["code"] == "template_limits", err
     # The pool recovered: the conference's documents render.
     status, sample = await fetch(stage.organizer, stage.url("/awards/sample.pdf"))
     assert status == 200 and sample.startswith(b"%PDF")
