@@ -205,8 +205,6 @@ def _is_layered(template: Template) -> bool:
     """
     try:
         module = template.make_module({"awards": [], "star": STAR, "layer": "background"})
-    except documents.TemplateTimeout:
-        raise
     except Exception:  # an organizer's template may fail in any way Jinja can
         return False
     return getattr(module, "layered", None) is True
@@ -234,8 +232,7 @@ def _lay_out(html: str, keys: Sequence[Hashable], *, strict: bool) -> dict[Hasha
 def render_awards_chunk(task: dict[str, Any]) -> dict[str, Any]:
     """The pool's unit of work: awards of one template in one document, split per award.
 
-    task: {"template", "awards": [items], "templates": overrides or None, "strict": bool,
-    "seconds": the time an organizer's templates get (documents.template_seconds)};
+    task: {"template", "awards": [items], "templates": overrides or None, "strict": bool};
     out: {"pdfs": [one PDF per award], "part" (to join with other chunks' in combine),
     "pages", "award_pages", "missing"}.
     Plain data both ways, so that it crosses into a spawned worker and back. A layered
@@ -246,8 +243,7 @@ def render_awards_chunk(task: dict[str, Any]) -> dict[str, Any]:
     templates = task.get("templates")
     strict = bool(task.get("strict"))
     context: dict[str, Any] = {"awards": items, "star": STAR}
-    limit = documents.template_seconds(templates, len(items), task.get("seconds"))
-    with documents.collecting_after(), documents.time_limit(limit):
+    with documents.collecting_after():
         under = backgrounds(task["template"], items, templates=templates, strict=strict)
         if under is not None:
             context |= {"layer": "award", "spacers": [b.spacer for b in under]}
@@ -283,7 +279,8 @@ async def render_awards(
     characters no font has (strict raises MissingGlyphs instead).
 
     An organizer's templates get seconds (documents.TEMPLATE_SECONDS by default), and a
-    little more per award, for each chunk: then TemplateTimeout.
+    little more per award, for each chunk: then the pool kills the worker and the chunk
+    fails with TemplateLimits (so does one that breaks the pool's memory cap).
 
     Awards are grouped by template and rendered in chunks in pool, concurrently;
     progress(done, total) is awaited as chunks finish.
@@ -308,9 +305,9 @@ async def render_awards(
             "awards": [items[i] for i in indexes],
             "templates": overrides,
             "strict": False,
-            "seconds": seconds,
         }
-        futures[loop.run_in_executor(pool, render_awards_chunk, task)] = number
+        limit = documents.template_seconds(templates, len(indexes), seconds)
+        futures[documents.run_in_pool(pool, render_awards_chunk, task, seconds=limit)] = number
     results: list[dict[str, Any] | None] = [None] * len(chunks)
     done = 0
     try:

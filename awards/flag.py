@@ -140,21 +140,17 @@ def render_flag_proof_pdf(
     *,
     strict: bool = False,
     templates: Overrides | None = None,
-    seconds: float | None = None,
 ) -> bytes:
-    """The print proof of the flag itself (850 x 650 mm) for its maker, as a PDF; an
-    organizer's templates get seconds (documents.template_seconds)."""
+    """The print proof of the flag itself (850 x 650 mm) for its maker, as a PDF (in a
+    worker of the pool: run_in_pool with documents.template_seconds for a conference's
+    templates)."""
     context = _flag_context(item)
-    with documents.time_limit(documents.template_seconds(templates, base=seconds)):
-        rendered = documents.render_template(
-            FLAG_PROOF_HTML, context, strict=strict, templates=templates
-        )
+    rendered = documents.render_template(
+        FLAG_PROOF_HTML, context, strict=strict, templates=templates
+    )
     return rendered.pdf
 
 
-def flag_proof_svg(
-    item: Mapping[str, Any], *, templates: Overrides | None = None, seconds: float | None = None
-) -> str:
+def flag_proof_svg(item: Mapping[str, Any], *, templates: Overrides | None = None) -> str:
     """The same proof as an SVG drawing (850 x 650 mm, text as text)."""
-    with documents.time_limit(documents.template_seconds(templates, base=seconds)):
-        return documents.render_html(FLAG_PROOF_SVG, _flag_context(item), templates=templates)
+    return documents.render_html(FLAG_PROOF_SVG, _flag_context(item), templates=templates)

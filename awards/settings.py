@@ -21,7 +21,7 @@ from conference.actors import Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.documents import TEMPLATES_DIR
-from conference.errors import TOO_LARGE, InvalidInput, NotFound
+from conference.errors import TOO_LARGE, InvalidInput, NotFound, TemplateLimits
 from conference.live import lock_conference
 from conference.models import Conference
 
@@ -75,6 +75,12 @@ def check_template(name: str, source: str) -> None:
         except TemplateSyntaxError as exc:
             raise InvalidInput(
                 f"line {exc.lineno}: {exc.message or 'Jinja syntax error'}", field="source"
+            ) from None
+        except RecursionError:
+            # Jinja's parser recurses once per nested bracket or block: bounded by the size
+            # cap above and by Python's recursion limit, and refused as such.
+            raise TemplateLimits(
+                "the template nests brackets or blocks too deeply", field="source"
             ) from None
 
 

@@ -28,18 +28,14 @@ import gc
 import io
 import logging
 import math
-import multiprocessing
 import re
-import signal
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, unquote_to_bytes
 
 from jinja2 import (
@@ -54,6 +50,7 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from conference.pool import DocumentPool
 from conference.qr import qr_png
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates" / "documents"
@@ -64,9 +61,13 @@ NOTDEF_MESSAGE = ".notdef glyph"
 # Items per WeasyPrint document when rendering in bulk: big enough that a document's
 # fixed costs (stylesheets, fonts, PDF structure) are shared, small enough for progress.
 MAX_CHUNK_ITEMS = 192
+# The address space a rendering worker may use, in MB (PLENARY_DOCUMENT_MEMORY_MB): a
+# chunk of 192 certificates peaks at about 370 MB, so a worker has room to spare.
+MEMORY_MB = 1024
 
 log = logging.getLogger("plenary.documents")
 
+T = TypeVar("T")
 Progress = Callable[[int, int], Awaitable[None]]
 # Template overrides: a template's name (as under web/templates/documents) -> its source.
 Overrides = Mapping[str, str]
@@ -100,6 +101,10 @@ class Rendered:
 # --- QR codes --------------------------------------------------------------------------------
 
 QR_SCHEME = "qr:"
+# Pixels per module of a document's QR code (conference/qr.py): with modules of 0.5 mm or
+# more, read from pages rendered at 100 and 150 dpi. Vectors read too, but an SVG code
+# costs WeasyPrint three times a badge's whole drawing.
+QR_SCALE = 4
 
 
 def qr_url(text: str) -> str:
@@ -136,15 +141,11 @@ def environment() -> Environment:
 
 
 # How long an organizer's templates may take to make one document, and a little more per
-# award in bulk: a template that loops for hours must not hold a worker of the pool.
+# award in bulk: past it the pool kills the worker (conference/pool.py).
 TEMPLATE_SECONDS = 60.0
 TEMPLATE_SECONDS_PER_ITEM = 0.25
 # The longest text or list a template may make with * (the sandbox already caps range()).
 MAX_PRODUCT = 1_000_000
-
-
-class TemplateTimeout(Exception):
-    """An organizer's template took longer than it may."""
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -175,40 +176,6 @@ def _sandboxed(overrides: tuple[tuple[str, str], ...]) -> Environment:
     # lipsum(n) makes text as long as it is asked to.
     env.globals.pop("lipsum", None)
     return _configure(env)
-
-
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise TemplateTimeout in the block after seconds (None: no limit).
-
-    A pool worker runs its tasks in its main thread, where SIGALRM can interrupt a template
-    looping in Python; called in another thread, the block runs without a limit. A timer
-    set before (a test's timeout) that falls sooner is left alone; a later one is set again
-    after the block.
-    """
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before, _ = signal.getitimer(signal.ITIMER_REAL)
-    if before and before <= seconds:
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TemplateTimeout(f"the templates took longer than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    started = time.monotonic()
-    # Once: a timer that fired again could strike after the block, outside any handler.
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if before:
-            left = before - (time.monotonic() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
 
 
 def template_seconds(
@@ -282,7 +249,7 @@ def _fetcher() -> Any:
     class QRFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith(QR_SCHEME):
-                body = qr_png(unquote(url[len(QR_SCHEME) :]))
+                body = qr_png(unquote(url[len(QR_SCHEME) :]), scale=QR_SCALE)
                 return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/png"})
             if url.startswith("data:"):
                 kind, body = data_image(url)
@@ -373,9 +340,10 @@ def render_task(task: dict[str, Any]) -> dict[str, Any]:
     Plain data both ways, so that it crosses into a spawned worker and back; "templates"
     maps template names to an organizer's sources, rendered in the sandbox.
     """
-    templates = task.get("templates")
-    with collecting_after(), time_limit(template_seconds(templates, base=task.get("seconds"))):
-        rendered = render_template(task["template"], task["context"], templates=templates)
+    with collecting_after():
+        rendered = render_template(
+            task["template"], task["context"], templates=task.get("templates")
+        )
     return rendered.as_dict()
 
 
@@ -407,13 +375,25 @@ def _warm_up() -> None:
     gc.freeze()
 
 
-def new_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of rendering processes, started with spawn (no copy of the server's state)."""
-    return ProcessPoolExecutor(
-        max_workers=max(1, workers),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_warm_up,
-    )
+def new_pool(workers: int, *, memory_mb: int = MEMORY_MB) -> DocumentPool:
+    """A pool of rendering processes, started with spawn (no copy of the server's state),
+    each capped at memory_mb (PLENARY_DOCUMENT_MEMORY_MB; 0: no cap)."""
+    return DocumentPool(workers, memory_mb=memory_mb, initializer=_warm_up)
+
+
+def run_in_pool(
+    pool: Executor, fn: Callable[..., T], /, *args: Any, seconds: float | None = None
+) -> asyncio.Future[T]:
+    """fn(*args) in pool, awaitable; with seconds (an organizer's templates) the worker is
+    killed when they pass and the task fails with TemplateLimits.
+
+    Untrusted work needs a DocumentPool, the only pool that can enforce the limits.
+    """
+    if seconds is None:
+        return asyncio.wrap_future(pool.submit(fn, *args))
+    if not isinstance(pool, DocumentPool):
+        raise TypeError("an organizer's templates render only in a DocumentPool")
+    return asyncio.wrap_future(pool.submit_within(seconds, fn, *args))
 
 
 def chunk_size(items: int, workers: int, *, per_page: int = 1) -> int:
@@ -449,7 +429,8 @@ async def render_in_pool(
         task: dict[str, Any] = {"template": template, "context": {**context, key: list(chunk)}}
         if templates:
             task["templates"] = dict(templates)
-        futures[loop.run_in_executor(pool, render_task, task)] = index
+        seconds = template_seconds(templates, len(chunk))
+        futures[run_in_pool(pool, render_task, task, seconds=seconds)] = index
     results: list[Rendered | None] = [None] * len(chunks)
     done = 0
     try:

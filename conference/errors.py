@@ -6,6 +6,7 @@ is one, ``details`` carries structured extras.
 
     PlenaryError
     ├── InvalidInput          invalid_format
+    │   └── TemplateLimits    template_limits
     ├── Unauthorized          unauthorized
     ├── Forbidden             forbidden
     ├── NotFound              not_found
@@ -62,6 +63,13 @@ class PlenaryError(Exception):
 
 class InvalidInput(PlenaryError):
     code = INVALID_FORMAT
+
+
+class TemplateLimits(InvalidInput):
+    """An organizer's template took more time or memory than a document may (422, as
+    InvalidInput: the code is the family's own, like a domain's AlreadyX(Conflict))."""
+
+    code = "template_limits"
 
 
 class Unauthorized(PlenaryError):

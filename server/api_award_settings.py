@@ -4,9 +4,7 @@ template files (each checked by rendering samples before it is kept)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +17,7 @@ from awards import render as award_render
 from awards import settings as award_settings
 from awards.models import AwardSettings, AwardTemplate
 from awards.schemas import DocumentSettings, DocumentSettingsOut, KindChange, KindCreate
+from conference import documents
 from conference.errors import InvalidInput, NotFound
 from server.api_awards import AWARDS, award_verify_base, template_seconds, with_templates
 from server.api_documents import pdf_response
@@ -276,9 +275,9 @@ async def read_template(request: web.Request) -> web.StreamResponse:
     return web.Response(text=source, content_type="text/plain", charset="utf-8")
 
 
-def _try_flag_proof(item: dict[str, Any], templates: dict[str, str], seconds: float) -> None:
-    award_flag.render_flag_proof_pdf(item, templates=templates, strict=True, seconds=seconds)
-    award_flag.flag_proof_svg(item, templates=templates, seconds=seconds)
+def _try_flag_proof(item: dict[str, Any], templates: dict[str, str]) -> None:
+    award_flag.render_flag_proof_pdf(item, templates=templates, strict=True)
+    award_flag.flag_proof_svg(item, templates=templates)
 
 
 @routes.put(
@@ -305,7 +304,6 @@ async def put_template(request: web.Request) -> web.StreamResponse:
     templates = dict(look.templates) | {name: source}
     items = award_render.sample_items(look, award_verify_base(request))
     pool = runner(request).pool()
-    loop = asyncio.get_running_loop()
     seconds = template_seconds(request)
     try:
         await with_templates(
@@ -315,12 +313,15 @@ async def put_template(request: web.Request) -> web.StreamResponse:
             ),
             templates,
         )
-        flag = partial(_try_flag_proof, items[1], templates, seconds)
-        await with_templates(request, loop.run_in_executor(pool, flag), templates)
+        limit = documents.template_seconds(templates, base=seconds)
+        flag = documents.run_in_pool(pool, _try_flag_proof, items[1], templates, seconds=limit)
+        await with_templates(request, flag, templates)
     except InvalidInput as exc:
         log.info("template %s refused: %s", name, exc.message)
         message = exc.message.replace("the conference's award templates do not", "it does not")
-        raise InvalidInput(f"the template is refused: {message}", field="source") from None
+        raise InvalidInput(
+            f"the template is refused: {message}", field="source", code=exc.code
+        ) from None
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, cid)
         row: AwardTemplate = await award_settings.save_template(

@@ -4,9 +4,8 @@ the secretary read. Verification by code is public (server/api_verify.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -31,7 +30,7 @@ from awards.schemas import (
     award_data,
     decision_data,
 )
-from conference import jobs
+from conference import documents, jobs
 from conference.documents import MissingGlyphs, Overrides
 from conference.errors import InvalidInput, PlenaryError
 from conference.models import Conference, Site
@@ -280,6 +279,14 @@ def template_seconds(request: web.Request) -> float:
     return request.app[config_key].template_seconds
 
 
+def _in_pool(
+    request: web.Request, work: Callable[[], T], templates: Overrides | None
+) -> Awaitable[T]:
+    """work in the document pool, within the time an organizer's templates get."""
+    limit = documents.template_seconds(templates, base=template_seconds(request))
+    return documents.run_in_pool(runner(request).pool(), work, seconds=limit)
+
+
 @routes.get(
     AWARD + "/document.pdf",
     summary="One award's document (certificate or flag award document), rendered now",
@@ -311,16 +318,8 @@ async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any], Overr
 )
 async def flag_pdf(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)
-    loop = asyncio.get_running_loop()
-    render = partial(
-        award_flag.render_flag_proof_pdf,
-        item,
-        templates=templates,
-        seconds=template_seconds(request),
-    )
-    pdf = await with_templates(
-        request, loop.run_in_executor(runner(request).pool(), render), templates
-    )
+    render = partial(award_flag.render_flag_proof_pdf, item, templates=templates)
+    pdf = await with_templates(request, _in_pool(request, render, templates), templates)
     name = award_render.file_name(1, award).replace(".pdf", "-co.pdf")
     return pdf_response(pdf, name, attachment=False)
 
@@ -333,13 +332,8 @@ async def flag_pdf(request: web.Request) -> web.StreamResponse:
 )
 async def flag_svg(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)
-    loop = asyncio.get_running_loop()
-    draw = partial(
-        award_flag.flag_proof_svg, item, templates=templates, seconds=template_seconds(request)
-    )
-    svg = await with_templates(
-        request, loop.run_in_executor(runner(request).pool(), draw), templates
-    )
+    draw = partial(award_flag.flag_proof_svg, item, templates=templates)
+    svg = await with_templates(request, _in_pool(request, draw, templates), templates)
     name = award_render.file_name(1, award).replace(".pdf", "-co.svg")
     # A download, never a page of this site: a drawing is opened by the maker's tools.
     return pdf_response(svg.encode(), name, attachment=True, content_type="image/svg+xml")

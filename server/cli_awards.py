@@ -106,7 +106,7 @@ async def render_zip(
                 session, conference, decision_id=args.decision, verify_base=base, actor=actor
             )
         workers = args.workers or config.document_workers
-        pool = documents.new_pool(workers)
+        pool = documents.new_pool(workers, memory_mb=config.document_memory_mb)
         try:
             pdfs, combined, missing = await award_documents.render_awards(
                 pool,
@@ -114,6 +114,7 @@ async def render_zip(
                 workers=workers,
                 templates=batch.templates,
                 progress=ProgressBar(sys.stderr),
+                seconds=config.template_seconds,
             )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -199,7 +199,7 @@ class Config:
         metadata={
             "env": "PLENARY_TEMPLATE_SECONDS",
             "help": "seconds an organizer's award templates may take per document (a little "
-            "more per award in bulk) before the rendering is stopped",
+            "more per award in bulk) before the worker is killed (template_limits)",
         },
     )
     scheduler: bool = field(
@@ -300,6 +300,15 @@ class Config:
             "parse": _bool,
             "help": "a server on this machine only (a trial, the demo): without "
             "PLENARY_PUBLIC_URL, links point to http://host:port",
+        },
+    )
+    # --- limits of the document workers (organizer templates) ---
+    document_memory_mb: int = field(
+        default=1024,
+        metadata={
+            "env": "PLENARY_DOCUMENT_MEMORY_MB",
+            "help": "address space each document worker process may use, in MB (0: no "
+            "limit); a template that needs more fails with template_limits",
         },
     )
 

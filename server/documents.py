@@ -16,7 +16,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, TypeVar
 
@@ -86,7 +85,7 @@ class DocumentRunner:
 
     def pool(self) -> Executor:
         if self._pool is None:
-            self._pool = documents.new_pool(self.workers)
+            self._pool = documents.new_pool(self.workers, memory_mb=self.config.document_memory_mb)
         return self._pool
 
     def start(self) -> None:
@@ -122,14 +121,9 @@ class DocumentRunner:
         return rendered
 
     async def in_pool(self, work: Awaitable[T]) -> T:
-        """work's result; a broken pool (a worker died) is replaced for the next document."""
-        try:
-            return await work
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): the next document gets a fresh pool.
-            if self._owns_pool:
-                self._pool = None
-            raise
+        """work's result. A worker killed at its deadline or lost is replaced by the pool
+        itself (conference/pool.py): only that document fails, the pool goes on."""
+        return await work
 
     async def _db(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Database work that runs to its end even if the runner is cancelled meanwhile."""

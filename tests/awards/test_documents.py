@@ -32,7 +32,13 @@ from awards import pdfcut
 from awards.documents import render_awards, render_awards_chunk
 from conference import documents
 from conference.documents import MissingGlyphs
-from tests.conference.test_documents import pdf_pages, pdf_text, scan_qr_codes
+from tests.conference.test_documents import (
+    PRINT_DPIS,
+    pdf_pages,
+    pdf_text,
+    scan_pages,
+    scan_qr_codes,
+)
 
 CERTIFICATE = "awards/certificate.html"
 FLAG_AWARD = "awards/flag_award.html"
@@ -162,6 +168,25 @@ def test_a_flag_award_document_names_the_unit_and_its_qr_verifies_it() -> None:
     assert "VĂN PHÒNG THÀNH ỦY HẢI PHÒNG" in text
     assert words(item["citation"]) in text and "Quyết định số 125-QĐ/VPTW" in text
     assert scan_qr_codes(pdf) == ["https://plenary.example.vn/verify/FLAG-HPG1-2026"]
+
+
+# A verification page under a long public address: 100 bytes, QR version 6.
+LONG_BASE = "https://hoinghi-toanquoc.vanphongtrunguong.example.vn/xac-minh/van-phong-capuy/verify"
+
+
+@pytest.mark.parametrize("dpi", PRINT_DPIS)
+@pytest.mark.parametrize("template", [CERTIFICATE, FLAG_AWARD])
+def test_every_award_code_reads_from_a_low_resolution_print(template: str, dpi: int) -> None:
+    items = [
+        award("Văn phòng Tỉnh ủy Quảng Ngãi", code="ABCD-EFGH-JKLM"),
+        award("Nguyễn Thị Hồng Nhung", person=True, code="MNPQ-RSTV-WXYZ"),
+        award("Văn phòng Thành ủy Hải Phòng", code="FLAG-HPG1-2026"),
+    ]
+    items[2]["verification"]["url"] = f"{LONG_BASE}/FLAG-HPG1-2026"
+    assert len(items[2]["verification"]["url"]) == 100
+    out = chunk(items, template)
+    for item, pdf in zip(items, out["pdfs"], strict=True):
+        assert scan_pages(pdf, dpi) == [[item["verification"]["url"]]]
 
 
 def test_each_kind_has_its_template() -> None:

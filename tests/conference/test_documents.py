@@ -61,6 +61,24 @@ def scan_qr_codes(pdf: bytes, page: int = 1, dpi: int = 200) -> list[str]:
     return done.stdout.decode().splitlines()
 
 
+# What a phone's camera or a cheap scan of a printed page resolves, about: every QR code of
+# every document must read from renders at both (DESIGN.md section 8).
+PRINT_DPIS = (100, 150)
+
+
+def scan_pages(pdf: bytes, dpi: int) -> list[list[str]]:
+    """Every page printed at dpi and read with zbar: the codes found on each page."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "doc.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), f"{tmp}/p"], check=True)
+        found = []
+        for image in sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[1])):
+            done = subprocess.run(["zbarimg", "--raw", "-q", str(image)], capture_output=True)
+            found.append(done.stdout.decode().splitlines())
+    return found
+
+
 def badge(name: str = "Nguyễn Thị Hằng", **more: Any) -> dict[str, Any]:
     """A badge's template data, as attendance.badges makes it."""
     return {
@@ -249,6 +267,28 @@ async def test_bulk_rendering_in_the_pool_keeps_order_and_reports_progress(
     assert positions == sorted(positions)
     codes = scan_qr_codes(rendered.pdf, page=5)
     assert sorted(codes) == sorted(item["credential"] for item in items[32:])
+
+
+@pytest.mark.parametrize("dpi", PRINT_DPIS)
+@pytest.mark.parametrize("layout", ["sheet", "single"])
+def test_every_badge_code_reads_from_a_low_resolution_print(layout: str, dpi: int) -> None:
+    items = [badge(f"Đại biểu số {n:02d}") for n in range(11)]
+    rendered = documents.render_template("badges.html", badge_context(items, layout))
+    per_page = 8 if layout == "sheet" else 1
+    wanted = [items[n : n + per_page] for n in range(0, len(items), per_page)]
+    found = scan_pages(rendered.pdf, dpi)
+    assert [sorted(codes) for codes in found] == [
+        sorted(item["credential"] for item in page) for page in wanted
+    ]
+
+
+def test_a_documents_code_has_four_pixels_per_module() -> None:
+    """Scaled down, not up, at 100 dpi: a code of one pixel per module blurs there."""
+    text = credential_like()
+    one = Image.open(io.BytesIO(qr.qr_png(text)))
+    four = Image.open(io.BytesIO(qr.qr_png(text, scale=documents.QR_SCALE)))
+    assert documents.QR_SCALE == 4 and four.size == (49 * 4, 49 * 4)
+    assert one.resize(four.size, Image.Resampling.NEAREST).tobytes() == four.tobytes()
 
 
 async def test_a_missing_glyph_in_a_worker_comes_back(pool: ProcessPoolExecutor) -> None:

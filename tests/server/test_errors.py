@@ -18,6 +18,7 @@ from conference.errors import (
     PlenaryError,
     RateLimited,
     StaleSchema,
+    TemplateLimits,
     Unauthorized,
 )
 from server import http
@@ -25,6 +26,7 @@ from server.http import error_response, status_for
 
 TABLE: list[tuple[PlenaryError, int, str]] = [
     (InvalidInput("bad", field="title"), 422, "invalid_format"),
+    (TemplateLimits("too slow", field="source"), 422, "template_limits"),
     (Unauthorized("who?"), 401, "unauthorized"),
     (Forbidden("no"), 403, "forbidden"),
     (NotFound("gone", field="site"), 404, "not_found"),
