@@ -10,6 +10,7 @@ import random
 import re
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -671,6 +672,23 @@ async def finished(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
     out, err = await asyncio.wait_for(proc.communicate(), WAIT)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+def test_the_command_loads_none_of_the_server() -> None:
+    """A client command: the server's stack (an Argon2 hash at import, SQLAlchemy, aiohttp:
+    ~790 modules, 130 MB) made it take seconds to start and to exit after Ctrl-C on a busy
+    machine. This counts what `plenary follow` imports instead of timing it."""
+    code = (
+        "import sys\n"
+        "from server.cli import main\n"
+        "main(['follow', 'ftp://x', '--conference', 'x'])\n"
+        "heavy = ('aiohttp', 'sqlalchemy', 'sqlmodel', 'argon2', 'pydantic', 'weasyprint')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "[]\n", done.stdout
 
 
 async def test_a_server_that_is_not_there_is_one_line_and_status_1() -> None:
