@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference import errors
+from conference.db import unavailable_error
 from conference.errors import InvalidInput, PlenaryError
 from server.keys import config_key, db_key
 
@@ -40,6 +41,7 @@ STATUS_BY_CODE: dict[str, int] = {
     UNSUPPORTED_MEDIA_TYPE: 415,
     errors.RATE_LIMITED: 429,
     errors.STALE_SCHEMA: 503,
+    errors.DATABASE_UNAVAILABLE: 503,
     errors.UNKNOWN_ERROR: 500,
 }
 
@@ -57,7 +59,7 @@ def status_for(error: PlenaryError) -> int:
 
 def error_response(error: PlenaryError) -> web.Response:
     response = web.json_response({"error": error.as_dict()}, status=status_for(error))
-    retry = error.retry_after if isinstance(error, errors.RateLimited) else None
+    retry = getattr(error, "retry_after", None)
     if retry:
         response.headers["Retry-After"] = str(int(retry) + 1)
     return response
@@ -109,7 +111,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
         return error_response(error_from_http(exc))
-    except Exception:
+    except Exception as exc:
+        if (outage := unavailable_error(exc)) is not None:
+            log.warning("database unavailable (%s): answered 503", type(exc).__name__)
+            return error_response(outage)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(PlenaryError("internal error", code=errors.UNKNOWN_ERROR))
 
