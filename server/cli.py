@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conference.errors import PlenaryError
-from server import cli_awards
+from server import cli_awards, cli_backup
 
 # The server's stack (aiohttp, SQLAlchemy, Argon2...) is imported by the commands that use
 # it: `plenary follow` is a small client, and loading all of it made the command slow to
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_awards.add_parser(sub, EPILOG)
+    cli_backup.add_parsers(sub, EPILOG)
 
     sub.add_parser(
         "config",
@@ -379,6 +380,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             password = _read_password(args)
             name = asyncio.run(_user_add(config, args, password))
             print(f"account {name} created")
+        elif args.command == "backup":
+            print(cli_backup.backup_command(config.database_url, args.file))
+        elif args.command == "restore":
+            print(cli_backup.restore_command(config.database_url, args.file))
         elif args.command == "awards":
             print(cli_awards.render_command(config, args))
         elif args.command == "config":
