@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from conference import errors
 from conference.errors import (
     Conflict,
+    DatabaseUnavailable,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -31,6 +32,7 @@ TABLE: list[tuple[PlenaryError, int, str]] = [
     (Conflict("taken", field="code"), 409, "conflict"),
     (StaleSchema("migrate"), 503, "stale_schema"),
     (RateLimited("slow down"), 429, "rate_limited"),
+    (DatabaseUnavailable("later"), 503, "database_unavailable"),
     (PlenaryError("boom"), 500, "unknown_error"),
     (PlenaryError("big", code=errors.TOO_LARGE), 413, "too_large"),
     (PlenaryError("json", code=http.INVALID_JSON), 400, "invalid_json"),
@@ -90,6 +92,11 @@ def test_error_body_carries_field_and_details() -> None:
         "details": [{"field": "title"}],
     }
     assert PlenaryError("x").as_dict() == {"code": "unknown_error", "message": "x"}
+
+
+def test_a_database_outage_says_when_to_try_again() -> None:
+    response = error_response(DatabaseUnavailable("later", retry_after=5))
+    assert (response.status, response.headers["Retry-After"]) == (503, "6")
 
 
 def test_retry_after_header() -> None:
