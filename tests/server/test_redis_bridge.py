@@ -33,6 +33,7 @@ from tests.conftest import _pg_admin, _pg_url, new_conference
 pytestmark = pytest.mark.xdist_group("redis")
 REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE_REDIS = os.environ.get("PLENARY_REQUIRE_REDIS") == "1"
+CONNECTED = 60.0  # ends a wait for a connection that has already failed
 
 
 async def _redis_reachable(url: str) -> bool:
@@ -121,8 +122,8 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
     await bridge_a.start()
     await bridge_b.start()
     try:
-        await asyncio.wait_for(bridge_a.connected.wait(), 5)
-        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         async with db_b.sessionmaker() as session:
             fresh = await session.get(Conference, conference.id)
             assert fresh is not None
@@ -179,13 +180,13 @@ async def test_nothing_is_lost_while_redis_is_down(
     bridge_a = RedisBridge(url, db_a, catch_up_interval=0.5)
     bridge_b = RedisBridge(url, db_b, catch_up_interval=0.5)
     try:
-        for _ in range(50):
-            if await _redis_reachable(url):
-                break
-            await asyncio.sleep(0.1)
+        # Until our redis-server answers (a loaded machine takes seconds to start it).
+        async with asyncio.timeout(CONNECTED):
+            while not await _redis_reachable(url):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
         await bridge_a.start()
         await bridge_b.start()
-        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         async with db_b.sessionmaker() as session:
             fresh = await session.get(Conference, conference.id)
             assert fresh is not None
@@ -205,7 +206,7 @@ async def test_nothing_is_lost_while_redis_is_down(
         await collector.wait_for(start + 6)
 
         server = _start_redis(port)
-        await asyncio.wait_for(bridge_b.connected.wait(), 15)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         await _rename(db_a, conference, site, "sau")
         await collector.wait_for(start + 7)
         assert [e.seq for e in collector.received] == list(range(start + 1, start + 8))
@@ -247,8 +248,8 @@ async def test_speaker_requests_through_two_processes_end_in_one_order(
     await bridge_a.start()
     await bridge_b.start()
     try:
-        await asyncio.wait_for(bridge_a.connected.wait(), 5)
-        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         collectors = []
         for db in (db_a, db_b):
             async with db.sessionmaker() as session:
