@@ -24,10 +24,11 @@ from sqlalchemy.engine import make_url
 
 from tests.server.test_checkin_crash import Hall, ledger, nonce, prepare, start_server
 
-REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/0")
+# The redis tests' group and database: pub/sub channels are shared by every database.
+REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 WAIT = 60.0  # ends a wait that has already failed; each wait is for a signal
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("redis")]
 
 
 @dataclass

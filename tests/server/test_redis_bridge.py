@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from sqlalchemy.engine import make_url
 
 from agenda.schemas import AgendaItemCreate, SpeakerCreate
 from agenda.services import create_agenda_item
@@ -138,6 +139,48 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
         assert collector.received[-1].data["name"] == "Hà Nội 9"
         assert bridge_b.relayed >= 10
         assert bridge_a.relayed == 0  # nothing from B, and its own messages are ignored
+    finally:
+        await bridge_a.stop()
+        await bridge_b.stop()
+
+
+async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
+    two_processes: tuple[Database, Database], redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis back before PostgreSQL (a machine restarting): the catch-up that follows the
+    connection fails, and the bridge must still relay once the database is back."""
+    db_a, db_b = two_processes
+    conference, site = await _setup(db_a)
+    async with db_b.sessionmaker() as session:
+        fresh = await session.get(Conference, conference.id)
+        assert fresh is not None
+    # A subscriber here: the catch-up reads the database for its conference.
+    collector = Collector(db_b, fresh)
+    assert conference.id is not None
+    db_b.hub.subscribe(conference.id, collector)
+    name = make_url(db_b.url).database
+    await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    bridge_a = RedisBridge(redis_url, db_a, catch_up_interval=3600)
+    bridge_b = RedisBridge(redis_url, db_b, catch_up_interval=3600)
+    try:
+        await _pg_admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )
+        await bridge_b.start()
+        listen = bridge_b._tasks[0]
+        # The signal: the catch-up after connecting has failed (logged, or the task died).
+        async with asyncio.timeout(CONNECTED):
+            while not listen.done() and "catch-up" not in caplog.text:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    try:
+        assert not listen.done(), listen
+        await bridge_a.start()
+        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
+        await _rename(db_a, conference, site, "Hà Nội mới")
+        await collector.wait_for(fresh.last_seq + 1)
+        assert bridge_b.relayed >= 1 and not listen.done()
     finally:
         await bridge_a.stop()
         await bridge_b.stop()
