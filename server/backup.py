@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from conference.db import normalise_url
+from conference.dbtypes import new_public_id
 from conference.errors import Conflict, InvalidInput
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -134,6 +135,18 @@ def _ensure_unused(target: Path) -> None:
         )
 
 
+def _new_epochs(path: Path) -> None:
+    """A restore rewinds every conference's live log: a new epoch tells each client to drop
+    what it holds and load a snapshot, instead of taking the restored seqs for its own."""
+    with closing(_connect(path)) as conn:
+        ids = [row[0] for row in conn.execute("SELECT id FROM conference")]
+        conn.execute("BEGIN")
+        conn.executemany(
+            "UPDATE conference SET epoch = ? WHERE id = ?", [(new_public_id(), n) for n in ids]
+        )
+        conn.execute("COMMIT")
+
+
 async def restore(file: Path, url: str) -> Copied:
     """Put the backup file in place of the SQLite database at url, migrated to the newest
     schema; the database it replaces is kept as <name>.before-restore-<time>."""
@@ -154,6 +167,7 @@ async def restore(file: Path, url: str) -> Copied:
         _copy(file, staged)
         if revision != head:
             await upgrade(f"sqlite+aiosqlite:///{staged}")
+        _new_epochs(staged)
         final = plenary_revision(staged)
         kept = None
         if target.exists():

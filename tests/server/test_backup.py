@@ -99,7 +99,14 @@ async def test_a_backup_during_checkins_restores_every_acknowledged_one(
     await ensure_current(fresh)  # the restored database passes the schema check
     rows, outcome, _ = await ledger(fresh)
     assert all(rows[key] == 1 and outcome[key] == "ok" for key in before)
+    # The live log was rewound: a new epoch makes every client reload a snapshot.
+    assert epochs(tmp_path / "fresh.db") != epochs(copy)
     print(f"{len(before)} check-ins before the backup, {during} during it")
+
+
+def epochs(path: Path) -> list[tuple[int, str]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return list(conn.execute("SELECT id, epoch FROM conference ORDER BY id"))
 
 
 def make_file(path: Path, sql: str = "") -> Path:
