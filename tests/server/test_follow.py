@@ -663,14 +663,30 @@ async def plenary(*args: str, env: dict[str, str] | None = None) -> asyncio.subp
         "server",
         *args,
         cwd=ROOT,
-        env={**os.environ, "PYTHONIOENCODING": "", "LC_ALL": "C", **(env or {})},
+        env={
+            **os.environ,
+            "PYTHONIOENCODING": "",
+            "LC_ALL": "C",
+            "PYTHONFAULTHANDLER": "1",
+            **(env or {}),
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
 
 
 async def finished(proc: asyncio.subprocess.Process, within: float = WAIT) -> tuple[int, str, str]:
-    out, err = await asyncio.wait_for(proc.communicate(), within)
+    ended = asyncio.ensure_future(proc.communicate())
+    try:
+        out, err = await asyncio.wait_for(asyncio.shield(ended), within)
+    except TimeoutError:
+        # Where it is stuck: SIGABRT makes its faulthandler print every thread's stack.
+        proc.send_signal(signal.SIGABRT)
+        out, err = await ended
+        pytest.fail(
+            f"plenary follow did not end within {within} s; it was at:\n{err.decode()}\n"
+            f"it printed:\n{out.decode()[-2000:]}"
+        )
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 
