@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,7 +164,7 @@ async def test_an_outage_is_503_then_recovers_and_loses_no_acknowledged_checkin(
         acknowledged = [key for key, status in seen.status.items() if status == 200]
         assert all(rows[key] == 1 and outcome[key] == "ok" for key in acknowledged)
         # The hub, the Redis bridge and the socket outlived the outage: a live event arrives.
-        await check_last(clients_for=base, hall=hall, ws=ws)
+        await a_live_event_arrives(base, hall, ws)
     finally:
         await settle(tasks)
         await ws.close()
@@ -174,10 +174,11 @@ async def test_an_outage_is_503_then_recovers_and_loses_no_acknowledged_checkin(
     assert "Task exception was never retrieved" not in log.read_text()
 
 
-async def check_last(*, clients_for: str, hall: Hall, ws: Any) -> None:
+async def a_live_event_arrives(base: str, hall: Hall, ws: Any) -> None:
+    """Check the last delegate in; its event must reach the socket."""
     scan = hall.scans[-1]
     async with aiohttp.ClientSession() as http:
-        url = f"{clients_for}/api/v1/conferences/{hall.cid}/checkins"
+        url = f"{base}/api/v1/conferences/{hall.cid}/checkins"
         headers = {"Authorization": f"Bearer {hall.token}"}
         async with http.post(url, json={"nonce": nonce(), **scan}, headers=headers) as resp:
             answer = await resp.json()
@@ -185,6 +186,3 @@ async def check_last(*, clients_for: str, hall: Hall, ws: Any) -> None:
     delegate = answer["checkin"]["delegate"]["id"]
     frame = await next_checkin_event(ws, delegate)
     assert frame["type"] == "event", frame
-
-
-Waiter = Callable[[], Awaitable[None]]

@@ -681,11 +681,13 @@ async def finished(proc: asyncio.subprocess.Process, within: float = WAIT) -> tu
         out, err = await asyncio.wait_for(asyncio.shield(ended), within)
     except TimeoutError:
         # Where it is stuck: SIGABRT makes its faulthandler print every thread's stack.
+        with open(f"/proc/{proc.pid}/status") as status:  # noqa: ASYNC230 (a failed test)
+            signals = [line for line in status if line.startswith(("SigIgn", "SigCgt"))]
         proc.send_signal(signal.SIGABRT)
         out, err = await ended
         pytest.fail(
             f"plenary follow did not end within {within} s; it was at:\n{err.decode()}\n"
-            f"it printed:\n{out.decode()[-2000:]}"
+            f"it printed:\n{out.decode()[-2000:]}\nits signals: {signals}"
         )
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
