@@ -112,6 +112,9 @@ def backup(url: str, file: Path) -> Copied:
     if file.exists():
         raise Conflict(f"{file} exists already: give the name of a new file")
     partial = file.with_name(f".{file.name}.partial")
+    partial.unlink(missing_ok=True)
+    # Owner only: the copy holds password hashes, link secrets and the signing keys.
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         _copy(source, partial)
         revision = plenary_revision(partial)

@@ -85,6 +85,7 @@ async def test_a_backup_during_checkins_restores_every_acknowledged_one(
         code, out, err = await plenary("backup", str(copy), "--database-url", db_url)
         assert (code, err) == (0, ""), err
         assert out.startswith(f"backup written to {copy} (") and head_revision() in out
+        assert copy.stat().st_mode & 0o077 == 0  # readable by its owner only
         during = len(acknowledged) - len(before)
         assert not any(task.done() for task in clients), "the check-ins stopped"
     finally:
