@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from traceback import walk_tb
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.access import ACCESS_CHANGED
+from conference.errors import DatabaseUnavailable
 from conference.live import PENDING_EVENTS, LiveHub
 
 DEFAULT_URL = "sqlite+aiosqlite:///plenary.db"
@@ -119,3 +122,61 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# SQLSTATE classes of a lost server: 08 connection exceptions, 57P operator intervention
+# (shutdown, crash, "cannot connect now" while starting).
+_LOST_STATES = ("08", "57P")
+_DRIVERS = ("sqlalchemy.", "asyncpg", "aiosqlite", "sqlite3")
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """exc, what SQLAlchemy wrapped in it, and what caused it, each once."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        link = todo.pop()
+        if link is None or id(link) in seen or len(seen) > 20:
+            continue
+        seen.add(id(link))
+        yield link
+        orig = getattr(link, "orig", None)
+        todo += [orig if isinstance(orig, BaseException) else None]
+        todo += [link.__cause__, link.__context__]
+
+
+def _from_driver(exc: BaseException) -> bool:
+    """Raised inside the database driver (an OSError elsewhere is not an outage)."""
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(_DRIVERS)
+        for frame, _ in walk_tb(exc.__traceback__)
+    )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether exc means the database cannot be reached now (not a bad query or a bug).
+
+    A connection that broke, a server shutting down or refusing connections
+    (PostgreSQL's ``ALLOW_CONNECTIONS false``), a refused or reset socket. SQLAlchemy
+    drops a broken connection from its pool and ``pool_pre_ping`` tests the others
+    before use, so the next request after the outage finds a working connection.
+    """
+    for link in _chain(exc):
+        if isinstance(link, DBAPIError) and link.connection_invalidated:
+            return True
+        state = getattr(link, "sqlstate", None)
+        if isinstance(state, str) and (
+            state.startswith(_LOST_STATES)
+            or (state == "55000" and "not currently accepting connections" in str(link))
+        ):
+            return True
+        if isinstance(link, OSError) and _from_driver(link):
+            return True
+    return False
+
+
+def unavailable_error(exc: BaseException) -> DatabaseUnavailable | None:
+    """The domain error for a database outage, or None when exc is something else."""
+    if not is_unavailable(exc):
+        return None
+    return DatabaseUnavailable("the database is unavailable for a moment; try again shortly")

@@ -12,7 +12,8 @@ is one, ``details`` carries structured extras.
     ├── NotFound              not_found
     ├── Conflict              conflict
     │   └── StaleSchema       stale_schema
-    └── RateLimited           rate_limited
+    ├── RateLimited           rate_limited
+    └── DatabaseUnavailable   database_unavailable
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ RATE_LIMITED = "rate_limited"
 TOO_LARGE = "too_large"
 STALE_SCHEMA = "stale_schema"
 UNKNOWN_ERROR = "unknown_error"
+DATABASE_UNAVAILABLE = "database_unavailable"
 
 
 class PlenaryError(Exception):
@@ -96,5 +98,18 @@ class RateLimited(PlenaryError):
     code = RATE_LIMITED
 
     def __init__(self, message: str, *, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DatabaseUnavailable(PlenaryError):
+    """The database cannot be reached now (restarted, failing over, refusing connections).
+
+    Nothing of the request was committed; sending it again later is safe (check-ins carry
+    their nonce)."""
+
+    code = DATABASE_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after: float = 5.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after

@@ -13,19 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conference.accounts import create_account, grant_role
-from conference.actors import CLI, Actor
-from conference.db import Database
 from conference.errors import PlenaryError
-from conference.services import get_conference, get_site_by_code
-from server import cli_awards
-from server.access_log import AccessLogger
-from server.config import Config, settings_table
+from server import cli_awards, cli_backup
 
+# The server's stack (aiohttp, SQLAlchemy, Argon2...) is imported by the commands that use
+# it: `plenary follow` is a small client, and loading all of it made the command slow to
+# start and to exit on a busy machine (seconds after Ctrl-C; tests/server/test_follow.py).
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from conference.models import Account
+    from server.config import Config
 
 EPILOG = "Settings come from PLENARY_* environment variables; `plenary config` lists them."
 
@@ -167,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_awards.add_parser(sub, EPILOG)
+    cli_backup.add_parsers(sub, EPILOG)
 
     sub.add_parser(
         "config",
@@ -177,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from server.config import Config
+
     return Config.from_env(
         database_url=getattr(args, "database_url", None),
         host=getattr(args, "host", None),
@@ -199,6 +200,9 @@ def check_public_url(config: Config) -> None:
 
 
 def _serve(config: Config) -> None:
+
+    from conference.db import Database
+    from server.access_log import AccessLogger
     from server.app import create_app
     from server.migrate import ensure_current
     from server.serving import run_server
@@ -225,6 +229,11 @@ def _serve(config: Config) -> None:
 
 
 async def _user_add(config: Config, args: argparse.Namespace, password: str) -> str:
+    from conference.accounts import create_account, grant_role
+    from conference.actors import CLI, Actor
+    from conference.db import Database
+    from conference.services import get_conference, get_site_by_code
+
     db = Database(config.database_url)
     try:
         async with db.transaction() as session:
@@ -268,6 +277,9 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 async def _import(config: Config, args: argparse.Namespace, raw: bytes) -> str:
+    from conference.accounts import grant_role
+    from conference.actors import CLI, Actor
+    from conference.db import Database
     from server import transfer
     from server.migrate import ensure_current
 
@@ -327,6 +339,8 @@ def _import_file(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _export(config: Config, args: argparse.Namespace, fmt: str) -> str:
+    from conference.db import Database
+    from conference.services import get_conference
     from server import transfer
     from server.migrate import ensure_current
 
@@ -379,6 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             _serve(config)
         elif args.command == "migrate":
+            from conference.db import Database
             from server.migrate import head_revision, upgrade
 
             asyncio.run(upgrade(config.database_url))
@@ -397,9 +412,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             password = _read_password(args)
             name = asyncio.run(_user_add(config, args, password))
             print(f"account {name} created")
+        elif args.command == "backup":
+            print(cli_backup.backup_command(config.database_url, args.file))
+        elif args.command == "restore":
+            print(cli_backup.restore_command(config.database_url, args.file))
         elif args.command == "awards":
             print(cli_awards.render_command(config, args))
         elif args.command == "config":
+            from server.config import settings_table
+
             for name, env, default, text in settings_table():
                 print(f"{env:28} {name:26} default {default!r:32} {text}")
     except PlenaryError as exc:

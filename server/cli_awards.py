@@ -9,16 +9,10 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from awards import documents as award_documents
-from awards import render as award_render
-from conference import documents
-from conference.actors import CLI, Actor
-from conference.db import Database
-from conference.errors import InvalidInput
-from conference.services import get_conference
-from server.config import Config
+if TYPE_CHECKING:
+    from server.config import Config
 
 BAR = 30
 
@@ -85,6 +79,14 @@ def render_command(config: Config, args: argparse.Namespace) -> str:
 async def render_zip(
     config: Config, args: argparse.Namespace
 ) -> tuple[bytes, int, tuple[str, ...]]:
+    # Here, not at the top: `plenary --help` and `plenary follow` need none of this.
+    from awards import documents as award_documents
+    from awards import render as award_render
+    from conference import documents
+    from conference.actors import CLI, Actor
+    from conference.db import Database
+    from conference.errors import InvalidInput
+    from conference.services import get_conference
     from server.migrate import ensure_current
 
     base = args.verify_url or (

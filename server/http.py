@@ -17,6 +17,7 @@ from pydantic_core import from_json
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference import errors
+from conference.db import unavailable_error
 from conference.errors import InvalidInput, PlenaryError
 from server.access_log import redacted_traceback, route_name
 from server.keys import config_key, db_key
@@ -50,6 +51,7 @@ STATUS_BY_CODE: dict[str, int] = {
     REQUEST_HEAD_TOO_LARGE: 431,
     errors.RATE_LIMITED: 429,
     errors.STALE_SCHEMA: 503,
+    errors.DATABASE_UNAVAILABLE: 503,
     errors.UNKNOWN_ERROR: 500,
 }
 
@@ -73,7 +75,7 @@ def status_for(error: PlenaryError) -> int:
 
 def error_response(error: PlenaryError) -> web.Response:
     response = web.json_response({"error": error.as_dict()}, status=status_for(error))
-    retry = error.retry_after if isinstance(error, errors.RateLimited) else None
+    retry = getattr(error, "retry_after", None)
     if retry:
         response.headers["Retry-After"] = str(int(retry) + 1)
     return response
@@ -126,6 +128,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         return error_response(error_from_http(exc))
     except Exception as exc:
+        if (outage := unavailable_error(exc)) is not None:
+            log.warning("database unavailable (%s): answered 503", type(exc).__name__)
+            return error_response(outage)
         # The route's pattern and a scrubbed traceback: a personal link's secret or a
         # screen's token in the URL must not reach the log.
         log.error(

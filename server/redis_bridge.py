@@ -139,7 +139,11 @@ class RedisBridge:
                 delay = 0.2
                 # Whatever was missed while away is in the database.
                 self._access_rung()
-                await self.run_catch_up()
+                try:
+                    await self.run_catch_up()
+                except Exception:
+                    # The database may be back later than Redis: the catch-up loop retries.
+                    log.warning("catch-up after connecting to redis failed", exc_info=True)
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:

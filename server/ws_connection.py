@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from conference import errors
 from conference.actors import ANONYMOUS, Principal
-from conference.db import Database
+from conference.db import Database, unavailable_error
 from conference.errors import PlenaryError
 from server.config import Config
 from server.http import dump, validation_error
@@ -56,6 +56,8 @@ def error_for(exc: Exception) -> PlenaryError:
         return exc
     if isinstance(exc, ValidationError):
         return validation_error(exc)
+    if (outage := unavailable_error(exc)) is not None:
+        return outage
     log.error("unhandled error in a WebSocket command", exc_info=exc)
     return PlenaryError("internal error", code=errors.UNKNOWN_ERROR)
 

@@ -39,6 +39,7 @@ from conference.signing import load_keyring
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 6
 PER_CLIENT = 150
+STARTUP = 120.0
 KILL_AFTER = 60  # successful check-ins before the kill (then a random moment more)
 
 pytestmark = pytest.mark.slow
@@ -135,8 +136,11 @@ def exited(log: Path) -> str:
 
 async def start_server(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     server, base = spawn(url, log)
+    # Until it answers or exits; the deadline only ends a start that already failed (a
+    # loaded machine takes well over 15 s to import and check the schema).
+    deadline = asyncio.get_running_loop().time() + STARTUP
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        while asyncio.get_running_loop().time() < deadline:
             if server.poll() is not None:
                 raise AssertionError(exited(log))
             try:

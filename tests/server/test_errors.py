@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from conference import errors
 from conference.errors import (
     Conflict,
+    DatabaseUnavailable,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -33,6 +34,7 @@ TABLE: list[tuple[PlenaryError, int, str]] = [
     (Conflict("taken", field="code"), 409, "conflict"),
     (StaleSchema("migrate"), 503, "stale_schema"),
     (RateLimited("slow down"), 429, "rate_limited"),
+    (DatabaseUnavailable("later"), 503, "database_unavailable"),
     (PlenaryError("boom"), 500, "unknown_error"),
     (PlenaryError("big", code=errors.TOO_LARGE), 413, "too_large"),
     (PlenaryError("json", code=http.INVALID_JSON), 400, "invalid_json"),
@@ -94,6 +96,11 @@ def test_error_body_carries_field_and_details() -> None:
     assert PlenaryError("x").as_dict() == {"code": "unknown_error", "message": "x"}
 
 
+def test_a_database_outage_says_when_to_try_again() -> None:
+    response = error_response(DatabaseUnavailable("later", retry_after=5))
+    assert (response.status, response.headers["Retry-After"]) == (503, "6")
+
+
 def test_retry_after_header() -> None:
     error = RateLimited("wait")
     error.retry_after = 12.3  # type: ignore[attr-defined]
@@ -137,3 +144,20 @@ async def test_errors_through_the_app(
     resp = await client.put("/api/v1/conferences", json={})
     assert resp.status == 405
     assert (await resp.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_a_database_outage_is_the_same_code_on_the_websocket() -> None:
+    from sqlalchemy import text
+
+    from conference.db import Database
+    from server.ws_connection import error_for
+
+    db = Database("postgresql+asyncpg://postgres@127.0.0.1:9/plenary")  # nobody listens on 9
+    try:
+        with pytest.raises(Exception) as caught:
+            async with db.read() as session:
+                await (await session.connection()).execute(text("SELECT 1"))
+    finally:
+        await db.dispose()
+    assert isinstance(caught.value, Exception)
+    assert error_for(caught.value).code == "database_unavailable"

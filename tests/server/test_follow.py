@@ -10,6 +10,7 @@ import random
 import re
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -53,7 +54,8 @@ from server.follow import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-WAIT = 10.0
+WAIT = 30.0  # ends a wait that has already failed
+STOP = 10.0  # what Ctrl-C may take: a bound of the behaviour, not only of the test
 
 # --- the state and the lines, without a network ---------------------------------------------
 
@@ -661,16 +663,51 @@ async def plenary(*args: str, env: dict[str, str] | None = None) -> asyncio.subp
         "server",
         *args,
         cwd=ROOT,
-        env={**os.environ, "PYTHONIOENCODING": "", "LC_ALL": "C", **(env or {})},
+        env={
+            **os.environ,
+            "PYTHONIOENCODING": "",
+            "LC_ALL": "C",
+            "PYTHONFAULTHANDLER": "1",
+            **(env or {}),
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
 
 
-async def finished(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
-    out, err = await asyncio.wait_for(proc.communicate(), WAIT)
+async def finished(proc: asyncio.subprocess.Process, within: float = WAIT) -> tuple[int, str, str]:
+    ended = asyncio.ensure_future(proc.communicate())
+    try:
+        out, err = await asyncio.wait_for(asyncio.shield(ended), within)
+    except TimeoutError:
+        # Where it is stuck: SIGABRT makes its faulthandler print every thread's stack.
+        with open(f"/proc/{proc.pid}/status") as status:  # noqa: ASYNC230 (a failed test)
+            signals = [line for line in status if line.startswith(("SigIgn", "SigCgt"))]
+        proc.send_signal(signal.SIGABRT)
+        out, err = await ended
+        pytest.fail(
+            f"plenary follow did not end within {within} s; it was at:\n{err.decode()}\n"
+            f"it printed:\n{out.decode()[-2000:]}\nits signals: {signals}"
+        )
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+def test_the_command_loads_none_of_the_server() -> None:
+    """A client command: the server's stack (an Argon2 hash at import, SQLAlchemy, aiohttp:
+    ~790 modules, 130 MB) made it take seconds to start and to exit after Ctrl-C on a busy
+    machine. This counts what `plenary follow` imports instead of timing it."""
+    code = (
+        "import sys\n"
+        "from server.cli import main\n"
+        "main(['follow', 'ftp://x', '--conference', 'x'])\n"
+        "heavy = ('aiohttp', 'sqlalchemy', 'sqlmodel', 'argon2', 'pydantic', 'weasyprint')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "[]\n", done.stdout
 
 
 async def test_a_server_that_is_not_there_is_one_line_and_status_1() -> None:
@@ -700,7 +737,7 @@ async def test_the_command_prints_utf8_and_stops_on_ctrl_c(hall: Hall) -> None:
     while not (await asyncio.wait_for(proc.stdout.readline(), WAIT)).startswith(b"Now:"):
         pass
     proc.send_signal(signal.SIGINT)
-    code, _, err = await finished(proc)
+    code, _, err = await finished(proc, STOP)
     assert (code, err) == (0, "")
 
 

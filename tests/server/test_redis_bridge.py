@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from sqlalchemy.engine import make_url
 
 from agenda.schemas import AgendaItemCreate, SpeakerCreate
 from agenda.services import create_agenda_item
@@ -33,6 +34,7 @@ from tests.conftest import _pg_admin, _pg_url, new_conference
 pytestmark = pytest.mark.xdist_group("redis")
 REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE_REDIS = os.environ.get("PLENARY_REQUIRE_REDIS") == "1"
+CONNECTED = 60.0  # ends a wait for a connection that has already failed
 
 
 async def _redis_reachable(url: str) -> bool:
@@ -121,8 +123,8 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
     await bridge_a.start()
     await bridge_b.start()
     try:
-        await asyncio.wait_for(bridge_a.connected.wait(), 5)
-        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         async with db_b.sessionmaker() as session:
             fresh = await session.get(Conference, conference.id)
             assert fresh is not None
@@ -137,6 +139,48 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
         assert collector.received[-1].data["name"] == "Hà Nội 9"
         assert bridge_b.relayed >= 10
         assert bridge_a.relayed == 0  # nothing from B, and its own messages are ignored
+    finally:
+        await bridge_a.stop()
+        await bridge_b.stop()
+
+
+async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
+    two_processes: tuple[Database, Database], redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis back before PostgreSQL (a machine restarting): the catch-up that follows the
+    connection fails, and the bridge must still relay once the database is back."""
+    db_a, db_b = two_processes
+    conference, site = await _setup(db_a)
+    async with db_b.sessionmaker() as session:
+        fresh = await session.get(Conference, conference.id)
+        assert fresh is not None
+    # A subscriber here: the catch-up reads the database for its conference.
+    collector = Collector(db_b, fresh)
+    assert conference.id is not None
+    db_b.hub.subscribe(conference.id, collector)
+    name = make_url(db_b.url).database
+    await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    bridge_a = RedisBridge(redis_url, db_a, catch_up_interval=3600)
+    bridge_b = RedisBridge(redis_url, db_b, catch_up_interval=3600)
+    try:
+        await _pg_admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )
+        await bridge_b.start()
+        listen = bridge_b._tasks[0]
+        # The signal: the catch-up after connecting has failed (logged, or the task died).
+        async with asyncio.timeout(CONNECTED):
+            while not listen.done() and "catch-up" not in caplog.text:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    try:
+        assert not listen.done(), listen
+        await bridge_a.start()
+        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
+        await _rename(db_a, conference, site, "Hà Nội mới")
+        await collector.wait_for(fresh.last_seq + 1)
+        assert bridge_b.relayed >= 1 and not listen.done()
     finally:
         await bridge_a.stop()
         await bridge_b.stop()
@@ -179,13 +223,13 @@ async def test_nothing_is_lost_while_redis_is_down(
     bridge_a = RedisBridge(url, db_a, catch_up_interval=0.5)
     bridge_b = RedisBridge(url, db_b, catch_up_interval=0.5)
     try:
-        for _ in range(50):
-            if await _redis_reachable(url):
-                break
-            await asyncio.sleep(0.1)
+        # Until our redis-server answers (a loaded machine takes seconds to start it).
+        async with asyncio.timeout(CONNECTED):
+            while not await _redis_reachable(url):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
         await bridge_a.start()
         await bridge_b.start()
-        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         async with db_b.sessionmaker() as session:
             fresh = await session.get(Conference, conference.id)
             assert fresh is not None
@@ -205,7 +249,7 @@ async def test_nothing_is_lost_while_redis_is_down(
         await collector.wait_for(start + 6)
 
         server = _start_redis(port)
-        await asyncio.wait_for(bridge_b.connected.wait(), 15)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         await _rename(db_a, conference, site, "sau")
         await collector.wait_for(start + 7)
         assert [e.seq for e in collector.received] == list(range(start + 1, start + 8))
@@ -247,8 +291,8 @@ async def test_speaker_requests_through_two_processes_end_in_one_order(
     await bridge_a.start()
     await bridge_b.start()
     try:
-        await asyncio.wait_for(bridge_a.connected.wait(), 5)
-        await asyncio.wait_for(bridge_b.connected.wait(), 5)
+        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
+        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
         collectors = []
         for db in (db_a, db_b):
             async with db.sessionmaker() as session:
