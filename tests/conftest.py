@@ -107,6 +107,18 @@ def pg_template() -> Iterator[str | None]:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def pg_url(pg_template: str | None) -> Iterator[str]:
+    """A freshly migrated PostgreSQL database of its own (tests that need PostgreSQL
+    itself: several processes, advisory locks, Redis between processes)."""
+    if pg_template is None:
+        pytest.skip("PostgreSQL is not reachable (set PLENARY_TEST_POSTGRES)")
+    name = f"plenary_t_{secrets.token_hex(6)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield _pg_url(name)
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def document_pool() -> Iterator[ProcessPoolExecutor]:
     """One spawned rendering worker, lent to the apps of tests that render PDFs (starting

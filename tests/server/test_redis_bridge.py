@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import shutil
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -27,7 +26,7 @@ from conference.models import Conference, Site
 from conference.schemas import SiteUpdate
 from conference.services import update_site
 from server.redis_bridge import RedisBridge
-from tests.conftest import _pg_admin, _pg_url, new_conference
+from tests.conftest import _pg_admin, new_conference
 
 # Redis channels are shared by every database: with pytest-xdist these tests run on one
 # worker, one at a time, so no other test's events reach them.
@@ -45,16 +44,6 @@ async def _redis_reachable(url: str) -> bool:
         return False
     finally:
         await client.aclose()
-
-
-@pytest.fixture
-def pg_url(pg_template: str | None) -> Iterator[str]:
-    if pg_template is None:
-        pytest.skip("PostgreSQL is not reachable (set PLENARY_TEST_POSTGRES)")
-    name = f"plenary_t_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    yield _pg_url(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ one PostgreSQL and one Redis, as several `plenary serve` processes run."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -16,7 +14,7 @@ from server.access_bell import access_bell_key
 from server.app import create_app
 from server.config import Config
 from server.keys import bridge_key, db_key
-from tests.conftest import Api, _pg_admin, _pg_url, add_account
+from tests.conftest import Api, add_account
 from tests.server.test_api_checkin import make_hall, nonce
 from tests.server.test_checkin_paths import link_socket
 from tests.server.test_redis_bridge import REDIS_URL, REQUIRE_REDIS, _redis_reachable
@@ -26,16 +24,6 @@ from tests.server.test_ws import connect
 pytestmark = pytest.mark.xdist_group("redis")
 
 ClientFactory = Any
-
-
-@pytest.fixture
-def pg_url(pg_template: str | None) -> Iterator[str]:
-    if pg_template is None:
-        pytest.skip("PostgreSQL is not reachable (set PLENARY_TEST_POSTGRES)")
-    name = f"plenary_t_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    yield _pg_url(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from server.config import Config
 from server.keys import db_key, scheduler_key
 from server.scheduler import MigratedJobStore, job_store_engine, job_store_url
 from server.schema import SCHEDULER_JOBS
-from tests.conftest import CONFERENCE, Api, _pg_admin, _pg_url, add_account
+from tests.conftest import CONFERENCE, Api, add_account
 
 Client = TestClient[Any, Any]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
@@ -46,16 +45,6 @@ def fast(url: str, **kw: Any) -> Config:
 @pytest.fixture
 def config(db_url: str) -> Config:
     return fast(db_url)
-
-
-@pytest.fixture
-def pg_url(pg_template: str | None) -> Iterator[str]:
-    if pg_template is None:
-        pytest.skip("PostgreSQL is not reachable (set PLENARY_TEST_POSTGRES)")
-    name = f"plenary_t_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    yield _pg_url(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def login(client: Client, username: str = "organizer") -> Api:
