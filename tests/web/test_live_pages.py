@@ -159,9 +159,14 @@ async def test_screen_phone_and_operator_follow_the_chair(
         "Chánh Văn phòng · Văn phòng Thành ủy Hà Nội"
     )
     await expect(screen.locator("#countdown")).to_have_text(re.compile(r"^[45]:\d\d$"))
+    # The countdown ticks: after a second and more it shows less, by about the time that
+    # passed (measured here, so a slow machine does not fail it).
+    started = asyncio.get_running_loop().time()
     first = await seconds_shown(screen)
     await screen.wait_for_timeout(1300)
-    assert 0 < first - await seconds_shown(screen) <= 3
+    later = await seconds_shown(screen)
+    elapsed = asyncio.get_running_loop().time() - started
+    assert 0 < first - later <= elapsed + 1.5, (first, later, elapsed)
     await expect(phone.locator("#live-speaker")).to_have_text("Speaking: Nguyễn Văn An (Hà Nội)")
 
     # The delegate asks to speak; the chair approves: their place shows.
@@ -198,13 +203,16 @@ async def test_screen_phone_and_operator_follow_the_chair(
     await expect(dung).to_contain_text("chờ chủ tọa duyệt")
 
     # The screen's heartbeat: the chair sees Lào Cai connected.
-    for _ in range(50):
+    # Heartbeats are flushed in batches: wait for the flush (the deadline only ends a wait
+    # that has already failed).
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
         snapshot = await chair.call("GET", "/live")
         presence = {entry["site"]: entry for entry in snapshot.get("presence", [])}
         if presence.get("LCI", {}).get("connected"):
             break
+        assert asyncio.get_running_loop().time() < deadline, presence
         await asyncio.sleep(0.2)
-    assert presence["LCI"]["connected"], presence
 
     # The server drops the sockets: a banner on each page, gone once they are back.
     await banner_comes_and_goes([screen, phone], app)
