@@ -75,3 +75,5 @@ async def run_until_stopped(work: Callable[[], Awaitable[None]], grace: float) -
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
+        # What asyncio left (SIGTERM's default: death by signal) would not say 0.
+        take_stop_signals()
