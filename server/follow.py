@@ -28,12 +28,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from server.follow_stop import GRACE, run_until_stopped, take_stop_signals
+
 WS_PATH = "/api/v1/ws"
 CLOSE_UNAUTHORIZED = 4001
 SUBSCRIBE_ID = 1
 # The snapshot of a conference with thousands of sites is far beyond websockets' 1 MiB.
 MAX_FRAME = 64 * 1024 * 1024
 FIRST_DELAY = 1.0
+# What the close handshake may take when the follower stops (within follow_stop.GRACE).
+CLOSE_TIMEOUT = 1.0
 MAX_DELAY = 30.0
 
 MARKS = {"done": "✓", "running": "▶", "planned": "·", "skipped": "–"}
@@ -590,7 +594,7 @@ class Follower:
             problem = ""
             try:
                 async with connect(
-                    ws_url, max_size=MAX_FRAME, compression=None, close_timeout=2
+                    ws_url, max_size=MAX_FRAME, compression=None, close_timeout=CLOSE_TIMEOUT
                 ) as ws:
                     await self._session(ws)
             except NewEpoch:
@@ -722,8 +726,12 @@ def _printer(stream: Any) -> Write:
     return write
 
 
-def run_follow(url: str, conference: str, *, token: str | None, as_json: bool) -> int:
-    """The `plenary follow` command: 0 after Ctrl-C, 1 when following cannot go on."""
+def run_follow(
+    url: str, conference: str, *, token: str | None, as_json: bool, grace: float = GRACE
+) -> int:
+    """The `plenary follow` command: 0 after Ctrl-C or SIGTERM (within grace seconds,
+    server/follow_stop.py), 1 when following cannot go on."""
+    take_stop_signals()
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.encoding.lower() != "utf-8":
         # Vietnamese names as they are, even where the locale says ASCII.
         sys.stdout.reconfigure(encoding="utf-8")
@@ -736,7 +744,7 @@ def run_follow(url: str, conference: str, *, token: str | None, as_json: bool) -
         as_json=as_json,
     )
     try:
-        asyncio.run(follower.run())
+        asyncio.run(run_until_stopped(follower.run, grace))
     except FollowError as exc:
         print(f"plenary: {exc}", file=sys.stderr)
         return 1

@@ -656,12 +656,17 @@ async def test_a_private_conference_or_a_wrong_token_is_refused(hall: Hall) -> N
 # --- the command ------------------------------------------------------------------------------
 
 
-async def plenary(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+def _ignore_sigint() -> None:
+    # What a shell does to a command it starts in the background (`cmd &` in a script).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+async def plenary(
+    *args: str, env: dict[str, str] | None = None, sigint_ignored: bool = False
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "server",
-        *args,
+        *(args if args[0] == "-c" else ("-m", "server", *args)),
         cwd=ROOT,
         env={
             **os.environ,
@@ -672,6 +677,7 @@ async def plenary(*args: str, env: dict[str, str] | None = None) -> asyncio.subp
         },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
 
 
@@ -749,3 +755,114 @@ async def test_the_command_refuses_a_wrong_token_from_the_environment(hall: Hall
     code, out, err = await finished(proc)
     assert (code, out) == (1, "")
     assert err.startswith("plenary: authentication refused: ") and err.count("\n") == 1, err
+
+
+async def line_with(proc: asyncio.subprocess.Process, text: bytes) -> None:
+    """Read what it prints until a line holds text (a failed wait ends after WAIT)."""
+    assert proc.stdout is not None
+    while text not in (line := await asyncio.wait_for(proc.stdout.readline(), WAIT)):
+        if not line:
+            code, _, err = await finished(proc)
+            raise AssertionError(f"plenary follow ended with {code} before {text!r}: {err}")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_ctrl_c_stops_it_also_when_started_with_sigint_ignored(hall: Hall) -> None:
+    """The cause of the Ctrl-C test failing: a command started in the background by a
+    script (`pytest ... &`) inherits SIGINT ignored; asyncio.run() then left it ignored,
+    and the follower sat in its event loop for ever (its stacks showed just that)."""
+    proc = await plenary("follow", hall.base, "--conference", hall.cid, sigint_ignored=True)
+    await line_with(proc, b"Now:")
+    proc.send_signal(signal.SIGINT)
+    code, _, err = await finished(proc, STOP)
+    assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_ctrl_c_during_the_reconnect_backoff(hall: Hall) -> None:
+    proc = await plenary("follow", hall.base, "--conference", hall.cid)
+    await line_with(proc, b"Now:")
+    await hall.stop()
+    await line_with(proc, "⚡ connection lost".encode())
+    proc.send_signal(signal.SIGINT)
+    code, _, err = await finished(proc, STOP)
+    assert (code, err) == (0, "")
+
+
+@pytest.fixture
+async def deaf_server() -> AsyncIterator[str]:
+    """A server that answers the subscription, then reads nothing more: the follower's
+    close frame is never answered and its TCP connection never ends from this side."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    snap = {"seq": 1, "epoch": "E1", "conference": {"id": "c", "title": "Điếc"}}
+    done = asyncio.Event()
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "auth_required"}))
+        await ws.recv()
+        await ws.send(json.dumps({"type": "auth_ok"}))
+        await ws.recv()
+        result = {"snapshot": snap}
+        await ws.send(json.dumps({"type": "result", "id": 1, "success": True, "result": result}))
+        ws.transport.pause_reading()
+        await done.wait()
+        ws.transport.abort()
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+        done.set()
+
+
+async def test_ctrl_c_while_the_server_withholds_the_close_handshake(deaf_server: str) -> None:
+    proc = await plenary("follow", deaf_server, "--conference", "c")
+    await line_with(proc, b"Now:")
+    proc.send_signal(signal.SIGINT)
+    code, _, err = await finished(proc, STOP)
+    assert (code, err) == (0, "")
+
+
+# A follower whose work swallows the cancellation that Ctrl-C makes (as a library may).
+DEAF_FOLLOWER = """
+import asyncio, sys
+from server import follow
+async def deaf(self):
+    print("following", flush=True)
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            print("cancellation swallowed", flush=True)
+follow.Follower.run = deaf
+grace = float(sys.argv[1])
+raise SystemExit(follow.run_follow("http://x:9", "c", token=None, as_json=False, grace=grace))
+"""
+
+
+async def test_ctrl_c_ends_a_follower_that_swallows_its_cancellation() -> None:
+    proc = await plenary("-c", DEAF_FOLLOWER, "0.5")
+    await line_with(proc, b"following")
+    proc.send_signal(signal.SIGINT)
+    await line_with(proc, b"cancellation swallowed")
+    code, _, err = await finished(proc, STOP)
+    assert (code, err) == (0, "")
+
+
+async def test_a_second_ctrl_c_ends_it_at_once() -> None:
+    proc = await plenary("-c", DEAF_FOLLOWER, "3600")  # a grace it will not wait out
+    await line_with(proc, b"following")
+    proc.send_signal(signal.SIGINT)
+    await line_with(proc, b"cancellation swallowed")
+    proc.send_signal(signal.SIGINT)
+    code, _, err = await finished(proc, STOP)
+    assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_sigterm_stops_it_like_ctrl_c(hall: Hall) -> None:
+    proc = await plenary("follow", hall.base, "--conference", hall.cid)
+    await line_with(proc, b"Now:")
+    proc.send_signal(signal.SIGTERM)
+    code, _, err = await finished(proc, STOP)
+    assert (code, err) == (0, "")
