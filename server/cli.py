@@ -17,8 +17,8 @@ from conference.errors import PlenaryError
 from server import cli_awards, cli_backup
 
 # The server's stack (aiohttp, SQLAlchemy, Argon2...) is imported by the commands that use
-# it: `plenary follow` is a small client, and loading all of it made the command slow to
-# start and to exit on a busy machine (seconds after Ctrl-C; tests/server/test_follow.py).
+# it: `plenary follow` is a small client, and loading all of it made the command take
+# seconds to start on a busy machine (tests/server/test_follow.py counts its imports).
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
