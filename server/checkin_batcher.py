@@ -33,6 +33,7 @@ from conference.db import Database
 from conference.errors import PlenaryError
 from conference.models import Conference, Site
 from conference.signing import Keyring
+from server.background import stop_task
 from server.keys import db_key
 
 log = logging.getLogger("plenary.checkin")
@@ -88,9 +89,7 @@ class CheckinBatcher:
         if not self._task.done():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout=30)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await stop_task(self._task)
         self._task = None
 
     async def check_in(

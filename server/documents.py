@@ -30,6 +30,7 @@ from conference.db import Database
 from conference.errors import PlenaryError
 from conference.models import Conference, DocumentJob
 from conference.signing import Keyring
+from server.background import stop_task
 from server.config import Config
 from server.keys import config_key, db_key, documents_key
 from server.signing import ready_keyring
@@ -98,10 +99,7 @@ class DocumentRunner:
     async def close(self) -> None:
         """Stop taking jobs; one cut short stays running in the database and is redone."""
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._writes:
             finished, _ = await asyncio.wait(set(self._writes), timeout=30)
             for task in finished:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from agenda import presence
 from conference.db import Database
+from server.background import stop_task
 from server.keys import config_key, db_key, presence_key
 
 log = logging.getLogger("plenary.presence")
@@ -34,10 +35,7 @@ class PresenceRunner:
         self._task = asyncio.create_task(self._run(), name="plenary-presence")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         with contextlib.suppress(Exception):
             await self.flush()
 

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from conference.db import Database
 from conference.live import Event, Watermarks, catch_up
+from server.background import stop_task
 
 log = logging.getLogger("plenary.redis")
 
@@ -112,8 +113,7 @@ class RedisBridge:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         if self._client is not None:
             await self._client.aclose()
 

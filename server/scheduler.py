@@ -47,6 +47,7 @@ from agenda import live, speakers
 from conference.db import Database
 from conference.dbtypes import utcnow
 from conference.live import Event
+from server.background import cancelling, stop_task
 from server.config import Config
 from server.keys import config_key, db_key, scheduler_key
 from server.schema import SCHEDULER_JOBS
@@ -205,11 +206,8 @@ class SchedulerRunner:
         self._task = asyncio.create_task(self._main(), name="plenary-scheduler")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         await self._release()
 
     def _watch(self, event: Event) -> None:
@@ -232,9 +230,13 @@ class SchedulerRunner:
                     await asyncio.sleep(poll)
                 failing = False
             except LostLock:
+                if cancelling():
+                    raise asyncio.CancelledError from None
                 log.warning("the scheduler's lock was lost: standing by")
                 await self._release()
             except Exception:
+                if cancelling():  # a cancellation the database driver turned into an error
+                    raise asyncio.CancelledError from None
                 if not failing:
                     log.warning("the scheduler stopped; trying again", exc_info=True)
                 failing = True
