@@ -156,7 +156,8 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def config(db_url: str) -> Config:
-    return Config(database_url=db_url, login_attempts_per_minute=5, ws_auth_timeout=2.0)
+    # A socket has 10 s to authenticate, as in production: 2 s failed under a loaded run.
+    return Config(database_url=db_url, login_attempts_per_minute=5, ws_auth_timeout=10.0)
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def config(db_url: str) -> Config:
     return Config(
         database_url=db_url,
         login_attempts_per_minute=5,
-        ws_auth_timeout=2.0,
+        ws_auth_timeout=10.0,
         max_upload_bytes=UPLOAD_LIMIT,
     )
 

@@ -33,7 +33,7 @@ async def two(aiohttp_client: ClientFactory, pg_url: str) -> tuple[Any, Any]:
             pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     # The periodic check at its default (60 s): only the bell can close a socket in time.
-    config = Config(database_url=pg_url, redis_url=REDIS_URL, ws_auth_timeout=2.0)
+    config = Config(database_url=pg_url, redis_url=REDIS_URL, ws_auth_timeout=10.0)
     a = await aiohttp_client(create_app(config))
     b = await aiohttp_client(create_app(config))
     for client in (a, b):

@@ -24,7 +24,7 @@ from conference.services import get_conference
 from server.app import create_app
 from server.config import Config
 from server.documents import lent_pool_key
-from server.keys import db_key
+from server.keys import config_key, db_key
 from tests.conftest import Api, add_account
 from tests.web.checkin_hall import Hall, make_hall
 from tests.web.conftest import Browser, wait_until
@@ -392,9 +392,10 @@ async def test_the_page_is_served_to_organizers_only(
     assert data["conference"]["id"] == cid and data["jobs"] == [] and data["emblem"] is False
     assert [k["key"] for k in data["kinds"]][:2] == ["emulation_flag", "certificate_of_merit"]
     assert all(key.startswith("js.") for key in data["strings"])
-    # Where the QR codes point, and a warning that no public address is set.
+    # Where the QR codes point (the configured address, never the request's Host), and a
+    # warning that no public address is set.
     assert page.by_id("qr-address") is not None and page.by_id("qr-unset") is not None
-    assert f"<code>{client.make_url('/verify')}/…</code>" in html
+    assert f"<code>{app[config_key].public_base}/verify/…</code>" in html
     conference_page = await (await client.get(f"/conferences/{cid}")).text()
     assert f'href="/c/{cid}/awards"' in conference_page
 
