@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from conference.errors import PlenaryError
 from server import cli_awards, cli_backup
+from server.cli_options import EPILOG, database_option
 
 # The server's stack (aiohttp, SQLAlchemy, Argon2...) is imported by the commands that use
 # it: `plenary follow` is a small client, and loading all of it made the command take
@@ -24,15 +25,6 @@ if TYPE_CHECKING:
 
     from conference.models import Account
     from server.config import Config
-
-EPILOG = "Settings come from PLENARY_* environment variables; `plenary config` lists them."
-
-
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        help="database URL (default: $PLENARY_DATABASE_URL or sqlite+aiosqlite:///plenary.db)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "WebSocket server. Refuses to start on a database that is not migrated.",
         epilog=EPILOG,
     )
-    _db_option(serve)
+    database_option(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument(
@@ -68,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bring the database schema to the newest version.",
         epilog=EPILOG,
     )
-    _db_option(migrate)
+    database_option(migrate)
 
     demo = sub.add_parser(
         "demo",
@@ -77,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the database, print the demo accounts and URLs, and serve it.",
         epilog=EPILOG,
     )
-    _db_option(demo)
+    database_option(demo)
     demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     demo.add_argument("--port", type=int, help="port to listen on (default 8080)")
     demo.add_argument("--no-serve", action="store_true", help="create the data and exit")
@@ -90,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with its line, and then nothing is created.",
         epilog=EPILOG,
     )
-    _db_option(importer)
+    database_option(importer)
     importer.add_argument("file", metavar="FILE", help="the file (.yaml, .yml, .json; - for stdin)")
     importer.add_argument(
         "--format", choices=["yaml", "json"], help="default: json for *.json, yaml otherwise"
@@ -104,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a conference as a conference file that `plenary import` reads back.",
         epilog=EPILOG,
     )
-    _db_option(exporter)
+    database_option(exporter)
     exporter.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
     exporter.add_argument(
         "--format", choices=["yaml", "json"], help="default: from -o's extension, else yaml"
@@ -120,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for on the terminal.",
         epilog=EPILOG,
     )
-    _db_option(add)
+    database_option(add)
     add.add_argument("username")
     add.add_argument("--name", default="", help="display name")
     add.add_argument(
@@ -164,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the snapshot and each event as one JSON line"
     )
 
-    cli_awards.add_parser(sub, EPILOG)
-    cli_backup.add_parsers(sub, EPILOG)
+    cli_awards.add_parser(sub)
+    cli_backup.add_parsers(sub)
 
     sub.add_parser(
         "config",

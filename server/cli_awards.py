@@ -11,13 +11,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from server.cli_options import EPILOG, database_option
+
 if TYPE_CHECKING:
     from server.config import Config
 
 BAR = 30
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     awards = sub.add_parser("awards", help="award documents", description="Award documents.")
     awards_sub = awards.add_subparsers(dest="awards_command", required=True, metavar="ACTION")
     render = awards_sub.add_parser(
@@ -26,12 +28,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], epilog:
         description="Render every award (not revoked) of a conference, or of one decision, "
         "as one PDF per award with its QR code, plus the combined print-ready PDF, into a ZIP "
         "file. Each award's verification code stays what it was.",
-        epilog=epilog,
+        epilog=EPILOG,
     )
-    render.add_argument(
-        "--database-url",
-        help="database URL (default: $PLENARY_DATABASE_URL or sqlite+aiosqlite:///plenary.db)",
-    )
+    database_option(render)
     render.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
     render.add_argument("--decision", metavar="DECISION_ID", help="only this decision's awards")
     render.add_argument("-o", "--output", metavar="FILE", required=True, help="the ZIP to write")

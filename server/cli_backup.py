@@ -6,19 +6,19 @@ import argparse
 import asyncio
 from pathlib import Path
 
-DB_HELP = "database URL (default: $PLENARY_DATABASE_URL or sqlite+aiosqlite:///plenary.db)"
+from server.cli_options import EPILOG, database_option
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backup = sub.add_parser(
         "backup",
         help="copy a running SQLite database to a file",
         description="Write a consistent copy of the SQLite database to FILE (a new file), "
         "safe while the server runs and writes: every change committed before the backup "
         "started is in it. SQLite only: on PostgreSQL use pg_dump (docs/installation.md).",
-        epilog=epilog,
+        epilog=EPILOG,
     )
-    backup.add_argument("--database-url", help=DB_HELP)
+    database_option(backup)
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist)")
     restore = sub.add_parser(
         "restore",
@@ -27,9 +27,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], epilog
         "stopped. FILE must be a plenary database at a schema revision this version knows; "
         "an older one is migrated on the way in. The replaced database is kept as "
         "NAME.before-restore-TIME. Refuses while a process has the database open.",
-        epilog=epilog,
+        epilog=EPILOG,
     )
-    restore.add_argument("--database-url", help=DB_HELP)
+    database_option(restore)
     restore.add_argument("file", metavar="FILE", help="the backup written by `plenary backup`")
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import codecs
 import io
 import zipfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 from attendance.importing import (
@@ -23,24 +23,14 @@ from attendance.importing import (
     read_table,
 )
 from conference.errors import InvalidInput
+from tests import workbooks
+from tests.workbooks import rewritten
+
+# A Vietnamese sheet name, as the offices' workbooks have.
+xlsx = partial(workbooks.xlsx, title="Danh sách")
 
 SITES = [("HNI", "Hà Nội"), ("LCI", "Lào Cai"), ("HCM", "TP. Hồ Chí Minh")]
 VN_HEADER = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Điểm cầu", "Loại", "Điện thoại", "Email"]
-
-
-def xlsx(rows: list[list[Any]], *, sheets: int = 1) -> bytes:
-    """A real workbook built with openpyxl, rows on the first sheet."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Danh sách"
-    for row in rows:
-        sheet.append(row)
-    for n in range(1, sheets):
-        book.create_sheet(f"Sheet{n + 1}").append(["Họ và tên", "Điểm cầu"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def csv_bytes(rows: list[list[str]], delimiter: str = ",", *, bom: bool = False) -> bytes:
@@ -190,16 +180,6 @@ def test_xlsx_files_that_are_not_workbooks() -> None:
     assert (
         "not an Excel workbook" in refused(csv_bytes([["Họ và tên", "Điểm cầu"]]), "xlsx").message
     )
-
-
-def rewritten(raw: bytes, name: str, content: bytes) -> bytes:
-    """The workbook raw with one member of its archive replaced."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as source, zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            data = content if item.filename == name else source.read(item.filename)
-            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
 
 
 def test_damaged_and_oversized_workbooks() -> None:

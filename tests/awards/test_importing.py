@@ -8,10 +8,10 @@ import codecs
 import csv
 import io
 import unicodedata
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -33,7 +33,11 @@ from conference.db import Database
 from conference.errors import Forbidden, InvalidInput, NotFound
 from conference.models import AuditEntry, Conference, LiveEvent
 from conference.tables import ROW_NUMBER_HEADERS, Table
+from tests import workbooks
 from tests.conftest import new_conference
+
+# A Vietnamese sheet name, as the offices' workbooks have.
+xlsx = partial(workbooks.xlsx, title="Danh sách khen thưởng")
 
 SITES = [("HNI", "Hà Nội"), ("LCI", "Lào Cai"), ("HPG", "Hải Phòng")]
 DECISION = {
@@ -46,19 +50,6 @@ DECISION = {
 }
 VN_HEADER = ["STT", "Loại", "Tên tập thể, cá nhân", "Chức vụ", "Đơn vị công tác", "Điểm cầu",
              "Thành tích"]  # fmt: skip
-
-
-def xlsx(rows: list[list[Any]]) -> bytes:
-    """A real workbook built with openpyxl, rows on the first sheet."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Danh sách khen thưởng"
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def csv_bytes(rows: list[list[str]], delimiter: str = ",", *, bom: bool = False) -> bytes:

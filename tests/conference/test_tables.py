@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
-import openpyxl
 import pytest
 
 from conference.errors import InvalidInput
@@ -18,6 +14,7 @@ from conference.tables import (
     read_table,
     table_report,
 )
+from tests.workbooks import xlsx
 
 # A made-up kind of list: only the item column is required.
 SPEC = TableSpec(
@@ -26,17 +23,6 @@ SPEC = TableSpec(
     ("item",),
     phone_fields=frozenset({"phone"}),
 )
-
-
-def xlsx(rows: list[list[Any]]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def refused(raw: bytes, spec: TableSpec = SPEC) -> InvalidInput:

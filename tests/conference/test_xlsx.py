@@ -16,6 +16,7 @@ from conference import tables
 from conference.errors import InvalidInput
 from conference.tables import read_table
 from tests.conference.test_tables import SPEC
+from tests.workbooks import rewritten
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -93,15 +94,6 @@ def _with_dimension(rows: str) -> bytes:
         sheet = archive.read("xl/worksheets/sheet1.xml")
     sheet = sheet.replace(b"<sheetData>", b'<dimension ref="A1:XFD1048576"/><sheetData>')
     return rewritten(raw, "xl/worksheets/sheet1.xml", sheet)
-
-
-def rewritten(raw: bytes, name: str, content: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as source, zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            data = content if item.filename == name else source.read(item.filename)
-            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
 
 
 def refused(raw: bytes) -> InvalidInput:

@@ -4,12 +4,10 @@ run, refusals that change nothing, skip_invalid, who may, which decision."""
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from typing import Any
 
 import aiohttp
-import openpyxl
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func
@@ -22,6 +20,7 @@ from server.config import Config
 from server.keys import db_key
 from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, make_stage
+from tests.workbooks import xlsx as workbook
 
 Client = TestClient[Any, Any]
 UPLOAD_LIMIT = 200_000
@@ -83,17 +82,6 @@ def import_url(stage: Stage, did: str, query: str = "") -> str:
 
 async def upload(api: Api, url: str, raw: bytes, content_type: str = "text/csv") -> tuple[int, Any]:
     return await api.post(url, data=raw, headers={"Content-Type": content_type})
-
-
-def workbook(rows: list[list[Any]]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def state(client: Client) -> tuple[Any, ...]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import openpyxl
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -21,6 +19,7 @@ from server.config import Config
 from server.keys import db_key
 from tests.conftest import Api
 from tests.server.test_ws import connect
+from tests.workbooks import xlsx as workbook
 
 Client = TestClient[Any, Any]
 SITES = (("HNI", "Hà Nội"), ("LCI", "Lào Cai"))
@@ -386,17 +385,6 @@ GOOD_CSV = (
     "Lê Thị Hai;lào cai;;\n"
 )
 MIXED_CSV = GOOD_CSV + "Lò Văn Páo;LCI;;\n;HNI;;\nBa;XYZ;;\n"
-
-
-def workbook(rows: list[list[Any]]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def upload(

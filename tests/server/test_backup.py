@@ -21,7 +21,8 @@ import pytest
 
 from server.cli import main
 from server.migrate import current_revision, ensure_current, head_revision, upgrade
-from tests.server.test_checkin_crash import ROOT, Hall, ledger, nonce, prepare, start_server
+from tests.server.serve_process import ROOT, start_server
+from tests.server.test_checkin_crash import Hall, ledger, nonce, prepare
 
 WAIT = 120.0  # ends a wait that has already failed
 

@@ -12,9 +12,7 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -35,11 +33,10 @@ from conference.db import Database
 from conference.schemas import ConferenceCreate, SiteCreate
 from conference.services import create_conference, create_site
 from conference.signing import load_keyring
+from tests.server.serve_process import start_server
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 6
 PER_CLIENT = 150
-STARTUP = 120.0
 KILL_AFTER = 60  # successful check-ins before the kill (then a random moment more)
 
 pytestmark = pytest.mark.slow
@@ -103,55 +100,6 @@ async def prepare(url: str) -> Hall:
         return hall
     finally:
         await db.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def spawn(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PLENARY_DATABASE_URL": url,
-        "PLENARY_CHECKIN_RATE": "1000000",
-        "PLENARY_LOG_LEVEL": "WARNING",
-    }
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--local", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def exited(log: Path) -> str:
-    return f"the server exited: {log.read_text()[-2000:]}"
-
-
-async def start_server(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    server, base = spawn(url, log)
-    # Until it answers or exits; the deadline only ends a start that already failed (a
-    # loaded machine takes well over 15 s to import and check the schema).
-    deadline = asyncio.get_running_loop().time() + STARTUP
-    async with aiohttp.ClientSession() as http:
-        while asyncio.get_running_loop().time() < deadline:
-            if server.poll() is not None:
-                raise AssertionError(exited(log))
-            try:
-                async with http.get(f"{base}/healthz") as resp:
-                    if resp.status == 200:
-                        return server, base
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    server.kill()
-    raise AssertionError("the server did not start")
 
 
 def nonce() -> str:

@@ -275,14 +275,18 @@ async def test_undo_and_resolve_rows_are_not_a_delegates_to_write(hall: Hall) ->
 # --- limits per link ----------------------------------------------------------------------
 
 
-async def test_each_link_socket_has_its_own_check_in_limit(
-    aiohttp_client: ClientFactory, config: Config
-) -> None:
+@pytest.fixture
+async def hall_of_three(aiohttp_client: ClientFactory, config: Config) -> Hall:
+    """A hall on a server that allows three check-ins a minute per link, token or account."""
     client = await aiohttp_client(create_app(dataclasses.replace(config, checkins_per_minute=3)))
     await add_account(client.app[db_key], "organizer", can_create=True)
     organizer = Api(client)
     await organizer.login("organizer")
-    hall = await make_hall(client, organizer)
+    return await make_hall(client, organizer)
+
+
+async def test_each_link_socket_has_its_own_check_in_limit(hall_of_three: Hall) -> None:
+    hall, client = hall_of_three, hall_of_three.organizer.client
     an, bin_ = hall.delegates["Nguyễn Văn An"], hall.delegates["Trần Thị Bình"]
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
         hammer = await link_socket(client, bare, an["link"])
@@ -306,15 +310,9 @@ async def test_each_link_socket_has_its_own_check_in_limit(
         await asyncio.gather(hammer.ws.close(), other.ws.close())
 
 
-async def test_each_token_socket_has_its_own_check_in_limit(
-    aiohttp_client: ClientFactory, config: Config
-) -> None:
-    client = await aiohttp_client(create_app(dataclasses.replace(config, checkins_per_minute=3)))
-    await add_account(client.app[db_key], "organizer", can_create=True)
-    organizer = Api(client)
-    await organizer.login("organizer")
-    hall = await make_hall(client, organizer)
-    status, screen = await organizer.post(
+async def test_each_token_socket_has_its_own_check_in_limit(hall_of_three: Hall) -> None:
+    hall, client = hall_of_three, hall_of_three.organizer.client
+    status, screen = await hall.organizer.post(
         hall.url("/tokens"), {"name": "màn hình", "role": "screen", "site": "HNI"}
     )
     assert status == 201, screen

@@ -22,7 +22,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.server.test_checkin_crash import Hall, ledger, nonce, prepare, start_server
+from tests.server.serve_process import start_server
+from tests.server.test_checkin_crash import Hall, ledger, nonce, prepare
 
 # The redis tests' group and database: pub/sub channels are shared by every database.
 REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")

@@ -9,13 +9,11 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -52,8 +50,8 @@ from server.follow import (
     summary_lines,
     websocket_url,
 )
+from tests.server.serve_process import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30.0  # ends a wait that has already failed
 STOP = 10.0  # what Ctrl-C may take: a bound of the behaviour, not only of the test
 
@@ -374,12 +372,6 @@ def test_backoff_doubles_to_thirty_seconds_with_jitter() -> None:
 
 
 # --- a real server ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

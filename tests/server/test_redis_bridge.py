@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 
@@ -27,6 +26,7 @@ from conference.schemas import SiteUpdate
 from conference.services import update_site
 from server.redis_bridge import RedisBridge
 from tests.conftest import _pg_admin, new_conference
+from tests.server.serve_process import free_port
 
 # Redis channels are shared by every database: with pytest-xdist these tests run on one
 # worker, one at a time, so no other test's events reach them.
@@ -175,12 +175,6 @@ async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
         await bridge_b.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_redis(port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
@@ -206,7 +200,7 @@ async def test_nothing_is_lost_while_redis_is_down(
         pytest.fail("redis-server is needed to stop and restart a private Redis")
     db_a, db_b = two_processes
     conference, site = await _setup(db_a)
-    port = _free_port()
+    port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     server = _start_redis(port)
     bridge_a = RedisBridge(url, db_a, catch_up_interval=0.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -15,7 +16,7 @@ from server.app import create_app
 from server.config import Config
 from server.keys import bridge_key, db_key
 from tests.conftest import Api, add_account
-from tests.server.test_api_checkin import make_hall, nonce
+from tests.server.test_api_checkin import Hall, make_hall, nonce
 from tests.server.test_checkin_paths import link_socket
 from tests.server.test_redis_bridge import REDIS_URL, REQUIRE_REDIS, _redis_reachable
 from tests.server.test_revocation import AT_ONCE, closed_within, member_session, new_token
@@ -44,14 +45,27 @@ async def two(aiohttp_client: ClientFactory, pg_url: str) -> tuple[Any, Any]:
     return a, b
 
 
-async def test_a_revocation_on_one_process_closes_sockets_on_the_other(
-    two: tuple[Any, Any],
-) -> None:
+@dataclass
+class Pair:
+    """Process A, where the organizer works, and process B, where the sockets are."""
+
+    a: Any
+    b: Any
+    organizer: Api
+    hall: Hall
+
+
+@pytest.fixture
+async def hall_on_a(two: tuple[Any, Any]) -> Pair:
     a, b = two
     await add_account(a.app[db_key], "organizer", can_create=True)
     organizer = Api(a)
     await organizer.login("organizer")
-    hall = await make_hall(a, organizer)
+    return Pair(a, b, organizer, await make_hall(a, organizer))
+
+
+async def test_a_revocation_on_one_process_closes_sockets_on_the_other(hall_on_a: Pair) -> None:
+    b, organizer, hall = hall_on_a.b, hall_on_a.organizer, hall_on_a.hall
     an = hall.delegates["Nguyễn Văn An"]
     token = await new_token(hall, "chair")
     screen = await new_token(hall, "screen", "HNI")
@@ -88,14 +102,8 @@ async def test_a_revocation_on_one_process_closes_sockets_on_the_other(
             assert time.monotonic() - started < AT_ONCE
 
 
-async def test_http_and_check_in_on_the_other_process_follow_the_bell(
-    two: tuple[Any, Any],
-) -> None:
-    a, b = two
-    await add_account(a.app[db_key], "organizer", can_create=True)
-    organizer = Api(a)
-    await organizer.login("organizer")
-    hall = await make_hall(a, organizer)
+async def test_http_and_check_in_on_the_other_process_follow_the_bell(hall_on_a: Pair) -> None:
+    b, organizer, hall = hall_on_a.b, hall_on_a.organizer, hall_on_a.hall
     token = await new_token(hall, "chair")
     chair_b = Api(b)
     chair_b.bearer = token["token"]

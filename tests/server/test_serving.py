@@ -6,39 +6,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
-import subprocess
-import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 
-from tests.server.test_checkin_crash import spawn
+from tests.server.serve_process import start_server, tail
 from tests.server.test_http_edges import error_code, raw_exchange_at
 
 pytestmark = pytest.mark.slow
-
-
-def tail(log: Path) -> str:
-    return log.read_text()[-2000:]
-
-
-async def start_server(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`plenary serve`, once /healthz answers (a loaded machine may take a while)."""
-    server, base = spawn(url, log)
-    deadline = time.monotonic() + 120
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            assert server.poll() is None, tail(log)
-            try:
-                async with http.get(f"{base}/healthz") as resp:
-                    if resp.status == 200:
-                        return server, base
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    server.kill()
-    raise AssertionError("the server did not answer /healthz in 120 s")
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from io import BytesIO
@@ -296,11 +297,37 @@ async def test_a_queue_kept_over_a_reload_is_uploaded(browser: Browser, hall: Ha
         "([key, items]) => localStorage.setItem(key, JSON.stringify(items))",
         [f"plenary.checkin-queue.{hall.cid}.LCI", queued],
     )
+    # The list of latest check-ins is read before the upload is written and reaches the
+    # page after the upload's answer: it must not wipe the row the upload added (it did).
+    listed, uploaded = asyncio.Event(), asyncio.Event()
+
+    async def read_the_list_first(route: Any) -> None:
+        answer = await route.fetch()
+        listed.set()
+        await uploaded.wait()
+        await route.fulfill(response=answer)
+
+    async def upload_after_it(route: Any) -> None:
+        await listed.wait()
+        await route.continue_()
+
+    await phone.route(lambda url: "/checkins?" in url, read_the_list_first)
+    await phone.route(lambda url: url.endswith("/checkins/batch"), upload_after_it)
     await phone.reload()
     await expect(phone.locator("#upload-list li")).to_have_count(1)
     await expect(phone.locator("#upload-list")).to_contain_text("Phạm Thị Dung: đã điểm danh")
+    uploaded.set()
     await expect(phone.locator("#present-count")).to_have_text("1")
-    await expect(phone.locator("#recent")).to_contain_text("quét lúc mất mạng")
+    # A scan after the list has arrived: both rows stand, the offline one marked as such.
+    code = phone.get_by_label("Hoặc nhập mã thẻ")
+    await code.fill(hall.badges["Lê Văn Cường"])
+    await code.press("Enter")
+    await expect(phone.locator("#present-count")).to_have_text("2")
+    recent = phone.locator("#recent li")
+    await expect(recent).to_have_count(2)
+    await expect(recent.nth(0)).to_contain_text("Lê Văn Cường")
+    await expect(recent.nth(1)).to_contain_text("Phạm Thị Dung")
+    await expect(recent.nth(1)).to_contain_text("quét lúc mất mạng")
     assert browser.errors == []
 
 

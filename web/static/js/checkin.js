@@ -173,9 +173,14 @@ function recentRow(item) {
 
 const known = (item) => state.recent.has(recentKey(item));
 
+// What was added while the list was being fetched: the fetched list may predate it.
+let addedDuringLoad = null;
+
 /** Put item at the top of the list (newest first); repeats are ignored. */
 function addRecent(item) {
-  if (!item?.delegate || known(item)) return;
+  if (!item?.delegate) return;
+  addedDuringLoad?.push(item);
+  if (known(item)) return;
   const row = recentRow(item);
   if (item.action === "undo") {
     // Their earlier admission cannot be undone twice.
@@ -195,14 +200,20 @@ function addRecent(item) {
 }
 
 async function loadRecent() {
+  const meanwhile = [];
+  addedDuringLoad = meanwhile;
   const query = new URLSearchParams({ site: site.code, limit: String(RECENT_LIMIT) });
   const answer = await request("GET", `${base}/checkins?${query}`);
+  if (addedDuringLoad !== meanwhile) return; // a later load is under way: it decides
+  addedDuringLoad = null;
   if (!answer.ok) return;
   const items = answer.data?.items ?? [];
   state.recent.clear();
   recentList.replaceChildren();
   // Newest first from the server; prepending oldest first keeps that order.
   for (const item of items.slice(0, RECENT_LIMIT).reverse()) addRecent(item);
+  // An upload answered or an event came while the list was on its way: newer than it.
+  for (const item of meanwhile) addRecent(item);
   recentEmpty.hidden = recentList.children.length > 0;
 }
 
