@@ -27,7 +27,7 @@ from conference.models import (
     Membership,
     Site,
 )
-from conference.passwords import DUMMY_HASH, Passwords, hash_password, verify_password
+from conference.passwords import Passwords, hash_password, verify_password
 from conference.text import has_control, is_public_id, nfc
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
@@ -121,7 +121,7 @@ async def check_password(
 ) -> Account:
     """The account if password is its own, else Unauthorized naming neither which part was
     wrong (an unknown name costs the same hash as a known one)."""
-    stored = account.password_hash if account is not None else DUMMY_HASH
+    stored = account.password_hash if account is not None else None
     if passwords is not None:
         matches = await passwords.verify(stored, password)
     else:

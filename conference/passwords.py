@@ -15,8 +15,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so both paths cost the same.
-DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+# Verified against when the username is unknown, so both paths cost the same; made at the
+# first such login, in a worker thread (at import it cost every process half a second).
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def _dummy_hash() -> str:
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash("not a real password, only for timing"))
+    return _dummy[1]
 
 
 class Passwords:
@@ -26,8 +34,9 @@ class Passwords:
         self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="plenary-argon2")
         self.runs = 0
 
-    async def verify(self, stored: str, password: str) -> bool:
-        """Whether password matches the stored hash (a malformed hash matches nothing)."""
+    async def verify(self, stored: str | None, password: str) -> bool:
+        """Whether password matches the stored hash (a malformed hash matches nothing; None,
+        an unknown account, matches nothing at the cost of a real hash)."""
         self.runs += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, _matches, stored, password)
@@ -46,14 +55,16 @@ class Passwords:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _matches(stored: str, password: str) -> bool:
+def _matches(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return _hasher.verify(_dummy_hash() if stored is None else stored, password) and (
+            stored is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 
 
-async def verify_password(stored: str, password: str) -> bool:
+async def verify_password(stored: str | None, password: str) -> bool:
     """Check once outside a server (the command line): a worker thread."""
     return await asyncio.to_thread(_matches, stored, password)
 

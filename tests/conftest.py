@@ -8,7 +8,8 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
 from aiohttp.web_runner import BaseRunner
+from argon2 import PasswordHasher
 
-from conference import documents
+from conference import documents, passwords
 from conference.accounts import create_account
 from conference.actors import CLI, Actor
 from conference.db import Database
@@ -67,6 +69,28 @@ def no_missing_glyphs(request: pytest.FixtureRequest) -> Iterator[None]:
         assert not alarm.seen, f"characters no font has were printed: {alarm.seen[:3]}"
 
 
+# Argon2 at its production cost takes ~0.14 s of CPU a hash, and nearly every test makes
+# accounts and logs in: thousands of hashes, minutes of the suite. The tests check what is
+# hashed and when (counted in Passwords.runs), not how slowly; they hash at the lowest cost.
+# A test about the parameters themselves takes `production_passwords`.
+PRODUCTION_HASHER = passwords._hasher
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        yield
+
+
+@pytest.fixture
+def production_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with the parameters plenary ships with, for this test."""
+    monkeypatch.setattr(passwords, "_hasher", PRODUCTION_HASHER)
+
+
 def _pg_dsn(database: str) -> str:
     base = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
     return base.rsplit("/", 1)[0] + "/" + database
@@ -107,16 +131,57 @@ def pg_template() -> Iterator[str | None]:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+class PgDatabases:
+    """Fresh copies of the migrated template, one made ahead while a test runs and each
+    dropped behind it: a copy takes ~0.3 s, and half the tests take one."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="pg-databases")
+        self._next = self._worker.submit(self._create)
+
+    def _create(self) -> str:
+        name = f"plenary_t_{secrets.token_hex(6)}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        return name
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    @contextmanager
+    def one(self) -> Iterator[str]:
+        """A database of its own for one test, as a URL; dropped after it."""
+        name = self._next.result()
+        self._next = self._worker.submit(self._create)
+        try:
+            yield _pg_url(name)
+        finally:
+            self._worker.submit(self._drop, name)
+
+    def close(self) -> None:
+        self._drop(self._next.result())
+        self._worker.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_template: str | None) -> Iterator[PgDatabases | None]:
+    if pg_template is None:
+        yield None
+        return
+    databases = PgDatabases(pg_template)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def pg_url(pg_template: str | None) -> Iterator[str]:
+def pg_url(pg_databases: PgDatabases | None) -> Iterator[str]:
     """A freshly migrated PostgreSQL database of its own (tests that need PostgreSQL
     itself: several processes, advisory locks, Redis between processes)."""
-    if pg_template is None:
+    if pg_databases is None:
         pytest.skip("PostgreSQL is not reachable (set PLENARY_TEST_POSTGRES)")
-    name = f"plenary_t_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    yield _pg_url(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with pg_databases.one() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -136,15 +201,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    if template is None:
+    databases = request.getfixturevalue("pg_databases")
+    if databases is None:
         pytest.skip(
             f"PostgreSQL is not reachable at {PG_URL} (set PLENARY_TEST_POSTGRES to run these)"
         )
-    name = f"plenary_t_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _pg_url(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with databases.one() as url:
+        yield url
 
 
 @pytest.fixture

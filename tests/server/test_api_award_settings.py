@@ -361,6 +361,9 @@ async def test_organizers_changing_the_settings_at_once_all_succeed(stage: Stage
     assert out["place"] in places and out["emblem"] is True
 
 
+# The sandbox and the pool do not touch the database: one backend is enough (each run
+# waits out the deadline twice).
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_a_template_that_loops_or_grows_is_stopped(stage: Stage) -> None:
     """Refused by the sandbox where it can tell, else stopped by the pool's limits
     (template_limits): in bounded time, with the server's memory untouched, and the next

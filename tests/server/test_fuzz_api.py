@@ -56,8 +56,8 @@ CHECKS = [
 ]
 # The WebSocket's handshake is no JSON operation; the stream has its own tests.
 SKIPPED = {"GET /api/v1/ws"}
-# Logging out the organizer would leave the rest of its run anonymous: it goes last.
-LAST = "POST /api/v1/auth/logout"
+# Logging out the organizer would leave the rest of its run anonymous: these go last.
+LAST = ("POST /api/v1/auth/logout-everywhere", "POST /api/v1/auth/logout")
 
 
 @dataclass
@@ -84,7 +84,7 @@ def fuzz(base_url: str, schema_doc: dict[str, Any], caller: Caller, tally: Tally
     schema = schemathesis.openapi.from_dict(schema_doc)
     session = requests.Session()
     operations = [op.ok() for op in schema.get_all_operations()]
-    operations.sort(key=lambda op: op.label == LAST)
+    operations.sort(key=lambda op: LAST.index(op.label) + 1 if op.label in LAST else 0)
     for operation in operations:
         if operation.label in SKIPPED:
             continue

@@ -231,6 +231,8 @@ async def timed_login(client: Client, username: str) -> float:
         return time.monotonic() - started
 
 
+# Against a login at its real cost: the point is that hashing has threads of its own.
+@pytest.mark.usefixtures("production_passwords")
 async def test_hostile_sheets_are_refused_fast_and_logins_go_on(
     client: Client, organizer: Api, conference: dict[str, Any]
 ) -> None:

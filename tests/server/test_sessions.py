@@ -178,6 +178,7 @@ async def test_the_page_logs_out_everywhere(
     assert await sessions(app) == []
 
 
+@pytest.mark.usefixtures("production_passwords")
 async def test_a_login_replaces_a_hash_made_with_older_parameters(
     client: Client, app: web.Application
 ) -> None:
