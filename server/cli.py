@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING
 from conference.errors import PlenaryError
 from server import cli_awards, cli_backup
 from server.cli_options import EPILOG, database_option
+from server.cli_serve import serve
 
 # The server's stack (aiohttp, SQLAlchemy, Argon2...) is imported by the commands that use
 # it: `plenary follow` is a small client, and loading all of it made the command take
@@ -177,47 +176,6 @@ def _config(args: argparse.Namespace) -> Config:
         # The demo runs on this machine; serve is local only when told (--local).
         local=True if args.command == "demo" else getattr(args, "local", None),
     )
-
-
-def check_public_url(config: Config) -> None:
-    """Refuse to serve without the address people open, unless told it is local."""
-    if not config.public_url and not config.local:
-        raise PlenaryError(
-            "set PLENARY_PUBLIC_URL to the address people open (https://plenary.example.vn): "
-            "personal links and the QR codes printed on badges, certificates and minutes "
-            "point to it; for a server on this machine only, use --local "
-            "(or PLENARY_LOCAL=1)",
-            code="public_url_missing",
-        )
-
-
-def _serve(config: Config) -> None:
-
-    from conference.db import Database
-    from server.access_log import AccessLogger
-    from server.app import create_app
-    from server.migrate import ensure_current
-    from server.serving import run_server
-
-    # Refuse before announcing anything (the app checks again at startup).
-    asyncio.run(ensure_current(config.database_url))
-    check_public_url(config)
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    app = create_app(config)
-    dialect = Database(config.database_url).dialect
-    print(f"plenary serving on http://{config.host}:{config.port}/ ({dialect})", flush=True)
-    if not config.public_url:
-        print(
-            f"plenary: local server: personal links and QR codes point to {config.public_base}",
-            flush=True,
-        )
-    # What exists now (modules, mappers, templates) lives as long as the process: keep it
-    # out of the collector's full passes, which otherwise stall every request ~50 ms.
-    gc.collect()
-    gc.freeze()
-    run_server(app, host=config.host, port=config.port, access_log_class=AccessLogger)
 
 
 async def _user_add(config: Config, args: argparse.Namespace, password: str) -> str:
@@ -383,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.command == "serve":
-            _serve(config)
+            serve(config)
         elif args.command == "migrate":
             from conference.db import Database
             from server.migrate import head_revision, upgrade

@@ -124,6 +124,6 @@ def run_demo(config: Config, *, serve: bool = True) -> None:
         where = f" of site {spec.site}" if spec.site else ""
         print(f"  {spec.role + where:27} user {spec.username:10} password {spec.password}")
     if serve:
-        from server.cli import _serve
+        from server import cli_serve
 
-        _serve(config)
+        cli_serve.serve(config)

@@ -32,7 +32,7 @@ from conference.models import Conference, DocumentJob
 from conference.signing import Keyring
 from server.background import stop_task
 from server.config import Config
-from server.keys import config_key, db_key, documents_key
+from server.keys import config_key, db_key
 from server.signing import ready_keyring
 
 log = logging.getLogger("plenary.documents")
@@ -360,3 +360,7 @@ async def documents_ctx(app: web.Application) -> AsyncIterator[None]:
     document_runner.start()
     yield
     await document_runner.close()
+
+
+# Renders PDFs in a process pool and works the document job queue.
+documents_key = web.AppKey("documents_key", DocumentRunner)

@@ -1,4 +1,6 @@
-"""Typed keys for the state the app factory creates."""
+"""Typed keys for the state the app factory creates. A runner's key lives beside its
+class (server/documents.py, parsing.py, presence.py, scheduler.py): this module imports
+none of them, so they can all import it."""
 
 from __future__ import annotations
 
@@ -18,13 +20,9 @@ if TYPE_CHECKING:
     from conference.actors import Principal
     from conference.models import BrowserSession
     from conference.signing import Keyring
-    from server.documents import DocumentRunner
     from server.metrics import Metrics
-    from server.parsing import ParsePool
-    from server.presence import PresenceRunner
     from server.ratelimit import RateLimiter
     from server.redis_bridge import RedisBridge
-    from server.scheduler import SchedulerRunner
 
 config_key = web.AppKey("config_key", Config)
 db_key = web.AppKey("db_key", Database)
@@ -43,17 +41,10 @@ static_versions_key: web.AppKey[Mapping[str, str]] = web.AppKey("static_versions
 bridge_key: web.AppKey[RedisBridge | None] = web.AppKey("bridge_key")
 # The server's signing keys (credentials, documents), loaded from the database at start.
 keyring_key: web.AppKey[Keyring] = web.AppKey("keyring_key")
-# Renders PDFs in a process pool and works the document job queue (server/documents.py).
-documents_key: web.AppKey[DocumentRunner] = web.AppKey("documents_key")
-presence_key: web.AppKey[PresenceRunner] = web.AppKey("presence_key")
-# The timed work (server/scheduler.py); None when PLENARY_SCHEDULER is off.
-scheduler_key: web.AppKey[SchedulerRunner | None] = web.AppKey("scheduler_key")
 # What a form outside the API gets when the CSRF or origin check refuses it (set with the pages).
 refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.AppKey(
     "refused_form_page_key"
 )
-# The threads that read uploaded files (server/parsing.py), apart from password hashing.
-parse_pool_key: web.AppKey[ParsePool] = web.AppKey("parse_pool_key")
 
 # Per-request state, set by the auth middleware.
 principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from conference.errors import RateLimited
-from server.keys import config_key, parse_pool_key
+from server.keys import config_key
 
 T = TypeVar("T")
 WAITING_PER_WORKER = 4
@@ -67,3 +67,7 @@ async def parse_pool_ctx(app: web.Application) -> AsyncIterator[None]:
 async def in_parse_pool(app: web.Application, fn: Callable[..., T], *args: Any) -> T:
     """fn(*args) in the app's parse pool, off the event loop and off the default executor."""
     return await app[parse_pool_key].run(fn, *args)
+
+
+# The threads that read uploaded files, apart from password hashing.
+parse_pool_key = web.AppKey("parse_pool_key", ParsePool)

@@ -13,7 +13,7 @@ from aiohttp import web
 from agenda import presence
 from conference.db import Database
 from server.background import stop_task
-from server.keys import config_key, db_key, presence_key
+from server.keys import config_key, db_key
 
 log = logging.getLogger("plenary.presence")
 
@@ -74,3 +74,6 @@ async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
     runner.start()
     yield
     await runner.close()
+
+
+presence_key = web.AppKey("presence_key", PresenceRunner)

@@ -49,7 +49,7 @@ from conference.dbtypes import utcnow
 from conference.live import Event
 from server.background import cancelling, stop_task
 from server.config import Config
-from server.keys import config_key, db_key, scheduler_key
+from server.keys import config_key, db_key
 from server.schema import SCHEDULER_JOBS
 
 log = logging.getLogger("plenary.scheduler")
@@ -402,3 +402,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     runner.start()
     yield
     await runner.close()
+
+
+# The timed work; None when PLENARY_SCHEDULER is off.
+scheduler_key: web.AppKey[SchedulerRunner | None] = web.AppKey("scheduler_key")

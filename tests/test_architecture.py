@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,14 @@ def test_the_checker_sees_hidden_imports() -> None:
     found = imports_in(source, "conference.sub")
     assert top_level(found) >= {"aiohttp", "server", "conference"}
     assert {"conference.sub.live", "conference.text.nfc"} <= found
+
+
+def test_the_import_contracts_hold() -> None:
+    """import-linter's contracts in pyproject.toml (layers, no aiohttp in a domain, no
+    circles): all of them kept, and none of them dropped from the file unnoticed."""
+    linter = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert re.search(r"Contracts: 3 kept, 0 broken", result.stdout), result.stdout[-2000:]

@@ -28,8 +28,8 @@ from conference.schemas import SiteCreate
 from conference.services import create_site, get_conference, get_site_by_code
 from server.app import create_app
 from server.config import Config
-from server.documents import lent_pool_key
-from server.keys import db_key, documents_key
+from server.documents import documents_key, lent_pool_key
+from server.keys import db_key
 from tests.conference.test_documents import pdf_pages, pdf_text
 from tests.conftest import Api, new_conference
 

@@ -29,8 +29,8 @@ from attendance.services import create_delegate
 from conference.actors import CLI, Actor
 from conference.errors import RateLimited
 from conference.models import Conference
-from server.keys import config_key, db_key, keyring_key, parse_pool_key
-from server.parsing import ParsePool
+from server.keys import config_key, db_key, keyring_key
+from server.parsing import ParsePool, parse_pool_key
 from tests.conference.test_xlsx import hostile
 from tests.conftest import PASSWORD, Api, add_account
 from tests.server.test_api_checkin import Client, Hall, ledger_rows, make_hall, nonce

@@ -20,8 +20,8 @@ from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
 from server.app import create_app
 from server.config import Config
-from server.keys import db_key, scheduler_key
-from server.scheduler import MigratedJobStore, job_store_engine, job_store_url
+from server.keys import db_key
+from server.scheduler import MigratedJobStore, job_store_engine, job_store_url, scheduler_key
 from server.schema import SCHEDULER_JOBS
 from tests.conftest import CONFERENCE, Api, add_account
 

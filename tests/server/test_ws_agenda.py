@@ -18,7 +18,8 @@ from agenda import presence
 from conference.dbtypes import utcnow
 from server.app import create_app
 from server.config import Config
-from server.keys import db_key, presence_key
+from server.keys import db_key
+from server.presence import presence_key
 from tests.conftest import Api, add_account
 from tests.server.test_api_agenda import Stage, make_stage
 from tests.server.test_ws import WS, Socket, connect, origin
