@@ -21,6 +21,7 @@ RUN useradd --system --create-home --home-dir /home/plenary plenary \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY server ./server
+COPY client ./client
 COPY conference ./conference
 COPY attendance ./attendance
 COPY agenda ./agenda

@@ -18,7 +18,7 @@ from server.cli_serve import serve
 
 # The server's stack (aiohttp, SQLAlchemy, Argon2...) is imported by the commands that use
 # it: `plenary follow` is a small client, and loading all of it made the command take
-# seconds to start on a busy machine (tests/server/test_follow.py counts its imports).
+# seconds to start on a busy machine (tests/client/test_follow.py counts its imports).
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -330,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "follow":
         # A client of another server: none of this server's settings apply.
-        from server.follow import run_follow
+        from client.follow import run_follow
 
         token = args.token or os.environ.get("PLENARY_TOKEN")
         return run_follow(args.url, args.conference, token=token, as_json=args.json)

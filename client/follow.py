@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from server.follow_stop import GRACE, run_until_stopped, take_stop_signals
+from client.stop import GRACE, run_until_stopped, take_stop_signals
 
 WS_PATH = "/api/v1/ws"
 CLOSE_UNAUTHORIZED = 4001

@@ -26,6 +26,16 @@ from agenda.services import create_agenda_item
 from agenda.speakers import call_next, request_speaker
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
+from client.follow import (
+    Follower,
+    FollowError,
+    NewEpoch,
+    apply_event,
+    backoff_delay,
+    load_snapshot,
+    summary_lines,
+    websocket_url,
+)
 from conference.accounts import issue_token
 from conference.actors import CLI, Actor
 from conference.db import Database
@@ -40,16 +50,6 @@ from conference.services import (
 from server.app import create_app
 from server.cli import main
 from server.config import Config
-from server.follow import (
-    Follower,
-    FollowError,
-    NewEpoch,
-    apply_event,
-    backoff_delay,
-    load_snapshot,
-    summary_lines,
-    websocket_url,
-)
 from tests.server.serve_process import ROOT, free_port
 
 WAIT = 30.0  # ends a wait that has already failed
@@ -818,7 +818,7 @@ async def test_ctrl_c_while_the_server_withholds_the_close_handshake(deaf_server
 # A follower whose work swallows the cancellation that Ctrl-C makes (as a library may).
 DEAF_FOLLOWER = """
 import asyncio, sys
-from server import follow
+from client import follow
 async def deaf(self):
     print("following", flush=True)
     while True:
