@@ -1,15 +1,14 @@
 """Agenda items (optionally nested), the live state of the agenda, speaker lists,
-site presence and roll calls of sites."""
+site presence and roll calls of sites. The minutes' tables are agenda/minutes/models.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from conference.dbtypes import UTCDateTime, new_public_id, utcnow
+from conference.dbtypes import new_public_id, timestamp, utcnow
 
 ITEM_KINDS = (
     "opening",
@@ -34,10 +33,6 @@ SPEAKER_KINDS = ("request", "registered", "point_of_order")
 SPEAKER_STATUSES = ("requested", "queued", "speaking", "done", "rejected", "withdrawn")
 
 
-def _ts(nullable: bool = False, **kw: Any) -> Any:
-    return Field(sa_type=UTCDateTime(), nullable=nullable, **kw)
-
-
 class AgendaItem(SQLModel, table=True):
     __tablename__ = "agenda_item"
 
@@ -48,18 +43,18 @@ class AgendaItem(SQLModel, table=True):
     position: int = Field(default=0)
     kind: str = Field(default="other", max_length=32)
     title: str = Field(max_length=300)
-    planned_start: datetime | None = _ts(nullable=True, default=None)
+    planned_start: datetime | None = timestamp(nullable=True, default=None)
     duration_minutes: int = Field(default=0)
     presenter_name: str = Field(default="", max_length=200)
     presenter_delegate_id: int | None = Field(
         default=None, foreign_key="delegate.id", ondelete="SET NULL"
     )
     site_id: int | None = Field(default=None, foreign_key="site.id", ondelete="SET NULL")
-    created_at: datetime = _ts(default_factory=utcnow)
+    created_at: datetime = timestamp(default_factory=utcnow)
     # The live part: what happened to the item, and its speaker list.
     status: str = Field(default="planned", max_length=16)
-    started_at: datetime | None = _ts(nullable=True, default=None)
-    ended_at: datetime | None = _ts(nullable=True, default=None)
+    started_at: datetime | None = timestamp(nullable=True, default=None)
+    ended_at: datetime | None = timestamp(nullable=True, default=None)
     # Seconds each speaker may speak on this item; 0: the conference's limit for the kind.
     speaking_limit_seconds: int = Field(default=0)
     speakers_open: bool = Field(default=True)
@@ -68,8 +63,8 @@ class AgendaItem(SQLModel, table=True):
     speakers_version: int = Field(default=0)
     # What the scheduler announced (agenda/jobs.py), each once: the planned start a
     # reminder was sent for, and the planned end (start + duration) an overrun was for.
-    reminded_for: datetime | None = _ts(nullable=True, default=None)
-    overrun_for: datetime | None = _ts(nullable=True, default=None)
+    reminded_for: datetime | None = timestamp(nullable=True, default=None)
+    overrun_for: datetime | None = timestamp(nullable=True, default=None)
 
 
 class AgendaState(SQLModel, table=True):
@@ -89,7 +84,7 @@ class AgendaState(SQLModel, table=True):
     default_speaking_seconds: int = Field(default=300)
     # Approved requests from the floor go after those of sites that have spoken less.
     fair_order: bool = Field(default=False)
-    updated_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = timestamp(default_factory=utcnow)
 
 
 class Speaker(SQLModel, table=True):
@@ -115,14 +110,14 @@ class Speaker(SQLModel, table=True):
     # Order in the list (queued entries); smaller speaks first.
     position: int = Field(default=0)
     topic: str = Field(default="", max_length=300)
-    requested_at: datetime = _ts(default_factory=utcnow)
+    requested_at: datetime = timestamp(default_factory=utcnow)
     requested_by: str = Field(default="", max_length=200)
     # The speaking time: seconds already spoken, plus since timer_started_at if running.
     limit_seconds: int = Field(default=0)
     spoken_seconds: float = Field(default=0)
-    timer_started_at: datetime | None = _ts(nullable=True, default=None)
-    started_at: datetime | None = _ts(nullable=True, default=None)
-    ended_at: datetime | None = _ts(nullable=True, default=None)
+    timer_started_at: datetime | None = timestamp(nullable=True, default=None)
+    started_at: datetime | None = timestamp(nullable=True, default=None)
+    ended_at: datetime | None = timestamp(nullable=True, default=None)
     # Bumped each time the timer starts: a scheduled "time is up" for an earlier run
     # of the timer finds another generation and does nothing.
     timer_generation: int = Field(default=0)
@@ -138,8 +133,8 @@ class SitePresence(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", primary_key=True, ondelete="CASCADE")
     conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
     connected: bool = Field(default=False)
-    since: datetime = _ts(default_factory=utcnow)
-    last_seen_at: datetime = _ts(default_factory=utcnow)
+    since: datetime = timestamp(default_factory=utcnow)
+    last_seen_at: datetime = timestamp(default_factory=utcnow)
     latency_ms: int | None = Field(default=None)
 
 
@@ -151,9 +146,9 @@ class RollCall(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=new_public_id, unique=True, index=True, max_length=32)
     conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
-    started_at: datetime = _ts(default_factory=utcnow)
+    started_at: datetime = timestamp(default_factory=utcnow)
     started_by: str = Field(default="", max_length=200)
-    closed_at: datetime | None = _ts(nullable=True, default=None)
+    closed_at: datetime | None = timestamp(nullable=True, default=None)
 
 
 class RollCallAnswer(SQLModel, table=True):
@@ -163,102 +158,5 @@ class RollCallAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     roll_call_id: int = Field(foreign_key="roll_call.id", index=True, ondelete="CASCADE")
     site_id: int = Field(foreign_key="site.id", ondelete="CASCADE")
-    answered_at: datetime = _ts(default_factory=utcnow)
+    answered_at: datetime = timestamp(default_factory=utcnow)
     answered_by: str = Field(default="", max_length=200)
-
-
-class MinutesSection(SQLModel, table=True):
-    """The secretary's text of the minutes for one agenda item (or, item None, the
-    minutes' own opening and closing text), at its latest revision."""
-
-    __tablename__ = "minutes_section"
-    __table_args__ = (UniqueConstraint("conference_id", "key", name="uq_minutes_section"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
-    # The agenda item's public id, or "opening" / "closing".
-    key: str = Field(max_length=32)
-    item_id: int | None = Field(default=None, foreign_key="agenda_item.id", ondelete="SET NULL")
-    text: str = Field(default="", sa_type=Text())
-    # The conclusions and decisions the secretary marked, in order.
-    decisions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    revision: int = Field(default=0)
-    updated_at: datetime = _ts(default_factory=utcnow)
-    updated_by: str = Field(default="", max_length=200)
-
-
-class MinutesRevision(SQLModel, table=True):
-    """Every saved text of a section, kept: revisions can be read and compared."""
-
-    __tablename__ = "minutes_revision"
-    __table_args__ = (UniqueConstraint("section_id", "revision", name="uq_minutes_revision"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    section_id: int = Field(foreign_key="minutes_section.id", index=True, ondelete="CASCADE")
-    revision: int
-    text: str = Field(default="", sa_type=Text())
-    decisions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    saved_at: datetime = _ts(default_factory=utcnow)
-    saved_by: str = Field(default="", max_length=200)
-
-
-class MinutesBook(SQLModel, table=True):
-    """Per conference: how the minutes are headed and signed, who may read them, and
-    whether they are final (then text changes only by numbered amendments)."""
-
-    __tablename__ = "minutes_book"
-
-    conference_id: int = Field(foreign_key="conference.id", primary_key=True, ondelete="CASCADE")
-    # Top left: the issuing body (one line per level, the last one the body itself) and
-    # the document number; top right: the heading the body uses.
-    issuing_body: str = Field(default="", max_length=600)
-    document_number: str = Field(default="", max_length=100)
-    heading: str = Field(default="", max_length=300)
-    place: str = Field(default="", max_length=100)
-    title: str = Field(default="BIÊN BẢN", max_length=200)
-    chair_name: str = Field(default="", max_length=200)
-    secretary_name: str = Field(default="", max_length=200)
-    # staff: organizers, chair, secretary; sites: also site operators and screens;
-    # delegates: also delegates, by their personal link.
-    readers: str = Field(default="staff", max_length=16)
-    status: str = Field(default="draft", max_length=16)
-    finalised_at: datetime | None = _ts(nullable=True, default=None)
-    finalised_by: str = Field(default="", max_length=200)
-    version: int = Field(default=0)
-    updated_at: datetime = _ts(default_factory=utcnow)
-
-
-class MinutesAmendment(SQLModel, table=True):
-    """A numbered change to finalised minutes; it first appears in version ``version``."""
-
-    __tablename__ = "minutes_amendment"
-    __table_args__ = (UniqueConstraint("conference_id", "number", name="uq_minutes_amendment"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
-    number: int
-    text: str = Field(sa_type=Text())
-    made_at: datetime = _ts(default_factory=utcnow)
-    made_by: str = Field(default="", max_length=200)
-    version: int
-
-
-class MinutesVersion(SQLModel, table=True):
-    """A finalised PDF of the minutes (version 1, then one per amendment), with its
-    SHA-256, the server's Ed25519 signature of it and the content it was made from."""
-
-    __tablename__ = "minutes_version"
-    __table_args__ = (UniqueConstraint("conference_id", "version", name="uq_minutes_version"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
-    version: int
-    code: str = Field(unique=True, index=True, max_length=32)
-    sha256: str = Field(index=True, max_length=64)
-    kid: int
-    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    pages: int = Field(default=0)
-    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    made_at: datetime = _ts(default_factory=utcnow)
-    made_by: str = Field(default="", max_length=200)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
 
 
 def utcnow() -> datetime:
@@ -51,3 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def timestamp(nullable: bool = False, **kw: Any) -> Any:
+    """A column of aware UTC datetimes (UTCDateTime), for a model's field."""
+    return Field(sa_type=UTCDateTime(), nullable=nullable, **kw)

@@ -9,8 +9,10 @@ from aiohttp import web
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda import minutes, minutes_book, speakers
-from agenda.minutes_facts import minutes_facts
+from agenda import speakers
+from agenda.minutes import book as minutes_book
+from agenda.minutes import services as minutes
+from agenda.minutes.facts import minutes_facts
 from agenda.schemas import PublicRef, SpeakerCreate, Topic
 from attendance import links
 from attendance.models import Delegate

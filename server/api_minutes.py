@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
-from agenda import minutes, minutes_book
-from agenda.minutes_document import minutes_content
-from agenda.minutes_docx import build_docx
-from agenda.minutes_facts import minutes_facts
+from agenda.minutes import book as minutes_book
+from agenda.minutes import services as minutes
+from agenda.minutes.document import minutes_content
+from agenda.minutes.facts import minutes_facts
+from agenda.minutes.word import build_docx
 from conference.actors import Actor
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agenda.minutes_book import verification
+from agenda.minutes.book import verification
 from awards.verification import verify_award
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.http import ApiRoutes, json_response, read_body, read_form, read_json

@@ -10,7 +10,7 @@ from datetime import date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.minutes_book import update_book
+from agenda.minutes.book import update_book
 from conference.accounts import (
     create_account,
     get_account_by_username,

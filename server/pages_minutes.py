@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from agenda import minutes
+from agenda.minutes import services as minutes
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
 from server.http import InvalidForm, transaction

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda import minutes
+from agenda.minutes import services as minutes
 from conference.actors import Actor
 from conference.db import Database
 from conference.dbtypes import utcnow

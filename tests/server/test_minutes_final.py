@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlmodel import col, select, update
 
-from agenda.models import MinutesVersion
+from agenda.minutes.models import MinutesVersion
 from attendance.models import Delegate
 from conference.dbtypes import utcnow
 from conference.models import AuditEntry

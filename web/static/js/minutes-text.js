@@ -1,5 +1,5 @@
 // The minutes' text helpers: the secretary's simple formatting shown as HTML (as
-// agenda/minutes_text.py parses it for the documents), a line comparison for the merge
+// agenda/minutes/text.py parses it for the documents), a line comparison for the merge
 // view, times in the conference's zone, durations, and the drafts kept on this device.
 
 import { page } from "./page.js";

@@ -25,7 +25,7 @@ PDF template renders (all keys always present; labels may be empty strings)::
      "signatures": {"chair": {"role_label", "name"}, "secretary": {"role_label", "name"}},
      "verification": None | {"code", "url"}}
 
-``blocks`` are agenda.minutes_text.blocks() output.
+``blocks`` are agenda.minutes.text.blocks() output.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.minutes import READERS, WRITE_ROLES, minutes_book, require_reader
-from agenda.minutes_document import amendments, minutes_content
-from agenda.models import MinutesAmendment, MinutesBook, MinutesVersion
+from agenda.minutes.document import amendments, minutes_content
+from agenda.minutes.models import MinutesAmendment, MinutesBook, MinutesVersion
+from agenda.minutes.services import READERS, WRITE_ROLES, minutes_book, require_reader
 from agenda.state import iso
 from conference.actors import Actor
 from conference.audit import record

@@ -6,7 +6,7 @@ made on: if the section has moved on meanwhile (another secretary saved), the sa
 refused with ``conflict`` carrying the current revision and text, so that the two can
 be merged and nothing is silently overwritten. Every saved text stays readable.
 
-Once the minutes are final (agenda/minutes_book.py) sections are refused: changes
+Once the minutes are final (agenda/minutes/book.py) sections are refused: changes
 are numbered amendments.
 
 Event ``minutes/updated {"section", "revision", "by", "at", "readers"}`` (no text:
@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.models import MinutesBook, MinutesRevision, MinutesSection
+from agenda.minutes.models import MinutesBook, MinutesRevision, MinutesSection
 from agenda.state import iso, load_agenda
 from conference.actors import Actor
 from conference.audit import record

@@ -12,8 +12,8 @@ from typing import Any
 import docx
 import pytest
 
-from agenda.minutes_docx import build_docx
-from agenda.minutes_text import blocks, plain
+from agenda.minutes.text import blocks, plain
+from agenda.minutes.word import build_docx
 from conference.documents import Rendered, render_template
 from tests.conference.test_documents import PRINT_DPIS, scan_pages
 

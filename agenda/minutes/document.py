@@ -1,6 +1,6 @@
 """The minutes as a document: the facts, the secretary's sections, the book's heading
 and the amendments, put together as the plain data the PDF template
-(web/templates/documents/minutes.html) and the DOCX builder (agenda/minutes_docx.py)
+(web/templates/documents/minutes.html) and the DOCX builder (agenda/minutes/word.py)
 print. Labels are Vietnamese (the record is an official Vietnamese document) and times
 are in the conference's time zone.
 """
@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.minutes_facts import minutes_facts
-from agenda.minutes_text import blocks
-from agenda.models import MinutesAmendment, MinutesBook, MinutesSection
+from agenda.minutes.facts import minutes_facts
+from agenda.minutes.models import MinutesAmendment, MinutesBook, MinutesSection
+from agenda.minutes.text import blocks
 from conference.models import Conference
 
 STATUS_LABELS = {
