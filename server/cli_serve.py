@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from typing import TYPE_CHECKING
 
 from conference.errors import PlenaryError
-from server.config import Config
+
+if TYPE_CHECKING:
+    from server.config import Config
 
 
 def check_public_url(config: Config) -> None:
