@@ -22,6 +22,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY server ./server
 COPY client ./client
+COPY cli ./cli
 COPY conference ./conference
 COPY attendance ./attendance
 COPY agenda ./agenda

@@ -61,7 +61,7 @@ def start_server(url: str, prefix: list[str], log: Path) -> tuple[subprocess.Pop
     port = free_port()
     with log.open("ab") as out:
         server = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "server", "serve", "--local", "--port", str(port)],
+            [*prefix, sys.executable, "-m", "cli", "serve", "--local", "--port", str(port)],
             env=server_env(url),
             stdout=subprocess.DEVNULL,
             stderr=out,

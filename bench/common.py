@@ -18,7 +18,7 @@ def free_port() -> int:
 
 def plenary(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
     subprocess.run(
-        [sys.executable, "-m", "server", *args],
+        [sys.executable, "-m", "cli", *args],
         env=env,
         input=stdin,
         text=True,

@@ -130,7 +130,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         "user", "add", "bench", "--can-create", "--password-stdin", env=env, stdin=PASSWORD + "\n"
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--local", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--local", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

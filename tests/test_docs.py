@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from server.cli import build_parser
+from cli.main import build_parser
 from server.config import settings_table
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,6 +26,7 @@ from agenda.services import create_agenda_item
 from agenda.speakers import call_next, request_speaker
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
+from cli.main import main
 from client.follow import (
     Follower,
     FollowError,
@@ -48,7 +49,6 @@ from conference.services import (
     update_conference,
 )
 from server.app import create_app
-from server.cli import main
 from server.config import Config
 from tests.server.serve_process import ROOT, free_port
 
@@ -658,7 +658,7 @@ async def plenary(
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        *(args if args[0] == "-c" else ("-m", "server", *args)),
+        *(args if args[0] == "-c" else ("-m", "cli", *args)),
         cwd=ROOT,
         env={
             **os.environ,
@@ -697,7 +697,7 @@ def test_the_command_loads_none_of_the_server() -> None:
     machine. This counts what `plenary follow` imports instead of timing it."""
     code = (
         "import sys\n"
-        "from server.cli import main\n"
+        "from cli.main import main\n"
         "main(['follow', 'ftp://x', '--conference', 'x'])\n"
         "heavy = ('aiohttp', 'sqlalchemy', 'sqlmodel', 'argon2', 'pydantic', 'weasyprint')\n"
         "print(sorted(m for m in heavy if m in sys.modules))"

@@ -39,7 +39,7 @@ def spawn(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     }
     with log.open("ab") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--local", "--port", str(port)],
+            [sys.executable, "-m", "cli", "serve", "--local", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=out,

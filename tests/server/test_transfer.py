@@ -20,15 +20,15 @@ from sqlmodel import col, func, select
 
 from agenda.models import AgendaItem
 from attendance.models import Delegate
+from cli.demo_data import reference_document
+from cli.main import main
 from conference.accounts import grant_role, principal_for_account
 from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.errors import Forbidden, InvalidInput
 from conference.models import Account, AuditEntry, Conference, LiveEvent, Site
 from server.app import create_app
-from server.cli import main
 from server.config import Config
-from server.demo_data import reference_document
 from server.keys import db_key
 from server.transfer import dump, export_conference, import_conference, read_conference_file
 from server.transfer_read import Format
@@ -109,7 +109,7 @@ async def test_the_example_file_round_trips(db: Database) -> None:
     conference = await do_import(db, text)
     exported = await do_export(db, conference)
     # The committed example is the export of the demo data (regenerate with
-    # `python -m server.demo_data > docs/examples/reference-conference.yaml`).
+    # `python -m cli.demo_data > docs/examples/reference-conference.yaml`).
     assert exported == reference_document()
     assert dump(exported, "yaml") == text
     assert await count(db, Site) == 35

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from server.cli import main
+from cli.main import main
 from server.config import Config
 from tests.conftest import Api
 from tests.server.test_api_agenda import make_stage
@@ -84,7 +84,7 @@ def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProces
         k: v for k, v in os.environ.items() if k not in ("PLENARY_PUBLIC_URL", "PLENARY_LOCAL")
     }
     return subprocess.run(
-        [sys.executable, "-m", "server", "serve", "--database-url", url, *LISTEN, *args],
+        [sys.executable, "-m", "cli", "serve", "--database-url", url, *LISTEN, *args],
         cwd=tmp_path,
         env={**clean, "PYTHONPATH": str(ROOT), **env},
         capture_output=True,

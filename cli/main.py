@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli import awards as cli_awards
+from cli import backup as cli_backup
+from cli.options import EPILOG, database_option
+from cli.serve import serve
 from conference.errors import PlenaryError
-from server import cli_awards, cli_backup
-from server.cli_options import EPILOG, database_option
-from server.cli_serve import serve
 
 # The server's stack (aiohttp, SQLAlchemy, Argon2...) is imported by the commands that use
 # it: `plenary follow` is a small client, and loading all of it made the command take
@@ -351,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"database at {head_revision()}: {Database(config.database_url).url.split('@')[-1]}"
             )
         elif args.command == "demo":
-            from server.demo import run_demo
+            from cli.demo import run_demo
 
             run_demo(config, serve=not args.no_serve)
         elif args.command == "import":

@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from server.cli import main
+from cli.main import main
 from server.migrate import current_revision, ensure_current, head_revision, upgrade
 from tests.server.serve_process import ROOT, start_server
 from tests.server.test_checkin_crash import Hall, ledger, nonce, prepare

@@ -1,7 +1,7 @@
 """The reference conference of SCENARIO.md as a conference file (generated, deterministic).
 
 The people are invented: names are drawn with a fixed seed from common Vietnamese
-family, middle and given names. `python -m server.demo_data` prints the file as
+family, middle and given names. `python -m cli.demo_data` prints the file as
 YAML (docs/examples/reference-conference.yaml is that output).
 """
 

@@ -15,13 +15,13 @@ from sqlmodel import col, select
 from agenda.models import AgendaItem
 from attendance.models import Delegate
 from awards.models import Award, Decision
+from cli.demo import ACCOUNTS, run_demo
+from cli.demo_data import FLAGS, PROVINCES, reference_document
+from cli.main import main
 from conference.accounts import authenticate
 from conference.db import Database
 from conference.models import Conference, Membership, Site
-from server.cli import main
 from server.config import Config
-from server.demo import ACCOUNTS, run_demo
-from server.demo_data import FLAGS, PROVINCES, reference_document
 
 
 def test_the_demo_data_are_deterministic_nfc_and_invented() -> None:

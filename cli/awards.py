@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from server.cli_options import EPILOG, database_option
+from cli.options import EPILOG, database_option
 
 if TYPE_CHECKING:
     from server.config import Config

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.minutes.book import update_book
+from cli import demo_data
 from conference.accounts import (
     create_account,
     get_account_by_username,
@@ -21,7 +22,6 @@ from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.models import Account, Conference
 from conference.services import get_site_by_code
-from server import demo_data
 from server.config import Config
 from server.migrate import upgrade
 from server.transfer import import_conference, read_conference_file
@@ -124,6 +124,6 @@ def run_demo(config: Config, *, serve: bool = True) -> None:
         where = f" of site {spec.site}" if spec.site else ""
         print(f"  {spec.role + where:27} user {spec.username:10} password {spec.password}")
     if serve:
-        from server import cli_serve
+        from cli import serve as cli_serve
 
         cli_serve.serve(config)

@@ -16,11 +16,11 @@ from aiohttp.test_utils import TestServer
 
 from awards.schemas import AwardCreate, DecisionCreate
 from awards.services import add_award, create_decision
+from cli.main import build_parser, main
 from conference.accounts import authenticate, get_account_by_username
 from conference.db import Database
 from conference.errors import StaleSchema
 from server.app import create_app
-from server.cli import build_parser, main
 from server.config import Config
 from server.migrate import current_revision, head_revision
 from tests.conference.test_documents import scan_qr_codes
@@ -143,7 +143,7 @@ def test_serve_refuses_a_stale_schema(tmp_path: Path) -> None:
     database = tmp_path / "empty.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "server", "serve", "--database-url", f"sqlite:///{database}"],
+        [sys.executable, "-m", "cli", "serve", "--database-url", f"sqlite:///{database}"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""`plenary backup FILE` and `plenary restore FILE` (server/backup.py, docs/installation.md)."""
+"""`plenary backup FILE` and `plenary restore FILE` (cli/sqlite_backup.py, docs/installation.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from server.cli_options import EPILOG, database_option
+from cli.options import EPILOG, database_option
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,14 +34,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def backup_command(database_url: str, file: str) -> str:
-    from server.backup import backup
+    from cli.sqlite_backup import backup
 
     done = backup(database_url, Path(file))
     return f"backup written to {done.path} ({done.size} bytes, schema {done.revision})"
 
 
 def restore_command(database_url: str, file: str) -> str:
-    from server.backup import restore
+    from cli.sqlite_backup import restore
 
     done = asyncio.run(restore(Path(file), database_url))
     lines = [f"{file} restored to {done.path} (schema {done.revision})"]
