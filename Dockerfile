@@ -23,6 +23,7 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY client ./client
 COPY cli ./cli
+COPY conference_file ./conference_file
 COPY conference ./conference
 COPY attendance ./attendance
 COPY agenda ./agenda

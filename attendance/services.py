@@ -22,7 +22,7 @@ from attendance.schemas import (
     ImportReport,
     delegate_data,
 )
-from attendance.schemas import delegate_key as delegate_key  # re-exported for server.transfer
+from attendance.schemas import delegate_key as delegate_key  # re-exported for conference_file
 from conference.actors import STAFF_ROLES, Actor
 from conference.audit import diff, record
 from conference.dbtypes import utcnow

@@ -439,6 +439,6 @@ def reference_document() -> dict[str, Any]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from server.transfer import dump
+    from conference_file.exporting import dump
 
     sys.stdout.write(dump(reference_document(), "yaml"))

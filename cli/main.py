@@ -231,24 +231,24 @@ async def _import(config: Config, args: argparse.Namespace, raw: bytes) -> str:
     from conference.accounts import grant_role
     from conference.actors import CLI, Actor
     from conference.db import Database
-    from server import transfer
+    from conference_file import importing
     from server.migrate import ensure_current
 
     await ensure_current(config.database_url)
-    fmt = args.format or transfer.format_for_name(args.file)
+    fmt = args.format or importing.format_for_name(args.file)
     # Read in full before any lock: a broken file never holds up the server's writers.
-    file = await asyncio.to_thread(transfer.read_conference_file, raw, fmt)
-    counts = _counts_text(transfer.ImportCounts.of(file.plan).model_dump())
+    file = await asyncio.to_thread(importing.read_conference_file, raw, fmt)
+    counts = _counts_text(importing.ImportCounts.of(file.plan).model_dump())
     db = Database(config.database_url)
     try:
         if args.dry_run:
             async with db.read() as session:
                 await _organizer(session, args.organizer)
-                await transfer.check_against_database(session, file)
+                await importing.check_against_database(session, file)
             return f"{args.file} is valid ({counts}); nothing was imported (--dry-run)"
         async with db.transaction() as session:
             account = await _organizer(session, args.organizer)
-            conference = await transfer.import_conference(session, file, actor=Actor(CLI))
+            conference = await importing.import_conference(session, file, actor=Actor(CLI))
             if account is not None:
                 organizer = Actor(CLI, conference.id, frozenset({"organizer"}))
                 await grant_role(session, account, conference, "organizer", actor=organizer)
@@ -292,7 +292,7 @@ def _import_file(config: Config, args: argparse.Namespace) -> int:
 async def _export(config: Config, args: argparse.Namespace, fmt: str) -> str:
     from conference.db import Database
     from conference.services import get_conference
-    from server import transfer
+    from conference_file import exporting, importing
     from server.migrate import ensure_current
 
     await ensure_current(config.database_url)
@@ -300,14 +300,14 @@ async def _export(config: Config, args: argparse.Namespace, fmt: str) -> str:
     try:
         async with db.transaction() as session:
             conference = await get_conference(session, args.conference)
-            document = await transfer.export_conference(session, conference)
-        return transfer.dump(document, transfer.parse_format(fmt))
+            document = await exporting.export_conference(session, conference)
+        return exporting.dump(document, importing.parse_format(fmt))
     finally:
         await db.dispose()
 
 
 def _export_file(config: Config, args: argparse.Namespace) -> None:
-    from server.transfer import format_for_name
+    from conference_file.importing import format_for_name
 
     fmt = args.format or (format_for_name(args.output) if args.output else "yaml")
     text = asyncio.run(_export(config, args, fmt))

@@ -11,12 +11,12 @@ from conference.actors import Actor
 from conference.errors import PlenaryError
 from conference.schemas import ConferenceOut
 from conference.text import fold
-from server import transfer
+from conference_file import exporting, importing
+from conference_file.reader import Format
 from server.auth import conference_actor, require_login
 from server.http import UNSUPPORTED_MEDIA_TYPE, ApiRoutes, json_response, read_body, transaction
 from server.keys import config_key, db_key
 from server.parsing import in_parse_pool
-from server.transfer_read import Format
 
 routes = ApiRoutes("transfer")
 
@@ -35,14 +35,14 @@ class ImportCheck(BaseModel):
 
     valid: bool
     title: str
-    counts: transfer.ImportCounts
+    counts: importing.ImportCounts
 
 
 @routes.post(
     "/api/v1/conferences/import",
     summary="Create a conference from a conference file (YAML or JSON); ?dry_run=1 only checks it",
     role="account allowed to create conferences (it becomes organizer)",
-    body=transfer.ConferenceFile,
+    body=importing.ConferenceFile,
     content_type="application/yaml",
     response=ConferenceOut,
     status=201,
@@ -50,7 +50,7 @@ class ImportCheck(BaseModel):
 )
 async def import_conference(request: web.Request) -> web.StreamResponse:
     actor = Actor(require_login(request))
-    transfer.require_may_create(actor)
+    importing.require_may_create(actor)
     fmt = FORMAT_BY_MEDIA_TYPE.get(request.content_type)
     if fmt is None:
         kinds = ", ".join(FORMAT_BY_MEDIA_TYPE)
@@ -59,16 +59,16 @@ async def import_conference(request: web.Request) -> web.StreamResponse:
     # The whole file is read and checked before any lock is taken: on SQLite the write
     # transaction is the database's only writer, and a large or broken file would hold
     # up every check-in for as long as it takes to read.
-    file = await in_parse_pool(request.app, transfer.read_conference_file, raw, fmt)
+    file = await in_parse_pool(request.app, importing.read_conference_file, raw, fmt)
     db = request.app[db_key]
     if request.query.get("dry_run", "").lower() in TRUE:
         async with db.read() as session:
-            await transfer.check_against_database(session, file)
-        counts = transfer.ImportCounts.of(file.plan)
+            await importing.check_against_database(session, file)
+        counts = importing.ImportCounts.of(file.plan)
         title = file.plan.conference.title
         return json_response(ImportCheck(valid=True, title=title, counts=counts))
     async with db.transaction() as session:
-        conference = await transfer.import_conference(session, file, actor=actor)
+        conference = await importing.import_conference(session, file, actor=actor)
     return json_response(ConferenceOut.of(conference), status=201)
 
 
@@ -79,17 +79,17 @@ async def import_conference(request: web.Request) -> web.StreamResponse:
     query={"format": "yaml (default) or json"},
 )
 async def export_conference(request: web.Request) -> web.StreamResponse:
-    fmt = transfer.parse_format(request.query.get("format", "yaml"))
+    fmt = importing.parse_format(request.query.get("format", "yaml"))
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         actor.require("organizer")
-        document = await transfer.export_conference(session, conference)
-    text = transfer.dump(document, fmt)
+        document = await exporting.export_conference(session, conference)
+    text = exporting.dump(document, fmt)
     name = re.sub(r"[^a-z0-9]+", "-", fold(conference.title)).strip("-")[:60] or "conference"
     filename = f"{name}-{conference.starts_on.isoformat()}.{fmt}"
     return web.Response(
         text=text,
-        content_type=transfer.MEDIA_TYPES[fmt],
+        content_type=importing.MEDIA_TYPES[fmt],
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

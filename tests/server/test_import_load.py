@@ -34,7 +34,7 @@ from server.parsing import ParsePool, parse_pool_key
 from tests.conference.test_xlsx import hostile
 from tests.conftest import PASSWORD, Api, add_account
 from tests.server.test_api_checkin import Client, Hall, ledger_rows, make_hall, nonce
-from tests.server.test_transfer import SMALL
+from tests.conference_file.test_transfer import SMALL
 
 IMPORT = "/api/v1/conferences/import"
 # What asyncio's default executor (password hashing) has: min(32, CPUs + 4).

@@ -1,7 +1,7 @@
 """Reading a conference file: YAML (JSON is a subset) with the line of every value.
 
 :class:`FileReader` turns the bytes of a file into plain values and collects every
-problem with its path and line; :mod:`server.transfer` checks what the values mean.
+problem with its path and line; :mod:`conference_file.importing` checks what the values mean.
 The loader knows only JSON's implicit types, refuses anchors and aliases, and bounds
 nesting before composing, so no file can crash or stall the process.
 """

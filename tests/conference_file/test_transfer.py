@@ -27,11 +27,12 @@ from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.errors import Forbidden, InvalidInput
 from conference.models import Account, AuditEntry, Conference, LiveEvent, Site
+from conference_file.exporting import dump, export_conference
+from conference_file.importing import import_conference, read_conference_file
+from conference_file.reader import Format
 from server.app import create_app
 from server.config import Config
 from server.keys import db_key
-from server.transfer import dump, export_conference, import_conference, read_conference_file
-from server.transfer_read import Format
 from tests.conftest import Api, add_account
 
 ROOT = Path(__file__).resolve().parents[2]
