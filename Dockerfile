@@ -24,6 +24,7 @@ COPY server ./server
 COPY client ./client
 COPY cli ./cli
 COPY conference_file ./conference_file
+COPY runtime ./runtime
 COPY conference ./conference
 COPY attendance ./attendance
 COPY agenda ./agenda

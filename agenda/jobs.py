@@ -1,6 +1,6 @@
 """Timed work of the live agenda: reminders, speaking time running out, items running over.
 
-The scheduler (server/scheduler.py) runs each job at its time. A job takes ids, reloads
+The scheduler (runtime/scheduler.py) runs each job at its time. A job takes ids, reloads
 what it needs under the conference lock, and appends its event only if what it is
 about still holds. What it announced is kept on the row in the same transaction, so a
 job that runs twice (a crash after its event, two processes) announces once:

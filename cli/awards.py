@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from cli.options import EPILOG, database_option
 
 if TYPE_CHECKING:
-    from server.config import Config
+    from runtime.config import Config
 
 BAR = 30
 

@@ -23,7 +23,7 @@ from conference.db import Database
 from conference.models import Account, Conference
 from conference.services import get_site_by_code
 from conference_file.importing import import_conference, read_conference_file
-from server.config import Config
+from runtime.config import Config
 from server.migrate import upgrade
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from conference.models import Account
-    from server.config import Config
+    from runtime.config import Config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from server.config import Config
+    from runtime.config import Config
 
     return Config.from_env(
         database_url=getattr(args, "database_url", None),
@@ -370,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "awards":
             print(cli_awards.render_command(config, args))
         elif args.command == "config":
-            from server.config import settings_table
+            from runtime.config import settings_table
 
             for name, env, default, text in settings_table():
                 print(f"{env:28} {name:26} default {default!r:32} {text}")

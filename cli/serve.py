@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from conference.errors import PlenaryError
 
 if TYPE_CHECKING:
-    from server.config import Config
+    from runtime.config import Config
 
 
 def check_public_url(config: Config) -> None:

@@ -21,8 +21,8 @@ from weakref import WeakSet
 from aiohttp import web
 
 from server.auth import token_cache_key
-from server.checkin_batcher import checkin_batcher_key
 from server.keys import bridge_key, db_key
+from server.runtime import checkin_batcher_key
 
 if TYPE_CHECKING:
     from server.ws_connection import Connection

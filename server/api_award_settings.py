@@ -22,10 +22,9 @@ from conference.errors import InvalidInput, NotFound
 from server.api_awards import AWARDS, award_verify_base, template_seconds, with_templates
 from server.api_documents import pdf_response
 from server.auth import conference_actor
-from server.documents import runner
 from server.http import ApiRoutes, json_response, parse_body, read_body, transaction
 from server.keys import config_key, db_key
-from server.parsing import in_parse_pool
+from server.runtime import document_runner, in_parse_pool
 
 log = logging.getLogger("plenary.awards")
 routes = ApiRoutes("awards")
@@ -303,7 +302,7 @@ async def put_template(request: web.Request) -> web.StreamResponse:
     award_settings.check_template(name, source)
     templates = dict(look.templates) | {name: source}
     items = award_render.sample_items(look, award_verify_base(request))
-    pool = runner(request).pool()
+    pool = document_runner(request).pool()
     seconds = template_seconds(request)
     try:
         await with_templates(
@@ -366,7 +365,7 @@ async def sample_pdf(request: web.Request) -> web.StreamResponse:
     items = award_render.sample_items(look, award_verify_base(request))
     templates = look.template_overrides()
     work = award_documents.render_awards(
-        runner(request).pool(),
+        document_runner(request).pool(),
         items,
         workers=1,
         templates=templates,

@@ -37,9 +37,9 @@ from conference.models import Conference, Site
 from conference.schemas import Input
 from server.api_documents import DocumentOut, pdf_response
 from server.auth import conference_actor
-from server.documents import runner
 from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
 from server.keys import config_key, db_key
+from server.runtime import document_runner
 
 routes = ApiRoutes("awards")
 log = logging.getLogger("plenary.awards")
@@ -236,7 +236,7 @@ async def render_awards(request: web.Request) -> web.StreamResponse:
             actor=actor,
         )
         answer = DocumentOut.of(job, conference.public_id)
-    runner(request).wake()
+    document_runner(request).wake()
     return json_response(answer, status=202)
 
 
@@ -265,7 +265,7 @@ async def with_templates(request: web.Request, work: Awaitable[T], templates: An
     """work's result, in the document pool; a failure of the conference's own templates
     (any error, a timeout, a worker killed) is the organizer's to fix: 422 saying what."""
     try:
-        return await runner(request).in_pool(work)
+        return await document_runner(request).in_pool(work)
     except PlenaryError:
         raise
     except Exception as exc:  # an organizer's template may fail in any way Jinja or CSS can
@@ -284,7 +284,7 @@ def _in_pool(
 ) -> Awaitable[T]:
     """work in the document pool, within the time an organizer's templates get."""
     limit = documents.template_seconds(templates, base=template_seconds(request))
-    return documents.run_in_pool(runner(request).pool(), work, seconds=limit)
+    return documents.run_in_pool(document_runner(request).pool(), work, seconds=limit)
 
 
 @routes.get(
@@ -295,7 +295,7 @@ def _in_pool(
 )
 async def award_document(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _award_item(request)
-    pool = runner(request).pool()
+    pool = document_runner(request).pool()
     work = award_documents.render_awards(
         pool, [item], workers=1, templates=templates, seconds=template_seconds(request)
     )

@@ -12,7 +12,7 @@ from conference.tables import TableReport
 from server.auth import conference_actor
 from server.http import ApiRoutes, json_response
 from server.keys import db_key
-from server.parsing import in_parse_pool
+from server.runtime import in_parse_pool
 from server.uploads import query_flag, read_upload
 
 routes = ApiRoutes("awards")

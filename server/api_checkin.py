@@ -28,10 +28,10 @@ from conference.errors import InvalidInput, NotFound, RateLimited
 from conference.models import Conference, Site
 from conference.services import get_site, get_site_by_code
 from server.auth import conference_actor, principal
-from server.checkin_batcher import checkin_batcher_key
 from server.http import ApiRoutes, json_response, parse_body, plain_json_response, transaction
 from server.keys import checkin_limiter_key, config_key, refused_limiter_key
 from server.proxies import client_ip
+from server.runtime import checkin_batcher_key
 from server.signing import ready_keyring
 
 routes = ApiRoutes("check-in")

@@ -14,9 +14,9 @@ from conference.errors import InvalidInput
 from conference.models import DocumentJob
 from conference.schemas import Input, SiteCode
 from server.auth import conference_actor
-from server.documents import runner
 from server.http import ApiRoutes, json_response, parse_body, transaction
 from server.keys import config_key
+from server.runtime import document_runner
 from server.signing import ready_keyring
 
 routes = ApiRoutes("documents")
@@ -105,7 +105,7 @@ async def delegate_badge(request: web.Request) -> web.StreamResponse:
     keyring = await ready_keyring(request.app)
     valid_days = request.app[config_key].credential_valid_days
     items = await badges.badge_items(keyring, conference, [row], valid_days)
-    rendered = await runner(request).render_now(
+    rendered = await document_runner(request).render_now(
         badges.TEMPLATE, badges.badge_context(conference, layout, items)
     )
     filename = badges.badge_filename(None, layout, delegate_name=row[0].full_name)
@@ -140,7 +140,7 @@ async def order_badges(request: web.Request) -> web.StreamResponse:
             actor=actor,
         )
         answer = DocumentOut.of(job, conference.public_id)
-    runner(request).wake()
+    document_runner(request).wake()
     return json_response(answer, status=202)
 
 

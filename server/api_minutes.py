@@ -22,9 +22,9 @@ from conference.models import Conference
 from conference.schemas import CLEAN, Input
 from conference.text import clean_prose
 from server.auth import conference_actor
-from server.documents import documents_key
 from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
 from server.keys import db_key
+from server.runtime import documents_key
 from server.signing import ready_keyring
 
 routes = ApiRoutes("minutes")

@@ -16,7 +16,7 @@ from conference_file.reader import Format
 from server.auth import conference_actor, require_login
 from server.http import UNSUPPORTED_MEDIA_TYPE, ApiRoutes, json_response, read_body, transaction
 from server.keys import config_key, db_key
-from server.parsing import in_parse_pool
+from server.runtime import in_parse_pool
 
 routes = ApiRoutes("transfer")
 

@@ -15,6 +15,8 @@ from aiohttp import WSCloseCode, web
 from conference.db import Database
 from conference.passwords import Passwords
 from conference.signing import Keyring
+from runtime.config import Config
+from runtime.redis_bridge import running_bridge
 from server import (
     api_admin,
     api_agenda,
@@ -37,9 +39,6 @@ from server import (
 )
 from server.access_bell import AccessBell, access_bell_ctx, access_bell_key
 from server.auth import TokenCache, auth_middleware, passwords_key, token_cache_key
-from server.checkin_batcher import checkin_batcher_ctx
-from server.config import Config
-from server.documents import documents_ctx
 from server.http import ApiRoutes, Handler, error_middleware
 from server.keys import (
     bridge_key,
@@ -59,12 +58,15 @@ from server.metrics import Metrics
 from server.migrate import ensure_current
 from server.openapi import build_openapi
 from server.pages import setup_pages
-from server.parsing import parse_pool_ctx
-from server.presence import presence_ctx
 from server.proxies import ProxyTrust, proxy_trust_key
 from server.ratelimit import RateLimiter
-from server.redis_bridge import running_bridge
-from server.scheduler import scheduler_ctx
+from server.runtime import (
+    checkin_batcher_ctx,
+    documents_ctx,
+    parse_pool_ctx,
+    presence_ctx,
+    scheduler_ctx,
+)
 from server.signing import ready_keyring
 
 log = logging.getLogger("plenary")

@@ -1,6 +1,5 @@
-"""Typed keys for the state the app factory creates. A runner's key lives beside its
-class (server/documents.py, parsing.py, presence.py, scheduler.py): this module imports
-none of them, so they can all import it."""
+"""Typed keys for the state the app factory creates. The runners' keys are in
+server/runtime.py: this module imports none of the modules that import it."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from weakref import WeakSet
 from aiohttp import web
 
 from conference.db import Database
-from server.config import Config
+from runtime.config import Config
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -20,9 +19,9 @@ if TYPE_CHECKING:
     from conference.actors import Principal
     from conference.models import BrowserSession
     from conference.signing import Keyring
+    from runtime.redis_bridge import RedisBridge
     from server.metrics import Metrics
     from server.ratelimit import RateLimiter
-    from server.redis_bridge import RedisBridge
 
 config_key = web.AppKey("config_key", Config)
 db_key = web.AppKey("db_key", Database)

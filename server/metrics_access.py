@@ -10,7 +10,7 @@ import ipaddress
 from aiohttp import web
 
 from conference.errors import Forbidden, Unauthorized
-from server.config import Config
+from runtime.config import Config
 from server.proxies import client_ip
 
 

@@ -25,20 +25,6 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_HOPS = 32
 
 
-def parse_networks(value: str) -> tuple[str, ...]:
-    """Comma-separated addresses and CIDRs (IPv4, IPv6) as their canonical networks."""
-    networks = []
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            networks.append(str(ipaddress.ip_network(part, strict=False)))
-        except ValueError:
-            raise ValueError(f"not an address or CIDR: {part!r}") from None
-    return tuple(networks)
-
-
 def parse_address(value: str) -> Address | None:
     """An IP address, without port, brackets or quotes; None for anything else."""
     value = value.strip().strip('"').strip()

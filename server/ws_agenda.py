@@ -13,7 +13,7 @@ from conference.actors import Actor, resolve_actor
 from conference.dbtypes import utcnow
 from conference.errors import Forbidden
 from conference.services import get_conference
-from server.presence import presence_key
+from server.runtime import presence_key
 from server.ws_commands import PublicId, Schema, commands
 from server.ws_connection import Connection
 

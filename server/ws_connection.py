@@ -22,7 +22,7 @@ from conference import errors
 from conference.actors import ANONYMOUS, Principal
 from conference.db import Database, unavailable_error
 from conference.errors import PlenaryError
-from server.config import Config
+from runtime.config import Config
 from server.http import dump, validation_error
 from server.keys import config_key, db_key, metrics_key
 

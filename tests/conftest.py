@@ -29,8 +29,8 @@ from conference.db import Database
 from conference.models import Account, Conference, Site
 from conference.schemas import ConferenceCreate, SiteCreate
 from conference.services import create_conference, create_site
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from server.migrate import upgrade
 from server.serving import JsonErrorRunner
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from cli.main import build_parser
-from server.config import settings_table
+from runtime.config import settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ async def plenary(*args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "server",
+        "cli",
         *args,
         cwd=ROOT,
         env=os.environ.copy(),

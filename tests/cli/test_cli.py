@@ -20,8 +20,8 @@ from cli.main import build_parser, main
 from conference.accounts import authenticate, get_account_by_username
 from conference.db import Database
 from conference.errors import StaleSchema
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from server.migrate import current_revision, head_revision
 from tests.conference.test_documents import scan_qr_codes
 from tests.conftest import PASSWORD, new_conference

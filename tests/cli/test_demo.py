@@ -21,7 +21,7 @@ from cli.main import main
 from conference.accounts import authenticate
 from conference.db import Database
 from conference.models import Conference, Membership, Site
-from server.config import Config
+from runtime.config import Config
 
 
 def test_the_demo_data_are_deterministic_nfc_and_invented() -> None:

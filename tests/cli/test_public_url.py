@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from cli.main import main
-from server.config import Config
+from runtime.config import Config
 from tests.conftest import Api
 from tests.server.test_api_agenda import make_stage
 

@@ -48,8 +48,8 @@ from conference.services import (
     get_conference,
     update_conference,
 )
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from tests.server.serve_process import ROOT, free_port
 
 WAIT = 30.0  # ends a wait that has already failed
@@ -461,7 +461,7 @@ async def hall(db_url: str) -> AsyncIterator[Hall]:
     db = Database(db_url)
     conference, items, delegates, token = await prepare(db)
     # No scheduler: the follower needs none, and on PostgreSQL a restarted app's job store
-    # leaves a psycopg connection open (reported; server/scheduler.py is another's work).
+    # leaves a psycopg connection open (reported; runtime/scheduler.py is another's work).
     config = Config(database_url=db_url, scheduler=False)
     found = Hall(db, config, f"http://127.0.0.1:{free_port()}", conference, items, delegates, token)
     await found.start()

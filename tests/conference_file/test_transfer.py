@@ -30,8 +30,8 @@ from conference.models import Account, AuditEntry, Conference, LiveEvent, Site
 from conference_file.exporting import dump, export_conference
 from conference_file.importing import import_conference, read_conference_file
 from conference_file.reader import Format
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from server.keys import db_key
 from tests.conftest import Api, add_account
 

@@ -15,10 +15,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
-from server.documents import lent_pool_key
 from server.keys import openapi_key
+from server.runtime import lent_pool_key
 from server.ws_commands import commands
 from tests.conftest import PASSWORD, Api, Public
 from tests.server.access_matrix import (

@@ -28,10 +28,11 @@ from awards.schemas import AwardChange
 from awards.services import update_award
 from conference.actors import CLI, Actor
 from conference.models import AuditEntry, Conference
+from runtime.config import Config
+from runtime.documents import DocumentRunner
 from server.app import create_app
-from server.config import Config
-from server.documents import DocumentRunner, lent_pool_key
 from server.keys import db_key
+from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_text, scan_qr_codes
 from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, make_stage

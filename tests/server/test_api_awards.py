@@ -19,10 +19,10 @@ from sqlmodel import col, select
 
 from awards.codes import ALPHABET, normalise_code
 from conference.models import AuditEntry
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
-from server.documents import lent_pool_key
 from server.keys import db_key
+from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_text, scan_qr_codes
 from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, events, make_stage

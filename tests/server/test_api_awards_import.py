@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from awards.models import Award
 from conference.models import AuditEntry, LiveEvent
 from conference.tables import XLSX_MEDIA_TYPE
-from server.config import Config
+from runtime.config import Config
 from server.keys import db_key
 from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, make_stage

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from attendance.importing import XLSX_MEDIA_TYPE
 from attendance.models import CheckIn, Delegate
 from conference.models import AuditEntry, LiveEvent
-from server.config import Config
+from runtime.config import Config
 from server.keys import db_key
 from tests.conftest import Api
 from tests.server.test_ws import connect

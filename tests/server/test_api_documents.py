@@ -26,10 +26,10 @@ from conference.dbtypes import utcnow
 from conference.models import AuditEntry, DocumentFile, DocumentJob, LiveEvent
 from conference.schemas import SiteCreate
 from conference.services import create_site, get_conference, get_site_by_code
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
-from server.documents import documents_key, lent_pool_key
 from server.keys import db_key
+from server.runtime import documents_key, lent_pool_key
 from tests.conference.test_documents import pdf_pages, pdf_text
 from tests.conftest import Api, new_conference
 

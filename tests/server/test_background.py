@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from conference.db import Database
-from server.background import stop_task
-from server.config import Config
-from server.scheduler import SchedulerRunner
+from runtime.background import stop_task
+from runtime.config import Config
+from runtime.scheduler import SchedulerRunner
 
 
 async def test_stop_task_ends_a_task_that_swallows_its_cancellation() -> None:

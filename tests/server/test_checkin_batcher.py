@@ -22,7 +22,7 @@ from conference.db import Database
 from conference.errors import Forbidden, NotFound
 from conference.models import Conference, Site
 from conference.signing import Keyring, load_keyring
-from server.checkin_batcher import CheckinBatcher
+from runtime.batching import CheckinBatcher
 from tests.conftest import new_conference
 
 

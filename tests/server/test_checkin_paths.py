@@ -18,10 +18,10 @@ from attendance.checkin import Scan
 from attendance.models import Delegate
 from conference.errors import Forbidden
 from conference.models import Conference, Site
+from runtime.config import Config
 from server.app import create_app
-from server.checkin_batcher import checkin_batcher_key
-from server.config import Config
 from server.keys import db_key, keyring_key
+from server.runtime import checkin_batcher_key
 from tests.conftest import Api, add_account
 from tests.server.test_api_checkin import Client, Hall, ledger_rows, make_hall, nonce
 from tests.server.test_ws import WS, Socket, connect, origin

@@ -29,12 +29,13 @@ from attendance.services import create_delegate
 from conference.actors import CLI, Actor
 from conference.errors import RateLimited
 from conference.models import Conference
+from runtime.parsing import ParsePool
 from server.keys import config_key, db_key, keyring_key
-from server.parsing import ParsePool, parse_pool_key
+from server.runtime import parse_pool_key
 from tests.conference.test_xlsx import hostile
+from tests.conference_file.test_transfer import SMALL
 from tests.conftest import PASSWORD, Api, add_account
 from tests.server.test_api_checkin import Client, Hall, ledger_rows, make_hall, nonce
-from tests.conference_file.test_transfer import SMALL
 
 IMPORT = "/api/v1/conferences/import"
 # What asyncio's default executor (password hashing) has: min(32, CPUs + 4).

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from server.ratelimit import RateLimiter
 from tests.conftest import Api
 

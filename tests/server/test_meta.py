@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from conference.db import Database
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from server.keys import db_key
 
 META_PATHS = ("/healthz", "/metrics")

@@ -22,10 +22,10 @@ from agenda.minutes.models import MinutesVersion
 from attendance.models import Delegate
 from conference.dbtypes import utcnow
 from conference.models import AuditEntry
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
-from server.documents import lent_pool_key
 from server.keys import db_key
+from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_text
 from tests.conftest import Api, Public
 from tests.server.test_api_agenda import Stage, events, make_stage

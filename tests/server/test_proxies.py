@@ -14,11 +14,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from runtime.config import Config, parse_networks
 from server.access_log import AccessLogger
 from server.app import create_app
-from server.config import Config
 from server.keys import db_key
-from server.proxies import ProxyTrust, parse_networks
+from server.proxies import ProxyTrust
 from tests.conftest import CONFERENCE, PASSWORD, add_account
 
 Client = TestClient[Any, Any]

@@ -24,7 +24,7 @@ from conference.live import Event, OrderedFeed, events_between
 from conference.models import Conference, Site
 from conference.schemas import SiteUpdate
 from conference.services import update_site
-from server.redis_bridge import RedisBridge
+from runtime.redis_bridge import RedisBridge
 from tests.conftest import _pg_admin, new_conference
 from tests.server.serve_process import free_port
 

@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from runtime.config import Config
 from server.access_bell import access_bell_key
 from server.app import create_app
-from server.config import Config
 from server.keys import bridge_key, db_key
 from tests.conftest import Api, add_account
 from tests.server.test_api_checkin import Hall, make_hall, nonce

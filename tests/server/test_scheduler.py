@@ -18,11 +18,11 @@ from agenda.live import move_agenda
 from conference.actors import CLI, Actor
 from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
+from runtime.config import Config
+from runtime.scheduler import SCHEDULER_JOBS, MigratedJobStore, job_store_engine, job_store_url
 from server.app import create_app
-from server.config import Config
 from server.keys import db_key
-from server.scheduler import MigratedJobStore, job_store_engine, job_store_url, scheduler_key
-from server.schema import SCHEDULER_JOBS
+from server.runtime import scheduler_key
 from tests.conftest import CONFERENCE, Api, add_account
 
 Client = TestClient[Any, Any]

@@ -22,9 +22,9 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from conference.live import PENDING_EVENTS, Event, append_event
 from conference.services import get_conference, get_site_by_code
+from runtime.config import Config
 from server import ws_commands
 from server.app import create_app
-from server.config import Config
 from server.keys import db_key, metrics_key, sockets_key
 from server.ws_commands import MAX_SUBSCRIPTIONS
 from server.ws_connection import error_for

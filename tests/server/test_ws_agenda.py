@@ -16,10 +16,10 @@ from aiohttp.test_utils import TestClient
 
 from agenda import presence
 from conference.dbtypes import utcnow
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from server.keys import db_key
-from server.presence import presence_key
+from server.runtime import presence_key
 from tests.conftest import Api, add_account
 from tests.server.test_api_agenda import Stage, make_stage
 from tests.server.test_ws import WS, Socket, connect, origin

@@ -20,8 +20,8 @@ from sqlalchemy import update
 from attendance import links
 from conference.dbtypes import utcnow
 from conference.models import BrowserSession
+from runtime.config import Config
 from server.access_bell import access_bell_key
-from server.config import Config
 from server.keys import db_key
 from tests.conftest import PASSWORD, Api, add_account
 from tests.server.test_api_checkin import Client, Hall, make_hall

@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 from server.keys import db_key
 from tests.conftest import CONFERENCE, PASSWORD, Api, add_account
 from tests.server.test_ws import Client, connect, expect_close, issue

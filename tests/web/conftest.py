@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser as Chromium

@@ -21,10 +21,10 @@ from PIL import Image
 from conference.accounts import grant_role
 from conference.actors import CLI, Actor
 from conference.services import get_conference
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
-from server.documents import lent_pool_key
 from server.keys import config_key, db_key
+from server.runtime import lent_pool_key
 from tests.conftest import Api, add_account
 from tests.web.checkin_hall import Hall, make_hall
 from tests.web.conftest import Browser, wait_until

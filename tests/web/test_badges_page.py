@@ -17,10 +17,10 @@ from attendance.services import create_delegate
 from conference.accounts import grant_role
 from conference.db import Database
 from conference.models import Account
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
-from server.documents import lent_pool_key
 from server.keys import db_key
+from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_pages, pdf_text
 from tests.conftest import add_account, new_conference
 from tests.web.conftest import Browser, wait_until

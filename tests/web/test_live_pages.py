@@ -16,7 +16,7 @@ from conference.actors import CLI, Actor
 from conference.admin import issue_token
 from conference.services import get_conference
 from server.keys import db_key, sockets_key
-from server.presence import presence_key
+from server.runtime import presence_key
 from tests.web.checkin_hall import TITLE, Hall, make_hall
 from tests.web.conftest import Browser, wait_until
 from tests.web.htmlcheck import Page as HtmlPage

@@ -20,10 +20,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from conference.accounts import grant_role
 from conference.actors import CLI, Actor
 from conference.services import get_conference
+from runtime.config import Config
 from server.app import create_app
-from server.config import Config
-from server.documents import lent_pool_key
 from server.keys import db_key, verify_limiter_key
+from server.runtime import lent_pool_key
 from tests.conftest import Api, add_account, new_conference
 from tests.web.checkin_hall import TITLE, Hall, make_hall
 from tests.web.conftest import Browser

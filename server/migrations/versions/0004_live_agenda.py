@@ -127,7 +127,7 @@ def upgrade() -> None:
         for column in ('status', 'speaking_limit_seconds', 'speakers_open', 'speakers_version'):
             batch_op.alter_column(column, server_default=None)
 
-    # APScheduler's job store (server/scheduler.py), in its own layout: migrations own the
+    # APScheduler's job store (runtime/scheduler.py), in its own layout: migrations own the
     # schema, so the store finds its table and creates nothing.
     op.create_table('apscheduler_jobs',
     sa.Column('id', sa.Unicode(length=191), nullable=False),

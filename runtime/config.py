@@ -10,7 +10,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conference.db import DEFAULT_URL
-from server.proxies import parse_networks
+
+
+def parse_networks(value: str) -> tuple[str, ...]:
+    """Comma-separated addresses and CIDRs (IPv4, IPv6) as their canonical networks."""
+    networks = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"not an address or CIDR: {part!r}") from None
+    return tuple(networks)
 
 
 def _bool(value: str) -> bool:
@@ -265,7 +278,7 @@ class Config:
             "X-Forwarded-For or Forwarded header names the client",
         },
     )
-    # Reading uploads apart from password hashing (server/parsing.py).
+    # Reading uploads apart from password hashing (runtime/parsing.py).
     parse_workers: int = field(
         default=2,
         metadata={

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from conference.db import Database
 from conference.live import Event, Watermarks, catch_up
-from server.background import stop_task
+from runtime.background import stop_task
 
 log = logging.getLogger("plenary.redis")
 

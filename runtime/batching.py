@@ -19,10 +19,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
-from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,8 +32,7 @@ from conference.db import Database
 from conference.errors import PlenaryError
 from conference.models import Conference, Site
 from conference.signing import Keyring
-from server.background import stop_task
-from server.keys import db_key
+from runtime.background import stop_task
 
 log = logging.getLogger("plenary.checkin")
 
@@ -232,15 +230,3 @@ def _retrieved(answer: asyncio.Future[Outcome]) -> None:
     """Mark an error as seen: a request that went away leaves nobody to read it."""
     if not answer.cancelled():
         answer.exception()
-
-
-checkin_batcher_key: web.AppKey[CheckinBatcher] = web.AppKey("checkin_batcher_key")
-
-
-async def checkin_batcher_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Run the app's check-in writer while the app runs (after the database is up)."""
-    batcher = CheckinBatcher(app[db_key])
-    batcher.start()
-    app[checkin_batcher_key] = batcher
-    yield
-    await batcher.stop()

@@ -6,14 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-
-from aiohttp import web
 
 from agenda import presence
 from conference.db import Database
-from server.background import stop_task
-from server.keys import config_key, db_key
+from runtime.background import stop_task
 
 log = logging.getLogger("plenary.presence")
 
@@ -66,14 +62,3 @@ class PresenceRunner:
                 if not away:
                     log.warning("site presence cannot be written", exc_info=True)
                 away = True
-
-
-async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
-    runner = PresenceRunner(app[db_key], app[config_key].presence_timeout_seconds)
-    app[presence_key] = runner
-    runner.start()
-    yield
-    await runner.close()
-
-
-presence_key = web.AppKey("presence_key", PresenceRunner)

@@ -12,15 +12,12 @@ upload is refused at once (429 with Retry-After) rather than held in memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiohttp import web
-
 from conference.errors import RateLimited
-from server.keys import config_key
 
 T = TypeVar("T")
 WAITING_PER_WORKER = 4
@@ -53,21 +50,3 @@ class ParsePool:
 
     def _release(self) -> None:
         self.busy -= 1
-
-
-async def parse_pool_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Start the parse pool with the app; stop it (after the readers in it end) on cleanup."""
-    workers = app[config_key].parse_workers
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plenary-parse")
-    app[parse_pool_key] = ParsePool(executor, limit=workers * (1 + WAITING_PER_WORKER))
-    yield
-    await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
-
-
-async def in_parse_pool(app: web.Application, fn: Callable[..., T], *args: Any) -> T:
-    """fn(*args) in the app's parse pool, off the event loop and off the default executor."""
-    return await app[parse_pool_key].run(fn, *args)
-
-
-# The threads that read uploaded files, apart from password hashing.
-parse_pool_key = web.AppKey("parse_pool_key", ParsePool)

@@ -22,12 +22,10 @@ import contextlib
 import logging
 import sys
 import traceback
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from aiohttp import web
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -39,18 +37,28 @@ from apscheduler.job import Job
 from apscheduler.jobstores.base import BaseJobStore, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Column, Float, LargeBinary, Table, Unicode
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel
 
 from agenda import jobs as agenda_jobs
 from agenda import live, speakers
 from conference.db import Database
 from conference.dbtypes import utcnow
 from conference.live import Event
-from server.background import cancelling, stop_task
-from server.config import Config
-from server.keys import config_key, db_key
-from server.schema import SCHEDULER_JOBS
+from runtime.background import cancelling, stop_task
+from runtime.config import Config
+
+# APScheduler's job store table, in the layout its SQLAlchemyJobStore builds: described
+# here so that migrations create it (server/schema.py) and the schema check covers it.
+SCHEDULER_JOBS = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
 
 log = logging.getLogger("plenary.scheduler")
 # How soon the scheduler's thread looks again when the database did not answer.
@@ -389,20 +397,3 @@ def _apply(
             name=job_id,
             replace_existing=True,
         )
-
-
-async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-    config = app[config_key]
-    if not config.scheduler:
-        app[scheduler_key] = None
-        yield
-        return
-    runner = SchedulerRunner(config, app[db_key])
-    app[scheduler_key] = runner
-    runner.start()
-    yield
-    await runner.close()
-
-
-# The timed work; None when PLENARY_SCHEDULER is off.
-scheduler_key: web.AppKey[SchedulerRunner | None] = web.AppKey("scheduler_key")

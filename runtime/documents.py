@@ -14,12 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
-from functools import partial
 from typing import Any, TypeVar
-
-from aiohttp import web
 
 from attendance import badges
 from awards import documents as award_documents
@@ -30,10 +27,8 @@ from conference.db import Database
 from conference.errors import PlenaryError
 from conference.models import Conference, DocumentJob
 from conference.signing import Keyring
-from server.background import stop_task
-from server.config import Config
-from server.keys import config_key, db_key
-from server.signing import ready_keyring
+from runtime.background import stop_task
+from runtime.config import Config
 
 log = logging.getLogger("plenary.documents")
 
@@ -44,8 +39,6 @@ POLL_SECONDS = 5.0
 SWEEP_SECONDS = 60.0
 # How often the job being rendered shows its renderer is alive (< jobs.STALE_SECONDS).
 HEARTBEAT_SECONDS = 20.0
-# A pool lent to the app (tests, benchmarks): used, never shut down by it.
-lent_pool_key: web.AppKey[Executor] = web.AppKey("lent_pool_key")
 
 
 def _log_missing(rendered: documents.Rendered, what: str) -> None:
@@ -345,22 +338,3 @@ class DocumentRunner:
             )
         )
         return rendered, len(items)
-
-
-def runner(request: web.Request) -> DocumentRunner:
-    return request.app[documents_key]
-
-
-async def documents_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Start the document runner after the database; stop it (and its pool) before."""
-    document_runner = DocumentRunner(
-        app[db_key], partial(ready_keyring, app), app[config_key], pool=app.get(lent_pool_key)
-    )
-    app[documents_key] = document_runner
-    document_runner.start()
-    yield
-    await document_runner.close()
-
-
-# Renders PDFs in a process pool and works the document job queue.
-documents_key = web.AppKey("documents_key", DocumentRunner)
