@@ -17,28 +17,13 @@ from conference.passwords import Passwords
 from conference.signing import Keyring
 from runtime.config import Config
 from runtime.redis_bridge import running_bridge
-from server import (
-    api_admin,
-    api_agenda,
-    api_auth,
-    api_award_settings,
-    api_awards,
-    api_awards_import,
-    api_checkin,
-    api_conferences,
-    api_delegate_live,
-    api_delegate_page,
-    api_delegates,
-    api_documents,
-    api_minutes,
-    api_reports,
-    api_transfer,
-    api_verify,
-    meta,
-    ws,
-)
+from server import meta, ws
 from server.access_bell import AccessBell, access_bell_ctx, access_bell_key
+from server.agenda import api_agenda, api_delegate_live
+from server.attendance import api_checkin, api_delegate_page, api_delegates, api_reports
 from server.auth import TokenCache, auth_middleware, passwords_key, token_cache_key
+from server.awards import api_award_settings, api_awards, api_awards_import, api_verify
+from server.conference import api_admin, api_auth, api_conferences, api_documents, api_transfer
 from server.http import ApiRoutes, Handler, error_middleware
 from server.keys import (
     bridge_key,
@@ -56,6 +41,7 @@ from server.keys import (
 )
 from server.metrics import Metrics
 from server.migrate import ensure_current
+from server.minutes import api_minutes
 from server.openapi import build_openapi
 from server.pages import setup_pages
 from server.proxies import ProxyTrust, proxy_trust_key

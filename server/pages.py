@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import (
-    pages_agenda,
-    pages_auth,
-    pages_awards,
-    pages_badges,
-    pages_chair,
-    pages_checkin,
-    pages_conferences,
-    pages_delegates,
-    pages_minutes,
-    pages_screen,
-    pages_verify,
-)
+from server.agenda import pages_agenda, pages_chair, pages_screen
+from server.attendance import pages_badges, pages_checkin, pages_delegates
+from server.awards import pages_awards, pages_verify
+from server.conference import pages_auth, pages_conferences
 from server.keys import refused_form_page_key, static_versions_key, templates_key
+from server.minutes import pages_minutes
 from server.pages_render import (
     STATIC_DIR,
     build_environment,

@@ -21,8 +21,9 @@ from conference import accounts
 from conference.actors import ANONYMOUS, Principal, resolve_actor
 from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, Unauthorized
 from conference.models import Conference
-from server import ws_agenda, ws_checkin  # noqa: F401  (register their commands)
 from server.access_bell import access_bell_key
+from server.agenda import ws_agenda  # noqa: F401  (register their commands)
+from server.attendance import ws_checkin  # noqa: F401  (register their commands)
 from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed, session_limits
 from server.http import ApiRoutes
 from server.keys import (

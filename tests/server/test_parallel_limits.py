@@ -19,9 +19,9 @@ import awards.verification
 from attendance import links
 from conference.errors import RateLimited
 from runtime.config import Config
-from server import api_verify
 from server.app import create_app
 from server.auth import passwords_key
+from server.awards import api_verify
 from server.keys import db_key, metrics_key
 from server.ratelimit import RateLimiter, Reservation, failures_counted
 from tests.conftest import Api, add_account

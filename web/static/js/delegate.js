@@ -90,7 +90,7 @@ window.addEventListener("pagehide", () => scanner.stop());
 //
 // The page follows the conference over the WebSocket with its link as the credential
 // (auth {link}); asking to speak and withdrawing go through the link's HTTP endpoints
-// (server/api_delegate_live.py). The delegate's place comes from the speaker lists.
+// (server/agenda/api_delegate_live.py). The delegate's place comes from the speaker lists.
 
 const liveBase = `/api/v1/delegate/${encodeURIComponent(page.secret)}`;
 const me = page.me;

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from conference.errors import NotFound, RateLimited
-from server.api_verify import verify_award_code
+from server.awards.api_verify import verify_award_code
 from server.pages_render import render, translator
 
 routes = web.RouteTableDef()

@@ -16,7 +16,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Forbidden, NotFound, Unauthorized
 from conference.models import Site
 from conference.services import get_conference
-from server.api_checkin import check_rate_in, count_refusals_in, outcome_json, scan_site
+from server.attendance.api_checkin import check_rate_in, count_refusals_in, outcome_json, scan_site
 from server.keys import refused_limiter_key
 from server.signing import ready_keyring
 from server.ws_commands import PublicId, Schema, commands

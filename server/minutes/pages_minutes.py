@@ -19,7 +19,7 @@ from aiohttp import web
 
 from agenda.minutes import services as minutes
 from conference.errors import InvalidInput, NotFound, RateLimited
-from server.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
+from server.awards.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
 from server.http import InvalidForm, transaction
 from server.pages_render import Translator, login_redirect, page_actor, render, translator
 

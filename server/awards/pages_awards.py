@@ -11,8 +11,8 @@ from awards import kinds as award_kinds
 from awards import render as award_render
 from awards import settings as award_settings
 from conference import jobs, services
-from server.api_awards import award_verify_base
-from server.api_documents import DocumentOut
+from server.awards.api_awards import award_verify_base
+from server.conference.api_documents import DocumentOut
 from server.http import transaction
 from server.keys import config_key
 from server.pages_render import login_redirect, page_actor, render

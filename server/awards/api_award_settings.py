@@ -19,9 +19,9 @@ from awards.models import AwardSettings, AwardTemplate
 from awards.schemas import DocumentSettings, DocumentSettingsOut, KindChange, KindCreate
 from conference import documents
 from conference.errors import InvalidInput, NotFound
-from server.api_awards import AWARDS, award_verify_base, template_seconds, with_templates
-from server.api_documents import pdf_response
 from server.auth import conference_actor
+from server.awards.api_awards import AWARDS, award_verify_base, template_seconds, with_templates
+from server.conference.api_documents import pdf_response
 from server.http import ApiRoutes, json_response, parse_body, read_body, transaction
 from server.keys import config_key, db_key
 from server.runtime import document_runner, in_parse_pool

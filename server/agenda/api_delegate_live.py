@@ -20,7 +20,7 @@ from conference.actors import Actor
 from conference.dbtypes import utcnow
 from conference.models import Conference
 from conference.schemas import Input
-from server.api_checkin import check_rate
+from server.attendance.api_checkin import check_rate
 from server.http import ApiRoutes, json_response, parse_body, transaction
 from server.keys import db_key
 from server.link_guesses import delegate_by_link

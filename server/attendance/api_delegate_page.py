@@ -26,7 +26,7 @@ from conference.errors import NotFound
 from conference.models import Conference, Site
 from conference.services import get_site_by_code
 from conference.text import is_public_id
-from server.api_checkin import answer, check_rate, count_refusals
+from server.attendance.api_checkin import answer, check_rate, count_refusals
 from server.auth import conference_actor
 from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
 from server.keys import config_key, refused_limiter_key

@@ -1,6 +1,6 @@
 """Awards over HTTP: decisions (quyết định) and their recipients, corrections (the
 verification code stays), revocation with a reason. Organizers write; the chair and
-the secretary read. Verification by code is public (server/api_verify.py)."""
+the secretary read. Verification by code is public (server/awards/api_verify.py)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from conference.documents import MissingGlyphs, Overrides
 from conference.errors import InvalidInput, PlenaryError
 from conference.models import Conference, Site
 from conference.schemas import Input
-from server.api_documents import DocumentOut, pdf_response
 from server.auth import conference_actor
+from server.conference.api_documents import DocumentOut, pdf_response
 from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
 from server.keys import config_key, db_key
 from server.runtime import document_runner

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from attendance import badges
 from conference import jobs, services
-from server.api_documents import DocumentOut
+from server.conference.api_documents import DocumentOut
 from server.http import transaction
 from server.pages_render import login_redirect, page_actor, render
 

@@ -1,7 +1,7 @@
 """The organizer's agenda page: the items in reading order, nested in sessions; adding,
 editing, removing and reordering them, and the speaking-time settings. The page is a
 shell: its state comes from the live stream (agenda.js) and every change goes through the
-JSON API (server/api_agenda.py)."""
+JSON API (server/agenda/api_agenda.py)."""
 
 from __future__ import annotations
 

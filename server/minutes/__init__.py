@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket adapters of minutes: API and pages."""
