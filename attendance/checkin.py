@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -362,6 +363,30 @@ async def _replays(
     return answers
 
 
+@dataclass
+class _Call:
+    """What one call of check_in is about: the same for every scan of the batch."""
+
+    conference: Conference
+    site: Site
+    actor: Actor
+    method: str
+    offline: bool
+    override: bool
+    note: str
+    now: datetime
+
+    @property
+    def conference_id(self) -> int:
+        assert self.conference.id is not None
+        return self.conference.id
+
+    @property
+    def site_id(self) -> int:
+        assert self.site.id is not None
+        return self.site.id
+
+
 async def check_in(
     session: AsyncSession,
     conference: Conference,
@@ -382,20 +407,70 @@ async def check_in(
     ``override`` (organizers) admits a delegate of another site even where the
     conference does not allow it, and is recorded as such. A delegate checking
     themself in needs ``proof`` that they read this site's screen just now.
+
+    The steps: check the request, resolve each credential, screen out what cannot be
+    admitted, decide who may come in here, write the ledger, then the audit entries and
+    the live events, in the caller's transaction.
     """
-    assert conference.id is not None and site.id is not None
-    check_presence(actor, conference, site, proof)
-    check_site_access(actor, site, scans)
-    if override:
-        actor.require("organizer")
+    call = _Call(conference, site, actor, method, offline, override, note, now or utcnow())
+    _check_request(call, scans, proof)
+    connection = await _take_turn(session, call)
+    claimed, badge_versions = _resolve(keyring, call, scans)
+    nonces = [scan.nonce for scan in scans]
+    batch = await _load(
+        session,
+        connection,
+        call.conference_id,
+        {t for t, refusal in claimed if refusal is None and t is not None and is_public_id(t)},
+        site,
+        nonces,
+    )
+    replays = (
+        await _replays(session, connection, call.conference_id, nonces) if batch.replayed else {}
+    )
+    outcomes, wanted = _screen(call, scans, claimed, replays)
+    pending, repeats = _decide(call, scans, outcomes, wanted, batch, badge_versions)
+    won = await _admit(
+        connection,
+        site,
+        [(n, delegate, scan.happened_at or call.now) for n, scan, delegate, _ in pending],
+    )
+    batch.sites |= await _sites_by_id(
+        session,
+        {
+            delegate.checkin_site_id
+            for _, _, delegate, _ in pending
+            if delegate.checkin_site_id is not None and delegate.checkin_site_id not in batch.sites
+        },
+    )
+    admitted_at_site = await _write_ledger(session, call, pending, won, batch, outcomes)
+    for n, first in repeats.items():
+        outcomes[n] = outcomes[first]
+    _present(batch, site, outcomes.values(), admitted_at_site)
+    # Outcomes made by this call, each once (a nonce repeated inside the batch shares one).
+    in_order = (outcomes[n] for n in range(len(scans)))
+    fresh = list({id(o): o for o in in_order if not o.replayed}.values())
+    await _record_and_emit(session, call, fresh)
+    _local_times(call.conference, outcomes.values())
+    return [outcomes[n] for n in range(len(scans))]
+
+
+def _check_request(call: _Call, scans: list[Scan], proof: selfcheckin.SiteProof | None) -> None:
+    """Refuse a whole request that cannot be taken, before anything is read or written."""
+    check_presence(call.actor, call.conference, call.site, proof)
+    check_site_access(call.actor, call.site, scans)
+    if call.override:
+        call.actor.require("organizer")
     if len(scans) > MAX_BATCH:
         raise InvalidInput(f"at most {MAX_BATCH} scans per upload", field="items")
-    now = now or utcnow()
     for scan in scans:
         check_nonce(scan.nonce)
         if (scan.credential is None) == (scan.delegate_id is None):
             raise InvalidInput("give either a credential or a delegate", field="credential")
 
+
+async def _take_turn(session: AsyncSession, call: _Call) -> AsyncConnection:
+    """The connection to write on, once this call holds the conference's turn."""
     if session.new or session.dirty or session.deleted:
         await session.flush()  # the statements below go past the ORM
     connection = await session.connection()
@@ -403,29 +478,40 @@ async def check_in(
     # then delegates) means no deadlocks, and the running counts of who is present are
     # exact. SQLite's BEGIN IMMEDIATE already makes every writer take its turn.
     if connection.dialect.name != "sqlite":
-        await lock_conference(session, conference.id)
+        await lock_conference(session, call.conference_id)
+    return connection
+
+
+def _resolve(
+    keyring: Keyring, call: _Call, scans: list[Scan]
+) -> tuple[list[tuple[str | None, CredentialRefused | None]], dict[int, int]]:
+    """Whom each scan names (a badge's signed claims, or the delegate tapped), or why its
+    badge is refused; and the badge version each verified badge carries."""
     claimed: list[tuple[str | None, CredentialRefused | None]] = []
-    badge_version: dict[int, int] = {}
+    badge_versions: dict[int, int] = {}
     for n, scan in enumerate(scans):
         refusal: CredentialRefused | None = None
         target = scan.delegate_id
         if scan.credential is not None:
             try:
-                claims = credentials.verify(keyring, scan.credential, conference.public_id, now=now)
-                target, badge_version[n] = claims.delegate_id, claims.version
+                claims = credentials.verify(
+                    keyring, scan.credential, call.conference.public_id, now=call.now
+                )
+                target, badge_versions[n] = claims.delegate_id, claims.version
             except CredentialRefused as exc:
                 refusal = exc
         claimed.append((target, refusal))
-    nonces = [s.nonce for s in scans]
-    batch = await _load(
-        session,
-        connection,
-        conference.id,
-        {t for t, refusal in claimed if refusal is None and t is not None and is_public_id(t)},
-        site,
-        nonces,
-    )
-    replays = await _replays(session, connection, conference.id, nonces) if batch.replayed else {}
+    return claimed, badge_versions
+
+
+def _screen(
+    call: _Call,
+    scans: list[Scan],
+    claimed: list[tuple[str | None, CredentialRefused | None]],
+    replays: dict[str, Outcome],
+) -> tuple[dict[int, Outcome], dict[int, str]]:
+    """Answer what needs no delegate row: replays, bad times, refused badges, unknown ids.
+    Returns those outcomes and, for the other scans, the delegate each one wants."""
     outcomes: dict[int, Outcome] = {}
     wanted: dict[int, str] = {}
     for n, scan in enumerate(scans):
@@ -433,7 +519,7 @@ async def check_in(
         replay = replays.get(scan.nonce)
         if replay is not None:
             assert replay.delegate is not None
-            if target == replay.delegate.public_id and replay.row_site_id == site.id:
+            if target == replay.delegate.public_id and replay.row_site_id == call.site.id:
                 outcomes[n] = replay
             else:
                 # A nonce names one scan: another person or place under it is a client bug,
@@ -442,7 +528,8 @@ async def check_in(
                     scan, NONCE_REUSED, "this nonce was already used for another scan"
                 )
         elif scan.happened_at is not None and (
-            scan.happened_at > now + CLOCK_SLACK or scan.happened_at < now - OFFLINE_MAX_AGE
+            scan.happened_at > call.now + CLOCK_SLACK
+            or scan.happened_at < call.now - OFFLINE_MAX_AGE
         ):
             # One phone with a wrong clock must not hold back the rest of its upload.
             outcomes[n] = _refused(
@@ -456,11 +543,26 @@ async def check_in(
             wanted[n] = target
             continue
         outcomes[n].target = target or ""
+    return outcomes, wanted
 
-    # Scans that name a delegate who may come in here (the rest are refused), in order.
-    pending: list[tuple[int, Scan, DelegateRow, Site]] = []
+
+_Pending = tuple[int, Scan, DelegateRow, Site]
+
+
+def _decide(
+    call: _Call,
+    scans: list[Scan],
+    outcomes: dict[int, Outcome],
+    wanted: dict[int, str],
+    batch: _Batch,
+    badge_versions: dict[int, int],
+) -> tuple[list[_Pending], dict[int, int]]:
+    """The scans that name a delegate who may come in here, in order (the others get their
+    refusal in outcomes), and the scans that repeat a nonce of this batch (they share the
+    first one's answer)."""
+    pending: list[_Pending] = []
     first_of_nonce: dict[str, int] = {}
-    repeats: dict[int, int] = {}  # a nonce repeated inside the batch shares its first answer
+    repeats: dict[int, int] = {}
     for n, scan in enumerate(scans):
         if n in outcomes:
             continue
@@ -468,65 +570,76 @@ async def check_in(
             repeats[n] = first_of_nonce[scan.nonce]
             continue
         delegate = batch.delegates.get(wanted[n])
-        by_badge = scan.credential is not None
-        if delegate is None:
-            outcomes[n] = (
-                _refused(scan, credentials.REVOKED, "this badge was withdrawn")
-                if by_badge
-                else _refused(scan, "not_found", "no such delegate in this conference")
-            )
+        refusal = _refusal(call, scan, delegate, batch, badge_versions.get(n))
+        if refusal is not None:
+            outcomes[n] = refusal
             continue
-        home = batch.sites[delegate.site_id]
-        if actor.delegate_id is not None and not actor.has("organizer", "site_operator"):
-            if delegate.id != actor.delegate_id:
-                raise Forbidden("a delegate checks in only themself")
-        elif not by_badge and not actor.has("organizer") and delegate.site_id != actor.site_id:
-            outcomes[n] = _refused(scan, "not_found", "no such delegate in this conference")
-            continue
-        if by_badge and badge_version[n] != delegate.credential_version:
-            outcomes[n] = _refused(
-                scan, credentials.REVOKED, "this badge was replaced by a newer one", delegate
-            )
-            continue
-        if delegate.site_id != site.id and not (conference.cross_site_checkin or override):
-            outcomes[n] = _refused(
-                scan,
-                OTHER_SITE,
-                f"{delegate.full_name} is registered at {home.name}, not here",
-                delegate,
-            )
-            continue
+        assert delegate is not None
         first_of_nonce[scan.nonce] = n
-        pending.append((n, scan, delegate, home))
+        pending.append((n, scan, delegate, batch.sites[delegate.site_id]))
+    return pending, repeats
 
-    won = await _admit(
-        connection,
-        site,
-        [(n, delegate, scan.happened_at or now) for n, scan, delegate, _ in pending],
-    )
-    batch.sites |= await _sites_by_id(
-        session,
-        {
-            delegate.checkin_site_id
-            for _, _, delegate, _ in pending
-            if delegate.checkin_site_id is not None and delegate.checkin_site_id not in batch.sites
-        },
-    )
+
+def _refusal(
+    call: _Call,
+    scan: Scan,
+    delegate: DelegateRow | None,
+    batch: _Batch,
+    badge_version: int | None,
+) -> Outcome | None:
+    """Why this delegate may not be admitted here by this actor, or None."""
+    by_badge = scan.credential is not None
+    if delegate is None:
+        if by_badge:
+            return _refused(scan, credentials.REVOKED, "this badge was withdrawn")
+        return _refused(scan, "not_found", "no such delegate in this conference")
+    actor = call.actor
+    if actor.delegate_id is not None and not actor.has("organizer", "site_operator"):
+        if delegate.id != actor.delegate_id:
+            raise Forbidden("a delegate checks in only themself")
+    elif not by_badge and not actor.has("organizer") and delegate.site_id != actor.site_id:
+        return _refused(scan, "not_found", "no such delegate in this conference")
+    if by_badge and badge_version != delegate.credential_version:
+        return _refused(
+            scan, credentials.REVOKED, "this badge was replaced by a newer one", delegate
+        )
+    if delegate.site_id != call.site.id and not (
+        call.conference.cross_site_checkin or call.override
+    ):
+        home = batch.sites[delegate.site_id]
+        return _refused(
+            scan,
+            OTHER_SITE,
+            f"{delegate.full_name} is registered at {home.name}, not here",
+            delegate,
+        )
+    return None
+
+
+async def _write_ledger(
+    session: AsyncSession,
+    call: _Call,
+    pending: list[_Pending],
+    won: set[int],
+    batch: _Batch,
+    outcomes: dict[int, Outcome],
+) -> Counter[int]:
+    """One ledger row per pending scan (admitted, or who else already was), its outcome
+    in outcomes; returns how many were admitted at each site."""
     new_rows: list[dict[str, Any]] = []
-    events: list[tuple[str, dict[str, Any]]] = []
     admitted_at_site: Counter[int] = Counter()
     for n, scan, delegate, home in pending:
-        at = scan.happened_at or now
+        at = scan.happened_at or call.now
         if n in won:
             result = "ok"
-            admitted_at_site[site.id] += 1
-            where = site
+            admitted_at_site[call.site_id] += 1
+            where = call.site
         else:
             # Someone else won (maybe a moment ago, in another transaction): say who.
             assert delegate.checkin_site_id is not None
             where = batch.sites[delegate.checkin_site_id]
             at = delegate.checked_in_at or at
-            result = "conflict" if offline and where.id != site.id else ALREADY
+            result = "conflict" if call.offline and where.id != call.site.id else ALREADY
         outcome = Outcome(
             scan.nonce,
             result,
@@ -535,8 +648,8 @@ async def check_in(
             site=where.code,
             site_name=where.name,
             at=at,
-            method=method,
-            offline=offline,
+            method=call.method,
+            offline=call.offline,
         )
         # A plain row (the other columns take their defaults): building a table model per
         # scan would cost more than the rest of the scan.
@@ -544,79 +657,66 @@ async def check_in(
         new_rows.append(
             {
                 "public_id": outcome.checkin_id,
-                "conference_id": conference.id,
+                "conference_id": call.conference_id,
                 "delegate_id": delegate.id,
-                "site_id": site.id,
+                "site_id": call.site_id,
                 "nonce": scan.nonce,
-                "method": method,
+                "method": call.method,
                 "outcome": result,
-                "offline": offline,
-                "happened_at": scan.happened_at or now,
-                "recorded_at": now,
-                "actor_name": actor.name,
-                "actor_role": actor.role,
-                "actor_account_id": actor.principal.account_id,
-                "note": note if override else "",
+                "offline": call.offline,
+                "happened_at": scan.happened_at or call.now,
+                "recorded_at": call.now,
+                "actor_name": call.actor.name,
+                "actor_role": call.actor.role,
+                "actor_account_id": call.actor.principal.account_id,
+                "note": call.note if call.override else "",
             }
         )
         outcomes[n] = outcome
-    for n, first in repeats.items():
-        outcomes[n] = outcomes[first]
-
     if new_rows:
         await insert_rows(session, CheckIn, new_rows)
-    _present(batch, site, outcomes.values(), admitted_at_site)
-    # Outcomes made by this call, each once (a nonce repeated inside the batch shares one).
-    in_order = (outcomes[n] for n in range(len(scans)))
-    fresh = list({id(o): o for o in in_order if not o.replayed}.values())
+    return admitted_at_site
+
+
+async def _record_and_emit(session: AsyncSession, call: _Call, fresh: list[Outcome]) -> None:
+    """The audit entries and live events of what this call decided (not of replays)."""
+    site_code = call.site.code
     entries: list[tuple[str, str, str, dict[str, Any]]] = []
+    events: list[tuple[str, dict[str, Any]]] = []
     for outcome in fresh:
         if outcome.outcome == "ok" and outcome.delegate is not None:
-            entries.append(
-                (
-                    "checkin.override" if override else "checkin.create",
-                    "delegate",
-                    outcome.delegate.public_id,
-                    {
-                        "site": site.code,
-                        "method": method,
-                        "offline": offline,
-                        "nonce": outcome.nonce,
-                    }
-                    | ({"note": note} if override else {}),
-                )
-            )
+            details = {
+                "site": site_code,
+                "method": call.method,
+                "offline": call.offline,
+                "nonce": outcome.nonce,
+            }
+            action = "checkin.override" if call.override else "checkin.create"
+            extra = {"note": call.note} if call.override else {}
+            entries.append((action, "delegate", outcome.delegate.public_id, details | extra))
             events.append(("delegate/checked_in", event_data(outcome)))
         elif outcome.outcome == "conflict" and outcome.delegate is not None:
-            entries.append(
-                (
-                    "checkin.conflict",
-                    "delegate",
-                    outcome.delegate.public_id,
-                    {"site": site.code, "admitted_at": outcome.site, "nonce": outcome.nonce},
-                )
-            )
+            details = {"site": site_code, "admitted_at": outcome.site, "nonce": outcome.nonce}
+            entries.append(("checkin.conflict", "delegate", outcome.delegate.public_id, details))
             events.append(
-                ("delegate/checkin_conflict", event_data(outcome) | {"other_site": site.code})
+                ("delegate/checkin_conflict", event_data(outcome) | {"other_site": site_code})
             )
-        elif outcome.outcome == "refused" and offline:
+        elif outcome.outcome == "refused" and call.offline:
             # A door let someone in on a code we refuse: the organizer must see it.
-            entries.append(
-                (
-                    "checkin.refused",
-                    "delegate",
-                    outcome.delegate.public_id if outcome.delegate else outcome.target,
-                    {"site": site.code, "code": outcome.code, "nonce": outcome.nonce},
-                )
-            )
-    await record_many(session, actor, entries)
-    await append_events(session, conference.id, events)
+            who = outcome.delegate.public_id if outcome.delegate else outcome.target
+            details = {"site": site_code, "code": outcome.code, "nonce": outcome.nonce}
+            entries.append(("checkin.refused", "delegate", who, details))
+    await record_many(session, call.actor, entries)
+    await append_events(session, call.conference_id, events)
+
+
+def _local_times(conference: Conference, outcomes: Iterable[Outcome]) -> None:
+    """The conference's local time of what a refusal names (an admission answers with
+    `at` alone)."""
     zone = ZoneInfo(conference.timezone)
-    for outcome in outcomes.values():
-        # Only the messages of refusals show it (an admission answers with `at`).
+    for outcome in outcomes:
         if outcome.at is not None and outcome.outcome != "ok":
             outcome.local_at = outcome.at.astimezone(zone).strftime("%H:%M %d/%m")
-    return [outcomes[n] for n in range(len(scans))]
 
 
 async def _admit(
