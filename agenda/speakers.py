@@ -19,9 +19,10 @@ the time since. ``limit_seconds`` is fixed when the speaker is called.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from sqlmodel import col, select
@@ -269,50 +270,15 @@ async def request_speaker(
     now = now or utcnow()
     spl = await _open_list(session, conference, data.item)
     assert conference.id is not None
-    if spl.item.id in spl.agenda.children:
-        raise InvalidInput("this item holds other items: ask on one of those", field="item")
-    if not chair:
-        if not spl.item.speakers_open:
-            raise Conflict("the speaker list of this item is closed", field="item")
-        if spl.item.status in ("done", "skipped"):
-            raise Conflict(f"this item is {spl.item.status}", field="item")
-    delegate: Delegate | None = None
-    if data.delegate is not None:
-        delegate = (
-            await session.exec(
-                select(Delegate).where(
-                    col(Delegate.public_id) == data.delegate,
-                    col(Delegate.conference_id) == conference.id,
-                )
-            )
-        ).first()
-        if delegate is None:
-            raise NotFound("no such delegate in this conference", field="delegate")
-    elif actor.has("delegate") and not chair and actor.delegate_id is not None:
-        delegate = await session.get(Delegate, actor.delegate_id)
-    if delegate is None and not chair:
-        raise InvalidInput("name the delegate who asks to speak", field="delegate")
-    if not chair:
-        assert delegate is not None
-        if actor.has("site_operator"):
-            if delegate.site_id != actor.site_id:
-                raise NotFound("no such delegate in this conference", field="delegate")
-        elif delegate.id != actor.delegate_id:
-            raise Forbidden("a delegate asks to speak only for themself", field="delegate")
+    _check_open_to(spl, chair)
+    delegate = await _asking_delegate(session, conference, data, actor, chair)
     if delegate is not None:
         if any(s.delegate_id == delegate.id and s.status in ON_LIST for s in spl.speakers):
             raise Conflict("this delegate is already on the item's list", field="delegate")
         site_id: int | None = delegate.site_id
         name, title, unit = delegate.full_name, delegate.title, delegate.unit
     else:
-        if not data.name:
-            raise InvalidInput("name the speaker (a delegate or a name)", field="name")
-        site_id = None
-        if data.site is not None:
-            site = await get_site_by_code(session, conference.id, data.site)
-            if site is None:
-                raise InvalidInput(f"no site with the code {data.site!r}", field="site")
-            site_id = site.id
+        site_id = await _named_speakers_site(session, conference, data)
         name, title, unit = data.name, data.title, data.unit
     assert spl.item.id is not None
     speaker = Speaker(
@@ -345,6 +311,64 @@ async def request_speaker(
     )
 
 
+def _check_open_to(spl: _List, chair: bool) -> None:
+    """Whether the item's list takes requests from this caller (the chair: always)."""
+    if spl.item.id in spl.agenda.children:
+        raise InvalidInput("this item holds other items: ask on one of those", field="item")
+    if chair:
+        return
+    if not spl.item.speakers_open:
+        raise Conflict("the speaker list of this item is closed", field="item")
+    if spl.item.status in ("done", "skipped"):
+        raise Conflict(f"this item is {spl.item.status}", field="item")
+
+
+async def _asking_delegate(
+    session: AsyncSession, conference: Conference, data: SpeakerCreate, actor: Actor, chair: bool
+) -> Delegate | None:
+    """The delegate a request names (or the delegate asking for themself), checked against
+    who asks; None where the chair adds a person who is not a delegate."""
+    delegate: Delegate | None = None
+    if data.delegate is not None:
+        delegate = (
+            await session.exec(
+                select(Delegate).where(
+                    col(Delegate.public_id) == data.delegate,
+                    col(Delegate.conference_id) == conference.id,
+                )
+            )
+        ).first()
+        if delegate is None:
+            raise NotFound("no such delegate in this conference", field="delegate")
+    elif actor.has("delegate") and not chair and actor.delegate_id is not None:
+        delegate = await session.get(Delegate, actor.delegate_id)
+    if chair:
+        return delegate
+    if delegate is None:
+        raise InvalidInput("name the delegate who asks to speak", field="delegate")
+    if actor.has("site_operator"):
+        if delegate.site_id != actor.site_id:
+            raise NotFound("no such delegate in this conference", field="delegate")
+    elif delegate.id != actor.delegate_id:
+        raise Forbidden("a delegate asks to speak only for themself", field="delegate")
+    return delegate
+
+
+async def _named_speakers_site(
+    session: AsyncSession, conference: Conference, data: SpeakerCreate
+) -> int | None:
+    """The site of a speaker the chair names who is not a delegate (None: no site)."""
+    if not data.name:
+        raise InvalidInput("name the speaker (a delegate or a name)", field="name")
+    if data.site is None:
+        return None
+    assert conference.id is not None
+    site = await get_site_by_code(session, conference.id, data.site)
+    if site is None:
+        raise InvalidInput(f"no site with the code {data.site!r}", field="site")
+    return site.id
+
+
 async def act_on_speaker(
     session: AsyncSession,
     conference: Conference,
@@ -359,50 +383,8 @@ async def act_on_speaker(
     now = now or utcnow()
     actor.require(*CHAIR_ROLES, "site_operator", "delegate")
     spl, speaker = await _list_of_speaker(session, conference, speaker_public_id)
-    chair = actor.has(*CHAIR_ROLES)
-    if action == "withdraw":
-        if not chair:
-            if actor.has("site_operator"):
-                if speaker.site_id != actor.site_id:
-                    raise NotFound("no such speaker in this conference", field="speaker")
-            elif speaker.delegate_id is None or speaker.delegate_id != actor.delegate_id:
-                raise Forbidden("a delegate withdraws only their own request", field="speaker")
-    elif not chair:
-        raise Forbidden("only the chair or an organizer runs the speaker list")
-    changed = [speaker]
-    if action == "approve":
-        if speaker.status != "requested":
-            raise Conflict(f"this entry is {speaker.status}, not waiting for approval")
-        await _enqueue(session, spl, speaker)
-        changed += spl.queue()
-    elif action in ("reject", "withdraw"):
-        if speaker.status not in WAITING:
-            raise Conflict(f"this entry is {speaker.status}: only a waiting one is taken off")
-        speaker.status = "rejected" if action == "reject" else "withdrawn"
-        speaker.ended_at = now
-        queue = spl.queue()
-        _renumber(queue)
-        changed += queue
-    elif action == "call":
-        if speaker.status != "queued":
-            raise Conflict(f"this entry is {speaker.status}: only a queued speaker is called")
-        changed = _call(spl, speaker, now)
-    elif action == "finish":
-        if speaker.status != "speaking":
-            raise Conflict(f"this entry is {speaker.status}, not speaking")
-        _stop_timer(speaker, now)
-        speaker.status, speaker.ended_at = "done", now
-    elif action == "start":
-        if speaker.status != "speaking":
-            raise Conflict(f"this entry is {speaker.status}, not speaking")
-        if speaker.timer_started_at is not None:
-            raise Conflict("the timer is already running")
-        speaker.timer_started_at = now
-        speaker.timer_generation += 1
-    else:
-        if speaker.status != "speaking" or speaker.timer_started_at is None:
-            raise Conflict("the timer is not running")
-        _stop_timer(speaker, now)
+    _check_may_act(actor, speaker, action)
+    changed = await _TRANSITIONS[action](session, spl, speaker, now)
     details = {"item": spl.item.public_id, "reason": reason} if reason else None
     return await _publish(
         session,
@@ -413,6 +395,96 @@ async def act_on_speaker(
         target=speaker.public_id,
         details=details,
     )
+
+
+def _check_may_act(actor: Actor, speaker: Speaker, action: SpeakerAction) -> None:
+    """The chair and organizers run the list; a site operator or a delegate may only
+    withdraw a request of their site, or their own."""
+    if actor.has(*CHAIR_ROLES):
+        return
+    if action != "withdraw":
+        raise Forbidden("only the chair or an organizer runs the speaker list")
+    if actor.has("site_operator"):
+        if speaker.site_id != actor.site_id:
+            raise NotFound("no such speaker in this conference", field="speaker")
+    elif speaker.delegate_id is None or speaker.delegate_id != actor.delegate_id:
+        raise Forbidden("a delegate withdraws only their own request", field="speaker")
+
+
+# Each action on a speaker: checks the speaker's state, changes it, and returns the
+# speakers whose entries changed (the first is the speaker acted on).
+Transition = Callable[[AsyncSession, _List, Speaker, datetime], Awaitable[list[Speaker]]]
+
+
+async def _approve(
+    session: AsyncSession, spl: _List, speaker: Speaker, now: datetime
+) -> list[Speaker]:
+    if speaker.status != "requested":
+        raise Conflict(f"this entry is {speaker.status}, not waiting for approval")
+    await _enqueue(session, spl, speaker)
+    return [speaker, *spl.queue()]
+
+
+async def _take_off(
+    status: str, session: AsyncSession, spl: _List, speaker: Speaker, now: datetime
+) -> list[Speaker]:
+    if speaker.status not in WAITING:
+        raise Conflict(f"this entry is {speaker.status}: only a waiting one is taken off")
+    speaker.status = status
+    speaker.ended_at = now
+    queue = spl.queue()
+    _renumber(queue)
+    return [speaker, *queue]
+
+
+async def _call_speaker(
+    session: AsyncSession, spl: _List, speaker: Speaker, now: datetime
+) -> list[Speaker]:
+    if speaker.status != "queued":
+        raise Conflict(f"this entry is {speaker.status}: only a queued speaker is called")
+    return _call(spl, speaker, now)
+
+
+async def _finish(
+    session: AsyncSession, spl: _List, speaker: Speaker, now: datetime
+) -> list[Speaker]:
+    if speaker.status != "speaking":
+        raise Conflict(f"this entry is {speaker.status}, not speaking")
+    _stop_timer(speaker, now)
+    speaker.status, speaker.ended_at = "done", now
+    return [speaker]
+
+
+async def _start_timer(
+    session: AsyncSession, spl: _List, speaker: Speaker, now: datetime
+) -> list[Speaker]:
+    if speaker.status != "speaking":
+        raise Conflict(f"this entry is {speaker.status}, not speaking")
+    if speaker.timer_started_at is not None:
+        raise Conflict("the timer is already running")
+    speaker.timer_started_at = now
+    speaker.timer_generation += 1
+    return [speaker]
+
+
+async def _pause_timer(
+    session: AsyncSession, spl: _List, speaker: Speaker, now: datetime
+) -> list[Speaker]:
+    if speaker.status != "speaking" or speaker.timer_started_at is None:
+        raise Conflict("the timer is not running")
+    _stop_timer(speaker, now)
+    return [speaker]
+
+
+_TRANSITIONS: dict[str, Transition] = {
+    "approve": _approve,
+    "reject": partial(_take_off, "rejected"),
+    "withdraw": partial(_take_off, "withdrawn"),
+    "call": _call_speaker,
+    "finish": _finish,
+    "start": _start_timer,
+    "pause": _pause_timer,
+}
 
 
 def _unique(speakers: list[Speaker]) -> list[Speaker]:

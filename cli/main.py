@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -327,6 +327,55 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _migrate(config: Config, args: argparse.Namespace) -> int | None:
+    from conference.db import Database
+    from server.migrate import head_revision, upgrade
+
+    asyncio.run(upgrade(config.database_url))
+    print(f"database at {head_revision()}: {Database(config.database_url).url.split('@')[-1]}")
+    return None
+
+
+def _demo(config: Config, args: argparse.Namespace) -> int | None:
+    from cli.demo import run_demo
+
+    run_demo(config, serve=not args.no_serve)
+    return None
+
+
+def _user(config: Config, args: argparse.Namespace) -> int | None:
+    password = _read_password(args)
+    name = asyncio.run(_user_add(config, args, password))
+    print(f"account {name} created")
+    return None
+
+
+def _settings(config: Config, args: argparse.Namespace) -> int | None:
+    from runtime.config import settings_table
+
+    for name, env, default, text in settings_table():
+        print(f"{env:28} {name:26} default {default!r:32} {text}")
+    return None
+
+
+# Each command of this server: what it does with the settings and the arguments; an int
+# is the exit status (None: 0).
+COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int | None]] = {
+    "serve": lambda config, args: serve(config),
+    "migrate": _migrate,
+    "demo": _demo,
+    "import": _import_file,
+    "export": lambda config, args: _export_file(config, args),
+    "user": _user,
+    "backup": lambda config, args: print(cli_backup.backup_command(config.database_url, args.file)),
+    "restore": lambda config, args: print(
+        cli_backup.restore_command(config.database_url, args.file)
+    ),
+    "awards": lambda config, args: print(cli_awards.render_command(config, args)),
+    "config": _settings,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "follow":
@@ -341,46 +390,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"plenary: {exc}", file=sys.stderr)
         return 2
     try:
-        if args.command == "serve":
-            serve(config)
-        elif args.command == "migrate":
-            from conference.db import Database
-            from server.migrate import head_revision, upgrade
-
-            asyncio.run(upgrade(config.database_url))
-            print(
-                f"database at {head_revision()}: {Database(config.database_url).url.split('@')[-1]}"
-            )
-        elif args.command == "demo":
-            from cli.demo import run_demo
-
-            run_demo(config, serve=not args.no_serve)
-        elif args.command == "import":
-            return _import_file(config, args)
-        elif args.command == "export":
-            _export_file(config, args)
-        elif args.command == "user":
-            password = _read_password(args)
-            name = asyncio.run(_user_add(config, args, password))
-            print(f"account {name} created")
-        elif args.command == "backup":
-            print(cli_backup.backup_command(config.database_url, args.file))
-        elif args.command == "restore":
-            print(cli_backup.restore_command(config.database_url, args.file))
-        elif args.command == "awards":
-            print(cli_awards.render_command(config, args))
-        elif args.command == "config":
-            from runtime.config import settings_table
-
-            for name, env, default, text in settings_table():
-                print(f"{env:28} {name:26} default {default!r:32} {text}")
+        return COMMANDS[args.command](config, args) or 0
     except PlenaryError as exc:
         where = f" ({exc.field})" if exc.field else ""
         print(f"plenary: {exc.message}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -211,9 +211,21 @@ class _Checker(FileReader):
             return None
 
     def _cross_check(self, sections: dict[str, list[tuple[Path, Any]]]) -> None:
+        """What no single entry shows: codes and names used twice, references to sites
+        and kinds that are not in the file, agenda nesting."""
+        codes = self._check_sites(sections["sites"])
+        known = None if "sites" in self.broken else codes
+        self._check_delegates(sections["delegates"], known)
+        self._check_agenda(sections["agenda"], known)
+        kinds = self._check_kinds(sections["award_kinds"])
+        known_kinds = None if "award_kinds" in self.broken else {*BUILTIN_KINDS, *kinds}
+        self._check_decisions(sections["decisions"], known, known_kinds)
+
+    def _check_sites(self, sites: list[tuple[Path, Any]]) -> set[str]:
+        """Each site code once, one main site; returns the codes."""
         codes: dict[str, Path] = {}
         main: Path | None = None
-        for path, raw in sections["sites"]:
+        for path, raw in sites:
             if not isinstance(raw, dict):
                 continue
             code = _code(raw.get("code"))
@@ -228,9 +240,12 @@ class _Checker(FileReader):
                     self.add((*path, "kind"), f"a second main site ({first} is the main site)")
                 else:
                     main = path
-        known = None if "sites" in self.broken else set(codes)
+        return set(codes)
+
+    def _check_delegates(self, delegates: list[tuple[Path, Any]], known: set[str] | None) -> None:
+        """Each delegate at a site of the file, listed once there."""
         people: dict[tuple[str, str], Path] = {}
-        for path, raw in sections["delegates"]:
+        for path, raw in delegates:
             code = self._site_ref(raw, path, known)
             name = raw.get("name") if isinstance(raw, dict) else None
             if code is not None and isinstance(name, str) and nfc(name):
@@ -242,7 +257,10 @@ class _Checker(FileReader):
                     )
                 else:
                     people[key] = path
-        stack = [(path, raw, 1) for path, raw in sections["agenda"]]
+
+    def _check_agenda(self, agenda: list[tuple[Path, Any]], known: set[str] | None) -> None:
+        """Items given from a site of the file, nested at most MAX_AGENDA_DEPTH deep."""
+        stack = [(path, raw, 1) for path, raw in agenda]
         while stack:
             path, raw, depth = stack.pop()
             self._site_ref(raw, path, known)
@@ -254,8 +272,11 @@ class _Checker(FileReader):
                 stack.extend(
                     ((*path, "items", i), item, depth + 1) for i, item in enumerate(children)
                 )
+
+    def _check_kinds(self, award_kinds: list[tuple[Path, Any]]) -> set[str]:
+        """Each kind of award defined once, none a built-in one; returns their keys."""
         kinds: dict[str, Path] = {}
-        for path, raw in sections["award_kinds"]:
+        for path, raw in award_kinds:
             kind_key = raw.get("key") if isinstance(raw, dict) else None
             if not isinstance(kind_key, str):
                 continue
@@ -266,10 +287,19 @@ class _Checker(FileReader):
                 self.add((*path, "key"), f"the kind {kind_key} is defined twice (also {also})")
             else:
                 kinds[kind_key] = path
-        known_kinds = None if "award_kinds" in self.broken else {*BUILTIN_KINDS, *kinds}
+        return set(kinds)
+
+    def _check_decisions(
+        self,
+        decisions: list[tuple[Path, Any]],
+        known: set[str] | None,
+        known_kinds: set[str] | None,
+    ) -> None:
+        """Each decision of a known kind and listed once; its awards at sites of the file,
+        each verification code given once in the whole file."""
         numbers: dict[tuple[str, str], Path] = {}
         award_codes: dict[str, Path] = {}
-        for path, raw in sections["decisions"]:
+        for path, raw in decisions:
             if not isinstance(raw, dict):
                 continue
             kind = raw.get("award_kind")
