@@ -12,6 +12,7 @@ audit entry and one ``agenda/live`` event carrying every item it changed:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -112,46 +113,7 @@ async def move_agenda(
     if current is not None and current.status != "running":
         current = None
     changes = _Changes()
-    if action == "start":
-        target = _step(agenda, item) if item else _next_planned(agenda)
-        if target is None:
-            raise Conflict("every item has been taken: there is none left to start", field="item")
-        if target is current:
-            raise Conflict("this item is already running", field="item")
-        if current is not None:
-            _finish(current, "done", now, changes)
-        _run(target, now, changes)
-        current = target
-    elif action == "end":
-        if current is None:
-            raise Conflict("no item is running", field="item")
-        _finish(current, "done", now, changes)
-        current = None
-    elif action == "skip":
-        target = _step(agenda, item) if item else _next_planned(agenda)
-        if target is None:
-            raise Conflict("there is no planned item to skip", field="item")
-        if target.status not in ("planned", "running"):
-            raise Conflict(f"this item is {target.status}: only a planned item is skipped")
-        if target is current:
-            current = None
-        _finish(target, "skipped", now, changes)
-    else:
-        steps = agenda.steps()
-        if current is not None:
-            before = steps[: steps.index(current)]
-        else:
-            nxt = _next_planned(agenda)
-            before = steps[: steps.index(nxt)] if nxt is not None else steps
-        previous = next((s for s in reversed(before) if s.status in FINISHED), None)
-        if previous is None:
-            raise Conflict("there is no earlier item to go back to", field="item")
-        if current is not None:
-            # Undo its start: it is planned again.
-            current.status, current.started_at, current.ended_at = "planned", None, None
-            changes.note(current)
-        _run(previous, now, changes)
-        current = previous
+    current = _MOVES[action](agenda, current, item, now, changes)
     _settle_parents(agenda, now, changes)
     state.current_item_id = current.id if current is not None else None
     state.updated_at = now
@@ -168,3 +130,66 @@ async def move_agenda(
     await record(session, actor, f"agenda.{action}", "agenda_item", target_id, {"item": item})
     await append_event(session, conference.id, EVENT, data)
     return data
+
+
+# Each move of the agenda: from the running item (or None), the item named (or None),
+# notes what changed and returns the item running afterwards (or None).
+Move = Callable[[Agenda, AgendaItem | None, str | None, datetime, _Changes], AgendaItem | None]
+
+
+def _start(
+    agenda: Agenda, current: AgendaItem | None, item: str | None, now: datetime, changes: _Changes
+) -> AgendaItem | None:
+    target = _step(agenda, item) if item else _next_planned(agenda)
+    if target is None:
+        raise Conflict("every item has been taken: there is none left to start", field="item")
+    if target is current:
+        raise Conflict("this item is already running", field="item")
+    if current is not None:
+        _finish(current, "done", now, changes)
+    _run(target, now, changes)
+    return target
+
+
+def _end(
+    agenda: Agenda, current: AgendaItem | None, item: str | None, now: datetime, changes: _Changes
+) -> AgendaItem | None:
+    if current is None:
+        raise Conflict("no item is running", field="item")
+    _finish(current, "done", now, changes)
+    return None
+
+
+def _skip(
+    agenda: Agenda, current: AgendaItem | None, item: str | None, now: datetime, changes: _Changes
+) -> AgendaItem | None:
+    target = _step(agenda, item) if item else _next_planned(agenda)
+    if target is None:
+        raise Conflict("there is no planned item to skip", field="item")
+    if target.status not in ("planned", "running"):
+        raise Conflict(f"this item is {target.status}: only a planned item is skipped")
+    _finish(target, "skipped", now, changes)
+    return None if target is current else current
+
+
+def _back(
+    agenda: Agenda, current: AgendaItem | None, item: str | None, now: datetime, changes: _Changes
+) -> AgendaItem | None:
+    steps = agenda.steps()
+    if current is not None:
+        before = steps[: steps.index(current)]
+    else:
+        nxt = _next_planned(agenda)
+        before = steps[: steps.index(nxt)] if nxt is not None else steps
+    previous = next((s for s in reversed(before) if s.status in FINISHED), None)
+    if previous is None:
+        raise Conflict("there is no earlier item to go back to", field="item")
+    if current is not None:
+        # Undo its start: it is planned again.
+        current.status, current.started_at, current.ended_at = "planned", None, None
+        changes.note(current)
+    _run(previous, now, changes)
+    return previous
+
+
+_MOVES: dict[str, Move] = {"start": _start, "end": _end, "skip": _skip, "back": _back}

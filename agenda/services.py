@@ -21,7 +21,7 @@ from agenda.schemas import (
     AgendaTree,
     agenda_item_data,
 )
-from agenda.state import agenda_state, load_agenda
+from agenda.state import Agenda, agenda_state, load_agenda
 from attendance.models import Delegate
 from conference.actors import Actor
 from conference.audit import record
@@ -195,6 +195,39 @@ async def list_agenda(session: AsyncSession, conference_id: int) -> list[AgendaI
     return list(rows)
 
 
+async def _given_site(
+    session: AsyncSession, conference_id: int, agenda: Agenda, code: str | None
+) -> int | None:
+    """The id of the site an item is given from (None: none), noted in agenda."""
+    if code is None:
+        return None
+    site = await get_site_by_code(session, conference_id, code)
+    if site is None:
+        raise InvalidInput(f"no site with the code {code!r}", field="site")
+    agenda.site_codes[site.id or 0] = site.code
+    return site.id
+
+
+async def _set_presenter(
+    session: AsyncSession,
+    conference_id: int,
+    agenda: Agenda,
+    item: AgendaItem,
+    data: AgendaItemUpdate,
+    changes: dict[str, Any],
+) -> None:
+    """The delegate who presents the item (their name too, unless one is given)."""
+    if data.presenter_delegate is None:
+        item.presenter_delegate_id = None
+        return
+    presenter = await _presenter(session, conference_id, data.presenter_delegate)
+    assert presenter.id is not None
+    item.presenter_delegate_id = presenter.id
+    agenda.presenters[presenter.id] = presenter.public_id
+    if "presenter" not in changes:
+        item.presenter_name = presenter.full_name
+
+
 async def update_agenda_item(
     session: AsyncSession,
     conference: Conference,
@@ -220,24 +253,9 @@ async def update_agenda_item(
             raise InvalidInput(problem, field="planned_start")
         item.planned_start = data.planned_start
     if "site" in changes:
-        site_id = None
-        if data.site is not None:
-            site = await get_site_by_code(session, conference.id, data.site)
-            if site is None:
-                raise InvalidInput(f"no site with the code {data.site!r}", field="site")
-            site_id = site.id
-            agenda.site_codes[site.id or 0] = site.code
-        item.site_id = site_id
+        item.site_id = await _given_site(session, conference.id, agenda, data.site)
     if "presenter_delegate" in changes:
-        if data.presenter_delegate is None:
-            item.presenter_delegate_id = None
-        else:
-            presenter = await _presenter(session, conference.id, data.presenter_delegate)
-            assert presenter.id is not None
-            item.presenter_delegate_id = presenter.id
-            agenda.presenters[presenter.id] = presenter.public_id
-            if "presenter" not in changes:
-                item.presenter_name = presenter.full_name
+        await _set_presenter(session, conference.id, agenda, item, data, changes)
     for key, attr in (
         ("title", "title"),
         ("kind", "kind"),

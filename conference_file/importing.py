@@ -126,17 +126,7 @@ class _Checker(FileReader):
         if not isinstance(data, dict):
             self.add((), "the file must be a mapping with the sections " + ", ".join(SECTIONS))
             return None
-        for key in data:
-            if key not in SECTIONS:
-                self.add((key,), "unknown section (the sections are " + ", ".join(SECTIONS) + ")")
-        version = data.get("plenary")
-        if "plenary" not in self.broken and (version != FORMAT_VERSION or type(version) is not int):
-            self.add(
-                ("plenary",),
-                "missing: the format version, plenary: 1"
-                if version is None
-                else f"format version {version!r} is not supported (this server reads 1)",
-            )
+        self._check_head(data)
         conference = None
         if "conference" in data:
             conference = self._model(ConferenceCreate, data["conference"], ("conference",))
@@ -170,6 +160,20 @@ class _Checker(FileReader):
             decisions=_present(decisions),
             award_documents=documents,
         )
+
+    def _check_head(self, data: dict[str, Any]) -> None:
+        """Only known sections, and the format version this server reads."""
+        for key in data:
+            if key not in SECTIONS:
+                self.add((key,), "unknown section (the sections are " + ", ".join(SECTIONS) + ")")
+        version = data.get("plenary")
+        if "plenary" not in self.broken and (version != FORMAT_VERSION or type(version) is not int):
+            self.add(
+                ("plenary",),
+                "missing: the format version, plenary: 1"
+                if version is None
+                else f"format version {version!r} is not supported (this server reads 1)",
+            )
 
     def _check_documents(self, documents: DocumentsRecord) -> None:
         path: Path = ("award_documents",)

@@ -295,10 +295,54 @@ def _signatures(document: DocumentObject, content: dict[str, Any]) -> None:
         )
 
 
+class _Sections:
+    """The minutes' numbered sections (I, II, ...), each heading kept with what follows."""
+
+    def __init__(self, document: DocumentObject) -> None:
+        self.document = document
+        self.roman = iter(ROMAN)
+
+    def start(self, title: str) -> None:
+        heading = _para(self.document, f"{next(self.roman)}. {title}", bold=True)
+        heading.paragraph_format.space_before = Pt(8)
+        heading.paragraph_format.keep_with_next = True
+
+
 def build_docx(content: dict[str, Any]) -> bytes:
     """The minutes as a DOCX file, with the same structure as the PDF."""
     document = Document()
     _setup(document, content)
+    _title(document, content)
+    sections = _Sections(document)
+    sections.start("THÀNH PHẦN THAM DỰ")
+    _attendance(document, content)
+    sections.start("NỘI DUNG")
+    _blocks(document, content["opening"]["blocks"], None)
+    _items(document, content["items"])
+    sections.start("DANH SÁCH PHÁT BIỂU")
+    _speakers(document, content["speakers"])
+    sections.start("KẾT LUẬN VÀ QUYẾT ĐỊNH")
+    _decisions(document, content["decisions"])
+    if content["awards"]:
+        sections.start("KHEN THƯỞNG")
+        table = _table(document, ("STT", "Hình thức", "Tặng", "Quyết định"), (12, 45, 73, 35))
+        for n, a in enumerate(content["awards"], 1):
+            _row(table, (n, a["kind_label"], a["recipient"], a["decision_number"]))
+    _blocks(document, content["closing"]["blocks"], None)
+    if content["amendments"]:
+        sections.start("ĐÍNH CHÍNH, BỔ SUNG")
+        for a in content["amendments"]:
+            by = _joined([a["at_label"], a["by"]], ", ")
+            _para(document, f"Sửa đổi số {a['number']} ({by}):", bold=True)
+            _blocks(document, a["blocks"], None)
+    _signatures(document, content)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _title(document: DocumentObject, content: dict[str, Any]) -> None:
+    """The heading, the draft mark, the title and subtitle, the opening lines."""
     header = content["header"]
     _heading(document, header)
     if content["status"] == "draft":
@@ -311,14 +355,10 @@ def build_docx(content: dict[str, Any]) -> bytes:
     )
     for line in content["intro"]:
         _para(document, line, align=JUSTIFY)
-    roman = iter(ROMAN)
 
-    def section(title: str) -> None:
-        heading = _para(document, f"{next(roman)}. {title}", bold=True)
-        heading.paragraph_format.space_before = Pt(8)
-        heading.paragraph_format.keep_with_next = True
 
-    section("THÀNH PHẦN THAM DỰ")
+def _attendance(document: DocumentObject, content: dict[str, Any]) -> None:
+    """Who was expected and present at each site, and the roll call."""
     attendance = content["attendance"]
     if attendance["at_label"]:
         _para(document, f"Số liệu lúc {attendance['at_label']}", italic=True, size=11)
@@ -333,46 +373,26 @@ def build_docx(content: dict[str, Any]) -> bytes:
         text += f"; chưa báo cáo: {', '.join(roll['missing'])}" if roll["missing"] else ""
         _para(document, text + ".")
 
-    section("NỘI DUNG")
-    _blocks(document, content["opening"]["blocks"], None)
-    _items(document, content["items"])
 
-    section("DANH SÁCH PHÁT BIỂU")
-    if content["speakers"]:
-        table = _table(document, [c for c, _ in SPEAKER_COLUMNS], [w for _, w in SPEAKER_COLUMNS])
-        for s in content["speakers"]:
-            item = _joined([s["item_number"], s["item_title"]], ". ")
-            row = (s["number"], s["name"], s["unit"], s["site_name"], item, s["time_label"])
-            cells = _row(table, (*row, s["duration_label"]))
-            if s["title"]:
-                title = cells[1].add_paragraph().add_run(s["title"])
-                title.italic, title.font.size = True, Pt(9.5)
-    else:
+def _speakers(document: DocumentObject, speakers: list[dict[str, Any]]) -> None:
+    if not speakers:
         _para(document, "Không có", italic=True)
+        return
+    table = _table(document, [c for c, _ in SPEAKER_COLUMNS], [w for _, w in SPEAKER_COLUMNS])
+    for s in speakers:
+        item = _joined([s["item_number"], s["item_title"]], ". ")
+        row = (s["number"], s["name"], s["unit"], s["site_name"], item, s["time_label"])
+        cells = _row(table, (*row, s["duration_label"]))
+        if s["title"]:
+            title = cells[1].add_paragraph().add_run(s["title"])
+            title.italic, title.font.size = True, Pt(9.5)
 
-    section("KẾT LUẬN VÀ QUYẾT ĐỊNH")
-    for d in content["decisions"]:
+
+def _decisions(document: DocumentObject, decisions: list[dict[str, Any]]) -> None:
+    for d in decisions:
         paragraph = _para(document, f"{d['number']}. {d['text']}", align=JUSTIFY)
         where = _joined([d["item_number"], d["item_title"]], ". ")
         if where:
             paragraph.add_run(f" (Mục {where})").italic = True
-    if not content["decisions"]:
+    if not decisions:
         _para(document, "Không có", italic=True)
-
-    if content["awards"]:
-        section("KHEN THƯỞNG")
-        table = _table(document, ("STT", "Hình thức", "Tặng", "Quyết định"), (12, 45, 73, 35))
-        for n, a in enumerate(content["awards"], 1):
-            _row(table, (n, a["kind_label"], a["recipient"], a["decision_number"]))
-
-    _blocks(document, content["closing"]["blocks"], None)
-    if content["amendments"]:
-        section("ĐÍNH CHÍNH, BỔ SUNG")
-        for a in content["amendments"]:
-            by = _joined([a["at_label"], a["by"]], ", ")
-            _para(document, f"Sửa đổi số {a['number']} ({by}):", bold=True)
-            _blocks(document, a["blocks"], None)
-    _signatures(document, content)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
