@@ -730,7 +730,7 @@ def run_follow(
     url: str, conference: str, *, token: str | None, as_json: bool, grace: float = GRACE
 ) -> int:
     """The `plenary follow` command: 0 after Ctrl-C or SIGTERM (within grace seconds,
-    server/follow_stop.py), 1 when following cannot go on."""
+    client/stop.py), 1 when following cannot go on."""
     take_stop_signals()
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.encoding.lower() != "utf-8":
         # Vietnamese names as they are, even where the locale says ASCII.
