@@ -36,7 +36,7 @@ SUBSCRIBE_ID = 1
 # The snapshot of a conference with thousands of sites is far beyond websockets' 1 MiB.
 MAX_FRAME = 64 * 1024 * 1024
 FIRST_DELAY = 1.0
-# What the close handshake may take when the follower stops (within follow_stop.GRACE).
+# What the close handshake may take when the follower stops (within stop.GRACE).
 CLOSE_TIMEOUT = 1.0
 MAX_DELAY = 30.0
 
