@@ -106,9 +106,18 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
 ) -> None:
     db_a, db_b = two_processes
     conference, site = await _setup(db_a)
+    # A Redis of this test's own: pub/sub channels are shared by every database of a
+    # Redis server, and a clean-clone run saw A relay one message that neither A nor B
+    # had sent (every test's conference is c1 in its own database).
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = _start_redis(port)
+    async with asyncio.timeout(CONNECTED):
+        while not await _redis_reachable(url):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
     # A long catch-up interval: what arrives here came through Redis.
-    bridge_a = RedisBridge(redis_url, db_a, catch_up_interval=3600)
-    bridge_b = RedisBridge(redis_url, db_b, catch_up_interval=3600)
+    bridge_a = RedisBridge(url, db_a, catch_up_interval=3600)
+    bridge_b = RedisBridge(url, db_b, catch_up_interval=3600)
     await bridge_a.start()
     await bridge_b.start()
     try:
@@ -131,6 +140,8 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
     finally:
         await bridge_a.stop()
         await bridge_b.stop()
+        server.terminate()
+        server.wait(10)
 
 
 async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
