@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -45,6 +46,15 @@ def _networks(value: str) -> tuple[str, ...]:
             except ValueError:
                 raise ValueError(f"not an address or CIDR: {item!r}") from None
     return tuple(found)
+
+
+def redis_channel(value: str) -> str:
+    """A Redis channel name for one deployment: letters, digits and `._:-`, no pattern
+    characters (the bridge subscribes to `<channel>:live:*`)."""
+    value = value.strip()
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", value):
+        raise ValueError(f"not a channel name: {value!r} (1 to 100 of letters, digits and . _ : -)")
+    return value
 
 
 def _origins(value: str) -> tuple[str, ...]:
@@ -119,6 +129,15 @@ class Config:
         metadata={
             "env": "PLENARY_REDIS_URL",
             "help": "redis://host:port/0 to link several server processes (empty: one process)",
+        },
+    )
+    redis_channel: str = field(
+        default="plenary",
+        metadata={
+            "env": "PLENARY_REDIS_CHANNEL",
+            "parse": redis_channel,
+            "help": "prefix of this deployment's Redis channels; give each deployment that "
+            "shares a Redis server its own (pub/sub ignores the database number)",
         },
     )
     ws_auth_timeout: float = field(

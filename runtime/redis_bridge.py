@@ -1,11 +1,14 @@
 """The Redis doorbell between server processes (DESIGN.md section 3).
 
-Each process publishes the events it commits on `plenary:live:<conference id>`
-and relays what other processes publish to its own subscribers. Redis is never
+Each process publishes the events it commits on `<channel>:live:<conference id>`
+and relays what other processes publish to its own subscribers. `<channel>` is the
+deployment's `PLENARY_REDIS_CHANNEL` (default `plenary`): Redis pub/sub ignores the
+database number, so two deployments that share a Redis server need channels of their own
+or each would relay the other's events (both have a conference 1). Redis is never
 the record: a catch-up loop reads the database log for watched conferences, so
 events missed while Redis was away still arrive, only later.
 
-It also carries the access bell (server/access_bell.py) on `plenary:access`: a
+It also carries the access bell (server/access_bell.py) on `<channel>:access`: a
 process that revoked something rings it, the others check their sockets at once.
 """
 
@@ -29,8 +32,7 @@ from runtime.background import stop_task
 
 log = logging.getLogger("plenary.redis")
 
-CHANNEL_PREFIX = "plenary:live:"
-ACCESS_CHANNEL = "plenary:access"
+DEFAULT_CHANNEL = "plenary"
 OUTBOX_LIMIT = 10_000
 
 
@@ -66,9 +68,18 @@ def decode(raw: str | bytes) -> tuple[str, Event]:
 class RedisBridge:
     """Links this process's hub to the other processes through Redis pub/sub."""
 
-    def __init__(self, url: str, db: Database, *, catch_up_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        db: Database,
+        *,
+        channel: str = DEFAULT_CHANNEL,
+        catch_up_interval: float = 2.0,
+    ) -> None:
         self.url = url
         self.db = db
+        self.live_prefix = f"{channel}:live:"
+        self.access_channel = f"{channel}:access"
         self.origin = secrets.token_hex(8)
         self.catch_up_interval = catch_up_interval
         self.marks = Watermarks()
@@ -85,7 +96,7 @@ class RedisBridge:
     def _tap(self, event: Event) -> None:
         try:
             self._outbox.put_nowait(
-                (f"{CHANNEL_PREFIX}{event.conference_id}", encode(event, self.origin))
+                (f"{self.live_prefix}{event.conference_id}", encode(event, self.origin))
             )
         except asyncio.QueueFull:
             # Peers will read it from the database in their catch-up loop.
@@ -94,7 +105,7 @@ class RedisBridge:
     def ring_access(self) -> None:
         """Tell the other processes that access may have been withdrawn."""
         try:
-            self._outbox.put_nowait((ACCESS_CHANNEL, json.dumps({"origin": self.origin})))
+            self._outbox.put_nowait((self.access_channel, json.dumps({"origin": self.origin})))
         except asyncio.QueueFull:
             # Peers find it at their sockets' periodic checks.
             log.warning("redis outbox full; peers will revalidate their sockets later")
@@ -133,8 +144,8 @@ class RedisBridge:
             try:
                 assert self._client is not None
                 pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-                await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
-                await pubsub.subscribe(ACCESS_CHANNEL)
+                await pubsub.psubscribe(f"{self.live_prefix}*")
+                await pubsub.subscribe(self.access_channel)
                 self.connected.set()
                 delay = 0.2
                 # Whatever was missed while away is in the database.
@@ -148,7 +159,7 @@ class RedisBridge:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
-                    if _text(message.get("channel")) == ACCESS_CHANNEL:
+                    if _text(message.get("channel")) == self.access_channel:
                         self._heard_access(message["data"])
                     else:
                         self._relay(message["data"])
@@ -207,8 +218,10 @@ def _text(value: object) -> str:
 
 
 @contextlib.asynccontextmanager
-async def running_bridge(url: str, db: Database) -> AsyncIterator[RedisBridge]:
-    bridge = RedisBridge(url, db)
+async def running_bridge(
+    url: str, db: Database, *, channel: str = DEFAULT_CHANNEL
+) -> AsyncIterator[RedisBridge]:
+    bridge = RedisBridge(url, db, channel=channel)
     await bridge.start()
     try:
         yield bridge

@@ -148,7 +148,7 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
             await ready_keyring(app)
         app[bridge_key] = None
         if config.redis_url:
-            async with running_bridge(config.redis_url, db) as bridge:
+            async with running_bridge(config.redis_url, db, channel=config.redis_channel) as bridge:
                 app[bridge_key] = bridge
                 yield
         else:

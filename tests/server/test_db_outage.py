@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,7 @@ async def test_an_outage_is_503_then_recovers_and_loses_no_acknowledged_checkin(
 ) -> None:
     hall = await prepare(db_url)
     monkeypatch.setenv("PLENARY_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("PLENARY_REDIS_CHANNEL", f"test-{uuid.uuid4().hex}")
     monkeypatch.setenv("PLENARY_SCHEDULER_POLL_SECONDS", "0.2")
     log = tmp_path / "server.log"
     server, base = await start_server(db_url, log)

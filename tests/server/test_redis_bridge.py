@@ -6,7 +6,8 @@ import asyncio
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import redis.asyncio as aioredis
@@ -24,12 +25,13 @@ from conference.live import Event, OrderedFeed, events_between
 from conference.models import Conference, Site
 from conference.schemas import SiteUpdate
 from conference.services import update_site
+from runtime.config import Config
 from runtime.redis_bridge import RedisBridge
 from tests.conftest import _pg_admin, new_conference
 from tests.server.serve_process import free_port
 
-# Redis channels are shared by every database: with pytest-xdist these tests run on one
-# worker, one at a time, so no other test's events reach them.
+# Redis channels are shared by every database of a Redis server: each test here has a
+# channel of its own, and with pytest-xdist they run on one worker, one at a time.
 pytestmark = pytest.mark.xdist_group("redis")
 REDIS_URL = os.environ.get("PLENARY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRE_REDIS = os.environ.get("PLENARY_REQUIRE_REDIS") == "1"
@@ -44,6 +46,13 @@ async def _redis_reachable(url: str) -> bool:
         return False
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def channel() -> str:
+    """A deployment's channel of this test's own: pub/sub ignores the database number, so
+    the other tests that use this Redis server (and any other user of it) stay apart."""
+    return f"test-{uuid.uuid4().hex}"
 
 
 @pytest.fixture
@@ -102,22 +111,13 @@ async def two_processes(pg_url: str) -> AsyncIterator[tuple[Database, Database]]
 
 
 async def test_changes_made_in_a_reach_subscribers_of_b(
-    two_processes: tuple[Database, Database], redis_url: str
+    two_processes: tuple[Database, Database], redis_url: str, channel: str
 ) -> None:
     db_a, db_b = two_processes
     conference, site = await _setup(db_a)
-    # A Redis of this test's own: pub/sub channels are shared by every database of a
-    # Redis server, and a clean-clone run saw A relay one message that neither A nor B
-    # had sent (every test's conference is c1 in its own database).
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    server = _start_redis(port)
-    async with asyncio.timeout(CONNECTED):
-        while not await _redis_reachable(url):  # noqa: ASYNC110
-            await asyncio.sleep(0.1)
     # A long catch-up interval: what arrives here came through Redis.
-    bridge_a = RedisBridge(url, db_a, catch_up_interval=3600)
-    bridge_b = RedisBridge(url, db_b, catch_up_interval=3600)
+    bridge_a = RedisBridge(redis_url, db_a, channel=channel, catch_up_interval=3600)
+    bridge_b = RedisBridge(redis_url, db_b, channel=channel, catch_up_interval=3600)
     await bridge_a.start()
     await bridge_b.start()
     try:
@@ -140,12 +140,53 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
     finally:
         await bridge_a.stop()
         await bridge_b.stop()
-        server.terminate()
-        server.wait(10)
+
+
+async def test_deployments_sharing_one_redis_do_not_hear_each_other(
+    two_processes: tuple[Database, Database], pg_url: str, redis_url: str, channel: str
+) -> None:
+    """Two deployments on one Redis server, each with its PLENARY_REDIS_CHANNEL: both have a
+    conference 1, and one must never relay the other's events to its screens."""
+    db_a, db_b = two_processes
+    db_c, db_d = Database(pg_url), Database(pg_url)
+    conference, site = await _setup(db_a)
+    # Deployment X: processes A and C. Deployment Y: processes B and D.
+    a = RedisBridge(redis_url, db_a, channel=f"{channel}-x", catch_up_interval=3600)
+    c = RedisBridge(redis_url, db_c, channel=f"{channel}-x", catch_up_interval=3600)
+    b = RedisBridge(redis_url, db_b, channel=f"{channel}-y", catch_up_interval=3600)
+    d = RedisBridge(redis_url, db_d, channel=f"{channel}-y", catch_up_interval=3600)
+    bridges = (a, b, c, d)
+    try:
+        for bridge in bridges:
+            await bridge.start()
+        for bridge in bridges:
+            await asyncio.wait_for(bridge.connected.wait(), CONNECTED)
+        for n in range(3):
+            await _rename(db_a, conference, site, f"X {n}")
+        await _wait_until(lambda: c.relayed >= 3)
+        # Y's own change after X's three: Redis hands B its messages in the order they were
+        # published, so once B has relayed this one, any of X's would have come before it.
+        await _rename(db_d, conference, site, "Y")
+        await _wait_until(lambda: b.relayed >= 1)
+        assert (a.relayed, b.relayed, c.relayed, d.relayed) == (0, 1, 3, 0)
+    finally:
+        for bridge in bridges:
+            await bridge.stop()
+        await db_c.dispose()
+        await db_d.dispose()
+
+
+async def _wait_until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(CONNECTED):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
 
 async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
-    two_processes: tuple[Database, Database], redis_url: str, caplog: pytest.LogCaptureFixture
+    two_processes: tuple[Database, Database],
+    redis_url: str,
+    channel: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Redis back before PostgreSQL (a machine restarting): the catch-up that follows the
     connection fails, and the bridge must still relay once the database is back."""
@@ -160,8 +201,8 @@ async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
     db_b.hub.subscribe(conference.id, collector)
     name = make_url(db_b.url).database
     await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-    bridge_a = RedisBridge(redis_url, db_a, catch_up_interval=3600)
-    bridge_b = RedisBridge(redis_url, db_b, catch_up_interval=3600)
+    bridge_a = RedisBridge(redis_url, db_a, channel=channel, catch_up_interval=3600)
+    bridge_b = RedisBridge(redis_url, db_b, channel=channel, catch_up_interval=3600)
     try:
         await _pg_admin(
             f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
@@ -257,7 +298,7 @@ async def test_nothing_is_lost_while_redis_is_down(
 
 
 async def test_speaker_requests_through_two_processes_end_in_one_order(
-    two_processes: tuple[Database, Database], redis_url: str
+    two_processes: tuple[Database, Database], redis_url: str, channel: str
 ) -> None:
     """34 sites ask through process A or B at once; subscribers of both see the same
     events in the same order, ending with the list the database holds."""
@@ -280,8 +321,8 @@ async def test_speaker_requests_through_two_processes_end_in_one_order(
                     actor=actor,
                 )
             )
-    bridge_a = RedisBridge(redis_url, db_a, catch_up_interval=0.5)
-    bridge_b = RedisBridge(redis_url, db_b, catch_up_interval=0.5)
+    bridge_a = RedisBridge(redis_url, db_a, channel=channel, catch_up_interval=0.5)
+    bridge_b = RedisBridge(redis_url, db_b, channel=channel, catch_up_interval=0.5)
     await bridge_a.start()
     await bridge_b.start()
     try:
@@ -333,3 +374,13 @@ async def test_speaker_requests_through_two_processes_end_in_one_order(
     finally:
         await bridge_a.stop()
         await bridge_b.stop()
+
+
+def test_the_channel_setting_names_a_bad_value_and_defaults_to_plenary() -> None:
+    assert Config.from_env({}).redis_channel == "plenary"
+    assert Config.from_env({"PLENARY_REDIS_CHANNEL": " hn-staging "}).redis_channel == (
+        "hn-staging"
+    )
+    for bad in ("", "plenary*", "two words", "x" * 101):
+        with pytest.raises(ValueError, match="PLENARY_REDIS_CHANNEL: not a channel name"):
+            Config.from_env({"PLENARY_REDIS_CHANNEL": bad})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +35,19 @@ async def two(aiohttp_client: ClientFactory, pg_url: str) -> tuple[Any, Any]:
             pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     # The periodic check at its default (60 s): only the bell can close a socket in time.
-    config = Config(database_url=pg_url, redis_url=REDIS_URL, ws_auth_timeout=10.0)
+    channel = f"test-{uuid.uuid4().hex}"  # this test's own: other tests share the server
+    config = Config(
+        database_url=pg_url,
+        redis_url=REDIS_URL,
+        redis_channel=channel,
+        ws_auth_timeout=10.0,
+    )
     a = await aiohttp_client(create_app(config))
     b = await aiohttp_client(create_app(config))
     for client in (a, b):
         bridge = client.app[bridge_key]
         assert bridge is not None
+        assert bridge.access_channel == f"{channel}:access"
         async with asyncio.timeout(10):
             await bridge.connected.wait()
     return a, b
