@@ -17,9 +17,9 @@ from server.access_bell import access_bell_key
 from server.app import create_app
 from server.keys import bridge_key, db_key
 from tests.conftest import Api, add_account
+from tests.runtime.test_redis_bridge import REDIS_URL, REQUIRE_REDIS, _redis_reachable
 from tests.server.test_api_checkin import Hall, make_hall, nonce
 from tests.server.test_checkin_paths import link_socket
-from tests.server.test_redis_bridge import REDIS_URL, REQUIRE_REDIS, _redis_reachable
 from tests.server.test_revocation import AT_ONCE, closed_within, member_session, new_token
 from tests.server.test_ws import connect
 
