@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.events import AWARD_ANNOUNCED
 from agenda.models import AgendaItem
 from agenda.state import agenda_state
 from awards.kinds import Kind, conference_kinds, kind_of
@@ -28,7 +29,6 @@ from conference.errors import Conflict
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
 
-EVENT = "awards/announced"
 CHAIR_ROLES = ("chair", "organizer")
 CEREMONY_KIND = "awards"
 
@@ -130,7 +130,7 @@ async def announce_award(
     await append_event(
         session,
         conference.id,
-        EVENT,
+        AWARD_ANNOUNCED,
         {"award": data, "item": item.public_id, "at": data["announced_at"], "first": first},
     )
     return data

@@ -28,15 +28,13 @@ from typing import Any, TypeVar
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.events import OVERRUN, REMINDER, TIME_UP
 from agenda.models import AgendaItem, Speaker
 from agenda.speakers import elapsed
 from agenda.state import iso
 from conference.dbtypes import utcnow
 from conference.live import append_event, lock_conference
 
-REMINDER = "agenda/reminder"
-TIME_UP = "speaker/time_up"
-OVERRUN = "agenda/overrun"
 # The job functions by textual reference: a stored job names its function this way, so
 # it survives a restart. Each is called as fn(session, conference_id, *ids): the
 # scheduler stores (conference_id, *ids) and gives the session of the job's transaction.

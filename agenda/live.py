@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.ceremony import ceremony_snapshot
+from agenda.events import AGENDA_LIVE
 from agenda.models import AgendaItem
 from agenda.state import Agenda, agenda_state, iso, load_agenda
 from conference.actors import Actor
@@ -28,7 +30,6 @@ from conference.live import append_event, lock_conference
 from conference.models import Conference
 
 LIVE_ROLES = ("chair", "organizer")
-EVENT = "agenda/live"
 Action = Literal["start", "end", "skip", "back"]
 FINISHED = ("done", "skipped")
 
@@ -125,10 +126,12 @@ async def move_agenda(
         "current": current.public_id if current is not None else None,
         "items": [agenda.data(i) for i in agenda.in_order() if i.id in changes.items],
         "at": iso(now),
+        # The awards ceremony as the move leaves it (started, ended, or none running).
+        "ceremony": await ceremony_snapshot(session, conference.id),
     }
     target_id = current.public_id if current is not None else (item or "")
     await record(session, actor, f"agenda.{action}", "agenda_item", target_id, {"item": item})
-    await append_event(session, conference.id, EVENT, data)
+    await append_event(session, conference.id, AGENDA_LIVE, data)
     return data
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.events import PRESENCE, ROLL_CALL_ANSWERED, ROLL_CALL_CLOSED, ROLL_CALL_STARTED
 from agenda.models import RollCall, RollCallAnswer, SitePresence
 from agenda.state import iso, site_codes
 from conference.actors import Actor
@@ -34,7 +35,6 @@ from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
 from conference.services import get_site_by_code
 
-PRESENCE_EVENT = "sites/presence"
 CHAIR_ROLES = ("chair", "organizer")
 # A latency change is news when it moves by this much (ms) and this fraction.
 LATENCY_STEP_MS = 50
@@ -128,7 +128,7 @@ async def flush_presence(session: AsyncSession, beats: dict[tuple[int, int], Bea
                 news.append(presence_data(row, codes[site_id]))
         await session.flush()
         if news:
-            await append_event(session, conference_id, PRESENCE_EVENT, {"sites": news})
+            await append_event(session, conference_id, PRESENCE, {"sites": news})
             events += 1
     return events
 
@@ -181,7 +181,7 @@ async def mark_silent(
             }
             for site_id, last_seen in sorted(gone, key=lambda g: codes.get(g[0], ""))
         ]
-        await append_event(session, conference_id, PRESENCE_EVENT, {"sites": news})
+        await append_event(session, conference_id, PRESENCE, {"sites": news})
         events += 1
     return events
 
@@ -230,7 +230,7 @@ async def start_roll_call(
         "replaces": previous.public_id if previous is not None else None,
     }
     await record(session, actor, "roll_call.start", "roll_call", call.public_id, {})
-    await append_event(session, conference.id, "roll_call/started", data)
+    await append_event(session, conference.id, ROLL_CALL_STARTED, data)
     return data
 
 
@@ -285,7 +285,7 @@ async def answer_roll_call(
     await record(
         session, actor, "roll_call.answer", "roll_call", call.public_id, {"site": found.code}
     )
-    await append_event(session, conference.id, "roll_call/answered", data)
+    await append_event(session, conference.id, ROLL_CALL_ANSWERED, data)
     return data
 
 
@@ -310,7 +310,7 @@ async def close_roll_call(
         "missing": state["missing"],
     }
     await record(session, actor, "roll_call.close", "roll_call", call.public_id, data)
-    await append_event(session, conference.id, "roll_call/closed", data)
+    await append_event(session, conference.id, ROLL_CALL_CLOSED, data)
     return data
 
 

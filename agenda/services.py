@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.events import ITEM_CREATED, ITEM_DELETED, ITEM_UPDATED, REORDERED, SETTINGS
 from agenda.models import AgendaItem, AgendaState
 from agenda.schemas import (
     AgendaItemCreate,
@@ -156,7 +157,7 @@ async def create_agenda_item(
         site_code=site.code if site is not None else None,
         presenter_delegate=presenter.public_id if presenter is not None else None,
     )
-    await append_event(session, conference.id, "agenda_item/created", data_out)
+    await append_event(session, conference.id, ITEM_CREATED, data_out)
     return item
 
 
@@ -276,7 +277,7 @@ async def update_agenda_item(
         item.public_id,
         data.model_dump(mode="json", exclude_unset=True),
     )
-    await append_event(session, conference.id, "agenda_item/updated", agenda.data(item))
+    await append_event(session, conference.id, ITEM_UPDATED, agenda.data(item))
     return item
 
 
@@ -305,7 +306,7 @@ async def delete_agenda_item(
     await append_event(
         session,
         conference.id,
-        "agenda_item/deleted",
+        ITEM_DELETED,
         {"id": public_id, "items": [i.public_id for i in inside]},
     )
 
@@ -340,7 +341,7 @@ async def reorder_agenda(
         {"order": data.order},
     )
     await append_event(
-        session, conference.id, "agenda/reordered", {"parent": data.parent, "order": data.order}
+        session, conference.id, REORDERED, {"parent": data.parent, "order": data.order}
     )
     return ordered
 
@@ -372,5 +373,5 @@ async def update_agenda_settings(
     await session.flush()
     out = settings_data(state)
     await record(session, actor, "agenda.settings", "conference", conference.public_id, out)
-    await append_event(session, conference.id, "agenda/settings", out)
+    await append_event(session, conference.id, SETTINGS, out)
     return state

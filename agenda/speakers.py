@@ -28,6 +28,7 @@ from typing import Any, Literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.events import SPEAKERS_UPDATED
 from agenda.models import AgendaItem, AgendaState, Speaker
 from agenda.schemas import SpeakerCreate
 from agenda.state import Agenda, agenda_state, iso, load_agenda, site_codes, speaking_limit
@@ -40,8 +41,9 @@ from conference.live import append_event, lock_conference
 from conference.models import Conference
 from conference.services import get_site_by_code
 
-EVENT = "speakers/updated"
 CHAIR_ROLES = ("chair", "organizer")
+# Who may ask to speak (for themself, their site, or anyone) and act on a request.
+ASKING_ROLES = (*CHAIR_ROLES, "site_operator", "delegate")
 WAITING = ("requested", "queued")
 ON_LIST = ("requested", "queued", "speaking")
 SpeakerAction = Literal["approve", "reject", "withdraw", "call", "finish", "start", "pause"]
@@ -245,7 +247,7 @@ async def _publish(
         "changed": [speaker_data(s, spl.item, spl.agenda.site_codes, delegates) for s in changed],
     }
     await record(session, actor, f"speaker.{action}", "speaker", target, details or {})
-    await append_event(session, spl.conference.id, EVENT, data)
+    await append_event(session, spl.conference.id, SPEAKERS_UPDATED, data)
     return data
 
 
@@ -263,7 +265,7 @@ async def request_speaker(
     wait for the chair's approval. The chair (or an organizer) may add anyone, also a
     person who is not a delegate, and planned speeches; what they add is queued at once.
     """
-    actor.require(*CHAIR_ROLES, "site_operator", "delegate")
+    actor.require(*ASKING_ROLES)
     chair = actor.has(*CHAIR_ROLES)
     if data.kind == "registered" and not chair:
         raise Forbidden("only the chair or an organizer plans speeches", field="kind")
@@ -381,7 +383,7 @@ async def act_on_speaker(
 ) -> dict[str, Any]:
     """Approve, reject, withdraw, call, finish, or start/pause the speaker's timer."""
     now = now or utcnow()
-    actor.require(*CHAIR_ROLES, "site_operator", "delegate")
+    actor.require(*ASKING_ROLES)
     spl, speaker = await _list_of_speaker(session, conference, speaker_public_id)
     _check_may_act(actor, speaker, action)
     changed = await _TRANSITIONS[action](session, spl, speaker, now)

@@ -30,10 +30,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import credentials, selfcheckin
 from attendance.credentials import CredentialRefused
+from attendance.events import CHECKED_IN, CHECKIN_CONFLICT
 from attendance.models import CheckIn, Delegate
 from conference.actors import Actor
 from conference.audit import record_many
 from conference.bulk import insert_rows
+from conference.catalogue import EventType
 from conference.dbtypes import new_public_id, utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound, PlenaryError
 from conference.live import append_events, lock_conference
@@ -682,7 +684,7 @@ async def _record_and_emit(session: AsyncSession, call: _Call, fresh: list[Outco
     """The audit entries and live events of what this call decided (not of replays)."""
     site_code = call.site.code
     entries: list[tuple[str, str, str, dict[str, Any]]] = []
-    events: list[tuple[str, dict[str, Any]]] = []
+    events: list[tuple[EventType, dict[str, Any]]] = []
     for outcome in fresh:
         if outcome.outcome == "ok" and outcome.delegate is not None:
             details = {
@@ -694,13 +696,11 @@ async def _record_and_emit(session: AsyncSession, call: _Call, fresh: list[Outco
             action = "checkin.override" if call.override else "checkin.create"
             extra = {"note": call.note} if call.override else {}
             entries.append((action, "delegate", outcome.delegate.public_id, details | extra))
-            events.append(("delegate/checked_in", event_data(outcome)))
+            events.append((CHECKED_IN, event_data(outcome)))
         elif outcome.outcome == "conflict" and outcome.delegate is not None:
             details = {"site": site_code, "admitted_at": outcome.site, "nonce": outcome.nonce}
             entries.append(("checkin.conflict", "delegate", outcome.delegate.public_id, details))
-            events.append(
-                ("delegate/checkin_conflict", event_data(outcome) | {"other_site": site_code})
-            )
+            events.append((CHECKIN_CONFLICT, event_data(outcome) | {"other_site": site_code}))
         elif outcome.outcome == "refused" and call.offline:
             # A door let someone in on a code we refuse: the organizer must see it.
             who = outcome.delegate.public_id if outcome.delegate else outcome.target

@@ -11,9 +11,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.checkin import checked_in_at, delegate_card, expected_at, server_nonce
+from attendance.events import CHECKED_IN, CHECKIN_CONFLICT_RESOLVED, CHECKIN_UNDONE
 from attendance.models import CheckIn, Delegate
 from conference.actors import Actor
 from conference.audit import record
+from conference.catalogue import EventType
 from conference.errors import Conflict, NotFound
 from conference.live import append_events, lock_conference
 from conference.models import Conference, Site
@@ -177,7 +179,7 @@ async def undo_checkin(
         "at_site": site.code,
         "present": present,
     }
-    await append_events(session, conference.id, [("delegate/checkin_undone", data)])
+    await append_events(session, conference.id, [(CHECKIN_UNDONE, data)])
     return delegate, site, present
 
 
@@ -216,7 +218,7 @@ async def resolve_conflict(
     if found is None:
         raise NotFound("no open conflict with this id", field="checkin")
     delegate, row = found.delegate, found.row
-    events: list[tuple[str, dict[str, Any]]] = []
+    events: list[tuple[EventType, dict[str, Any]]] = []
     if keep == "conflicting":
         sites = await _sites(session, conference.id)
         before = sites.get(delegate.checkin_site_id or 0)
@@ -231,7 +233,7 @@ async def resolve_conflict(
         if before is not None:
             events.append(
                 (
-                    "delegate/checkin_undone",
+                    CHECKIN_UNDONE,
                     {
                         "delegate": card,
                         "site": found.home.code,
@@ -245,7 +247,7 @@ async def resolve_conflict(
             )
         events.append(
             (
-                "delegate/checked_in",
+                CHECKED_IN,
                 {
                     "delegate": card,
                     "site": found.home.code,
@@ -283,9 +285,7 @@ async def resolve_conflict(
         delegate.public_id,
         {"conflict": checkin_id, "keep": keep, "note": note},
     )
-    events.append(
-        ("delegate/checkin_conflict_resolved", {"id": checkin_id, "site": found.home.code})
-    )
+    events.append((CHECKIN_CONFLICT_RESOLVED, {"id": checkin_id, "site": found.home.code}))
     await append_events(session, conference.id, events)
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from attendance.events import DELEGATE_REISSUED
 from attendance.models import Delegate, new_link_secret
 from conference.actors import Actor, Principal
 from conference.audit import record
@@ -70,6 +71,6 @@ async def reissue(
     await append_events(
         session,
         conference.id,
-        [("delegate/reissued", {"id": delegate.public_id, "site": code})],
+        [(DELEGATE_REISSUED, {"id": delegate.public_id, "site": code})],
     )
     return delegate

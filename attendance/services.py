@@ -13,6 +13,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
+from attendance.events import (
+    DELEGATE_CREATED,
+    DELEGATE_REMOVED,
+    DELEGATE_UPDATED,
+    DELEGATES_IMPORTED,
+)
 from attendance.importing import Table, check_table
 from attendance.models import CheckIn, Delegate
 from attendance.schemas import (
@@ -96,9 +102,7 @@ async def create_delegate(
         delegate.public_id,
         data.model_dump(mode="json"),
     )
-    await append_event(
-        session, conference.id, "delegate/created", delegate_data(delegate, site.code)
-    )
+    await append_event(session, conference.id, DELEGATE_CREATED, delegate_data(delegate, site.code))
     return delegate
 
 
@@ -258,7 +262,7 @@ async def update_delegate(
     if "site" in changed:
         # The site they left hears of it too (its operator's list drops them).
         data_out["from_site"] = changed["site"][0]
-    await append_event(session, conference.id, "delegate/updated", data_out)
+    await append_event(session, conference.id, DELEGATE_UPDATED, data_out)
     return delegate, site
 
 
@@ -293,7 +297,7 @@ async def delete_delegate(
         # A check-in (or another record of this person) arrived in the meantime.
         raise refused from None
     await append_event(
-        session, conference.id, "delegate/removed", {"id": delegate.public_id, "site": site.code}
+        session, conference.id, DELEGATE_REMOVED, {"id": delegate.public_id, "site": site.code}
     )
 
 
@@ -368,7 +372,5 @@ async def import_delegates(
             "sites": {code: per_site[code] for code in codes},
         },
     )
-    await append_event(
-        session, conference.id, "delegates/imported", {"count": count, "sites": codes}
-    )
+    await append_event(session, conference.id, DELEGATES_IMPORTED, {"count": count, "sites": codes})
     return report.model_copy(update={"imported": count})

@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from awards.events import AWARDS_IMPORTED
 from awards.importing import check_recipients, recipient_key
 from awards.models import Award, Decision
 from awards.services import new_award
@@ -15,8 +16,6 @@ from conference.errors import InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
 from conference.tables import Table, TableReport
-
-EVENT = "award/imported"
 
 
 async def import_awards(
@@ -103,7 +102,7 @@ async def import_awards(
     await append_event(
         session,
         conference.id,
-        EVENT,
+        AWARDS_IMPORTED,
         {"decision": decision.public_id, "count": count, "positions": [first, first + count - 1]},
     )
     return report.model_copy(update={"imported": count})

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from awards.events import AWARD_CREATED, AWARD_REVOKED, AWARD_UPDATED, DECISION_CREATED
 from awards.kinds import require_kind
 from awards.models import Award, Decision
 from awards.schemas import (
@@ -108,7 +109,7 @@ async def create_decision(
     await record(
         session, actor, "decision.create", "decision", decision.public_id, data.model_dump()
     )
-    await append_event(session, conference.id, "decision/created", decision_data(decision))
+    await append_event(session, conference.id, DECISION_CREATED, decision_data(decision))
     return decision
 
 
@@ -155,7 +156,7 @@ async def add_award(
     await append_event(
         session,
         conference.id,
-        "award/created",
+        AWARD_CREATED,
         award_data(award, decision=decision, site_code=site_code),
     )
     return award
@@ -299,7 +300,7 @@ async def update_award(
     await append_event(
         session,
         conference.id,
-        "award/updated",
+        AWARD_UPDATED,
         award_data(award, decision=decision, site_code=site_code),
     )
     return award, decision, site_code
@@ -332,7 +333,7 @@ async def revoke_award(
     await append_event(
         session,
         conference.id,
-        "award/revoked",
+        AWARD_REVOKED,
         {"id": award.public_id, "decision": decision.public_id, "at": award.revoked_at.isoformat()},
     )
     return award, decision

@@ -489,6 +489,13 @@ def _overrun(state: LiveState, data: dict[str, Any]) -> list[str]:
     return [f"⌛ {item_label(state, data.get('item'))} is running over{when}"]
 
 
+def _announced(state: LiveState, data: dict[str, Any]) -> list[str]:
+    award = data.get("award") or {}
+    where = f" ({award['site_name']})" if award.get("site_name") else ""
+    again = "" if data.get("first", True) else " (again)"
+    return [f"🏅 {award.get('kind_label', '')}: {award.get('name', '')}{where}{again}"]
+
+
 HANDLERS: dict[str, Callable[[LiveState, dict[str, Any]], list[str]]] = {
     "agenda/live": _agenda_live,
     "agenda_item/created": _item_created,
@@ -508,7 +515,35 @@ HANDLERS: dict[str, Callable[[LiveState, dict[str, Any]], list[str]]] = {
     "agenda/reminder": _reminder,
     "speaker/time_up": _time_up,
     "agenda/overrun": _overrun,
+    "awards/announced": _announced,
 }
+# The rest of the event catalogue (docs/events.md): nothing a hall's terminal shows. A
+# test checks that HANDLERS and IGNORED together are the catalogue, so a new event is
+# either shown here or left out on purpose. (The follower speaks only the protocol: it
+# does not import the server's catalogue.)
+IGNORED = frozenset(
+    {
+        "conference/created",
+        "conference/imported",
+        "document/updated",
+        "delegate/created",
+        "delegate/updated",
+        "delegate/removed",
+        "delegate/reissued",
+        "delegates/imported",
+        "delegate/checked_in",
+        "delegate/checkin_conflict",
+        "delegate/checkin_conflict_resolved",
+        "delegate/checkin_undone",
+        "minutes/updated",
+        "minutes/finalised",
+        "decision/created",
+        "award/created",
+        "award/updated",
+        "award/revoked",
+        "award/imported",
+    }
+)
 
 
 # --- the connection --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.access import note_access_change
-from conference.actors import Actor, Principal
+from conference.actors import SITE_ROLES, Actor, Principal
 from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -34,8 +34,6 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "plnr_"
 GRANTABLE_ROLES = tuple(r for r in ROLES if r != "viewer")
-# Roles bound to one site.
-SITE_ROLES = ("site_operator", "screen")
 
 
 def hash_secret(token: str) -> str:

@@ -13,6 +13,8 @@ from conference.models import Conference, Membership, Site
 
 # Roles that may read everything in a conference (a site operator sees one site).
 STAFF_ROLES = frozenset({"organizer", "chair", "secretary"})
+# Roles bound to one site (a site's operator and its screen).
+SITE_ROLES = ("site_operator", "screen")
 
 
 @dataclass(frozen=True)

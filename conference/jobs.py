@@ -29,13 +29,13 @@ from conference.actors import STAFF_ROLES, Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, NotFound
+from conference.events import DOCUMENT_UPDATED
 from conference.live import append_event
 from conference.models import Conference, DocumentFile, DocumentJob
 from conference.text import is_public_id
 
 STATUSES = ("queued", "running", "done", "failed")
 UNFINISHED = ("queued", "running")
-EVENT = "document/updated"
 # Progress events per job at most (besides queued, running, done or failed).
 PROGRESS_STEPS = 16
 # Who may see jobs: the staff, and a site operator the jobs of their own site.
@@ -62,7 +62,7 @@ def job_data(job: DocumentJob) -> dict[str, Any]:
 
 
 async def _announce(session: AsyncSession, job: DocumentJob) -> None:
-    await append_event(session, job.conference_id, EVENT, job_data(job))
+    await append_event(session, job.conference_id, DOCUMENT_UPDATED, job_data(job))
 
 
 async def create_job(

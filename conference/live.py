@@ -20,9 +20,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.bulk import insert_rows
+from conference.catalogue import EventType, without_private
 from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
-from conference.schemas import without_contacts
 
 PENDING_EVENTS = "plenary_pending_events"
 
@@ -47,9 +47,10 @@ class Event:
 
 
 async def append_event(
-    session: AsyncSession, conference_id: int, type_: str, data: dict[str, Any]
+    session: AsyncSession, conference_id: int, event_type: EventType, data: dict[str, Any]
 ) -> Event:
     """Take the next seq (locking the conference row) and log the event in this transaction."""
+    type_ = event_type.name
     result = await session.exec(
         update(Conference)
         .where(col(Conference.id) == conference_id)
@@ -72,7 +73,7 @@ async def append_event(
 
 
 async def append_events(
-    session: AsyncSession, conference_id: int, items: list[tuple[str, dict[str, Any]]]
+    session: AsyncSession, conference_id: int, items: list[tuple[EventType, dict[str, Any]]]
 ) -> list[Event]:
     """Log several events with consecutive seqs in one statement (bulk check-ins)."""
     if not items:
@@ -91,8 +92,8 @@ async def append_events(
     at = utcnow()
     first = last - len(items) + 1
     events = [
-        Event(conference_id, epoch, first + n, type_, data, at)
-        for n, (type_, data) in enumerate(items)
+        Event(conference_id, epoch, first + n, event_type.name, data, at)
+        for n, (event_type, data) in enumerate(items)
     ]
     # One statement: the ORM would insert row by row on SQLite to read each id back.
     await insert_rows(
@@ -179,12 +180,14 @@ class LiveHub:
         """Show watcher every event this hub fans out, local or from a peer."""
         self._watchers.append(watcher)
 
-    def public_json(self, event: Event, payload_json: str | None) -> str | None:
+    def public_json(
+        self, event: Event, event_type: EventType, payload_json: str | None
+    ) -> str | None:
         """The payload without contact details, serialised once per event for all viewers.
 
         None means the payload has nothing to hide (send it as it is).
         """
-        data = without_contacts(event.type, event.data)
+        data = without_private(event_type, event.data)
         if data is None:
             return payload_json
         key = (event.conference_id, event.epoch, event.seq)

@@ -193,7 +193,9 @@ class SiteUpdate(Input):
     _no_nulls = field_validator("*", mode="before")(_not_null)
 
 
-class ConferenceOut(BaseModel):
+class ConferenceData(BaseModel):
+    """A conference as its live events carry it (a seq in an event would be stale)."""
+
     id: str
     title: str
     starts_on: Day
@@ -204,10 +206,13 @@ class ConferenceOut(BaseModel):
     organizing_body: str
     public: bool
     cross_site_checkin: bool
-    seq: int
     epoch: str
     created_at: datetime
     updated_at: datetime
+
+
+class ConferenceOut(ConferenceData):
+    seq: int
 
     @classmethod
     def of(cls, conference: Conference) -> ConferenceOut:
@@ -260,10 +265,8 @@ class SiteOut(BaseModel):
 
 def conference_data(conference: Conference) -> dict[str, Any]:
     """The JSON form used in live events and snapshots."""
-    data = ConferenceOut.of(conference).model_dump(mode="json")
     # seq in an event payload would be stale by the time it is read.
-    data.pop("seq")
-    return data
+    return ConferenceOut.of(conference).model_dump(mode="json", exclude={"seq"})
 
 
 def site_data(site: Site, *, contacts: bool = True) -> dict[str, Any]:
@@ -271,10 +274,3 @@ def site_data(site: Site, *, contacts: bool = True) -> dict[str, Any]:
 
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
-
-
-def without_contacts(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
-    """The event data for callers who may not see contacts; None if nothing to hide."""
-    if not event_type.startswith("site/") or not any(data.get(f) for f in CONTACT_FIELDS):
-        return None
-    return {**data, **dict.fromkeys(CONTACT_FIELDS)}

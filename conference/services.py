@@ -15,6 +15,13 @@ from conference.actors import Actor
 from conference.audit import diff, record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
+from conference.events import (
+    CONFERENCE_CREATED,
+    CONFERENCE_UPDATED,
+    SITE_CREATED,
+    SITE_DELETED,
+    SITE_UPDATED,
+)
 from conference.live import append_event, lock_conference
 from conference.models import Account, Conference, Membership, Site
 from conference.schemas import (
@@ -107,7 +114,7 @@ async def create_conference(
         conference.public_id,
         data.model_dump(mode="json"),
     )
-    await append_event(session, conference.id, "conference/created", conference_data(conference))
+    await append_event(session, conference.id, CONFERENCE_CREATED, conference_data(conference))
     return conference
 
 
@@ -131,7 +138,7 @@ async def update_conference(
     session.add(conference)
     await session.flush()
     await record(session, actor, "conference.update", "conference", conference.public_id, changed)
-    await append_event(session, conference.id, "conference/updated", conference_data(conference))
+    await append_event(session, conference.id, CONFERENCE_UPDATED, conference_data(conference))
     return conference
 
 
@@ -211,7 +218,7 @@ async def create_site(
     await record(
         session, actor, "site.create", "site", site.public_id, data.model_dump(mode="json")
     )
-    await append_event(session, conference.id, "site/created", site_data(site))
+    await append_event(session, conference.id, SITE_CREATED, site_data(site))
     return site
 
 
@@ -233,7 +240,7 @@ async def update_site(
     session.add(site)
     await session.flush()
     await record(session, actor, "site.update", "site", site.public_id, changed)
-    await append_event(session, conference.id, "site/updated", site_data(site))
+    await append_event(session, conference.id, SITE_UPDATED, site_data(site))
     return site
 
 
@@ -254,5 +261,5 @@ async def delete_site(
             f"site {site.code} still has delegates: move or remove them first", field="site"
         ) from None
     await append_event(
-        session, conference.id, "site/deleted", {"id": site.public_id, "code": site.code}
+        session, conference.id, SITE_DELETED, {"id": site.public_id, "code": site.code}
     )

@@ -35,6 +35,7 @@ from awards.settings import (
 from conference.actors import Actor
 from conference.audit import record
 from conference.errors import Forbidden, InvalidInput, PlenaryError
+from conference.events import CONFERENCE_IMPORTED
 from conference.live import append_event
 from conference.models import Conference, Site
 from conference.schemas import ConferenceCreate, Input, SiteCreate, conference_data
@@ -469,7 +470,7 @@ async def create_from_file(
     await append_event(
         session,
         cid,
-        "conference/imported",
+        CONFERENCE_IMPORTED,
         {"conference": conference_data(conference), "counts": counts},
     )
     return conference

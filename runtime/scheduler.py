@@ -42,8 +42,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
+from agenda import events as agenda_events
 from agenda import jobs as agenda_jobs
-from agenda import live, speakers
 from conference.db import Database
 from conference.dbtypes import utcnow
 from conference.live import Event
@@ -68,14 +68,15 @@ RETRY_SECONDS = 5.0
 LOCK_KEY = 0x706C656E617279
 # Events after which a conference's jobs may differ.
 WATCHED = frozenset(
-    {
-        live.EVENT,
-        speakers.EVENT,
-        "agenda_item/created",
-        "agenda_item/updated",
-        "agenda_item/deleted",
-        "agenda/reordered",
-    }
+    event.name
+    for event in (
+        agenda_events.AGENDA_LIVE,
+        agenda_events.SPEAKERS_UPDATED,
+        agenda_events.ITEM_CREATED,
+        agenda_events.ITEM_UPDATED,
+        agenda_events.ITEM_DELETED,
+        agenda_events.REORDERED,
+    )
 )
 # Seconds a stopping server waits for jobs under way.
 DRAIN_SECONDS = 10.0

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from weakref import WeakSet
 
 from aiohttp import WSCloseCode, web
 
+from conference.catalogue import EventType
 from conference.db import Database
 from conference.passwords import Passwords
 from conference.signing import Keyring
@@ -24,6 +25,7 @@ from server.attendance import api_checkin, api_delegate_page, api_delegates, api
 from server.auth import TokenCache, auth_middleware, passwords_key, token_cache_key
 from server.awards import api_award_settings, api_awards, api_awards_import, api_verify
 from server.conference import api_admin, api_auth, api_conferences, api_documents, api_transfer
+from server.events import build_catalogue, catalogue_key
 from server.http import ApiRoutes, Handler, error_middleware
 from server.keys import (
     bridge_key,
@@ -54,6 +56,7 @@ from server.runtime import (
     scheduler_ctx,
 )
 from server.signing import ready_keyring
+from server.ws_commands import commands_key
 
 log = logging.getLogger("plenary")
 
@@ -113,22 +116,26 @@ def _openapi() -> dict[str, Any]:
     )
 
 
-def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
-    """A plenary server for config; the database must be migrated (`plenary migrate`)."""
+def create_app(
+    config: Config, *, check_schema: bool = True, events: Iterable[EventType] = ()
+) -> web.Application:
+    """A plenary server for config; the database must be migrated (`plenary migrate`).
+
+    events: event types beyond the domains' catalogue (the tests add their own).
+    """
     app = web.Application(
         middlewares=[metrics_middleware, headers_middleware, error_middleware, auth_middleware],
         client_max_size=config.max_upload_bytes,
     )
     app[config_key] = config
+    app[catalogue_key] = build_catalogue(events)
+    app[commands_key] = ws.command_registry()
     app[metrics_key] = Metrics()
-    app[login_limiter_key] = RateLimiter(config.login_attempts_per_minute)
     app[passwords_key] = app[metrics_key].passwords = Passwords(config.password_workers)
     app[proxy_trust_key] = ProxyTrust(config.trusted_proxies)
     app[token_cache_key] = TokenCache()
     app[access_bell_key] = AccessBell(app)
-    app[checkin_limiter_key] = RateLimiter(config.checkins_per_minute)
-    app[refused_limiter_key] = RateLimiter(config.refused_scans_per_minute)
-    app[verify_limiter_key] = RateLimiter(config.verifications_per_minute)
+    _add_limiters(app, config)
     app[sockets_key] = WeakSet[web.WebSocketResponse]()
     app[socket_tasks_key] = set()
     for module in API_MODULES:
@@ -175,6 +182,14 @@ def create_app(config: Config, *, check_schema: bool = True) -> web.Application:
     app.on_shutdown.append(close_sockets)
     app.on_cleanup.append(close_passwords)
     return app
+
+
+def _add_limiters(app: web.Application, config: Config) -> None:
+    """The rate limits of one application: logins, check-ins, refused scans, verifications."""
+    app[login_limiter_key] = RateLimiter(config.login_attempts_per_minute)
+    app[checkin_limiter_key] = RateLimiter(config.checkins_per_minute)
+    app[refused_limiter_key] = RateLimiter(config.refused_scans_per_minute)
+    app[verify_limiter_key] = RateLimiter(config.verifications_per_minute)
 
 
 async def close_passwords(app: web.Application) -> None:

@@ -23,12 +23,14 @@ from conference.services import get_conference
 from conference.text import nfc
 from server.http import CSRF_FAILED, Handler, error_response, read_form
 from server.keys import (
+    admitted_rkey,
     browser_session_rkey,
     config_key,
     db_key,
     login_limiter_key,
     principal_rkey,
     refused_form_page_key,
+    roles_rkey,
     session_token_rkey,
 )
 
@@ -234,9 +236,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 async def conference_actor(
     request: web.Request, session: AsyncSession, conference_id: str
 ) -> tuple[Conference, Actor]:
-    """The conference named in the URL and the caller's roles in it (404 if invisible)."""
+    """The conference named in the URL and the caller in it: 404 if they may not see it,
+    403 without a role the route declares (server.http.ApiRoutes ``roles``)."""
     conference = await get_conference(session, conference_id)
     actor = await resolve_actor(session, principal(request), conference)
+    roles = request.get(roles_rkey)
+    if roles:
+        actor.require(*roles)
+    request[admitted_rkey] = True
     return conference, actor
 
 

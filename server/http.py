@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +21,7 @@ from conference import errors
 from conference.db import unavailable_error
 from conference.errors import InvalidInput, PlenaryError
 from server.access_log import redacted_traceback, route_name
-from server.keys import config_key, db_key
+from server.keys import admitted_rkey, config_key, db_key, roles_rkey
 
 log = logging.getLogger("plenary.http")
 
@@ -243,6 +244,24 @@ async def transaction(request: web.Request) -> AsyncIterator[AsyncSession]:
             yield session
 
 
+# A route any role in the conference may call (each caller sees what they may).
+ANY_ROLE: tuple[str, ...] = ()
+
+
+def admitting(handler: Handler, roles: tuple[str, ...]) -> Handler:
+    """handler, with the roles it admits declared for conference_actor to enforce."""
+
+    @functools.wraps(handler)
+    async def admitted(request: web.Request) -> web.StreamResponse:
+        request[roles_rkey] = roles
+        response = await handler(request)
+        if not request.get(admitted_rkey):
+            raise RuntimeError(f"{request.method} {request.path}: the caller was not admitted")
+        return response
+
+    return admitted
+
+
 @dataclass
 class RouteSpec:
     """What the OpenAPI document says of one route."""
@@ -257,6 +276,9 @@ class RouteSpec:
     query: dict[str, str] = field(default_factory=dict)
     tag: str = ""
     content_type: str = "application/json"
+    #: the roles the route admits in its conference (ANY_ROLE: any); None: it has no
+    #: conference, or decides itself (a personal link, a public verification)
+    roles: tuple[str, ...] | None = None
 
 
 class ApiRoutes:
@@ -279,7 +301,14 @@ class ApiRoutes:
         status: int = 200,
         query: dict[str, str] | None = None,
         content_type: str = "application/json",
+        roles: tuple[str, ...] | None = None,
     ) -> Callable[[Handler], Handler]:
+        """Declare a route; roles: who may call it in its conference (role says it in words).
+
+        A route with roles resolves its caller with ``server.auth.conference_actor``, which
+        refuses a caller without one of them (forbidden) before the handler goes on.
+        """
+
         def decorate(handler: Handler) -> Handler:
             self.specs.append(
                 RouteSpec(
@@ -293,9 +322,11 @@ class ApiRoutes:
                     query or {},
                     self.tag,
                     content_type,
+                    roles,
                 )
             )
-            self.table.route(method, path)(handler)
+            served = handler if roles is None else admitting(handler, roles)
+            self.table.route(method, path)(served)
             return handler
 
         return decorate

@@ -49,3 +49,7 @@ refused_form_page_key: web.AppKey[Callable[[web.Request], web.Response]] = web.A
 principal_rkey: web.RequestKey[Principal] = web.RequestKey("principal_rkey")
 browser_session_rkey: web.RequestKey[BrowserSession | None] = web.RequestKey("browser_session_rkey")
 session_token_rkey: web.RequestKey[str | None] = web.RequestKey("session_token_rkey")
+# The roles the route declares (server.http.ApiRoutes), which conference_actor enforces,
+# and whether it did: a route that declares roles must resolve its caller.
+roles_rkey: web.RequestKey[tuple[str, ...]] = web.RequestKey("roles_rkey")
+admitted_rkey: web.RequestKey[bool] = web.RequestKey("admitted_rkey")

@@ -21,9 +21,10 @@ from conference import accounts
 from conference.actors import ANONYMOUS, Principal, resolve_actor
 from conference.errors import Forbidden, InvalidInput, NotFound, PlenaryError, Unauthorized
 from conference.models import Conference
+from server import ws_commands
 from server.access_bell import access_bell_key
-from server.agenda import ws_agenda  # noqa: F401  (register their commands)
-from server.attendance import ws_checkin  # noqa: F401  (register their commands)
+from server.agenda import ws_agenda
+from server.attendance import ws_checkin
 from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed, session_limits
 from server.http import ApiRoutes
 from server.keys import (
@@ -34,7 +35,7 @@ from server.keys import (
     sockets_key,
 )
 from server.link_guesses import counted_lookup
-from server.ws_commands import handle_frame
+from server.ws_commands import CommandRegistry, handle_frame
 from server.ws_connection import (
     ACCESS_CHANGED_REASON,
     CLOSE_ACCESS_CHANGED,
@@ -46,6 +47,12 @@ from server.ws_live import access_scope
 log = logging.getLogger("plenary.ws")
 
 routes = ApiRoutes("live")
+
+
+def command_registry() -> CommandRegistry:
+    """Every WebSocket command of the application (the app factory keeps it per app)."""
+    return CommandRegistry(ws_commands.COMMANDS, ws_agenda.COMMANDS, ws_checkin.COMMANDS)
+
 
 WEBSOCKET_REQUIRED = "websocket_required"
 MAX_FRAME = 64 * 1024

@@ -1,25 +1,33 @@
-"""WebSocket commands: the registry, the frame dispatcher and the handlers.
+"""WebSocket commands: their declaration, the registry, the frame dispatcher, the stream's.
 
-Each command is registered with its type and a pydantic schema that is checked
-before the handler runs (Home Assistant's ``websocket_command``). Handlers are
-named ``handle_<verb>``, call one service and answer exactly once.
+Each command is declared with its type, a pydantic schema and the roles that may send
+it (``@command``, like Home Assistant's ``websocket_command``); the dispatcher checks the
+schema and resolves and admits the caller before the handler runs. Each module lists its
+commands in ``COMMANDS`` and the app factory builds one registry per application
+(``server.ws.command_registry``). Handlers are named ``handle_<verb>``, call one service
+and answer exactly once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference import errors
-from conference.actors import resolve_actor
+from conference.actors import Actor, resolve_actor
+from conference.catalogue import Viewer
 from conference.dbtypes import utcnow
-from conference.errors import Conflict, InvalidInput, NotFound, PlenaryError
+from conference.errors import Conflict, Forbidden, InvalidInput, NotFound, PlenaryError
+from conference.models import Conference
 from conference.services import get_conference
+from server.events import catalogue_key
 from server.snapshot import live_snapshot
 from server.ws_connection import Connection
 from server.ws_live import (
@@ -32,7 +40,9 @@ from server.ws_live import (
 log = logging.getLogger("plenary.ws")
 
 M = TypeVar("M", bound=BaseModel)
-CommandHandler = Callable[[Connection, int, M], Awaitable[None]]
+# A command's handler: the socket, the message id, the checked command and the caller as
+# resolved in the command's conference (for a command without one: no conference, no roles).
+CommandHandler = Callable[[Connection, int, M, Actor], Awaitable[None]]
 
 # Subscriptions one socket may hold at once.
 MAX_SUBSCRIPTIONS = 32
@@ -48,26 +58,62 @@ class Schema(BaseModel):
 
 @dataclass(frozen=True)
 class Command:
+    """A WebSocket command as declared: its type, its schema and who may send it.
+
+    roles: the roles one of which the caller needs in the command's conference; None when
+    anyone who may see the conference may send it. A command whose schema has a
+    ``conference`` field gets the caller resolved in it before the handler runs (an
+    invisible conference is not_found, a missing role forbidden); what a role may do
+    with which record (an operator and another site's delegate) the services decide.
+    site_bound: the caller must be bound to a site (a site's operator or screen).
+    gate: run before the caller is resolved (a rate limit that also counts the refused).
+    """
+
     name: str
     schema: type[BaseModel]
     handler: CommandHandler[Any]
+    roles: tuple[str, ...] | None = None
+    site_bound: bool = False
+    gate: Callable[[Connection], None] | None = None
+
+    @property
+    def in_conference(self) -> bool:
+        return "conference" in self.schema.model_fields
+
+    def check(self, actor: Actor) -> None:
+        """Refuse a caller the declaration does not admit."""
+        if self.roles is not None:
+            actor.require(*self.roles)
+        if self.site_bound and actor.site_id is None:
+            raise Forbidden(f"{self.name} is sent by a site's operator or screen")
+
+
+def command(
+    name: str,
+    schema: type[M],
+    *,
+    roles: tuple[str, ...] | None = None,
+    site_bound: bool = False,
+    gate: Callable[[Connection], None] | None = None,
+) -> Callable[[CommandHandler[M]], Command]:
+    """Declare a handler as the command name (nothing is registered: see CommandRegistry)."""
+
+    def declare(handler: CommandHandler[M]) -> Command:
+        return Command(name, schema, handler, roles, site_bound, gate)
+
+    return declare
 
 
 class CommandRegistry:
-    """Commands by type; the decorator attaches the type and the schema."""
+    """An application's commands by type, from the modules' declarations (app factory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *groups: Iterable[Command]) -> None:
         self._commands: dict[str, Command] = {}
-
-    def register(
-        self, type_: str, schema: type[M]
-    ) -> Callable[[CommandHandler[M]], CommandHandler[M]]:
-        def decorate(handler: CommandHandler[M]) -> CommandHandler[M]:
-            assert type_ not in self._commands, f"{type_} registered twice"
-            self._commands[type_] = Command(type_, schema, handler)
-            return handler
-
-        return decorate
+        for group in groups:
+            for declared in group:
+                if declared.name in self._commands:
+                    raise ValueError(f"command {declared.name!r} is declared twice")
+                self._commands[declared.name] = declared
 
     def get(self, type_: str) -> Command | None:
         return self._commands.get(type_)
@@ -75,8 +121,32 @@ class CommandRegistry:
     def types(self) -> list[str]:
         return sorted(self._commands)
 
+    def __iter__(self) -> Iterator[Command]:
+        return iter(self._commands.values())
 
-commands = CommandRegistry()
+
+commands_key = web.AppKey("commands_key", CommandRegistry)
+
+
+async def caller(conn: Connection, declared: Command, cmd: BaseModel) -> Actor:
+    """The caller as the command's declaration admits them, or the error that refuses."""
+    if declared.gate is not None:
+        declared.gate(conn)
+    if not declared.in_conference:
+        return Actor(conn.principal)
+    async with conn.db.read() as session:
+        conference = await get_conference(session, str(cmd.model_dump()["conference"]))
+        actor = await resolve_actor(session, conn.principal, conference)
+    declared.check(actor)
+    return actor
+
+
+async def conference_of(session: AsyncSession, actor: Actor) -> Conference:
+    """The caller's conference, read again in the handler's own transaction."""
+    conference = await session.get(Conference, actor.conference_id or 0)
+    if conference is None:
+        raise NotFound("no such conference", field="conference")
+    return conference
 
 
 def parse_frame(raw: str) -> dict[str, Any]:
@@ -107,11 +177,12 @@ async def handle_frame(conn: Connection, raw: str) -> None:
         type_ = message.get("type")
         if not isinstance(type_, str):
             raise InvalidInput("type must be a string like live/subscribe", field="type")
-        command = commands.get(type_)
-        if command is None:
+        declared = conn.app[commands_key].get(type_)
+        if declared is None:
             raise PlenaryError(f"unknown command {type_!r}", code=errors.UNKNOWN_COMMAND)
         body = {key: value for key, value in message.items() if key not in ("id", "type")}
-        await command.handler(conn, msg_id, command.schema.model_validate(body))
+        cmd = declared.schema.model_validate(body)
+        await declared.handler(conn, msg_id, cmd, await caller(conn, declared, cmd))
     except Exception as exc:
         if conn.answers > answers:
             log.error("WebSocket command %s failed after its answer", msg_id, exc_info=exc)
@@ -140,28 +211,26 @@ class Snapshot(Schema):
     conference: PublicId
 
 
-@commands.register("ping", Ping)
-async def handle_ping(conn: Connection, msg_id: int, cmd: Ping) -> None:
+@command("ping", Ping)
+async def handle_ping(conn: Connection, msg_id: int, cmd: Ping, actor: Actor) -> None:
     conn.send_result(msg_id, {"pong": True, "server_time": utcnow().isoformat()})
 
 
-@commands.register("live/subscribe", Subscribe)
-async def handle_subscribe(conn: Connection, msg_id: int, cmd: Subscribe) -> None:
+@command("live/subscribe", Subscribe)
+async def handle_subscribe(conn: Connection, msg_id: int, cmd: Subscribe, actor: Actor) -> None:
     if len(conn.subscriptions) >= MAX_SUBSCRIPTIONS:
         raise Conflict(f"a socket holds at most {MAX_SUBSCRIPTIONS} subscriptions")
     async with conn.db.sessionmaker() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
         only_site = await own_site(session, actor)
-    assert conference.id is not None
+    conference_id = actor.conference_id
+    assert conference_id is not None
     subscription = LiveSubscription(
         msg_id,
-        conference.id,
+        conference_id,
         conn.db,
         conn.send,
-        only_site=only_site,
-        only_site_code=actor.site_code,
-        contacts=actor.sees_contacts,
+        catalogue=conn.app[catalogue_key],
+        viewer=Viewer(actor.roles, actor.sees_contacts, only_site, actor.site_code),
         scope=access_scope(actor),
         public_only=actor.roles == frozenset({"viewer"}),
         on_lost_access=conn.lost_access,
@@ -171,7 +240,7 @@ async def handle_subscribe(conn: Connection, msg_id: int, cmd: Subscribe) -> Non
         async with conn.db.consistent_read() as session:
             resume = await read_resume(
                 session,
-                conference.id,
+                conference_id,
                 actor,
                 since=cmd.since,
                 epoch=cmd.epoch,
@@ -185,8 +254,8 @@ async def handle_subscribe(conn: Connection, msg_id: int, cmd: Subscribe) -> Non
     subscription.start(resume)
 
 
-@commands.register("live/unsubscribe", Unsubscribe)
-async def handle_unsubscribe(conn: Connection, msg_id: int, cmd: Unsubscribe) -> None:
+@command("live/unsubscribe", Unsubscribe)
+async def handle_unsubscribe(conn: Connection, msg_id: int, cmd: Unsubscribe, actor: Actor) -> None:
     subscription = conn.subscriptions.pop(cmd.subscription, None)
     if subscription is None:
         raise NotFound("no such subscription on this socket", field="subscription")
@@ -195,10 +264,12 @@ async def handle_unsubscribe(conn: Connection, msg_id: int, cmd: Unsubscribe) ->
     conn.send_result(msg_id, None)
 
 
-@commands.register("conference/snapshot", Snapshot)
-async def handle_snapshot(conn: Connection, msg_id: int, cmd: Snapshot) -> None:
+@command("conference/snapshot", Snapshot)
+async def handle_snapshot(conn: Connection, msg_id: int, cmd: Snapshot, actor: Actor) -> None:
     async with conn.db.consistent_read() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
+        conference = await conference_of(session, actor)
         snapshot = await live_snapshot(session, conference, actor=actor)
     conn.send_result(msg_id, snapshot)
+
+
+COMMANDS = (handle_ping, handle_subscribe, handle_unsubscribe, handle_snapshot)

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.minutes import services as minutes
 from conference.actors import Actor
+from conference.catalogue import Catalogue, Viewer, visible
 from conference.db import Database
 from conference.dbtypes import utcnow
 from conference.errors import NotFound
@@ -111,9 +111,8 @@ class LiveSubscription:
         db: Database,
         send: Send,
         *,
-        only_site: str | None = None,
-        only_site_code: str = "",
-        contacts: bool = True,
+        catalogue: Catalogue,
+        viewer: Viewer,
         scope: tuple[frozenset[str], int | None] = (frozenset(), None),
         public_only: bool = False,
         on_lost_access: Callable[[], None] | None = None,
@@ -122,9 +121,8 @@ class LiveSubscription:
         self.conference_id = conference_id
         self._db = db
         self._send = send
-        self._only_site = only_site
-        self._only_site_code = only_site_code
-        self._contacts = contacts
+        self._catalogue = catalogue
+        self._viewer = viewer
         # The roles and site this subscription was scoped by; re-checked while open.
         self.scope = scope
         self._public_only = public_only
@@ -175,53 +173,19 @@ class LiveSubscription:
             self._send(frames)
         self._watch_gap()
 
-    def _visible(self, event: Event) -> bool:
-        if event.type.startswith("delegate/"):
-            # People's records: staff, and an operator for their own site's delegates only
-            # (or for someone admitted at their site, when sites may admit each other's).
-            if not self._contacts:
-                return False
-            return self._only_site is None or self._only_site_code in (
-                event.data.get("site"),
-                event.data.get("at_site"),
-                event.data.get("from_site"),
-            )
-        if event.type.startswith("document/"):
-            # Badge and certificate jobs: the staff's, and an operator's for their own site.
-            if not self._contacts:
-                return False
-            return self._only_site is None or event.data.get("site") == self._only_site_code
-        if event.type.startswith("minutes/"):
-            # The staff's, and the sites' or delegates' when the minutes' readers say so.
-            roles = self.scope[0]
-            if self._contacts and self._only_site is None:
-                return True
-            readers = event.data.get("readers", "staff")
-            if readers in ("sites", "delegates") and roles & frozenset(minutes.SITE_ROLES):
-                return True
-            return readers == "delegates" and "delegate" in roles
-        if event.type.startswith(("award/", "decision/")):
-            # Decisions and recipients (with their codes) are the staff's until the
-            # ceremony announces them (awards/announced goes to everyone).
-            return self._contacts and self._only_site is None
-        if event.type == "sites/presence":
-            # Every site's connection: the staff's view of the conference.
-            return self._contacts and self._only_site is None
-        if self._only_site is None or not event.type.startswith("site/"):
-            return True
-        return bool(event.data.get("id") == self._only_site)
-
     def _frames(self, events: Iterable[tuple[Event, str | None]]) -> list[str]:
         hub = self._db.hub
-        return [
-            event_frame(
-                self.id,
-                event,
-                payload_json if self._contacts else hub.public_json(event, payload_json),
-            )
-            for event, payload_json in events
-            if self._visible(event)
-        ]
+        viewer = self._viewer
+        frames = []
+        for event, payload_json in events:
+            event_type = self._catalogue.get(event.type)
+            if event_type is None or not visible(event_type, event.data, viewer):
+                # A type this server does not know (a newer peer's) goes to nobody.
+                continue
+            if not viewer.contacts:
+                payload_json = hub.public_json(event, event_type, payload_json)
+            frames.append(event_frame(self.id, event, payload_json))
+        return frames
 
     # --- gaps ------------------------------------------------------------------
 

@@ -25,14 +25,18 @@ from argon2 import PasswordHasher
 from conference import documents, passwords
 from conference.accounts import create_account
 from conference.actors import CLI, Actor
+from conference.catalogue import Audience, EventType
 from conference.db import Database
+from conference.live import Event, LiveHub
 from conference.models import Account, Conference, Site
 from conference.schemas import ConferenceCreate, SiteCreate
 from conference.services import create_conference, create_site
 from runtime.config import Config
 from server.app import create_app
+from server.events import build_catalogue
 from server.migrate import upgrade
 from server.serving import JsonErrorRunner
+from tests.event_payloads import payload_problems
 
 PG_URL = os.environ.get(
     "PLENARY_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -74,6 +78,34 @@ def no_missing_glyphs(request: pytest.FixtureRequest) -> Iterator[None]:
 # hashed and when (counted in Passwords.runs), not how slowly; they hash at the lowest cost.
 # A test about the parameters themselves takes `production_passwords`.
 PRODUCTION_HASHER = passwords._hasher
+
+
+class _PayloadAlarm:
+    """Checks every event a hub publishes against the event catalogue."""
+
+    def __init__(self) -> None:
+        self.catalogue = build_catalogue()
+        self.seen: list[str] = []
+
+    def check(self, event: Event) -> None:
+        if not event.type.startswith("test/"):
+            self.seen.extend(payload_problems(self.catalogue, event.type, event.data))
+
+
+@pytest.fixture(autouse=True)
+def events_as_declared(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An event whose data is not what the catalogue declares fails the test that made it."""
+    alarm = _PayloadAlarm()
+    publish = LiveHub.publish
+
+    def checked(hub: LiveHub, event: Event, *, from_peer: bool = False) -> None:
+        alarm.check(event)
+        publish(hub, event, from_peer=from_peer)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LiveHub, "publish", checked)
+        yield
+    assert not alarm.seen, f"events unlike their catalogue entry: {alarm.seen[:5]}"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -223,9 +255,21 @@ def config(db_url: str) -> Config:
     return Config(database_url=db_url, login_attempts_per_minute=5, ws_auth_timeout=10.0)
 
 
+def own_event(name: str) -> EventType:
+    """An event type of the tests' own ("test/<name>", for everyone, any data)."""
+    return EventType(f"test/{name}", Audience.EVERYONE, dict, "an event the tests append")
+
+
+# The tests' own event types: the servers the tests make know them.
+TEST_EVENTS = tuple(
+    own_event(name)
+    for name in ("before_read", "after_read", "elsewhere", "burst", "a", "b", "concurrent")
+)
+
+
 @pytest.fixture
 def app(config: Config) -> web.Application:
-    return create_app(config)
+    return create_app(config, events=TEST_EVENTS)
 
 
 class PlenaryTestServer(TestServer):

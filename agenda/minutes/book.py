@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.minutes.document import amendments, minutes_content
+from agenda.minutes.events import FINALISED
 from agenda.minutes.models import MinutesAmendment, MinutesBook, MinutesVersion
 from agenda.minutes.services import READERS, WRITE_ROLES, minutes_book, require_reader
 from agenda.state import iso
@@ -36,7 +37,6 @@ from conference.live import append_event, lock_conference
 from conference.models import Conference
 from conference.signing import Keyring
 
-EVENT = "minutes/finalised"
 SETTINGS = (
     "issuing_body",
     "document_number",
@@ -281,7 +281,7 @@ async def commit_version(
     await append_event(
         session,
         conference.id,
-        EVENT,
+        FINALISED,
         {
             "version": prepared.version,
             "sha256": sha256,

@@ -22,9 +22,10 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.minutes.events import UPDATED
 from agenda.minutes.models import MinutesBook, MinutesRevision, MinutesSection
 from agenda.state import iso, load_agenda
-from conference.actors import Actor
+from conference.actors import SITE_ROLES, Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -34,14 +35,12 @@ from conference.models import Conference
 WRITE_ROLES = ("secretary", "organizer")
 READ_ROLES = ("secretary", "organizer", "chair")
 OWN_SECTIONS = ("opening", "closing")
-EVENT = "minutes/updated"
 MAX_TEXT = 100_000
 MAX_DECISIONS = 50
 MAX_DECISION = 2_000
 # Who reads the minutes besides the staff (READ_ROLES): nobody, the sites' operators and
 # screens, or also the delegates (by their personal link).
 READERS = ("staff", "sites", "delegates")
-SITE_ROLES = ("site_operator", "screen")
 
 
 def section_data(section: MinutesSection) -> dict[str, Any]:
@@ -184,7 +183,7 @@ async def save_section(
     await append_event(
         session,
         conference.id,
-        EVENT,
+        UPDATED,
         {
             "section": key,
             "revision": section.revision,

@@ -26,7 +26,7 @@ from agenda.state import agenda_state, load_agenda
 from conference.errors import InvalidInput
 from conference.schemas import Input, SiteCode
 from server.auth import conference_actor
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import ANY_ROLE, ApiRoutes, json_response, parse_body, transaction
 from server.keys import db_key
 
 routes = ApiRoutes("agenda")
@@ -60,6 +60,7 @@ def _item_ref(request: web.Request) -> str | None:
     summary="The agenda in reading order, with each item's live state",
     role="any role in it",
     response=AgendaList,
+    roles=ANY_ROLE,
 )
 async def list_agenda(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
@@ -77,6 +78,7 @@ async def list_agenda(request: web.Request) -> web.StreamResponse:
     body=AgendaItemCreate,
     response=AgendaItemOut,
     status=201,
+    roles=("organizer",),
 )
 async def create_item(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, AgendaItemCreate)
@@ -93,6 +95,7 @@ async def create_item(request: web.Request) -> web.StreamResponse:
     AGENDA + "/settings",
     summary="Speaking time per speaker (default and per kind of item) and fair order",
     role="any role in it",
+    roles=ANY_ROLE,
 )
 async def read_settings(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
@@ -107,6 +110,7 @@ async def read_settings(request: web.Request) -> web.StreamResponse:
     summary="Change speaking times or the fair order of sites",
     role="chair or organizer",
     body=AgendaSettings,
+    roles=("organizer", "chair"),
 )
 async def update_settings(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, AgendaSettings)
@@ -122,6 +126,7 @@ async def update_settings(request: web.Request) -> web.StreamResponse:
     role="organizer",
     body=AgendaItemUpdate,
     response=AgendaItemOut,
+    roles=("organizer",),
 )
 async def update_item(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, AgendaItemUpdate)
@@ -140,6 +145,7 @@ async def update_item(request: web.Request) -> web.StreamResponse:
     summary="Remove a planned item and the items inside it",
     role="organizer",
     status=204,
+    roles=("organizer",),
 )
 async def delete_item(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -155,6 +161,7 @@ async def delete_item(request: web.Request) -> web.StreamResponse:
     summary="Put the items of one level in a new order (each named once)",
     role="organizer",
     body=AgendaReorder,
+    roles=("organizer",),
 )
 async def reorder_items(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, AgendaReorder)
@@ -170,6 +177,7 @@ async def reorder_items(request: web.Request) -> web.StreamResponse:
     role="chair or organizer",
     body=AgendaMove,
     response=LiveChange,
+    roles=("organizer", "chair"),
 )
 async def move(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, AgendaMove)
@@ -187,6 +195,7 @@ async def move(request: web.Request) -> web.StreamResponse:
     summary="An item's speaker list (current: the running item)",
     role="any role in it",
     response=LiveChange,
+    roles=ANY_ROLE,
 )
 async def list_speakers(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
@@ -203,6 +212,7 @@ async def list_speakers(request: web.Request) -> web.StreamResponse:
     body=SpeakerCreate,
     response=LiveChange,
     status=201,
+    roles=("organizer", "chair", "site_operator"),
 )
 async def request_to_speak(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, SpeakerCreate)
@@ -221,6 +231,7 @@ async def request_to_speak(request: web.Request) -> web.StreamResponse:
     summary="The first of the queue takes the floor; whoever spoke is done",
     role="chair or organizer",
     response=LiveChange,
+    roles=("organizer", "chair"),
 )
 async def call_next(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -235,6 +246,7 @@ async def call_next(request: web.Request) -> web.StreamResponse:
     role="chair or organizer",
     body=SpeakersReorder,
     response=LiveChange,
+    roles=("organizer", "chair"),
 )
 async def reorder_speakers(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, SpeakersReorder)
@@ -257,6 +269,7 @@ async def reorder_speakers(request: web.Request) -> web.StreamResponse:
     role="chair or organizer",
     body=SpeakersOpen,
     response=LiveChange,
+    roles=("organizer", "chair"),
 )
 async def open_list(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, SpeakersOpen)
@@ -275,6 +288,7 @@ async def open_list(request: web.Request) -> web.StreamResponse:
     role="chair or organizer; withdraw also site_operator (own site) or delegate (themself)",
     body=SpeakerAction,
     response=LiveChange,
+    roles=("organizer", "chair", "site_operator"),
 )
 async def act(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, SpeakerAction)
@@ -295,11 +309,11 @@ async def act(request: web.Request) -> web.StreamResponse:
     CONF + "/speaking-stats",
     summary="How often and how long each site and each person has spoken",
     role="chair, organizer or secretary",
+    roles=("organizer", "chair", "secretary"),
 )
 async def stats(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("chair", "organizer", "secretary")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         out = await speakers.speaking_stats(session, conference)
     return json_response(out)
 
@@ -311,11 +325,11 @@ async def stats(request: web.Request) -> web.StreamResponse:
     CONF + "/roll-call",
     summary="The latest roll call of sites: who answered when, who has not",
     role="chair, organizer, secretary or site_operator",
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def read_roll_call(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("chair", "organizer", "secretary", "site_operator")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         assert conference.id is not None
         out: dict[str, Any] = await presence.roll_call_data(session, conference.id)
     return json_response(out or None)
@@ -326,6 +340,7 @@ async def read_roll_call(request: web.Request) -> web.StreamResponse:
     summary="Start a roll call: every site is asked to confirm it is ready",
     role="chair or organizer",
     status=201,
+    roles=("organizer", "chair"),
 )
 async def start_roll_call(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -339,6 +354,7 @@ async def start_roll_call(request: web.Request) -> web.StreamResponse:
     summary="A site confirms it is ready (its operator; the chair may answer for a site)",
     role="site_operator (own site), chair or organizer",
     body=RollCallAnswerBody,
+    roles=("organizer", "chair", "site_operator"),
 )
 async def answer_roll_call(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, RollCallAnswerBody)
@@ -352,6 +368,7 @@ async def answer_roll_call(request: web.Request) -> web.StreamResponse:
     CONF + "/roll-call/close",
     summary="Close the open roll call; the answer lists the sites that did not answer",
     role="chair or organizer",
+    roles=("organizer", "chair"),
 )
 async def close_roll_call(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:

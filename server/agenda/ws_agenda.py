@@ -9,12 +9,10 @@ from pydantic import Field, StrictInt
 
 from agenda import live, speakers
 from agenda.schemas import PublicRef, SpeakerActionName, SpeakerCreate
-from conference.actors import Actor, resolve_actor
+from conference.actors import Actor
 from conference.dbtypes import utcnow
-from conference.errors import Forbidden
-from conference.services import get_conference
 from server.runtime import presence_key
-from server.ws_commands import PublicId, Schema, commands
+from server.ws_commands import PublicId, Schema, command, conference_of
 from server.ws_connection import Connection
 
 
@@ -46,57 +44,47 @@ class NextCommand(Schema):
     item: PublicRef | None = None
 
 
-async def _actor(conn: Connection, conference_id: str) -> Actor:
-    async with conn.db.read() as session:
-        conference = await get_conference(session, conference_id)
-        return await resolve_actor(session, conn.principal, conference)
-
-
-@commands.register("presence/beat", BeatCommand)
-async def handle_beat(conn: Connection, msg_id: int, cmd: BeatCommand) -> None:
+@command("presence/beat", BeatCommand, roles=("site_operator", "screen"), site_bound=True)
+async def handle_beat(conn: Connection, msg_id: int, cmd: BeatCommand, actor: Actor) -> None:
     """The site of the caller (an operator's or a screen token's) is connected."""
-    actor = await _actor(conn, cmd.conference)
-    if actor.site_id is None or not actor.has("site_operator", "screen"):
-        raise Forbidden("only a site's operator or screen reports the site's presence")
-    assert actor.conference_id is not None
+    assert actor.conference_id is not None and actor.site_id is not None
     conn.app[presence_key].book.beat(actor.conference_id, actor.site_id, cmd.latency_ms)
     conn.send_result(msg_id, {"server_time": utcnow().isoformat(), "site": actor.site_code})
 
 
-@commands.register("agenda/move", MoveCommand)
-async def handle_move(conn: Connection, msg_id: int, cmd: MoveCommand) -> None:
+@command("agenda/move", MoveCommand, roles=live.LIVE_ROLES)
+async def handle_move(conn: Connection, msg_id: int, cmd: MoveCommand, actor: Actor) -> None:
     async with conn.db.transaction() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
+        conference = await conference_of(session, actor)
         out = await live.move_agenda(session, conference, cmd.action, item=cmd.item, actor=actor)
     conn.send_result(msg_id, out)
 
 
-@commands.register("speakers/request", RequestCommand)
-async def handle_request(conn: Connection, msg_id: int, cmd: RequestCommand) -> None:
+@command("speakers/request", RequestCommand, roles=speakers.ASKING_ROLES)
+async def handle_request(conn: Connection, msg_id: int, cmd: RequestCommand, actor: Actor) -> None:
     data = SpeakerCreate.model_validate(cmd.model_dump(exclude={"conference"}))
     async with conn.db.transaction() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
+        conference = await conference_of(session, actor)
         out = await speakers.request_speaker(session, conference, data, actor=actor)
     conn.send_result(msg_id, out)
 
 
-@commands.register("speakers/act", ActCommand)
-async def handle_act(conn: Connection, msg_id: int, cmd: ActCommand) -> None:
+@command("speakers/act", ActCommand, roles=speakers.ASKING_ROLES)
+async def handle_act(conn: Connection, msg_id: int, cmd: ActCommand, actor: Actor) -> None:
     async with conn.db.transaction() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
+        conference = await conference_of(session, actor)
         out = await speakers.act_on_speaker(
             session, conference, cmd.speaker, cmd.action, actor=actor
         )
     conn.send_result(msg_id, out)
 
 
-@commands.register("speakers/next", NextCommand)
-async def handle_next(conn: Connection, msg_id: int, cmd: NextCommand) -> None:
+@command("speakers/next", NextCommand, roles=speakers.CHAIR_ROLES)
+async def handle_next(conn: Connection, msg_id: int, cmd: NextCommand, actor: Actor) -> None:
     async with conn.db.transaction() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
+        conference = await conference_of(session, actor)
         out = await speakers.call_next(session, conference, cmd.item, actor=actor)
     conn.send_result(msg_id, out)
+
+
+COMMANDS = (handle_beat, handle_move, handle_request, handle_act, handle_next)

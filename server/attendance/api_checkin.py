@@ -29,7 +29,7 @@ from conference.models import Conference, Site
 from conference.services import get_site, get_site_by_code
 from server.auth import conference_actor, principal
 from server.http import ApiRoutes, json_response, parse_body, plain_json_response, transaction
-from server.keys import checkin_limiter_key, config_key, refused_limiter_key
+from server.keys import admitted_rkey, checkin_limiter_key, config_key, refused_limiter_key
 from server.proxies import client_ip
 from server.runtime import checkin_batcher_key
 from server.signing import ready_keyring
@@ -149,6 +149,7 @@ def answer(outcome: Outcome) -> web.Response:
     role="site operator (own site) or organizer",
     body=CheckinCreate,
     response=CheckinAnswer,
+    roles=("organizer", "site_operator"),
 )
 async def create_checkin(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, CheckinCreate)
@@ -171,6 +172,9 @@ async def create_checkin(request: web.Request) -> web.StreamResponse:
         override=data.override,
         note=data.note,
     )
+    # The writer keeps the callers it resolved (until access changes): one it held was
+    # admitted by this same route's roles when it was resolved.
+    request[admitted_rkey] = True
     count_refusals(request, key, [outcome])
     return answer(outcome)
 
@@ -181,6 +185,7 @@ async def create_checkin(request: web.Request) -> web.StreamResponse:
     role="site operator (own site) or organizer",
     body=CheckinBatch,
     response=BatchAnswer,
+    roles=("organizer", "site_operator"),
 )
 async def upload_batch(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, CheckinBatch)
@@ -213,6 +218,7 @@ async def upload_batch(request: web.Request) -> web.StreamResponse:
     role="organizer, chair, secretary, site operator",
     response=LedgerList,
     query={"site": "site code", "outcome": "ok | already_checked_in | conflict", "limit": "1-500"},
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def list_checkins(request: web.Request) -> web.StreamResponse:
     limit = _int_query(request, "limit", 50, 1, 500)
@@ -237,6 +243,7 @@ async def list_checkins(request: web.Request) -> web.StreamResponse:
     summary="Take back a delegate's admission (recorded, with the reason)",
     role="site operator (own site) or organizer",
     body=UndoInput,
+    roles=("organizer", "site_operator"),
 )
 async def undo_checkin(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, UndoInput)
@@ -255,6 +262,7 @@ async def undo_checkin(request: web.Request) -> web.StreamResponse:
     summary="Checked in / expected per site and the total, with the live seq they reflect",
     role="organizer, chair, secretary, site operator (own site)",
     response=AttendanceOut,
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def read_attendance(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -276,6 +284,7 @@ async def read_attendance(request: web.Request) -> web.StreamResponse:
     summary="Offline admissions of people already admitted at another site, not yet resolved",
     role="organizer, chair",
     response=LedgerList,
+    roles=("organizer", "chair"),
 )
 async def list_conflicts(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -289,6 +298,7 @@ async def list_conflicts(request: web.Request) -> web.StreamResponse:
     summary="Keep the admission as it is, or move it to the conflicting site",
     role="organizer",
     body=ResolveInput,
+    roles=("organizer",),
 )
 async def resolve_conflict(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, ResolveInput)
@@ -305,11 +315,11 @@ async def resolve_conflict(request: web.Request) -> web.StreamResponse:
     summary="Public keys that verify badge codes offline (Ed25519, raw, base64)",
     role="organizer or site operator",
     response=KeysOut,
+    roles=("organizer", "site_operator"),
 )
 async def credential_keys(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        _, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer", "site_operator")
+        _, _ = await conference_actor(request, session, request.match_info["cid"])
     keys = (await ready_keyring(request.app)).public_keys()
     return json_response({"keys": {str(k): base64.b64encode(v).decode() for k, v in keys.items()}})
 
@@ -319,6 +329,7 @@ async def credential_keys(request: web.Request) -> web.StreamResponse:
     summary="The site screen's current self check-in code (changes every period)",
     role="organizer or the site's operator",
     response=SiteCodeOut,
+    roles=("organizer", "site_operator"),
 )
 async def site_checkin_code(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:

@@ -177,11 +177,11 @@ async def _self_checkin(request: web.Request, data: SelfCheckin, now: datetime) 
     CONF + "/delegates/{did}/reissue",
     summary="New personal link and badge code; the old ones stop working at once",
     role="organizer",
+    roles=("organizer",),
 )
 async def reissue(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
         delegate = await _delegate(session, conference, request.match_info["did"])
         delegate = await links.reissue(session, conference, delegate, actor=actor)
         return json_response(
@@ -199,11 +199,11 @@ async def reissue(request: web.Request) -> web.StreamResponse:
     role="organizer",
     content_type="text/csv",
     query={"site": "site code (default: every site)"},
+    roles=("organizer",),
 )
 async def export_links(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         assert conference.id is not None
         query = (
             select(Delegate, Site)

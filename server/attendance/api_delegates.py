@@ -38,6 +38,7 @@ ONE = DELEGATES + "/{did}"
         "limit": "delegates per page, 1-1000 (default 100)",
         "offset": "delegates to skip (default 0)",
     },
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def list_delegates(request: web.Request) -> web.StreamResponse:
     query = DelegateQuery.model_validate(dict(request.query))
@@ -57,6 +58,7 @@ async def list_delegates(request: web.Request) -> web.StreamResponse:
     body=DelegateCreate,
     response=DelegateOut,
     status=201,
+    roles=("organizer",),
 )
 async def create_delegate(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, DelegateCreate)
@@ -77,6 +79,7 @@ async def create_delegate(request: web.Request) -> web.StreamResponse:
         "dry_run": "1: check the file and report every problem, import nothing",
         "skip_invalid": "1: import the valid rows even if others have problems",
     },
+    roles=("organizer",),
 )
 async def import_delegates(request: web.Request) -> web.StreamResponse:
     dry_run, skip_invalid = query_flag(request, "dry_run"), query_flag(request, "skip_invalid")
@@ -85,7 +88,6 @@ async def import_delegates(request: web.Request) -> web.StreamResponse:
     # Only an organizer's file is read at all.
     async with db.read() as session:
         _, actor = await conference_actor(request, session, cid)
-        actor.require("organizer")
     raw, declared = await read_upload(request)
     # A large workbook takes seconds to read: not on the event loop, nor in the
     # executor that hashes passwords.
@@ -103,6 +105,7 @@ async def import_delegates(request: web.Request) -> web.StreamResponse:
     summary="One delegate",
     role="organizer, chair, secretary, or site_operator (their site)",
     response=DelegateOut,
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def read_delegate(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -114,7 +117,12 @@ async def read_delegate(request: web.Request) -> web.StreamResponse:
 
 
 @routes.patch(
-    ONE, summary="Change a delegate", role="organizer", body=DelegateUpdate, response=DelegateOut
+    ONE,
+    summary="Change a delegate",
+    role="organizer (a site operator: 404 for another site's delegate, else 403)",
+    body=DelegateUpdate,
+    response=DelegateOut,
+    roles=("organizer", "site_operator"),
 )
 async def update_delegate(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, DelegateUpdate)
@@ -132,8 +140,9 @@ async def update_delegate(request: web.Request) -> web.StreamResponse:
 @routes.delete(
     ONE,
     summary="Remove a delegate (refused once they have been checked in)",
-    role="organizer",
+    role="organizer (a site operator: 404 for another site's delegate, else 403)",
     status=204,
+    roles=("organizer", "site_operator"),
 )
 async def delete_delegate(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:

@@ -37,6 +37,7 @@ async def _report(request: web.Request) -> reports.Report:
     role="organizer, chair, secretary, site operator (own site)",
     content_type="text/csv",
     query={"people": "1: one row per delegate instead of one per site"},
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def export_csv(request: web.Request) -> web.StreamResponse:
     report = await _report(request)
@@ -52,6 +53,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     summary="Attendance per site and who came, as an Excel workbook",
     role="organizer, chair, secretary, site operator (own site)",
     content_type=XLSX,
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def export_xlsx(request: web.Request) -> web.StreamResponse:
     report = await _report(request)
@@ -63,6 +65,7 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
     summary="Attendance per site and who came, as a printable PDF (A4)",
     role="organizer, chair, secretary, site operator (own site)",
     content_type="application/pdf",
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def export_pdf(request: web.Request) -> web.StreamResponse:
     report = await _report(request)

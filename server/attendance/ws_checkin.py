@@ -11,15 +11,14 @@ from attendance.checkin import Outcome, Scan
 from attendance.checkin_self import self_check_in
 from attendance.ledger import visible_delegate
 from attendance.selfcheckin import CodeRefused, prove_site
-from conference.actors import resolve_actor
+from conference.actors import STAFF_ROLES, Actor
 from conference.dbtypes import utcnow
 from conference.errors import Forbidden, NotFound, Unauthorized
 from conference.models import Site
-from conference.services import get_conference
 from server.attendance.api_checkin import check_rate_in, count_refusals_in, outcome_json, scan_site
 from server.keys import refused_limiter_key
 from server.signing import ready_keyring
-from server.ws_commands import PublicId, Schema, commands
+from server.ws_commands import PublicId, Schema, command, conference_of
 from server.ws_connection import Connection
 
 Nonce = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -53,17 +52,26 @@ def rate_key(conn: Connection) -> str:
     return f"ip{who.ip}"
 
 
-@commands.register("checkin/scan", ScanCommand)
-async def handle_scan(conn: Connection, msg_id: int, cmd: ScanCommand) -> None:
+def rate_gate(conn: Connection) -> None:
+    """Every scan counts against the socket's limit, a refused one too (before admission)."""
+    check_rate_in(conn.app, rate_key(conn))
+
+
+@command(
+    "checkin/scan",
+    ScanCommand,
+    roles=("organizer", "site_operator", "delegate"),
+    gate=rate_gate,
+)
+async def handle_scan(conn: Connection, msg_id: int, cmd: ScanCommand, actor: Actor) -> None:
     """The same check-in as POST .../checkins; a refusal is the error of the result.
     From a personal link it is the delegate's self check-in: the screen's code is needed."""
     key = rate_key(conn)
-    check_rate_in(conn.app, key)
     try:
         if conn.principal.kind == "delegate":
             outcome = await _self_scan(conn, cmd)
         else:
-            outcome = await _scan(conn, cmd)
+            outcome = await _scan(conn, cmd, actor)
     except CodeRefused:
         conn.app[refused_limiter_key].hit(key)
         raise
@@ -74,10 +82,9 @@ async def handle_scan(conn: Connection, msg_id: int, cmd: ScanCommand) -> None:
     conn.send_result(msg_id, outcome_json(outcome) | {"present": outcome.present})
 
 
-async def _scan(conn: Connection, cmd: ScanCommand) -> Outcome:
+async def _scan(conn: Connection, cmd: ScanCommand, actor: Actor) -> Outcome:
     async with conn.db.transaction() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
+        conference = await conference_of(session, actor)
         site = await scan_site(session, conference, actor, cmd.site)
         [outcome] = await checkin.check_in(
             session,
@@ -126,13 +133,11 @@ async def _self_scan(conn: Connection, cmd: ScanCommand) -> Outcome:
         )
 
 
-@commands.register("delegates/get", DelegateCommand)
-async def handle_get(conn: Connection, msg_id: int, cmd: DelegateCommand) -> None:
+@command("delegates/get", DelegateCommand, roles=(*STAFF_ROLES, "site_operator"))
+async def handle_get(conn: Connection, msg_id: int, cmd: DelegateCommand, actor: Actor) -> None:
     """One delegate as check-in shows them; another site's delegate is not_found."""
     async with conn.db.read() as session:
-        conference = await get_conference(session, cmd.conference)
-        actor = await resolve_actor(session, conn.principal, conference)
-        actor.require("organizer", "chair", "secretary", "site_operator")
+        conference = await conference_of(session, actor)
         delegate = await visible_delegate(session, conference, cmd.delegate, actor)
         site = await session.get(Site, delegate.site_id)
     assert site is not None
@@ -141,3 +146,6 @@ async def handle_get(conn: Connection, msg_id: int, cmd: DelegateCommand) -> Non
         checkin.delegate_card(delegate, site.code)
         | {"checked_in_at": delegate.checked_in_at.isoformat() if delegate.checked_in_at else None},
     )
+
+
+COMMANDS = (handle_scan, handle_get)

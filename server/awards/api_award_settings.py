@@ -61,11 +61,11 @@ class TemplateOut(BaseModel):
     summary="The kinds of award the conference's decisions may grant (built-in, then its own)",
     role="organizer, chair or secretary",
     response=list[KindOut],
+    roles=READERS,
 )
 async def list_kinds(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require(*READERS)
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         kinds = await award_kinds.conference_kinds(session, conference.id)
     return json_response({"kinds": [kind.as_dict() for kind in kinds.values()]})
 
@@ -77,6 +77,7 @@ async def list_kinds(request: web.Request) -> web.StreamResponse:
     body=KindCreate,
     response=KindOut,
     status=201,
+    roles=("organizer",),
 )
 async def create_kind(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, KindCreate)
@@ -92,6 +93,7 @@ async def create_kind(request: web.Request) -> web.StreamResponse:
     role="organizer",
     body=KindChange,
     response=KindOut,
+    roles=("organizer",),
 )
 async def update_kind(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, KindChange)
@@ -108,6 +110,7 @@ async def update_kind(request: web.Request) -> web.StreamResponse:
     summary="Remove a kind no decision grants",
     role="organizer",
     status=204,
+    roles=("organizer",),
 )
 async def delete_kind(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -137,11 +140,11 @@ def _settings_out(request: web.Request, row: AwardSettings, replaced: list[str])
     "and which template files are replaced",
     role="organizer, chair or secretary",
     response=DocumentSettingsOut,
+    roles=READERS,
 )
 async def read_settings(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require(*READERS)
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         row = await award_settings.settings_of(session, conference)
         replaced = await award_settings.overrides_of(session, conference)
         out = _settings_out(request, row, list(replaced))
@@ -154,6 +157,7 @@ async def read_settings(request: web.Request) -> web.StreamResponse:
     role="organizer",
     body=DocumentSettings,
     response=DocumentSettingsOut,
+    roles=("organizer",),
 )
 async def update_settings(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, DocumentSettings)
@@ -172,12 +176,12 @@ async def update_settings(request: web.Request) -> web.StreamResponse:
     role="organizer",
     response=DocumentSettingsOut,
     content_type="image/png",
+    roles=("organizer",),
 )
 async def put_emblem(request: web.Request) -> web.StreamResponse:
     cid = request.match_info["cid"]
     async with request.app[db_key].read() as session:
         _, actor = await conference_actor(request, session, cid)
-        actor.require("organizer")
     raw = await read_body(request, limit=award_settings.MAX_EMBLEM + 1)
     # Decoding and scaling a picture takes a moment: not on the event loop, nor in the
     # executor that hashes passwords.
@@ -195,11 +199,11 @@ async def put_emblem(request: web.Request) -> web.StreamResponse:
     summary="The emblem printed on the certificates (PNG); 404 while none is uploaded",
     role="organizer, chair or secretary",
     content_type="image/png",
+    roles=READERS,
 )
 async def get_emblem(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require(*READERS)
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         row = await award_settings.settings_of(session, conference)
     if not row.emblem:
         raise NotFound("no emblem is uploaded", field="emblem")
@@ -213,6 +217,7 @@ async def get_emblem(request: web.Request) -> web.StreamResponse:
     summary="Remove the uploaded emblem (the documents draw a gold star on red again)",
     role="organizer",
     response=DocumentSettingsOut,
+    roles=("organizer",),
 )
 async def delete_emblem(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -235,11 +240,11 @@ def _template_name(request: web.Request) -> str:
     summary="The award template files and which of them the conference replaces",
     role="organizer",
     response=list[TemplateOut],
+    roles=("organizer",),
 )
 async def list_templates(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         rows = {row.name: row for row in await award_settings.template_rows(session, conference)}
     out = []
     for name in award_settings.template_names():
@@ -262,12 +267,12 @@ async def list_templates(request: web.Request) -> web.StreamResponse:
     role="organizer",
     content_type="text/plain",
     query={"default": "1: the file shipped with plenary, even where it is replaced"},
+    roles=("organizer",),
 )
 async def read_template(request: web.Request) -> web.StreamResponse:
     name = _template_name(request)
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         source = award_settings.default_source(name)
         if request.query.get("default") != "1":
             source = (await award_settings.overrides_of(session, conference)).get(name, source)
@@ -286,13 +291,13 @@ def _try_flag_proof(item: dict[str, Any], templates: dict[str, str]) -> None:
     role="organizer",
     response=TemplateOut,
     content_type="text/plain",
+    roles=("organizer",),
 )
 async def put_template(request: web.Request) -> web.StreamResponse:
     name = _template_name(request)
     cid = request.match_info["cid"]
     async with request.app[db_key].read() as session:
         conference, actor = await conference_actor(request, session, cid)
-        actor.require("organizer")
         look = await award_render.document_look(session, conference)
     raw = await read_body(request, limit=award_settings.MAX_TEMPLATE + 1)
     try:
@@ -340,6 +345,7 @@ async def put_template(request: web.Request) -> web.StreamResponse:
     summary="Go back to the shipped template file",
     role="organizer",
     status=204,
+    roles=("organizer",),
 )
 async def reset_template(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -356,11 +362,11 @@ async def reset_template(request: web.Request) -> web.StreamResponse:
     "templates print them (before any award is recorded)",
     role="organizer",
     content_type="application/pdf",
+    roles=("organizer",),
 )
 async def sample_pdf(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         look = await award_render.document_look(session, conference)
     items = award_render.sample_items(look, award_verify_base(request))
     templates = look.template_overrides()

@@ -75,6 +75,7 @@ def _with_awards(decision: Decision, awards: list[Award], codes: dict[int, str])
     summary="Every decision of the conference with its awards, in order",
     role="organizer, chair or secretary",
     response=list[DecisionWithAwardsOut],
+    roles=("organizer", "chair", "secretary"),
 )
 async def list_all(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
@@ -92,6 +93,7 @@ async def list_all(request: web.Request) -> web.StreamResponse:
     body=DecisionCreate,
     response=DecisionOut,
     status=201,
+    roles=("organizer",),
 )
 async def create(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, DecisionCreate)
@@ -107,11 +109,11 @@ async def create(request: web.Request) -> web.StreamResponse:
     summary="A decision with its awards",
     role="organizer, chair or secretary",
     response=DecisionWithAwardsOut,
+    roles=("organizer", "chair", "secretary"),
 )
 async def read(request: web.Request) -> web.StreamResponse:
     async with request.app[db_key].read() as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require(*services.READ_ROLES)
         decision = await services.get_decision(session, conference, request.match_info["did"])
         found = await services.list_decisions(session, conference, actor=actor)
         awards = next(a for d, a in found if d.id == decision.id)
@@ -126,12 +128,12 @@ async def read(request: web.Request) -> web.StreamResponse:
     body=AwardCreate,
     response=AwardOut,
     status=201,
+    roles=("organizer",),
 )
 async def add(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, AwardCreate)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
         decision = await services.get_decision(session, conference, request.match_info["did"])
         award = await services.add_award(session, conference, decision, data, actor=actor)
         out = award_data(award, decision=decision, site_code=data.site)
@@ -144,6 +146,7 @@ async def add(request: web.Request) -> web.StreamResponse:
     role="organizer",
     body=AwardChange,
     response=AwardOut,
+    roles=("organizer",),
 )
 async def update(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, AwardChange)
@@ -162,6 +165,7 @@ async def update(request: web.Request) -> web.StreamResponse:
     role="organizer",
     body=Revocation,
     response=AwardOut,
+    roles=("organizer",),
 )
 async def revoke(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, Revocation)
@@ -187,6 +191,7 @@ class Announcement(Input):
     "every screen shows who is honoured, with the award and the decision",
     role="chair or organizer",
     body=Announcement,
+    roles=("organizer", "chair"),
 )
 async def announce(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, Announcement)
@@ -215,12 +220,12 @@ def award_verify_base(request: web.Request) -> str:
     body=RenderOrder,
     response=DocumentOut,
     status=202,
+    roles=("organizer",),
 )
 async def render_awards(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, RenderOrder)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
         found = await award_render.awards_to_render(
             session, conference, decision_id=data.decision, actor=actor
         )
@@ -242,8 +247,7 @@ async def render_awards(request: web.Request) -> web.StreamResponse:
 
 async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any], Overrides | None]:
     async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         award, decision = await services.get_award(session, conference, request.match_info["aid"])
         look = await award_render.document_look(session, conference)
         item = award_render.award_item(award, decision, look, award_verify_base(request))
@@ -292,6 +296,7 @@ def _in_pool(
     summary="One award's document (certificate or flag award document), rendered now",
     role="organizer",
     content_type="application/pdf",
+    roles=("organizer",),
 )
 async def award_document(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _award_item(request)
@@ -315,6 +320,7 @@ async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any], Overr
     summary="The print proof of an emulation flag (850 x 650 mm) for its maker, as PDF",
     role="organizer",
     content_type="application/pdf",
+    roles=("organizer",),
 )
 async def flag_pdf(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)
@@ -329,6 +335,7 @@ async def flag_pdf(request: web.Request) -> web.StreamResponse:
     summary="The same print proof of the flag as an SVG drawing",
     role="organizer",
     content_type="image/svg+xml",
+    roles=("organizer",),
 )
 async def flag_svg(request: web.Request) -> web.StreamResponse:
     award, item, templates = await _flag_item(request)

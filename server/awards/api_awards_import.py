@@ -31,6 +31,7 @@ IMPORT = "/api/v1/conferences/{cid}/awards/decisions/{did}/import"
         "dry_run": "1: check the file and report every problem, import nothing",
         "skip_invalid": "1: import the valid rows even if others have problems",
     },
+    roles=("organizer",),
 )
 async def import_recipients(request: web.Request) -> web.StreamResponse:
     dry_run, skip_invalid = query_flag(request, "dry_run"), query_flag(request, "skip_invalid")
@@ -39,7 +40,6 @@ async def import_recipients(request: web.Request) -> web.StreamResponse:
     # Only an organizer's file, for a decision of this conference, is read at all.
     async with db.read() as session:
         conference, actor = await conference_actor(request, session, cid)
-        actor.require("organizer")
         await services.get_decision(session, conference, did)
     raw, declared = await read_upload(request)
     # A large workbook takes seconds to read: not on the event loop, nor in the

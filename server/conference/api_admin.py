@@ -35,6 +35,7 @@ CONF = "/api/v1/conferences/{cid}"
     summary="The conference's API tokens (never their secrets)",
     role="organizer",
     response=TokenList,
+    roles=("organizer",),
 )
 async def list_tokens(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -50,6 +51,7 @@ async def list_tokens(request: web.Request) -> web.StreamResponse:
     body=TokenCreate,
     response=TokenIssued,
     status=201,
+    roles=("organizer",),
 )
 async def issue_token(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, TokenCreate)
@@ -67,6 +69,7 @@ async def issue_token(request: web.Request) -> web.StreamResponse:
     summary="Revoke an API token",
     role="organizer",
     response=TokenOut,
+    roles=("organizer",),
 )
 async def revoke_token(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -82,6 +85,7 @@ async def revoke_token(request: web.Request) -> web.StreamResponse:
     summary="Who holds which role in the conference",
     role="organizer",
     response=MemberList,
+    roles=("organizer",),
 )
 async def list_members(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -97,6 +101,7 @@ async def list_members(request: web.Request) -> web.StreamResponse:
     body=MemberGrant,
     response=MemberOut,
     status=201,
+    roles=("organizer",),
 )
 async def grant_role(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, MemberGrant)
@@ -115,6 +120,7 @@ async def grant_role(request: web.Request) -> web.StreamResponse:
     role="organizer",
     body=MemberRevoke,
     status=204,
+    roles=("organizer",),
 )
 async def revoke_role(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, MemberRevoke)
@@ -133,6 +139,7 @@ async def revoke_role(request: web.Request) -> web.StreamResponse:
         "before": "only entries older than this entry id (next_before of the previous page)",
         "limit": "entries per page, 1-500 (default 100)",
     },
+    roles=("organizer",),
 )
 async def audit_log(request: web.Request) -> web.StreamResponse:
     query = AuditQuery.model_validate(dict(request.query))

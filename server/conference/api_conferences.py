@@ -16,7 +16,7 @@ from conference.schemas import (
     SiteUpdate,
 )
 from server.auth import conference_actor, principal, require_login
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import ANY_ROLE, ApiRoutes, json_response, parse_body, transaction
 from server.keys import db_key
 from server.snapshot import live_snapshot
 
@@ -61,7 +61,9 @@ async def create_conference(request: web.Request) -> web.StreamResponse:
         return json_response(ConferenceOut.of(conference), status=201)
 
 
-@routes.get(CONF, summary="One conference", role="any role in it", response=ConferenceOut)
+@routes.get(
+    CONF, summary="One conference", role="any role in it", response=ConferenceOut, roles=ANY_ROLE
+)
 async def read_conference(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
@@ -74,6 +76,7 @@ async def read_conference(request: web.Request) -> web.StreamResponse:
     role="organizer",
     body=ConferenceUpdate,
     response=ConferenceOut,
+    roles=("organizer",),
 )
 async def update_conference(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, ConferenceUpdate)
@@ -88,6 +91,7 @@ async def update_conference(request: web.Request) -> web.StreamResponse:
     summary="Connection points (an operator sees their own)",
     role="any role in it",
     response=SiteList,
+    roles=ANY_ROLE,
 )
 async def list_sites(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -105,6 +109,7 @@ async def list_sites(request: web.Request) -> web.StreamResponse:
     body=SiteCreate,
     response=SiteOut,
     status=201,
+    roles=("organizer",),
 )
 async def create_site(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, SiteCreate)
@@ -115,7 +120,11 @@ async def create_site(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(
-    CONF + "/sites/{sid}", summary="One connection point", role="any role in it", response=SiteOut
+    CONF + "/sites/{sid}",
+    summary="One connection point",
+    role="any role in it",
+    response=SiteOut,
+    roles=ANY_ROLE,
 )
 async def read_site(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -127,9 +136,10 @@ async def read_site(request: web.Request) -> web.StreamResponse:
 @routes.patch(
     CONF + "/sites/{sid}",
     summary="Change a connection point",
-    role="organizer",
+    role="organizer (a site operator: 404 for another site's, else 403)",
     body=SiteUpdate,
     response=SiteOut,
+    roles=("organizer", "site_operator"),
 )
 async def update_site(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, SiteUpdate)
@@ -141,7 +151,11 @@ async def update_site(request: web.Request) -> web.StreamResponse:
 
 
 @routes.delete(
-    CONF + "/sites/{sid}", summary="Remove a connection point", role="organizer", status=204
+    CONF + "/sites/{sid}",
+    summary="Remove a connection point",
+    role="organizer (a site operator: 404 for another site's, else 403)",
+    status=204,
+    roles=("organizer", "site_operator"),
 )
 async def delete_site(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -155,6 +169,7 @@ async def delete_site(request: web.Request) -> web.StreamResponse:
     CONF + "/live",
     summary="The live snapshot with its seq, epoch and server time",
     role="any role in it",
+    roles=ANY_ROLE,
 )
 async def read_live_snapshot(request: web.Request) -> web.StreamResponse:
     # One consistent read: the sites must be exactly the state at the snapshot's seq.

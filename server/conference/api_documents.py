@@ -92,6 +92,7 @@ def pdf_response(
     role="organizer, or the site operator of the delegate's site",
     query={"layout": "single (one badge-sized page, the default) or sheet (on an A4 sheet)"},
     content_type=PDF,
+    roles=("organizer", "site_operator"),
 )
 async def delegate_badge(request: web.Request) -> web.StreamResponse:
     layout = request.query.get("layout", "single")
@@ -119,6 +120,7 @@ async def delegate_badge(request: web.Request) -> web.StreamResponse:
     body=BadgeOrder,
     response=DocumentOut,
     status=202,
+    roles=("organizer", "site_operator"),
 )
 async def order_badges(request: web.Request) -> web.StreamResponse:
     data = await parse_body(request, BadgeOrder)
@@ -149,6 +151,7 @@ async def order_badges(request: web.Request) -> web.StreamResponse:
     summary="Documents made in the background, newest first (an operator sees their site's)",
     role="organizer, chair, secretary; a site operator",
     response=DocumentList,
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def list_documents(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -164,6 +167,7 @@ async def list_documents(request: web.Request) -> web.StreamResponse:
     summary="One background document: its status and progress",
     role="organizer, chair, secretary; a site operator for their site's",
     response=DocumentOut,
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def read_document(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:
@@ -177,6 +181,7 @@ async def read_document(request: web.Request) -> web.StreamResponse:
     summary="The finished document (409 conflict while it is not finished)",
     role="organizer, chair, secretary; a site operator for their site's",
     content_type=PDF,
+    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def document_file(request: web.Request) -> web.StreamResponse:
     async with transaction(request) as session:

@@ -77,12 +77,12 @@ async def import_conference(request: web.Request) -> web.StreamResponse:
     summary="The conference as a conference file (a download)",
     role="organizer",
     query={"format": "yaml (default) or json"},
+    roles=("organizer",),
 )
 async def export_conference(request: web.Request) -> web.StreamResponse:
     fmt = importing.parse_format(request.query.get("format", "yaml"))
     async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        actor.require("organizer")
+        conference, _ = await conference_actor(request, session, request.match_info["cid"])
         document = await exporting.export_conference(session, conference)
     text = exporting.dump(document, fmt)
     name = re.sub(r"[^a-z0-9]+", "-", fold(conference.title)).strip("-")[:60] or "conference"

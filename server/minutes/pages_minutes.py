@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from agenda.minutes import services as minutes
+from conference.actors import SITE_ROLES
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.awards.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
 from server.http import InvalidForm, transaction
@@ -25,7 +26,7 @@ from server.pages_render import Translator, login_redirect, page_actor, render, 
 
 routes = web.RouteTableDef()
 
-PAGE_ROLES = (*minutes.READ_ROLES, *minutes.SITE_ROLES)
+PAGE_ROLES = (*minutes.READ_ROLES, *SITE_ROLES)
 VERIFY = "/verify/minutes"
 # Where a verification page shows times when the conference's zone cannot be read.
 DEFAULT_ZONE = "Asia/Ho_Chi_Minh"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from agenda import events as agenda_events
 from agenda import jobs
 from agenda.live import move_agenda
 from agenda.models import AgendaItem, Speaker
@@ -15,6 +16,7 @@ from agenda.schemas import AgendaItemCreate, AgendaItemUpdate, SpeakerCreate
 from agenda.services import create_agenda_item, update_agenda_item
 from agenda.speakers import act_on_speaker, request_speaker
 from conference.actors import Actor
+from conference.catalogue import EventType
 from conference.db import Database
 from conference.models import Conference, LiveEvent
 from tests.conftest import new_conference
@@ -36,11 +38,11 @@ async def add_item(
         )
 
 
-async def events(db: Database, conference: Conference, type_: str) -> list[dict[str, Any]]:
+async def events(db: Database, conference: Conference, type_: EventType) -> list[dict[str, Any]]:
     async with db.read() as session:
         rows = await session.exec(
             select(LiveEvent)
-            .where(col(LiveEvent.conference_id) == conference.id, col(LiveEvent.type) == type_)
+            .where(col(LiveEvent.conference_id) == conference.id, col(LiveEvent.type) == type_.name)
             .order_by(col(LiveEvent.seq))
         )
         return [row.data for row in rows]
@@ -93,7 +95,7 @@ async def test_a_reminder_is_planned_and_sent_once(db: Database) -> None:
     assert data == {"item": item.public_id, "planned_start": start.isoformat(), "minutes_before": 5}
     # Run again (a crash after the event, a second process): nothing more.
     assert await run(db, jobs.remind_item, *job.args, now=at) is None
-    assert await events(db, conference, jobs.REMINDER) == [data]
+    assert await events(db, conference, agenda_events.REMINDER) == [data]
     assert f"reminder:{item.public_id}" not in await planned(db, conference, at)
 
 
@@ -121,7 +123,7 @@ async def test_no_reminder_once_started_moved_or_past(db: Database) -> None:
     # The planned start has passed: a reminder would come too late.
     late = (conference.id, later.public_id, (T0 - timedelta(hours=1)).isoformat(), 5)
     assert await run(db, jobs.remind_item, *late, now=T0) is None
-    assert await events(db, conference, jobs.REMINDER) == []
+    assert await events(db, conference, agenda_events.REMINDER) == []
     # The moved item gets a job for its new time; no reminders with 0 minutes.
     again = await planned(db, conference, near)
     assert again[f"reminder:{moved.public_id}"].run_at == start + timedelta(minutes=55)
@@ -145,7 +147,7 @@ async def test_time_up_once_at_the_limit(db: Database) -> None:
         "generation": speaker.timer_generation,
     }
     assert await run(db, jobs.announce_time_up, *job.args, now=job.run_at) is None
-    assert await events(db, conference, jobs.TIME_UP) == [data]
+    assert await events(db, conference, agenda_events.TIME_UP) == [data]
     assert f"timeup:{speaker.public_id}" not in await planned(db, conference, job.run_at)
 
 
@@ -176,7 +178,7 @@ async def test_a_restarted_timer_counts_what_was_spoken(db: Database) -> None:
     assert await run(db, jobs.announce_time_up, *first.args, now=second.run_at) is None
     data = await run(db, jobs.announce_time_up, *second.args, now=second.run_at)
     assert data is not None and data["generation"] == second.args[2]
-    assert len(await events(db, conference, jobs.TIME_UP)) == 1
+    assert len(await events(db, conference, agenda_events.TIME_UP)) == 1
 
 
 async def test_no_time_up_after_the_speaker_finished(db: Database) -> None:
@@ -194,7 +196,7 @@ async def test_no_time_up_after_the_speaker_finished(db: Database) -> None:
         )
     assert await run(db, jobs.announce_time_up, *job.args, now=job.run_at) is None
     assert not [k for k in await planned(db, conference, T0) if k.startswith("timeup:")]
-    assert await events(db, conference, jobs.TIME_UP) == []
+    assert await events(db, conference, agenda_events.TIME_UP) == []
 
 
 async def test_a_timer_restarted_after_its_time_was_up_is_not_announced_again(
@@ -217,7 +219,7 @@ async def test_a_timer_restarted_after_its_time_was_up_is_not_announced_again(
     assert f"timeup:{speaker.public_id}" not in await planned(db, conference, T0)
     args = (conference.id, speaker.public_id, speaker.timer_generation + 1)
     assert await run(db, jobs.announce_time_up, *args, now=T0 + timedelta(seconds=90)) is None
-    assert len(await events(db, conference, jobs.TIME_UP)) == 1
+    assert len(await events(db, conference, agenda_events.TIME_UP)) == 1
 
 
 async def test_an_item_running_over_is_announced_once(db: Database) -> None:
@@ -238,7 +240,7 @@ async def test_an_item_running_over_is_announced_once(db: Database) -> None:
         "started_at": T0.isoformat(),
     }
     assert await run(db, jobs.announce_overrun, *job.args, now=end) is None
-    assert await events(db, conference, jobs.OVERRUN) == [data]
+    assert await events(db, conference, agenda_events.OVERRUN) == [data]
     assert f"overrun:{item.public_id}" not in await planned(db, conference, end)
     # An item of no duration never runs over.
     async with db.transaction() as session:
@@ -267,7 +269,7 @@ async def test_no_overrun_for_an_item_ended_or_lengthened(db: Database) -> None:
     later = T0 + timedelta(minutes=6)
     assert await run(db, jobs.announce_overrun, *first.args, now=later) is None
     assert await run(db, jobs.announce_overrun, *second.args, now=later) is None
-    assert await events(db, conference, jobs.OVERRUN) == []
+    assert await events(db, conference, agenda_events.OVERRUN) == []
     again = (await planned(db, conference, later))[f"overrun:{longer.public_id}"]
     assert again.run_at == T0 + timedelta(minutes=20)
 
@@ -300,4 +302,4 @@ async def test_the_same_job_run_twice_at_once_announces_once(db: Database) -> No
         *(run(db, jobs.announce_time_up, *job.args, now=job.run_at) for _ in range(2))
     )
     assert sorted(r is None for r in results) == [False, True]
-    assert len(await events(db, conference, jobs.TIME_UP)) == 1
+    assert len(await events(db, conference, agenda_events.TIME_UP)) == 1

@@ -333,6 +333,15 @@ def test_presence_roll_call_and_agenda_edits() -> None:
     # Events of no interest to a reader still move seq on.
     assert apply_event(state, frame(19, "delegate/checked_in", {"id": "d1"})) == []
     assert state.seq == 19
+    award = {"kind_label": "Cờ thi đua", "name": "Tỉnh ủy Lào Cai", "site_name": "Lào Cai"}
+    presented = {"award": award, "item": "i4", "at": "t", "first": True}
+    assert apply_event(state, frame(20, "awards/announced", presented)) == [
+        "10:42:07 🏅 Cờ thi đua: Tỉnh ủy Lào Cai (Lào Cai)"
+    ]
+    again = {**presented, "first": False}
+    assert apply_event(state, frame(21, "awards/announced", again)) == [
+        "10:42:07 🏅 Cờ thi đua: Tỉnh ủy Lào Cai (Lào Cai) (again)"
+    ]
 
 
 def test_an_event_already_held_is_ignored_and_a_new_epoch_is_refused() -> None:

@@ -14,6 +14,7 @@ from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, NotFound
+from conference.events import DOCUMENT_UPDATED
 from conference.models import Conference, DocumentFile, DocumentJob, LiveEvent, Site
 from tests.conftest import new_conference
 
@@ -60,7 +61,9 @@ async def test_a_job_goes_from_queued_to_done_with_its_file(db: Database) -> Non
         assert await jobs.job_file(session, job) == b"%PDF-1.7 ..."
         events = list(
             await session.exec(
-                select(LiveEvent).where(LiveEvent.type == jobs.EVENT).order_by(col(LiveEvent.seq))
+                select(LiveEvent)
+                .where(LiveEvent.type == DOCUMENT_UPDATED.name)
+                .order_by(col(LiveEvent.seq))
             )
         )
     mine = [(e.data["status"], e.data["done"]) for e in events if e.data["site"] == "LCI"]

@@ -15,6 +15,7 @@ from conference.live import Event, append_event, events_between
 from conference.models import Conference, LiveEvent, Site
 from conference.schemas import SiteCreate, SiteUpdate
 from conference.services import create_site, get_conference, update_site
+from tests.conftest import own_event
 
 ORGANIZER = Actor(CLI, roles=frozenset({"organizer"}))
 
@@ -64,15 +65,15 @@ async def test_seq_is_gapless_and_per_conference(db: Database) -> None:
     assert first.id is not None and second.id is not None
     for n in range(3):
         async with db.transaction() as session:
-            a = await append_event(session, first.id, "test/a", {"n": n})
+            a = await append_event(session, first.id, own_event("a"), {"n": n})
         assert a.seq == n + 1
         if n < 2:
             async with db.transaction() as session:
-                b = await append_event(session, second.id, "test/b", {"n": n})
+                b = await append_event(session, second.id, own_event("b"), {"n": n})
             assert b.seq == n + 1
     # Two events in one transaction take consecutive seqs.
     async with db.transaction() as session:
-        pair = [await append_event(session, first.id, "test/a", {}) for _ in range(2)]
+        pair = [await append_event(session, first.id, own_event("a"), {}) for _ in range(2)]
     assert [e.seq for e in pair] == [4, 5]
     assert await logged(db, first.id) == ([1, 2, 3, 4, 5], 5)
     assert await logged(db, second.id) == ([1, 2], 2)
@@ -88,7 +89,7 @@ async def test_concurrent_appends_are_gapless(db: Database) -> None:
 
     async def append(n: int) -> int:
         async with db.transaction() as session:
-            event = await append_event(session, conference_id, "test/concurrent", {"n": n})
+            event = await append_event(session, conference_id, own_event("concurrent"), {"n": n})
             await asyncio.sleep(0)  # let the others pile up on the counter row
             return event.seq
 
@@ -137,14 +138,14 @@ async def test_rollback_leaves_no_event_and_keeps_the_seq(db: Database) -> None:
     db.hub.subscribe(conference.id, subscriber)
     with pytest.raises(Boom):
         async with db.transaction() as session:
-            event = await append_event(session, conference.id, "test/doomed", {})
+            event = await append_event(session, conference.id, own_event("doomed"), {})
             assert event.seq == 1
             raise Boom
     assert await logged(db, conference.id) == ([], 0)
     assert subscriber.received == []
     assert db.hub.published == 0
     async with db.transaction() as session:
-        event = await append_event(session, conference.id, "test/kept", {})
+        event = await append_event(session, conference.id, own_event("kept"), {})
     assert event.seq == 1
     assert [e.seq for e, _ in subscriber.received] == [1]
 
@@ -158,8 +159,8 @@ async def test_hub_hears_only_after_commit(db: Database) -> None:
     db.hub.subscribe(conference.id, subscriber)
     db.hub.subscribe(other.id, bystander)
     async with db.transaction() as session:
-        await append_event(session, conference.id, "test/first", {"text": "Nguyễn"})
-        await append_event(session, conference.id, "test/second", {})
+        await append_event(session, conference.id, own_event("first"), {"text": "Nguyễn"})
+        await append_event(session, conference.id, own_event("second"), {})
         assert subscriber.received == []  # not before the commit
     assert [(e.seq, e.type) for e, _ in subscriber.received] == [
         (1, "test/first"),
@@ -170,5 +171,5 @@ async def test_hub_hears_only_after_commit(db: Database) -> None:
     assert '"text":"Nguyễn"' in payload  # serialised once, readable
     db.hub.unsubscribe(conference.id, subscriber)
     async with db.transaction() as session:
-        await append_event(session, conference.id, "test/third", {})
+        await append_event(session, conference.id, own_event("third"), {})
     assert len(subscriber.received) == 2

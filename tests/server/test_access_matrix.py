@@ -16,10 +16,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from runtime.config import Config
-from server.app import create_app
+from server.app import API_MODULES, create_app
 from server.keys import openapi_key
 from server.runtime import lent_pool_key
-from server.ws_commands import commands
+from server.ws import command_registry
 from tests.conftest import PASSWORD, Api, Public
 from tests.server.access_matrix import (
     COMMANDS,
@@ -296,8 +296,49 @@ async def test_no_route_is_missing_from_the_matrix(client: Client) -> None:
 
 
 def test_no_command_is_missing_from_the_matrix() -> None:
-    assert set(commands.types()) == set(COMMANDS)
+    assert set(command_registry().types()) == set(COMMANDS)
     assert all(len(cells(row)) == len(ROLES) for row in COMMANDS.values())
+
+
+# The role each column of the matrix holds in the conference (anonymous: none).
+ROLE_OF = {
+    "organizer": "organizer",
+    "chair": "chair",
+    "secretary": "secretary",
+    "operator": "site_operator",
+    "other_operator": "site_operator",
+    "screen": "screen",
+    "link": "delegate",
+}
+
+
+def test_each_route_declares_the_roles_the_matrix_admits() -> None:
+    """Every route of a conference declares its roles (server.http.ApiRoutes); a role
+    it does not declare is refused with 403, whatever record it names."""
+    declared = {
+        f"{spec.method} {spec.path}": spec.roles for module in API_MODULES for spec in module.specs
+    }
+    for route, roles in declared.items():
+        if "{cid}" not in route:
+            assert roles is None, route
+            continue
+        assert roles is not None, f"{route} declares no roles"
+        row = dict(zip(ROLES, cells(ROUTES[route]), strict=True))
+        for column, role in ROLE_OF.items():
+            if roles and role not in roles and column != "link":
+                assert row[column] == "403", (route, column)
+
+
+def test_each_command_declares_the_roles_the_matrix_admits() -> None:
+    """A command's declaration is what refuses a role (403); the matrix agrees with it."""
+    for declared in command_registry():
+        row = dict(zip(ROLES, cells(COMMANDS[declared.name]), strict=True))
+        refused = {column for column, cell in row.items() if cell == "403"}
+        if declared.roles is None:
+            assert not refused, declared.name
+        else:
+            expected = {c for c, role in ROLE_OF.items() if role not in declared.roles}
+            assert refused == expected, declared.name
 
 
 def test_the_docs_table_is_the_matrix() -> None:

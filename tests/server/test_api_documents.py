@@ -23,6 +23,7 @@ from conference import jobs
 from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.dbtypes import utcnow
+from conference.events import DOCUMENT_UPDATED
 from conference.models import AuditEntry, DocumentFile, DocumentJob, LiveEvent
 from conference.schemas import SiteCreate
 from conference.services import create_site, get_conference, get_site_by_code
@@ -106,7 +107,9 @@ async def finished(api: Api, conference: dict[str, Any], job_id: str) -> dict[st
 async def events_of(db: Database, job_id: str) -> list[dict[str, Any]]:
     async with db.read() as session:
         rows = await session.exec(
-            select(LiveEvent).where(col(LiveEvent.type) == jobs.EVENT).order_by(col(LiveEvent.seq))
+            select(LiveEvent)
+            .where(col(LiveEvent.type) == DOCUMENT_UPDATED.name)
+            .order_by(col(LiveEvent.seq))
         )
         return [row.data for row in rows if row.data["id"] == job_id]
 

@@ -13,9 +13,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlmodel import col, select
 
-from agenda.jobs import OVERRUN, TIME_UP
+from agenda.events import OVERRUN, TIME_UP
 from agenda.live import move_agenda
 from conference.actors import CLI, Actor
+from conference.catalogue import EventType
 from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
 from runtime.config import Config
@@ -79,10 +80,10 @@ async def call_speaker(api: Api, cid: str, limit: int) -> tuple[str, str]:
     return item["id"], body["speaking"]
 
 
-async def logged(app: web.Application, type_: str) -> list[dict[str, Any]]:
+async def logged(app: web.Application, type_: EventType) -> list[dict[str, Any]]:
     async with app[db_key].read() as session:
         rows = await session.exec(
-            select(LiveEvent).where(col(LiveEvent.type) == type_).order_by(col(LiveEvent.seq))
+            select(LiveEvent).where(col(LiveEvent.type) == type_.name).order_by(col(LiveEvent.seq))
         )
         return [row.data for row in rows]
 
@@ -95,7 +96,7 @@ async def until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> N
             await asyncio.sleep(0.1)
 
 
-async def wait_for(app: web.Application, type_: str, count: int = 1) -> list[dict[str, Any]]:
+async def wait_for(app: web.Application, type_: EventType, count: int = 1) -> list[dict[str, Any]]:
     """The events of type_ once there are count of them; then a little more, to see no more."""
 
     async def enough() -> bool:

@@ -29,7 +29,7 @@ from server.keys import db_key, metrics_key, sockets_key
 from server.ws_commands import MAX_SUBSCRIPTIONS
 from server.ws_connection import error_for
 from server.ws_live import Resume
-from tests.conftest import CONFERENCE, Api, add_account
+from tests.conftest import CONFERENCE, TEST_EVENTS, Api, add_account, own_event
 
 WS = "/api/v1/ws"
 Client = TestClient[Any, Any]
@@ -176,7 +176,9 @@ async def new_client(
     aiohttp_client: ClientFactory, config: Config, **changes: Any
 ) -> tuple[Client, Api, str]:
     """A server with changed settings, a logged-in organizer and a conference."""
-    client = await aiohttp_client(create_app(dataclasses.replace(config, **changes)))
+    client = await aiohttp_client(
+        create_app(dataclasses.replace(config, **changes), events=TEST_EVENTS)
+    )
     await add_account(client.app[db_key], "organizer", can_create=True)
     organizer = Api(client)
     await organizer.login("organizer")
@@ -767,7 +769,7 @@ async def test_events_around_the_state_read_are_neither_lost_nor_repeated(
     async def racing_read(session: Any, conference_id: int, *args: Any, **kw: Any) -> Resume:
         # Committed after the listener is attached, before the state is read: in both.
         async with db.transaction() as other:
-            await append_event(other, conference_id, "test/before_read", {})
+            await append_event(other, conference_id, own_event("before_read"), {})
         result = await original(session, conference_id, *args, **kw)
         # Delivered after the read, before the answer went out: only in the buffer.
         db.hub.publish(
@@ -801,7 +803,9 @@ async def test_gap_is_filled_from_the_log(
     async with db.transaction() as session:
         row = await get_conference(session, cid)
         assert row.id is not None
-        await append_event(session, row.id, "test/elsewhere", {"note": "only in the database"})
+        await append_event(
+            session, row.id, own_event("elsewhere"), {"note": "only in the database"}
+        )
         # As if committed by another process whose doorbell never rang here.
         session.info.pop(PENDING_EVENTS)
     await rename(organizer, cid, sites["HNI"]["id"], "Sau khoảng trống")
@@ -824,7 +828,7 @@ async def test_slow_socket_is_closed(aiohttp_client: ClientFactory, config: Conf
         row = await get_conference(session, cid)
         assert row.id is not None
         for n in range(20):
-            await append_event(session, row.id, "test/burst", {"n": n})
+            await append_event(session, row.id, own_event("burst"), {"n": n})
     assert await expect_close(socket.ws) == 4008
     assert client.app[metrics_key].ws_closed_slow == 1
     # The client resumes where it was and gets every event back.

@@ -395,6 +395,42 @@ async def test_the_board_filters_and_sorts(browser: Browser, hall: Hall) -> None
     assert browser.errors == []
 
 
+async def test_the_board_follows_delegates_removed_and_imported(
+    browser: Browser, hall: Hall, live_server: TestServer
+) -> None:
+    """The board reads its figures again on delegate/removed and delegates/imported (it
+    once waited for a delegate/deleted that the server never sends)."""
+    from playwright.async_api import expect
+
+    from attendance import importing, services
+    from conference.actors import CLI, Actor
+    from conference.services import get_conference
+    from server.keys import db_key
+
+    page = await open_as(browser, "chair", f"/c/{hall.cid}/attendance", width=1280)
+    expected = page.locator('tr[data-site="DTP"] [data-cell="expected"]')
+    await expect(expected).to_have_text("1")  # its one delegate (the site gives no figure)
+    await live(page)
+    db = live_server.app[db_key]
+    async with db.transaction() as session:
+        conference = await get_conference(session, hall.cid)
+        actor = Actor(CLI, conference.id, frozenset({"organizer"}))
+        found = await services.get_delegate(
+            session, conference, hall.delegates["Đặng Văn Giang"], actor=actor
+        )
+        await services.delete_delegate(session, conference, found, actor=actor)
+    await expect(expected).to_have_text("0")
+    listed = "name,site\nVõ Thị Hạnh,DTP\nHuỳnh Văn Khoa,DTP\n".encode()
+    async with db.transaction() as session:
+        conference = await get_conference(session, hall.cid)
+        table = importing.read_table(listed)
+        report = await services.import_delegates(session, conference, table, actor=actor)
+        assert report.imported == 2
+    await expect(expected).to_have_text("2")
+    await expect(page.locator("#total-expected")).to_have_text("7")
+    assert browser.errors == []
+
+
 async def test_the_delegate_scans_the_site_screen_and_is_checked_in(
     browser: Browser, camera: OpenCamera, hall: Hall, tmp_path: Path
 ) -> None:

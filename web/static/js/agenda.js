@@ -8,6 +8,7 @@
 // drawn again from a fresh reading.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import { applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
 import { announce, formatDate, page, t } from "./page.js";
 import { formatTime, request } from "./checkin-common.js";
@@ -690,12 +691,42 @@ function onEvent(event) {
       if (event.data?.code) sites.set(event.data.code, { ...sites.get(event.data.code), ...event.data });
       render();
       break;
+    case "site/deleted":
+      sites.delete(event.data?.code);
+      render();
+      break;
     default:
       break;
   }
 }
 
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/overrun",
+  "agenda/reminder",
+  "award/created",
+  "award/imported",
+  "award/updated",
+  "conference/created",
+  "conference/imported",
+  "conference/updated",
+  "decision/created",
+  "delegate/checked_in",
+  "delegate/checkin_conflict",
+  "delegate/checkin_conflict_resolved",
+  "delegate/checkin_undone",
+  "delegate/created",
+  "delegate/reissued",
+  "delegate/removed",
+  "delegate/updated",
+  "delegates/imported",
+  "document/updated",
+  "minutes/finalised",
+  "minutes/updated",
+  "speaker/time_up",
+);
 feed = new LiveFeed(conference.id, {
+  ignored: IGNORED,
   onSnapshot,
   onEvent,
   onStatus: connectionBanner(element("live-region"), bannerStrings(t)),

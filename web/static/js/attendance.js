@@ -3,6 +3,7 @@
 // event updates one row, and the filter only hides rows.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import { announce, page, t } from "./page.js";
 import { formatNumber, formatPercent, request } from "./checkin-common.js";
 
@@ -197,7 +198,9 @@ function apply(event, message) {
     case "site/deleted":
     case "delegate/created":
     case "delegate/updated":
-    case "delegate/deleted":
+    case "delegate/removed":
+    case "delegates/imported":
+    case "delegate/checkin_conflict_resolved":
       // Rare and may change many figures: read them again, once for a burst.
       window.clearTimeout(siteChanges);
       siteChanges = window.setTimeout(refresh, 500);
@@ -231,7 +234,38 @@ table.querySelector("thead").addEventListener("click", (e) => {
 });
 
 let snapshots = 0;
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/live",
+  "agenda/overrun",
+  "agenda/reminder",
+  "agenda/reordered",
+  "agenda/settings",
+  "agenda_item/created",
+  "agenda_item/deleted",
+  "agenda_item/updated",
+  "award/created",
+  "award/imported",
+  "award/revoked",
+  "award/updated",
+  "awards/announced",
+  "conference/created",
+  "conference/imported",
+  "conference/updated",
+  "decision/created",
+  "delegate/reissued",
+  "document/updated",
+  "minutes/finalised",
+  "minutes/updated",
+  "roll_call/answered",
+  "roll_call/closed",
+  "roll_call/started",
+  "sites/presence",
+  "speaker/time_up",
+  "speakers/updated",
+);
 const feed = new LiveFeed(conferenceId, {
+  ignored: IGNORED,
   // The first snapshot comes with the page's own first reading; a later one means a
   // reconnection missed events, so the figures are read again.
   onSnapshot: () => {

@@ -5,6 +5,7 @@
 // change, an import or a finished rendering redraws the list.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import { announce, api, formatDate, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
 import {
@@ -20,6 +21,14 @@ import { chooseImportDecision, setupImport } from "./awards-import.js";
 import { jobNews, redrawJobs, resyncJobs, setupJobs, startRender } from "./awards-jobs.js";
 import { setupSettings } from "./awards-settings.js";
 
+// Changes of decisions and recipients: the list is read again.
+const AWARD_EVENTS = eventSet(
+  "decision/created",
+  "award/created",
+  "award/updated",
+  "award/revoked",
+  "award/imported",
+);
 const DECISION_FIELDS = [
   "number",
   "issued_on",
@@ -431,7 +440,43 @@ setupSettings({
 });
 load();
 
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/live",
+  "agenda/overrun",
+  "agenda/reminder",
+  "agenda/reordered",
+  "agenda/settings",
+  "agenda_item/created",
+  "agenda_item/deleted",
+  "agenda_item/updated",
+  "awards/announced",
+  "conference/created",
+  "conference/imported",
+  "conference/updated",
+  "delegate/checked_in",
+  "delegate/checkin_conflict",
+  "delegate/checkin_conflict_resolved",
+  "delegate/checkin_undone",
+  "delegate/created",
+  "delegate/reissued",
+  "delegate/removed",
+  "delegate/updated",
+  "delegates/imported",
+  "minutes/finalised",
+  "minutes/updated",
+  "roll_call/answered",
+  "roll_call/closed",
+  "roll_call/started",
+  "site/created",
+  "site/deleted",
+  "site/updated",
+  "sites/presence",
+  "speaker/time_up",
+  "speakers/updated",
+);
 const feed = new LiveFeed(page.conference.id, {
+  ignored: IGNORED,
   onSnapshot() {
     // Whatever changed while disconnected.
     if (state.loaded) reloadSoon();
@@ -441,7 +486,7 @@ const feed = new LiveFeed(page.conference.id, {
     const type = event.type ?? "";
     if (type === "document/updated") {
       if (event.data?.kind === "awards") jobNews(event.data);
-    } else if (type.startsWith("award/") || type.startsWith("decision/")) {
+    } else if (AWARD_EVENTS.has(type)) {
       reloadSoon();
     }
   },

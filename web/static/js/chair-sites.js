@@ -325,7 +325,9 @@ export class SitesPanel {
         this.present(data.present, message);
         return true;
       case "delegate/created":
-      case "delegate/deleted":
+      case "delegate/updated":
+      case "delegate/removed":
+      case "delegates/imported":
         this.refreshAttendance();
         return true;
       default:

@@ -5,6 +5,7 @@
 // polls. Changes go to the JSON API with the session's CSRF token; their events redraw.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import {
   applyEvent,
   clock,
@@ -423,7 +424,27 @@ function tick() {
   window.setTimeout(tick, TICK_MS);
 }
 
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/overrun",
+  "agenda/reminder",
+  "award/created",
+  "award/imported",
+  "award/updated",
+  "conference/created",
+  "conference/imported",
+  "conference/updated",
+  "decision/created",
+  "delegate/checkin_conflict",
+  "delegate/checkin_conflict_resolved",
+  "delegate/reissued",
+  "document/updated",
+  "minutes/finalised",
+  "minutes/updated",
+  "speaker/time_up",
+);
 feed = new LiveFeed(conferenceId, {
+  ignored: IGNORED,
   onSnapshot,
   onEvent,
   onStatus: connectionBanner(element("live-region"), bannerStrings(t)),

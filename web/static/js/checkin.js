@@ -3,6 +3,7 @@
 // is out of reach are queued (each with its nonce and time) and uploaded when it is back.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import {
   applyEvent as applyLive,
   currentItem,
@@ -727,7 +728,31 @@ function refresh() {
 }
 
 let snapshots = 0;
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/overrun",
+  "agenda/reminder",
+  "award/created",
+  "award/imported",
+  "award/updated",
+  "conference/created",
+  "conference/imported",
+  "conference/updated",
+  "decision/created",
+  "delegate/checkin_conflict_resolved",
+  "delegate/created",
+  "delegate/reissued",
+  "delegate/removed",
+  "delegate/updated",
+  "delegates/imported",
+  "document/updated",
+  "minutes/finalised",
+  "minutes/updated",
+  "site/deleted",
+  "speaker/time_up",
+);
 const feed = new LiveFeed(conferenceId, {
+  ignored: IGNORED,
   // The first snapshot comes with the page's own first reading; a later one means a
   // reconnection missed events, so the figures are read again.
   onSnapshot: (snapshot) => {

@@ -1,6 +1,7 @@
 // The conference page: details and connection points, kept live; editing for organizers.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import { announce, api, formatDate, formatDates, page, t } from "./page.js";
 import {
   changedFields,
@@ -146,7 +147,45 @@ function applyEvent(event) {
   renderSites();
 }
 
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/live",
+  "agenda/overrun",
+  "agenda/reminder",
+  "agenda/reordered",
+  "agenda/settings",
+  "agenda_item/created",
+  "agenda_item/deleted",
+  "agenda_item/updated",
+  "award/created",
+  "award/imported",
+  "award/revoked",
+  "award/updated",
+  "awards/announced",
+  "conference/created",
+  "conference/imported",
+  "decision/created",
+  "delegate/checked_in",
+  "delegate/checkin_conflict",
+  "delegate/checkin_conflict_resolved",
+  "delegate/checkin_undone",
+  "delegate/created",
+  "delegate/reissued",
+  "delegate/removed",
+  "delegate/updated",
+  "delegates/imported",
+  "document/updated",
+  "minutes/finalised",
+  "minutes/updated",
+  "roll_call/answered",
+  "roll_call/closed",
+  "roll_call/started",
+  "sites/presence",
+  "speaker/time_up",
+  "speakers/updated",
+);
 const feed = new LiveFeed(state.conference.id, {
+  ignored: IGNORED,
   onSnapshot(snapshot) {
     state.conference = snapshot.conference;
     state.sites = new Map(snapshot.sites.map((site) => [site.id, site]));

@@ -5,7 +5,9 @@
 import { page, t } from "./page.js";
 import { request } from "./checkin-common.js";
 import { prose, timeOf } from "./minutes-text.js";
+import { eventSet } from "./lib/events.js";
 
+const MINUTES_EVENTS = eventSet("minutes/updated", "minutes/finalised");
 const panel = document.getElementById("minutes-panel");
 const body = document.getElementById("minutes-body");
 const url = `/api/v1/delegate/${encodeURIComponent(page.secret)}/minutes`;
@@ -82,7 +84,7 @@ async function load() {
 export function minutesEvent(event) {
   const type = event.type || "";
   const facts = type === "agenda/live" || type === "speakers/updated";
-  if (!type.startsWith("minutes/") && !(facts && !panel.hidden)) return;
+  if (!MINUTES_EVENTS.has(type) && !(facts && !panel.hidden)) return;
   clearTimeout(timer);
   timer = setTimeout(load, 800);
 }

@@ -90,9 +90,9 @@ export function applyEvent(state, event) {
     case "agenda/live":
       for (const item of data.items) state.items.set(item.id, item);
       state.current = data.current;
-      if (state.ceremony.item && state.ceremony.item !== data.current) {
-        state.ceremony = { ...state.ceremony, item: null, current: null };
-      }
+      // The ceremony as the move leaves it: an awards item started (with how many
+      // awards remain) or left.
+      if (data.ceremony) state.ceremony = data.ceremony;
       return true;
     case "award/revoked":
       // Only the staff hear of it; their pages stop showing it as presented.

@@ -9,19 +9,25 @@
 // from the last seq it holds, so nothing is missed and nothing is applied twice.
 // The protocol is described in docs/websocket.md.
 //
+// ignored: the set of event names the page does nothing with (an eventSet of
+// lib/events.js, the generated catalogue); they and names the catalogue lacks (a newer
+// server's) never reach onEvent.
 // Options: auth {token} (a screen's or device's API token) or {link} (a delegate's
 // personal link secret) when the page has no session cookie; onLive(feed) once each
 // connection is subscribed (e.g. to start heartbeats). feed.command(type, fields) sends
 // a command on the same socket and resolves with its result (rejects with its error).
 // feed.clockOffset is the server's clock minus this one's, in ms (from the snapshot).
 
+import { EVENTS } from "./lib/events.js";
+
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 // Errors that retrying cannot cure.
 const FATAL = new Set(["not_found", "forbidden", "unauthorized", "invalid_format"]);
 
 export class LiveFeed {
-  constructor(conference, { onSnapshot, onEvent, onStatus, onLive, url, auth } = {}) {
+  constructor(conference, { onSnapshot, onEvent, onStatus, onLive, url, auth, ignored } = {}) {
     this.conference = conference;
+    this.ignored = ignored ?? new Set();
     this.onSnapshot = onSnapshot ?? (() => {});
     this.onEvent = onEvent ?? (() => {});
     this.onStatus = onStatus ?? (() => {});
@@ -186,7 +192,12 @@ export class LiveFeed {
     // (a site operator is not sent other sites' events), so only repeats are dropped.
     if (this.seq !== null && message.seq <= this.seq) return;
     this.seq = message.seq;
-    this.onEvent(message.event, message);
+    const type = message.event?.type;
+    if (!(type in EVENTS)) {
+      console.warn(`live: an event this page does not know: ${type}`);
+      return;
+    }
+    if (!this.ignored.has(type)) this.onEvent(message.event, message);
   }
 
   resync(socket) {

@@ -6,6 +6,7 @@
 // a section saved elsewhere is reloaded; nothing polls.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import { announce, page, t } from "./page.js";
 import { request } from "./checkin-common.js";
 import { SectionEditor } from "./minutes-editor.js";
@@ -14,7 +15,29 @@ import { momentOf } from "./minutes-text.js";
 
 const FACTS_DEBOUNCE_MS = 400;
 const RENDER_TIMEOUT_MS = 120000; // finalising renders and signs a PDF
-const FACT_EVENTS = /^(agenda\/|agenda_item\/|speakers\/|roll_call\/|delegate\/|site\/)/;
+// What the facts (attendance, times, speakers) are drawn from: read them again after these.
+const FACT_EVENTS = eventSet(
+  "agenda/live",
+  "agenda_item/created",
+  "agenda_item/updated",
+  "agenda_item/deleted",
+  "agenda/reordered",
+  "speakers/updated",
+  "roll_call/started",
+  "roll_call/answered",
+  "roll_call/closed",
+  "delegate/created",
+  "delegate/updated",
+  "delegate/removed",
+  "delegates/imported",
+  "delegate/checked_in",
+  "delegate/checkin_undone",
+  "delegate/checkin_conflict",
+  "delegate/checkin_conflict_resolved",
+  "site/created",
+  "site/updated",
+  "site/deleted",
+);
 const OWN = { opening: "js.minutes.section.opening", closing: "js.minutes.section.closing" };
 const conferenceId = page.conference.id;
 const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
@@ -372,12 +395,32 @@ function onEvent(event) {
         by: event.data.by,
       }),
     );
-  } else if (FACT_EVENTS.test(event.type)) {
+  } else if (FACT_EVENTS.has(event.type)) {
     scheduleFacts();
   }
 }
 
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/overrun",
+  "agenda/reminder",
+  "agenda/settings",
+  "award/created",
+  "award/imported",
+  "award/revoked",
+  "award/updated",
+  "awards/announced",
+  "conference/created",
+  "conference/imported",
+  "conference/updated",
+  "decision/created",
+  "delegate/reissued",
+  "document/updated",
+  "sites/presence",
+  "speaker/time_up",
+);
 const feed = new LiveFeed(conferenceId, {
+  ignored: IGNORED,
   // Each snapshot (the first, and after a gap the stream could not replay) reads all again.
   onSnapshot: () => loadAll(),
   onEvent,

@@ -8,6 +8,7 @@
 // on as a referrer. See docs/screen.md.
 
 import { LiveFeed, connectionBanner } from "./live.js";
+import { eventSet } from "./lib/events.js";
 import { page, t } from "./page.js";
 import {
   applyEvent,
@@ -310,7 +311,33 @@ const banner = connectionBanner(element("live-region"), {
   },
 });
 
+// The events of the catalogue this page does nothing with (the rest it handles).
+const IGNORED = eventSet(
+  "agenda/overrun",
+  "agenda/reminder",
+  "award/created",
+  "award/imported",
+  "award/updated",
+  "conference/created",
+  "conference/imported",
+  "decision/created",
+  "delegate/checked_in",
+  "delegate/checkin_conflict",
+  "delegate/checkin_conflict_resolved",
+  "delegate/checkin_undone",
+  "delegate/created",
+  "delegate/reissued",
+  "delegate/removed",
+  "delegate/updated",
+  "delegates/imported",
+  "document/updated",
+  "minutes/finalised",
+  "minutes/updated",
+  "site/deleted",
+  "speaker/time_up",
+);
 const feed = new LiveFeed(conferenceId, {
+  ignored: IGNORED,
   auth: token ? { token } : null,
   onSnapshot(snapshot) {
     state = fromSnapshot(snapshot);

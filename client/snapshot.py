@@ -1,0 +1,214 @@
+"""A live snapshot kept current by the stream's events, in the snapshot's own shape.
+
+A client that subscribes gets a snapshot (``live/subscribe``, ``GET .../live``) and then
+the events that change it. :func:`apply_event` applies one event to the snapshot
+document as the server would project it afresh: after the events a command emitted,
+the snapshot held here equals a new one read from the server, up to the order of
+records the snapshot does not order (tests/server/test_stream_proof.py checks this for
+every command). One thing it cannot follow: when the staff add or revoke an award
+while the ceremony runs, the ceremony's count of awards remaining (their pages read the
+awards again). It speaks only the protocol (docs/websocket.md, docs/events.md): no
+server code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# The snapshot and event data are JSON documents as they arrive: Any is raw JSON here.
+Snapshot = dict[str, Any]
+Data = dict[str, Any]
+
+
+def _reading_order(items: list[Data]) -> list[Data]:
+    """Each parent followed by its items, each level by position (the agenda's order)."""
+    children: dict[str | None, list[Data]] = {}
+    for item in items:
+        children.setdefault(item.get("parent"), []).append(item)
+    out: list[Data] = []
+
+    def walk(parent: str | None) -> None:
+        for item in sorted(children.get(parent, []), key=lambda i: i["position"]):
+            out.append(item)
+            walk(item["id"])
+
+    walk(None)
+    return out
+
+
+def _agenda_items(snapshot: Snapshot) -> list[Data]:
+    items: list[Data] = snapshot.setdefault("agenda", {}).setdefault("items", [])
+    return items
+
+
+def _put_items(snapshot: Snapshot, changed: list[Data]) -> None:
+    by_id = {item["id"]: item for item in _agenda_items(snapshot)}
+    for item in changed:
+        by_id[item["id"]] = {**by_id.get(item["id"], {}), **item}
+    snapshot["agenda"]["items"] = _reading_order(list(by_id.values()))
+
+
+def _agenda_live(snapshot: Snapshot, data: Data) -> None:
+    _put_items(snapshot, data["items"])
+    snapshot["agenda"]["current"] = data["current"]
+    if "ceremony" in data:
+        snapshot["ceremony"] = data["ceremony"]
+
+
+def _item_changed(snapshot: Snapshot, data: Data) -> None:
+    _put_items(snapshot, [data])
+
+
+def _item_deleted(snapshot: Snapshot, data: Data) -> None:
+    gone = set(data["items"])
+    snapshot["agenda"]["items"] = [i for i in _agenda_items(snapshot) if i["id"] not in gone]
+    if snapshot["agenda"].get("current") in gone:
+        snapshot["agenda"]["current"] = None
+    snapshot["speakers"] = [s for s in snapshot.get("speakers", []) if s["item"] not in gone]
+
+
+def _reordered(snapshot: Snapshot, data: Data) -> None:
+    positions = {item_id: n for n, item_id in enumerate(data["order"], start=1)}
+    for item in _agenda_items(snapshot):
+        if item["id"] in positions:
+            item["position"] = positions[item["id"]]
+    snapshot["agenda"]["items"] = _reading_order(_agenda_items(snapshot))
+
+
+def _settings(snapshot: Snapshot, data: Data) -> None:
+    snapshot["agenda"]["settings"] = data
+
+
+def _speakers(snapshot: Snapshot, data: Data) -> None:
+    lists: list[Data] = snapshot.setdefault("speakers", [])
+    found = next((s for s in lists if s["item"] == data["item"]), None)
+    if found is None:
+        found = {"item": data["item"], "speakers": []}
+        lists.append(found)
+    found.update(
+        version=data["version"], open=data["open"], speaking=data["speaking"], order=data["order"]
+    )
+    by_id = {s["id"]: s for s in found["speakers"]}
+    for speaker in data["changed"]:
+        by_id[speaker["id"]] = speaker
+    found["speakers"] = sorted(by_id.values(), key=lambda s: s["position"])
+    for item in _agenda_items(snapshot):
+        if item["id"] == data["item"]:
+            item["speakers_open"], item["speakers_version"] = data["open"], data["version"]
+
+
+def _presence(snapshot: Snapshot, data: Data) -> None:
+    if "presence" not in snapshot:
+        return  # this subscriber's snapshot has no sites' connections
+    by_site = {entry["site"]: entry for entry in snapshot["presence"]}
+    for entry in data["sites"]:
+        by_site[entry["site"]] = entry
+    snapshot["presence"] = list(by_site.values())
+
+
+def _roll_call_started(snapshot: Snapshot, data: Data) -> None:
+    if "roll_call" in snapshot:
+        snapshot["roll_call"] = {
+            "id": data["id"],
+            "started_at": data["started_at"],
+            "started_by": data["started_by"],
+            "closed_at": None,
+            "answered": {},
+            "missing": list(data["sites"]),
+        }
+
+
+def _roll_call_answered(snapshot: Snapshot, data: Data) -> None:
+    call = snapshot.get("roll_call")
+    if call and call["id"] == data["id"]:
+        call["answered"][data["site"]] = data["at"]
+        call["missing"] = [code for code in call["missing"] if code != data["site"]]
+
+
+def _roll_call_closed(snapshot: Snapshot, data: Data) -> None:
+    call = snapshot.get("roll_call")
+    if call and call["id"] == data["id"]:
+        call["closed_at"] = data["closed_at"]
+
+
+def _announced(snapshot: Snapshot, data: Data) -> None:
+    ceremony = snapshot.get("ceremony") or {}
+    remaining = ceremony.get("remaining", 0) - (1 if data["first"] else 0)
+    snapshot["ceremony"] = {"item": data["item"], "current": data["award"], "remaining": remaining}
+
+
+def _conference_updated(snapshot: Snapshot, data: Data) -> None:
+    snapshot["conference"] = data
+
+
+def _site_changed(snapshot: Snapshot, data: Data) -> None:
+    sites = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
+    snapshot["sites"] = sorted([*sites, data], key=lambda s: s["position"])
+
+
+def _site_deleted(snapshot: Snapshot, data: Data) -> None:
+    snapshot["sites"] = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
+    if "presence" in snapshot:
+        snapshot["presence"] = [p for p in snapshot["presence"] if p["site"] != data["code"]]
+    call = snapshot.get("roll_call")
+    if call:
+        call["missing"] = [code for code in call["missing"] if code != data["code"]]
+        call["answered"].pop(data["code"], None)
+
+
+APPLY: dict[str, Callable[[Snapshot, Data], None]] = {
+    "agenda/live": _agenda_live,
+    "agenda_item/created": _item_changed,
+    "agenda_item/updated": _item_changed,
+    "agenda_item/deleted": _item_deleted,
+    "agenda/reordered": _reordered,
+    "agenda/settings": _settings,
+    "speakers/updated": _speakers,
+    "sites/presence": _presence,
+    "roll_call/started": _roll_call_started,
+    "roll_call/answered": _roll_call_answered,
+    "roll_call/closed": _roll_call_closed,
+    "awards/announced": _announced,
+    "conference/updated": _conference_updated,
+    "site/created": _site_changed,
+    "site/updated": _site_changed,
+    "site/deleted": _site_deleted,
+}
+# Events that change nothing a snapshot holds (people, documents, minutes, the staff's
+# award records, the scheduler's notices). A test checks APPLY and IGNORED against the
+# catalogue, as for every client.
+IGNORED = frozenset(
+    {
+        "conference/created",
+        "conference/imported",
+        "document/updated",
+        "delegate/created",
+        "delegate/updated",
+        "delegate/removed",
+        "delegate/reissued",
+        "delegates/imported",
+        "delegate/checked_in",
+        "delegate/checkin_conflict",
+        "delegate/checkin_conflict_resolved",
+        "delegate/checkin_undone",
+        "minutes/updated",
+        "minutes/finalised",
+        "decision/created",
+        "award/created",
+        "award/updated",
+        "award/revoked",
+        "award/imported",
+        "agenda/reminder",
+        "agenda/overrun",
+        "speaker/time_up",
+    }
+)
+
+
+def apply_event(snapshot: Snapshot, seq: int, event: Data) -> None:
+    """Apply one event frame's event (``{"type", "data", "at"}``) of seq to snapshot."""
+    handler = APPLY.get(str(event.get("type")))
+    if handler is not None:
+        handler(snapshot, event.get("data") or {})
+    snapshot["seq"] = seq

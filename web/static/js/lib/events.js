@@ -1,0 +1,168 @@
+// The event catalogue, generated from the server's (server/events.py):
+// do not edit; run `python -m server.events` after changing an event type.
+// Each page that follows the stream names what it ignores (IGNORED, given to its
+// LiveFeed); tests/web/test_event_tables.py checks that it handles all the rest.
+export const EVENTS = Object.freeze({
+  "agenda/live": {
+    "audience": "everyone",
+    "about": "the chair started, ended, skipped or went back: the running item and the items changed"
+  },
+  "agenda/overrun": {
+    "audience": "everyone",
+    "about": "the running item has passed its planned end"
+  },
+  "agenda/reminder": {
+    "audience": "everyone",
+    "about": "a planned item is due in a few minutes"
+  },
+  "agenda/reordered": {
+    "audience": "everyone",
+    "about": "the items under one parent were put in a new order"
+  },
+  "agenda/settings": {
+    "audience": "everyone",
+    "about": "speaking times per kind of item and the fair order of sites changed"
+  },
+  "agenda_item/created": {
+    "audience": "everyone",
+    "about": "an agenda item was added"
+  },
+  "agenda_item/deleted": {
+    "audience": "everyone",
+    "about": "an agenda item and its sub-items were removed"
+  },
+  "agenda_item/updated": {
+    "audience": "everyone",
+    "about": "an agenda item changed"
+  },
+  "award/created": {
+    "audience": "staff",
+    "about": "a recipient was added to a decision"
+  },
+  "award/imported": {
+    "audience": "staff",
+    "about": "recipients were imported into a decision from a spreadsheet"
+  },
+  "award/revoked": {
+    "audience": "staff",
+    "about": "an award was revoked: its documents no longer verify"
+  },
+  "award/updated": {
+    "audience": "staff",
+    "about": "an award changed"
+  },
+  "awards/announced": {
+    "audience": "everyone",
+    "about": "the ceremony presented an award: every screen shows the recipient"
+  },
+  "conference/created": {
+    "audience": "everyone",
+    "about": "a conference was created"
+  },
+  "conference/imported": {
+    "audience": "everyone",
+    "about": "a conference file was imported: what it created"
+  },
+  "conference/updated": {
+    "audience": "everyone",
+    "about": "the conference's title, dates, time zone, place or visibility changed"
+  },
+  "decision/created": {
+    "audience": "staff",
+    "about": "an award decision was recorded"
+  },
+  "delegate/checked_in": {
+    "audience": "people",
+    "about": "a delegate was admitted at a site (present: that site's new count)"
+  },
+  "delegate/checkin_conflict": {
+    "audience": "people",
+    "about": "a delegate was scanned at a second site; the first admission stands until resolved"
+  },
+  "delegate/checkin_conflict_resolved": {
+    "audience": "people",
+    "about": "a check-in conflict was resolved"
+  },
+  "delegate/checkin_undone": {
+    "audience": "people",
+    "about": "an admission was undone (present: that site's new count)"
+  },
+  "delegate/created": {
+    "audience": "people",
+    "about": "a delegate was added"
+  },
+  "delegate/reissued": {
+    "audience": "people",
+    "about": "a delegate's credential was reissued: the old badge and link no longer work"
+  },
+  "delegate/removed": {
+    "audience": "people",
+    "about": "a delegate was removed"
+  },
+  "delegate/updated": {
+    "audience": "people",
+    "about": "a delegate's record changed (from_site: the site they left, when moved)"
+  },
+  "delegates/imported": {
+    "audience": "everyone",
+    "about": "delegates were imported from a spreadsheet: how many, at which sites"
+  },
+  "document/updated": {
+    "audience": "site_documents",
+    "about": "a document job (badges, award documents) progressed, finished or failed"
+  },
+  "minutes/finalised": {
+    "audience": "minutes",
+    "about": "the minutes were finalised or amended: a new signed version"
+  },
+  "minutes/updated": {
+    "audience": "minutes",
+    "about": "a section of the minutes was saved"
+  },
+  "roll_call/answered": {
+    "audience": "everyone",
+    "about": "a site answered the roll call"
+  },
+  "roll_call/closed": {
+    "audience": "everyone",
+    "about": "the roll call was closed: who answered, who not"
+  },
+  "roll_call/started": {
+    "audience": "everyone",
+    "about": "the chair asked every site to say it is ready"
+  },
+  "site/created": {
+    "audience": "site_record",
+    "about": "a connection point was added"
+  },
+  "site/deleted": {
+    "audience": "site_record",
+    "about": "a connection point was removed"
+  },
+  "site/updated": {
+    "audience": "site_record",
+    "about": "a connection point changed"
+  },
+  "sites/presence": {
+    "audience": "staff",
+    "about": "sites connected or lost their link (every site's state is the staff's view)"
+  },
+  "speaker/time_up": {
+    "audience": "everyone",
+    "about": "the speaker's time is up"
+  },
+  "speakers/updated": {
+    "audience": "everyone",
+    "about": "an item's speaker list changed: its version, who speaks, the queue and the entries changed"
+  }
+});
+
+export const EVENT_NAMES = Object.freeze(Object.keys(EVENTS));
+
+/** A set of event names; a name the catalogue does not have is a mistake. */
+export function eventSet(...names) {
+  for (const name of names) {
+    if (!(name in EVENTS)) throw new Error(`no such event: ${name}`);
+  }
+  return new Set(names);
+}
