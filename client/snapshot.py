@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from client.events import ATTENDANCE, AWARDS, MAKING, MINUTES
+
 # The snapshot and event data are JSON documents as they arrive: Any is raw JSON here.
 Snapshot = dict[str, Any]
 Data = dict[str, Any]
@@ -178,31 +180,12 @@ APPLY: dict[str, Callable[[Snapshot, Data], None]] = {
 # Events that change nothing a snapshot holds (people, documents, minutes, the staff's
 # award records, the scheduler's notices). A test checks APPLY and IGNORED against the
 # catalogue, as for every client.
-IGNORED = frozenset(
-    {
-        "conference/created",
-        "conference/imported",
-        "document/updated",
-        "delegate/created",
-        "delegate/updated",
-        "delegate/removed",
-        "delegate/reissued",
-        "delegates/imported",
-        "delegate/checked_in",
-        "delegate/checkin_conflict",
-        "delegate/checkin_conflict_resolved",
-        "delegate/checkin_undone",
-        "minutes/updated",
-        "minutes/finalised",
-        "decision/created",
-        "award/created",
-        "award/updated",
-        "award/revoked",
-        "award/imported",
-        "agenda/reminder",
-        "agenda/overrun",
-        "speaker/time_up",
-    }
+IGNORED = (
+    ATTENDANCE
+    | MINUTES
+    | AWARDS
+    | MAKING
+    | {"agenda/reminder", "agenda/overrun", "speaker/time_up"}
 )
 
 

@@ -108,15 +108,18 @@ def without_private(event_type: EventType, data: dict[str, Any]) -> dict[str, An
 
 
 class Catalogue:
-    """Every event type of the application, by name; built once by the app factory."""
+    """Every event type of the application by name, each in the domain that emits it;
+    built once by the app factory from each domain's declarations."""
 
-    def __init__(self, *groups: Iterable[EventType]) -> None:
+    def __init__(self, domains: Mapping[str, Iterable[EventType]]) -> None:
         self._types: dict[str, EventType] = {}
-        for group in groups:
-            for event_type in group:
+        self._domains: dict[str, str] = {}
+        for domain, events in domains.items():
+            for event_type in events:
                 if event_type.name in self._types:
                     raise ValueError(f"event type {event_type.name!r} is declared twice")
                 self._types[event_type.name] = event_type
+                self._domains[event_type.name] = domain
 
     def __getitem__(self, name: str) -> EventType:
         return self._types[name]
@@ -135,3 +138,13 @@ class Catalogue:
 
     def names(self) -> list[str]:
         return sorted(self._types)
+
+    def domain_of(self, name: str) -> str:
+        return self._domains[name]
+
+    def domains(self) -> dict[str, list[str]]:
+        """The names of each domain's events, sorted."""
+        out: dict[str, list[str]] = {}
+        for name in self.names():
+            out.setdefault(self._domains[name], []).append(name)
+        return out

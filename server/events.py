@@ -28,21 +28,28 @@ DOCS_FILE = "docs/events.md"
 
 
 def build_catalogue(extra: Iterable[EventType] = ()) -> Catalogue:
-    """Every event type of every domain (and extra); a name declared twice is refused."""
+    """Every event type of every domain (and extra, the tests'); a name declared twice is
+    refused."""
     return Catalogue(
-        conference_events.EVENTS,
-        attendance_events.EVENTS,
-        agenda_events.EVENTS,
-        minutes_events.EVENTS,
-        awards_events.EVENTS,
-        extra,
+        {
+            "conference": conference_events.EVENTS,
+            "attendance": attendance_events.EVENTS,
+            "agenda": agenda_events.EVENTS,
+            "minutes": minutes_events.EVENTS,
+            "awards": awards_events.EVENTS,
+            "tests": extra,
+        }
     )
 
 
 def events_module(catalogue: Catalogue) -> str:
-    """The pages' copy of the catalogue: each event's name, audience and meaning."""
+    """The pages' copy of the catalogue: each event's domain, audience and meaning."""
     table = {
-        e.name: {"audience": e.audience.value, "about": e.about}
+        e.name: {
+            "domain": catalogue.domain_of(e.name),
+            "audience": e.audience.value,
+            "about": e.about,
+        }
         for e in sorted(catalogue, key=lambda e: e.name)
     }
     body = json.dumps(table, ensure_ascii=False, indent=2)
@@ -59,6 +66,15 @@ def events_module(catalogue: Catalogue) -> str:
         "    if (!(name in EVENTS)) throw new Error(`no such event: ${name}`);\n"
         "  }\n"
         "  return new Set(names);\n"
+        "}\n\n"
+        "/** Every event of the domains named (conference, attendance, agenda, minutes,\n"
+        " * awards): a page that ignores a whole domain also ignores its new events. */\n"
+        "export function eventsOf(...domains) {\n"
+        "  const known = new Set(Object.values(EVENTS).map((event) => event.domain));\n"
+        "  for (const domain of domains) {\n"
+        "    if (!known.has(domain)) throw new Error(`no such domain: ${domain}`);\n"
+        "  }\n"
+        "  return EVENT_NAMES.filter((name) => domains.includes(EVENTS[name].domain));\n"
         "}\n"
     )
 
@@ -92,15 +108,18 @@ def events_doc(catalogue: Catalogue) -> str:
         "secretary. Fields in *italics* are emptied for subscribers who may not see contact",
         "details. The frames that carry events are described in docs/websocket.md.",
         "",
-        "| event | received by | data | meaning |",
-        "|---|---|---|---|",
+        "| event | domain | received by | data | meaning |",
+        "|---|---|---|---|---|",
     ]
     for event in sorted(catalogue, key=lambda e: e.name):
         fields = ", ".join(
             f"*{f}*" if f in event.private else f for f in payload_fields(event.payload)
         )
         about = event.about.replace("|", "\\|")
-        lines.append(f"| `{event.name}` | {AUDIENCES[event.audience]} | {fields} | {about} |")
+        lines.append(
+            f"| `{event.name}` | {catalogue.domain_of(event.name)} | {AUDIENCES[event.audience]}"
+            f" | {fields} | {about} |"
+        )
     return "\n".join(lines) + "\n"
 
 

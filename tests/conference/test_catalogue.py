@@ -38,7 +38,7 @@ def test_every_event_name_is_declared_once_with_a_payload_and_a_meaning() -> Non
         assert isinstance(event_type.payload, type), event_type
     twice = EventType("site/created", Audience.EVERYONE, dict, "again")
     with pytest.raises(ValueError, match="site/created"):
-        Catalogue(catalogue, [twice])
+        Catalogue({"all": catalogue, "again": [twice]})
 
 
 def test_the_agenda_reaches_everyone() -> None:

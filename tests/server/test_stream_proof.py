@@ -23,6 +23,7 @@ from server.runtime import presence_key
 from server.ws import command_registry
 from tests.conftest import Api
 from tests.server.test_api_agenda import Stage, make_stage
+from tests.server.test_api_awards import DECISION
 from tests.server.test_ws import Socket, connect
 
 Client = TestClient[Any, Any]
@@ -213,7 +214,9 @@ async def roll_call(hall: Hall) -> None:
 async def awards_item(hall: Hall) -> None:
     """A decision with two recipients and an awards item on the agenda."""
     organizer = hall.stage.organizer
-    decision = await hall.ok(organizer, "POST", "/awards/decisions", DECISION)
+    decision = await hall.ok(
+        organizer, "POST", "/awards/decisions", DECISION | {"award_kind": "emulation_flag"}
+    )
     for name, site in (("Văn phòng Tỉnh ủy Lào Cai", "LCI"), ("Thành ủy Hải Phòng", "HPG")):
         body = {"recipient_kind": "unit", "name": name, "site": site, "citation": "Xuất sắc"}
         await hall.ok(organizer, "POST", f"/awards/decisions/{decision['id']}/awards", body)
@@ -230,14 +233,6 @@ async def ceremony(hall: Hall) -> None:
     await hall.ok(chair, "POST", "/agenda/live", {"action": "end"})
 
 
-DECISION = {
-    "number": "1268-QĐ/VPTW",
-    "issued_on": "2026-12-01",
-    "issuing_body": "Văn phòng Trung ương Đảng",
-    "signer_name": "Nguyễn Văn Thắng",
-    "signer_title": "Chánh Văn phòng Trung ương Đảng",
-    "award_kind": "emulation_flag",
-}
 ACTIONS: dict[str, tuple[Step, Step]] = {
     "sites": (nothing, sites),
     "conference": (nothing, conference),

@@ -23,16 +23,17 @@ ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "web" / "static" / "js"
 IMPORT = re.compile(r"""^\s*import\b[^;]*?from\s+["'](\.{1,2}/[^"']+)["']""", re.M | re.S)
 NAME = re.compile(r'"([a-z_]+/[a-z_]+)"')
-IGNORED = re.compile(r"const IGNORED = eventSet\(([^)]*)\)", re.S)
+IGNORED = re.compile(r"const IGNORED = eventSet\((.*?)\);\n", re.S)
 
 
 def module_graph(entry: Path) -> list[Path]:
-    """entry and every module it imports, directly or not (the generated catalogue aside)."""
+    """entry and every module it imports, directly or not (the catalogue and its groups,
+    lib/, aside: the names there are not handled by anyone)."""
     seen: list[Path] = []
     todo = [entry.resolve()]
     while todo:
         path = todo.pop()
-        if path in seen or path == (ROOT / PAGES_FILE).resolve():
+        if path in seen or path.parent == (JS / "lib").resolve():
             continue
         seen.append(path)
         todo.extend((path.parent / m).resolve() for m in IMPORT.findall(path.read_text()))
@@ -43,6 +44,29 @@ def names_in(path: Path) -> set[str]:
     """Event names a module's code mentions (the commands it sends are not events)."""
     text = IGNORED.sub("", path.read_text())
     return {n for n in NAME.findall(text) if COMMANDS.get(n) is None}
+
+
+GROUPS_FILE = JS / "lib" / "event-groups.js"
+GROUP = re.compile(r"^export const ([A-Z_]+) = \[([^\]]*)\];", re.M)
+SPREAD_DOMAINS = re.compile(r"\.\.\.eventsOf\(([^)]*)\)")
+SPREAD_GROUP = re.compile(r"\.\.\.([A-Z_]+)\b")
+
+
+def groups() -> dict[str, set[str]]:
+    """The named groups of lib/event-groups.js."""
+    return {n: set(NAME.findall(body)) for n, body in GROUP.findall(GROUPS_FILE.read_text())}
+
+
+def ignored_by(text: str) -> set[str]:
+    """The events an IGNORED declaration names: single names, groups and whole domains."""
+    domains = build_catalogue().domains()
+    named = set(NAME.findall(SPREAD_DOMAINS.sub("", text)))
+    for found in SPREAD_DOMAINS.findall(text):
+        for domain in re.findall(r'"([a-z_]+)"', found):
+            named |= set(domains[domain])
+    for group in SPREAD_GROUP.findall(text):
+        named |= groups()[group]
+    return named
 
 
 def pages_that_follow() -> list[Path]:
@@ -58,6 +82,11 @@ def test_the_generated_copies_of_the_catalogue_are_current() -> None:
             f"{path} is stale: run `python -m server.events`"
         )
     assert {PAGES_FILE, DOCS_FILE} <= set(GENERATED)
+
+
+def test_the_groups_name_only_events_the_catalogue_has() -> None:
+    known = set(build_catalogue().names())
+    assert groups() and all(names and names <= known for names in groups().values())
 
 
 def test_the_pages_name_only_events_the_catalogue_has() -> None:
@@ -76,7 +105,7 @@ def test_each_page_handles_or_ignores_every_event(page: Path) -> None:
     found = IGNORED.search(page.read_text())
     assert found, f"{page.name} follows the stream but declares no IGNORED = eventSet(...)"
     assert "ignored: IGNORED" in page.read_text(), f"{page.name} does not give its feed IGNORED"
-    ignored = set(NAME.findall(found.group(1)))
+    ignored = ignored_by(found.group(1))
     handled = set().union(*(names_in(m) for m in module_graph(page))) & known
     assert not handled & ignored, f"{page.name} both handles and ignores {handled & ignored}"
     missing = known - handled - ignored

@@ -8,7 +8,8 @@
 // drawn again from a fresh reading.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
 import { applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
 import { announce, formatDate, page, t } from "./page.js";
 import { formatTime, request } from "./checkin-common.js";
@@ -702,28 +703,12 @@ function onEvent(event) {
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/overrun",
-  "agenda/reminder",
-  "award/created",
-  "award/imported",
-  "award/updated",
-  "conference/created",
-  "conference/imported",
+  ...eventsOf("attendance", "minutes"),
+  ...NOTICES,
+  ...MAKING,
+  ...AWARD_RECORDS,
   "conference/updated",
-  "decision/created",
-  "delegate/checked_in",
-  "delegate/checkin_conflict",
-  "delegate/checkin_conflict_resolved",
-  "delegate/checkin_undone",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
   "document/updated",
-  "minutes/finalised",
-  "minutes/updated",
-  "speaker/time_up",
 );
 feed = new LiveFeed(conference.id, {
   ignored: IGNORED,

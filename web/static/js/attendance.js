@@ -3,7 +3,8 @@
 // event updates one row, and the filter only hides rows.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { MAKING } from "./lib/event-groups.js";
 import { announce, page, t } from "./page.js";
 import { formatNumber, formatPercent, request } from "./checkin-common.js";
 
@@ -236,33 +237,11 @@ table.querySelector("thead").addEventListener("click", (e) => {
 let snapshots = 0;
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/live",
-  "agenda/overrun",
-  "agenda/reminder",
-  "agenda/reordered",
-  "agenda/settings",
-  "agenda_item/created",
-  "agenda_item/deleted",
-  "agenda_item/updated",
-  "award/created",
-  "award/imported",
-  "award/revoked",
-  "award/updated",
-  "awards/announced",
-  "conference/created",
-  "conference/imported",
+  ...eventsOf("agenda", "awards", "minutes"),
+  ...MAKING,
   "conference/updated",
-  "decision/created",
   "delegate/reissued",
   "document/updated",
-  "minutes/finalised",
-  "minutes/updated",
-  "roll_call/answered",
-  "roll_call/closed",
-  "roll_call/started",
-  "sites/presence",
-  "speaker/time_up",
-  "speakers/updated",
 );
 const feed = new LiveFeed(conferenceId, {
   ignored: IGNORED,

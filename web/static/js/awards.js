@@ -5,7 +5,8 @@
 // change, an import or a finished rendering redraws the list.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { MAKING } from "./lib/event-groups.js";
 import { announce, api, formatDate, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
 import {
@@ -442,38 +443,12 @@ load();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/live",
-  "agenda/overrun",
-  "agenda/reminder",
-  "agenda/reordered",
-  "agenda/settings",
-  "agenda_item/created",
-  "agenda_item/deleted",
-  "agenda_item/updated",
-  "awards/announced",
-  "conference/created",
-  "conference/imported",
+  ...eventsOf("agenda", "attendance", "minutes"),
+  ...MAKING,
   "conference/updated",
-  "delegate/checked_in",
-  "delegate/checkin_conflict",
-  "delegate/checkin_conflict_resolved",
-  "delegate/checkin_undone",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
-  "minutes/finalised",
-  "minutes/updated",
-  "roll_call/answered",
-  "roll_call/closed",
-  "roll_call/started",
   "site/created",
   "site/deleted",
   "site/updated",
-  "sites/presence",
-  "speaker/time_up",
-  "speakers/updated",
 );
 const feed = new LiveFeed(page.conference.id, {
   ignored: IGNORED,

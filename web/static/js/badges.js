@@ -5,7 +5,8 @@
 // operator is not sent these events, and a dropped connection loses none of them).
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { MAKING } from "./lib/event-groups.js";
 import { announce, api, page, t } from "./page.js";
 import { clearErrors, showErrors } from "./forms.js";
 
@@ -194,43 +195,12 @@ watch();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/live",
-  "agenda/overrun",
-  "agenda/reminder",
-  "agenda/reordered",
-  "agenda/settings",
-  "agenda_item/created",
-  "agenda_item/deleted",
-  "agenda_item/updated",
-  "award/created",
-  "award/imported",
-  "award/revoked",
-  "award/updated",
-  "awards/announced",
-  "conference/created",
-  "conference/imported",
+  ...eventsOf("agenda", "awards", "attendance", "minutes"),
+  ...MAKING,
   "conference/updated",
-  "decision/created",
-  "delegate/checked_in",
-  "delegate/checkin_conflict",
-  "delegate/checkin_conflict_resolved",
-  "delegate/checkin_undone",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
-  "minutes/finalised",
-  "minutes/updated",
-  "roll_call/answered",
-  "roll_call/closed",
-  "roll_call/started",
   "site/created",
   "site/deleted",
   "site/updated",
-  "sites/presence",
-  "speaker/time_up",
-  "speakers/updated",
 );
 const feed = new LiveFeed(page.conference.id, {
   ignored: IGNORED,

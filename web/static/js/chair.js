@@ -5,7 +5,8 @@
 // polls. Changes go to the JSON API with the session's CSRF token; their events redraw.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
 import {
   applyEvent,
   clock,
@@ -426,22 +427,15 @@ function tick() {
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/overrun",
-  "agenda/reminder",
-  "award/created",
-  "award/imported",
-  "award/updated",
-  "conference/created",
-  "conference/imported",
+  ...eventsOf("minutes"),
+  ...NOTICES,
+  ...MAKING,
+  ...AWARD_RECORDS,
   "conference/updated",
-  "decision/created",
   "delegate/checkin_conflict",
   "delegate/checkin_conflict_resolved",
   "delegate/reissued",
   "document/updated",
-  "minutes/finalised",
-  "minutes/updated",
-  "speaker/time_up",
 );
 feed = new LiveFeed(conferenceId, {
   ignored: IGNORED,

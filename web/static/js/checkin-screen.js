@@ -3,7 +3,7 @@
 
 import qrcode from "../vendor/qrcode-generator/qrcode.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
 import { page, t } from "./page.js";
 import { formatNumber, request } from "./checkin-common.js";
 
@@ -116,23 +116,7 @@ const banner = connectionBanner(element("live-region"), bannerStrings(t));
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/live",
-  "agenda/overrun",
-  "agenda/reminder",
-  "agenda/reordered",
-  "agenda/settings",
-  "agenda_item/created",
-  "agenda_item/deleted",
-  "agenda_item/updated",
-  "award/created",
-  "award/imported",
-  "award/revoked",
-  "award/updated",
-  "awards/announced",
-  "conference/created",
-  "conference/imported",
-  "conference/updated",
-  "decision/created",
+  ...eventsOf("agenda", "awards", "conference", "minutes"),
   "delegate/checkin_conflict",
   "delegate/checkin_conflict_resolved",
   "delegate/created",
@@ -140,18 +124,6 @@ const IGNORED = eventSet(
   "delegate/removed",
   "delegate/updated",
   "delegates/imported",
-  "document/updated",
-  "minutes/finalised",
-  "minutes/updated",
-  "roll_call/answered",
-  "roll_call/closed",
-  "roll_call/started",
-  "site/created",
-  "site/deleted",
-  "site/updated",
-  "sites/presence",
-  "speaker/time_up",
-  "speakers/updated",
 );
 const feed = new LiveFeed(conferenceId, {
   ignored: IGNORED,

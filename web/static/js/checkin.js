@@ -3,7 +3,8 @@
 // is out of reach are queued (each with its nonce and time) and uploaded when it is back.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
 import {
   applyEvent as applyLive,
   currentItem,
@@ -730,15 +731,11 @@ function refresh() {
 let snapshots = 0;
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/overrun",
-  "agenda/reminder",
-  "award/created",
-  "award/imported",
-  "award/updated",
-  "conference/created",
-  "conference/imported",
+  ...eventsOf("minutes"),
+  ...NOTICES,
+  ...MAKING,
+  ...AWARD_RECORDS,
   "conference/updated",
-  "decision/created",
   "delegate/checkin_conflict_resolved",
   "delegate/created",
   "delegate/reissued",
@@ -746,10 +743,6 @@ const IGNORED = eventSet(
   "delegate/updated",
   "delegates/imported",
   "document/updated",
-  "minutes/finalised",
-  "minutes/updated",
-  "site/deleted",
-  "speaker/time_up",
 );
 const feed = new LiveFeed(conferenceId, {
   ignored: IGNORED,

@@ -1,7 +1,8 @@
 // The conference page: details and connection points, kept live; editing for organizers.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { MAKING } from "./lib/event-groups.js";
 import { announce, api, formatDate, formatDates, page, t } from "./page.js";
 import {
   changedFields,
@@ -149,40 +150,9 @@ function applyEvent(event) {
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/live",
-  "agenda/overrun",
-  "agenda/reminder",
-  "agenda/reordered",
-  "agenda/settings",
-  "agenda_item/created",
-  "agenda_item/deleted",
-  "agenda_item/updated",
-  "award/created",
-  "award/imported",
-  "award/revoked",
-  "award/updated",
-  "awards/announced",
-  "conference/created",
-  "conference/imported",
-  "decision/created",
-  "delegate/checked_in",
-  "delegate/checkin_conflict",
-  "delegate/checkin_conflict_resolved",
-  "delegate/checkin_undone",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
+  ...eventsOf("agenda", "awards", "attendance", "minutes"),
+  ...MAKING,
   "document/updated",
-  "minutes/finalised",
-  "minutes/updated",
-  "roll_call/answered",
-  "roll_call/closed",
-  "roll_call/started",
-  "sites/presence",
-  "speaker/time_up",
-  "speakers/updated",
 );
 const feed = new LiveFeed(state.conference.id, {
   ignored: IGNORED,

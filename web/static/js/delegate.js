@@ -5,7 +5,8 @@ import { announce, page, t } from "./page.js";
 import { newNonce } from "./checkin-queue.js";
 import { cameraToggle, formatTime, refusalText, request } from "./checkin-common.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
 import { minutesEvent } from "./delegate-minutes.js";
 import {
   applyEvent,
@@ -357,27 +358,12 @@ const liveBanner = connectionBanner(element("live-region"), bannerStrings(t));
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/overrun",
-  "agenda/reminder",
-  "award/created",
-  "award/imported",
-  "award/updated",
-  "conference/created",
-  "conference/imported",
+  ...eventsOf("attendance"),
+  ...NOTICES,
+  ...MAKING,
+  ...AWARD_RECORDS,
   "conference/updated",
-  "decision/created",
-  "delegate/checked_in",
-  "delegate/checkin_conflict",
-  "delegate/checkin_conflict_resolved",
-  "delegate/checkin_undone",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
   "document/updated",
-  "site/deleted",
-  "speaker/time_up",
 );
 const feed = new LiveFeed(page.conference.id, {
   ignored: IGNORED,

@@ -175,6 +175,9 @@ export function applyEvent(state, event) {
     case "site/updated":
       if (data.code) state.sites.set(data.code, { ...(state.sites.get(data.code) ?? {}), ...data });
       return true;
+    case "site/deleted":
+      state.sites.delete(data.code);
+      return true;
     default:
       return false;
   }

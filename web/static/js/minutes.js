@@ -6,7 +6,8 @@
 // a section saved elsewhere is reloaded; nothing polls.
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { MAKING, NOTICES } from "./lib/event-groups.js";
 import { announce, page, t } from "./page.js";
 import { request } from "./checkin-common.js";
 import { SectionEditor } from "./minutes-editor.js";
@@ -402,22 +403,15 @@ function onEvent(event) {
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/overrun",
-  "agenda/reminder",
+  ...eventsOf("awards"),
+  ...NOTICES,
+  ...MAKING,
   "agenda/settings",
-  "award/created",
-  "award/imported",
-  "award/revoked",
-  "award/updated",
   "awards/announced",
-  "conference/created",
-  "conference/imported",
   "conference/updated",
-  "decision/created",
   "delegate/reissued",
   "document/updated",
   "sites/presence",
-  "speaker/time_up",
 );
 const feed = new LiveFeed(conferenceId, {
   ignored: IGNORED,

@@ -8,7 +8,8 @@
 // on as a referrer. See docs/screen.md.
 
 import { LiveFeed, connectionBanner } from "./live.js";
-import { eventSet } from "./lib/events.js";
+import { eventSet, eventsOf } from "./lib/events.js";
+import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
 import { page, t } from "./page.js";
 import {
   applyEvent,
@@ -313,28 +314,11 @@ const banner = connectionBanner(element("live-region"), {
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
-  "agenda/overrun",
-  "agenda/reminder",
-  "award/created",
-  "award/imported",
-  "award/updated",
-  "conference/created",
-  "conference/imported",
-  "decision/created",
-  "delegate/checked_in",
-  "delegate/checkin_conflict",
-  "delegate/checkin_conflict_resolved",
-  "delegate/checkin_undone",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
+  ...eventsOf("attendance", "minutes"),
+  ...NOTICES,
+  ...MAKING,
+  ...AWARD_RECORDS,
   "document/updated",
-  "minutes/finalised",
-  "minutes/updated",
-  "site/deleted",
-  "speaker/time_up",
 );
 const feed = new LiveFeed(conferenceId, {
   ignored: IGNORED,
