@@ -36,6 +36,7 @@ from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
 from conference.services import get_site_by_code
+from conference.tables import import_gate
 from conference.text import fold, is_public_id
 
 # Who may read delegates: the staff, and an operator for their own site.
@@ -341,16 +342,9 @@ async def import_delegates(
         if email:
             emails.setdefault(email.casefold(), f"{full_name} ({code})")
     checked = check_table(table, [(s.code, s.name) for s in sites], people, emails)
-    report = checked.report.model_copy(update={"dry_run": dry_run})
-    if dry_run:
+    report, write = import_gate(checked.report, dry_run=dry_run, skip_invalid=skip_invalid)
+    if not write:
         return report
-    if report.invalid and not skip_invalid:
-        raise InvalidInput(
-            f"{report.invalid} of {report.rows} rows have problems; nothing was imported "
-            "(fix them, or send skip_invalid=1 to import the valid rows only)",
-            field="file",
-            details=report.model_dump(mode="json"),
-        )
     count = len(checked.delegates)
     if not count:
         return report

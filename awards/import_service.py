@@ -12,10 +12,10 @@ from awards.models import Award, Decision
 from awards.services import new_award
 from conference.actors import Actor
 from conference.audit import record
-from conference.errors import InvalidInput, NotFound
+from conference.errors import NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
-from conference.tables import Table, TableReport
+from conference.tables import Table, TableReport, import_gate
 
 
 async def import_awards(
@@ -55,16 +55,9 @@ async def import_awards(
     )
     known = {recipient_key(kind, name) for kind, name in existing}
     checked = check_recipients(table, [(s.code, s.name) for s in sites], known)
-    report = checked.report.model_copy(update={"dry_run": dry_run})
-    if dry_run:
+    report, write = import_gate(checked.report, dry_run=dry_run, skip_invalid=skip_invalid)
+    if not write:
         return report
-    if report.invalid and not skip_invalid:
-        raise InvalidInput(
-            f"{report.invalid} of {report.rows} rows have problems; nothing was imported "
-            "(fix them, or send skip_invalid=1 to import the valid rows only)",
-            field="file",
-            details=report.model_dump(mode="json"),
-        )
     count = len(checked.awards)
     if not count:
         return report

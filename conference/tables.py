@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -463,3 +463,26 @@ def table_report(table: Table, problems: Sequence[RowProblem], valid: int) -> Ta
         problems_omitted=max(0, len(problems) - MAX_REPORTED),
         ignored_columns=table.ignored_columns,
     )
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def import_gate(report: R, *, dry_run: bool, skip_invalid: bool) -> tuple[R, bool]:
+    """The report, marked a dry run or not, and whether to write the valid rows now.
+
+    Never on a dry run. A file with bad rows imports nothing (InvalidInput on the field
+    ``file``, the report in its details) unless skip_invalid asks for the valid rows.
+    """
+    report = report.model_copy(update={"dry_run": dry_run})
+    if dry_run:
+        return report, False
+    counts = report.model_dump(include={"invalid", "rows"})
+    if counts["invalid"] and not skip_invalid:
+        raise InvalidInput(
+            f"{counts['invalid']} of {counts['rows']} rows have problems; nothing was "
+            "imported (fix them, or send skip_invalid=1 to import the valid rows only)",
+            field="file",
+            details=report.model_dump(mode="json"),
+        )
+    return report, True

@@ -6,9 +6,8 @@
 
 import { announce, api, page, t } from "./page.js";
 import { base, cid, documentsBase, reason } from "./awards-common.js";
+import { jobPoller, unfinished } from "./lib/jobs.js";
 
-const POLL_MS = 1000;
-const QUIET_MS = 1500;
 const KIND = "awards";
 
 const list = document.getElementById("jobs");
@@ -17,11 +16,9 @@ const template = document.getElementById("job-template");
 const renderError = document.getElementById("render-error");
 // id -> {job, heard (ms of the last news), element, asking}
 const jobs = new Map();
+// Asks for the jobs the stream is quiet about (refresh is below).
+const watch = jobPoller(jobs, refresh);
 const options = { decisionLabel: () => "", onDone: () => {} };
-
-function unfinished(job) {
-  return job.status === "queued" || job.status === "running";
-}
 
 // The job's file is named after the decision rendered (awards-<decision>.zip), or after
 // the conference when it holds them all.
@@ -135,29 +132,6 @@ async function refresh(entry) {
   if (ok && data) jobNews(data);
 }
 
-let timer = null;
-
-function watch() {
-  const busy = [...jobs.values()].some((entry) => unfinished(entry.job));
-  if (busy && timer === null) {
-    timer = window.setInterval(poll, POLL_MS);
-  } else if (!busy && timer !== null) {
-    window.clearInterval(timer);
-    timer = null;
-  }
-}
-
-function poll() {
-  const now = Date.now();
-  for (const entry of jobs.values()) {
-    if (unfinished(entry.job) && now - entry.heard >= QUIET_MS && !entry.asking) {
-      entry.asking = true;
-      refresh(entry).finally(() => {
-        entry.asking = false;
-      });
-    }
-  }
-}
 
 /** After a reconnection: ask for every job still under way. */
 export function resyncJobs() {

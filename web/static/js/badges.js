@@ -9,10 +9,8 @@ import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
 import { announce, api, page, t } from "./page.js";
 import { clearErrors, showErrors } from "./forms.js";
+import { jobPoller, unfinished } from "./lib/jobs.js";
 
-const POLL_MS = 1000;
-// A running job with no event for this long is polled.
-const QUIET_MS = 1500;
 
 const base = `/api/v1/conferences/${encodeURIComponent(page.conference.id)}`;
 const form = document.getElementById("badge-form");
@@ -22,10 +20,8 @@ const template = document.getElementById("job-template");
 const sites = new Map(page.sites.map((site) => [site.code, site]));
 // id -> {job, heard (ms of the last news), element}
 const jobs = new Map();
-
-function unfinished(job) {
-  return job.status === "queued" || job.status === "running";
-}
+// Asks for the jobs the stream is quiet about (refresh is below).
+const watch = jobPoller(jobs, refresh);
 
 function what(job) {
   const site = job.site ? sites.get(job.site) : null;
@@ -128,32 +124,6 @@ function update(job, { fresh = false } = {}) {
 async function refresh(entry) {
   const { ok, data } = await api("GET", `${base}/documents/${encodeURIComponent(entry.job.id)}`);
   if (ok && data) update(data);
-}
-
-// --- polling when the stream is silent ------------------------------------------------------
-
-let timer = null;
-
-function watch() {
-  const busy = [...jobs.values()].some((entry) => unfinished(entry.job));
-  if (busy && timer === null) {
-    timer = window.setInterval(poll, POLL_MS);
-  } else if (!busy && timer !== null) {
-    window.clearInterval(timer);
-    timer = null;
-  }
-}
-
-function poll() {
-  const now = Date.now();
-  for (const entry of jobs.values()) {
-    if (unfinished(entry.job) && now - entry.heard >= QUIET_MS && !entry.asking) {
-      entry.asking = true;
-      refresh(entry).finally(() => {
-        entry.asking = false;
-      });
-    }
-  }
 }
 
 // --- ordering --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // large QR, redrawn when it changes (every 30 s), a countdown, and the live count.
 
 import qrcode from "../vendor/qrcode-generator/qrcode.js";
+import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { page, t } from "./page.js";
@@ -140,17 +141,7 @@ const feed = new LiveFeed(conferenceId, {
   onStatus: banner,
 });
 
-const fullscreen = element("fullscreen");
-if (fullscreen && document.fullscreenEnabled) {
-  fullscreen.hidden = false;
-  fullscreen.addEventListener("click", () => {
-    if (document.fullscreenElement) document.exitFullscreen();
-    else
-      element("screen")
-        .requestFullscreen()
-        .catch(() => {});
-  });
-}
+fullscreenToggle(element("fullscreen"), element("screen"));
 
 window.setInterval(tick, 250);
 window.addEventListener("pagehide", () => feed.stop());

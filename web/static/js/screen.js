@@ -7,6 +7,7 @@
 // works) and taken out of the address bar at once, so it is not shown, bookmarked or sent
 // on as a referrer. See docs/screen.md.
 
+import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
@@ -345,17 +346,7 @@ const feed = new LiveFeed(conferenceId, {
   onLive: startBeats,
 });
 
-const fullscreen = element("fullscreen");
-if (fullscreen && document.fullscreenEnabled) {
-  fullscreen.hidden = false;
-  fullscreen.addEventListener("click", () => {
-    if (document.fullscreenElement) document.exitFullscreen();
-    else
-      element("stage")
-        .requestFullscreen()
-        .catch(() => {});
-  });
-}
+fullscreenToggle(element("fullscreen"), element("stage"));
 
 window.setInterval(tick, 250);
 window.addEventListener("pagehide", () => {
