@@ -11,8 +11,7 @@ import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
 import { applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
-import { announce, formatDate, page, t } from "./page.js";
-import { formatTime, request } from "./checkin-common.js";
+import { announce, page, t } from "./page.js";
 import { limitOf } from "./chair-speakers.js";
 import { moved, sortable } from "./reorder.js";
 import {
@@ -24,6 +23,8 @@ import {
   showErrors,
   submitting,
 } from "./forms.js";
+import { formatDate, formatTime } from "./lib/format.js";
+import { request } from "./lib/http.js";
 
 const conference = page.conference;
 const base = `/api/v1/conferences/${encodeURIComponent(conference.id)}`;

@@ -6,7 +6,8 @@ import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
 import { announce, page, t } from "./page.js";
-import { formatNumber, formatPercent, request } from "./checkin-common.js";
+import { formatNumber, formatPercent } from "./lib/format.js";
+import { request } from "./lib/http.js";
 
 const FILTER_DELAY_MS = 150;
 const conferenceId = page.conference.id;

@@ -1,6 +1,7 @@
 // Shared by the awards page's modules: where the API is, template parts, times, dialogs.
 
-import { announce, csrfToken, formatDate, page, t } from "./page.js";
+import { announce, page, t } from "./page.js";
+import { formatDate } from "./lib/format.js";
 
 export const cid = page.conference.id;
 export const base = `/api/v1/conferences/${encodeURIComponent(cid)}/awards`;
@@ -129,27 +130,4 @@ confirmForm?.addEventListener("submit", async (event) => {
   }
 });
 
-/** Send a file (or text) as the raw body of a request, with the session's CSRF token. */
-export async function sendRaw(method, url, body, contentType) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: {
-        Accept: "application/json",
-        "Content-Type": contentType,
-        "X-CSRF-Token": csrfToken(),
-      },
-      body,
-    });
-  } catch {
-    return { ok: false, status: 0, data: null, error: { code: "network", message: "" } };
-  }
-  const data = (response.headers.get("Content-Type") ?? "").includes("application/json")
-    ? await response.json().catch(() => null)
-    : null;
-  if (response.ok) return { ok: true, status: response.status, data, error: null };
-  const error = data?.error ?? { code: "unknown_error", message: response.statusText };
-  return { ok: false, status: response.status, data, error };
-}
+export { sendRaw } from "./lib/http.js";

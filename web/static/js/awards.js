@@ -7,7 +7,7 @@
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
-import { announce, api, formatDate, page, t } from "./page.js";
+import { announce, api, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
 import {
   base,
@@ -21,6 +21,7 @@ import {
 import { chooseImportDecision, setupImport } from "./awards-import.js";
 import { jobNews, redrawJobs, resyncJobs, setupJobs, startRender } from "./awards-jobs.js";
 import { setupSettings } from "./awards-settings.js";
+import { formatDate } from "./lib/format.js";
 
 // Changes of decisions and recipients: the list is read again.
 const AWARD_EVENTS = eventSet(
@@ -211,10 +212,18 @@ function draw() {
   }
 }
 
-async function load() {
-  const seq = ++state.seq;
+let loading = Promise.resolve();
+
+/** Read the list again and draw it; resolves once the newest reading is drawn (a reading
+ * overtaken by a newer one waits for that one, so that what follows sees the new list). */
+function load() {
+  loading = readAndDraw(++state.seq);
+  return loading;
+}
+
+async function readAndDraw(seq) {
   const { ok, status, data, error } = await api("GET", base);
-  if (seq !== state.seq) return;
+  if (seq !== state.seq) return loading;
   if (!ok) {
     summary.textContent = failure(error, status);
     return;

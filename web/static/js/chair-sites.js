@@ -5,7 +5,7 @@
 // sort only hide and move rows.
 
 import { announce, page, t } from "./page.js";
-import { formatNumber, formatTime } from "./checkin-common.js";
+import { formatNumber, formatTime } from "./lib/format.js";
 
 const FILTER_DELAY_MS = 150;
 const STATE_RANK = { disconnected: 0, never: 1, connected: 2 };

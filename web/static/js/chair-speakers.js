@@ -7,8 +7,8 @@
 
 import { clock, elapsedSeconds, queueOf, requestsOf, speakingOf } from "./live-agenda.js";
 import { announce, t } from "./page.js";
-import { formatTime } from "./checkin-common.js";
 import { moved, sortable } from "./reorder.js";
+import { formatTime } from "./lib/format.js";
 
 const element = (id) => document.getElementById(id);
 

@@ -17,9 +17,10 @@ import {
   steps,
 } from "./live-agenda.js";
 import { announce, page, t } from "./page.js";
-import { formatNumber, formatTime, request } from "./checkin-common.js";
 import { SitesPanel } from "./chair-sites.js";
 import { SpeakersPanel } from "./chair-speakers.js";
+import { formatNumber, formatTime } from "./lib/format.js";
+import { request } from "./lib/http.js";
 
 const TICK_MS = 250;
 const STATS_EVERY_MS = 5000;

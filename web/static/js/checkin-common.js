@@ -1,83 +1,9 @@
-// Shared by the check-in pages: requests with a time limit, times in the conference's time zone,
-// counts, and why a check-in was refused, in plain words.
+// Shared by the check-in pages: why a check-in was refused, in plain words, the delegate's
+// line, and the camera.
 
-import { csrfToken, page, t } from "./page.js";
+import { page, t } from "./page.js";
+import { formatTime } from "./lib/format.js";
 import { Scanner } from "./scanner.js";
-
-// Statuses that mean the server was not reached (or is restarting): worth queueing.
-const UNREACHABLE = new Set([0, 502, 503, 504]);
-
-/**
- * page.js api() with a time limit: a phone on a dead network must not wait for minutes.
- * Resolves to {ok, status, data, error, retryAfter, unreachable}.
- */
-export async function request(method, url, body, timeoutMs = 10000) {
-  const headers = { Accept: "application/json", "X-CSRF-Token": csrfToken() };
-  const init = { method, headers, credentials: "same-origin" };
-  if (typeof AbortSignal.timeout === "function") init.signal = AbortSignal.timeout(timeoutMs);
-  if (body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    const error = { code: "network", message: "" };
-    return { ok: false, status: 0, data: null, error, retryAfter: null, unreachable: true };
-  }
-  let data = null;
-  if ((response.headers.get("Content-Type") ?? "").includes("application/json")) {
-    data = await response.json().catch(() => null);
-  }
-  const unreachable = UNREACHABLE.has(response.status);
-  if (response.ok) return { ok: true, status: response.status, data, error: null, unreachable };
-  const error = data?.error ?? {
-    code: unreachable ? "network" : "unknown_error",
-    message: response.statusText,
-  };
-  const retryAfter = Number(response.headers.get("Retry-After")) || null;
-  return { ok: false, status: response.status, data, error, retryAfter, unreachable };
-}
-
-const LOCALE = page.lang === "vi" ? "vi-VN" : "en-GB";
-const numbers = new Intl.NumberFormat(LOCALE);
-const percents = new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 0 });
-
-function timeFormat() {
-  try {
-    return new Intl.DateTimeFormat(LOCALE, {
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-      timeZone: page.timezone || undefined,
-    });
-  } catch {
-    // An unknown zone in an old browser: the phone's own.
-    return new Intl.DateTimeFormat(LOCALE, {
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-  }
-}
-
-const times = timeFormat();
-
-/** 14:05 in the conference's time zone ("" for no time). */
-export function formatTime(iso) {
-  const when = iso ? new Date(iso) : null;
-  return when && !Number.isNaN(when.getTime()) ? times.format(when) : "";
-}
-
-export function formatNumber(value) {
-  return numbers.format(Number(value) || 0);
-}
-
-/** 61 % of expected, or "" when nobody is expected. */
-export function formatPercent(part, whole) {
-  return whole > 0 ? percents.format(part / whole) : "";
-}
 
 const REFUSALS = {
   credential_forged: "js.checkin.refused.credential_forged",

@@ -6,7 +6,8 @@ import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { page, t } from "./page.js";
-import { formatNumber, request } from "./checkin-common.js";
+import { formatNumber } from "./lib/format.js";
+import { request } from "./lib/http.js";
 
 const RETRY_MS = 3000;
 const REFUSED_RETRY_MS = 30000;

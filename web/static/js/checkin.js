@@ -15,15 +15,9 @@ import {
 import { announce, page, t } from "./page.js";
 import { CheckinQueue, newNonce } from "./checkin-queue.js";
 import { CredentialChecker } from "./credential.js";
-import {
-  alreadyText,
-  cameraToggle,
-  delegateLine,
-  formatNumber,
-  formatTime,
-  refusalText,
-  request,
-} from "./checkin-common.js";
+import { alreadyText, cameraToggle, delegateLine, refusalText } from "./checkin-common.js";
+import { formatNumber, formatTime } from "./lib/format.js";
+import { request } from "./lib/http.js";
 
 const RECENT_LIMIT = 50;
 const SEARCH_DELAY_MS = 250;

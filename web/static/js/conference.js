@@ -3,7 +3,7 @@
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
-import { announce, api, formatDate, formatDates, page, t } from "./page.js";
+import { announce, api, page, t } from "./page.js";
 import {
   changedFields,
   checkParsable,
@@ -14,6 +14,7 @@ import {
   showErrors,
   submitting,
 } from "./forms.js";
+import { formatDate, formatDates } from "./lib/format.js";
 
 const CONFERENCE_FIELDS = ["title", "starts_on", "ends_on", "timezone", "venue", "public"];
 const SITE_FIELDS = [

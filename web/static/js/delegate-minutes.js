@@ -3,9 +3,9 @@
 // (and never asked again until a minutes event says otherwise) while they may not.
 
 import { page, t } from "./page.js";
-import { request } from "./checkin-common.js";
 import { prose, timeOf } from "./minutes-text.js";
 import { eventSet } from "./lib/events.js";
+import { request } from "./lib/http.js";
 
 const MINUTES_EVENTS = eventSet("minutes/updated", "minutes/finalised");
 const panel = document.getElementById("minutes-panel");

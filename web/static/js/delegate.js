@@ -3,7 +3,7 @@
 
 import { announce, page, t } from "./page.js";
 import { newNonce } from "./checkin-queue.js";
-import { cameraToggle, formatTime, refusalText, request } from "./checkin-common.js";
+import { cameraToggle, refusalText } from "./checkin-common.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
@@ -17,6 +17,8 @@ import {
   speakingOf,
   steps,
 } from "./live-agenda.js";
+import { formatTime } from "./lib/format.js";
+import { request } from "./lib/http.js";
 
 const element = (id) => document.getElementById(id);
 const button = element("scan-toggle");

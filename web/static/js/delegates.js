@@ -1,7 +1,8 @@
 // The delegates page: search and page through the list; organizers add, change, remove,
 // reissue personal links and import a CSV or XLSX list (dry run first).
 
-import { announce, api, csrfToken, page, t } from "./page.js";
+import { announce, api, page, t } from "./page.js";
+import { sendRaw } from "./lib/http.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
 import { mediaType, showImportReport } from "./import-report.js";
 
@@ -338,19 +339,9 @@ importForm?.addEventListener("submit", async (event) => {
   for (const b of buttons) b.disabled = true;
   sayImport(t("js.delegates.import.working"));
   try {
-    const response = await fetch(`${base}/import${query}`, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        Accept: "application/json",
-        "Content-Type": mediaType(file),
-        "X-CSRF-Token": csrfToken(),
-      },
-      body: file,
-    });
-    const data = await response.json().catch(() => null);
+    const { ok, data } = await sendRaw("POST", `${base}/import${query}`, file, mediaType(file));
     const details = data?.error?.details;
-    if (response.ok && data) {
+    if (ok && data) {
       showReport(data);
       const counts = { rows: data.rows, valid: data.valid, invalid: data.invalid };
       sayImport(

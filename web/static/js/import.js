@@ -1,6 +1,7 @@
 // Import a conference file: check it (dry run) or create the conference, listing every problem.
 
-import { announce, csrfToken, t } from "./page.js";
+import { announce, t } from "./page.js";
+import { sendRaw } from "./lib/http.js";
 
 const form = document.getElementById("import-conference");
 const fileInput = document.getElementById("import-file");
@@ -35,18 +36,8 @@ function listProblems(details) {
 
 async function send(file, check) {
   const url = `/api/v1/conferences/import${check ? "?dry_run=1" : ""}`;
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: {
-      Accept: "application/json",
-      "Content-Type": mediaType(file),
-      "X-CSRF-Token": csrfToken(),
-    },
-    body: await file.text(),
-  });
-  const data = await response.json().catch(() => null);
-  return { status: response.status, data };
+  const { status, data } = await sendRaw("POST", url, await file.text(), mediaType(file));
+  return { status, data };
 }
 
 form?.addEventListener("submit", async (event) => {

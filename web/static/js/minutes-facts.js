@@ -3,8 +3,8 @@
 // attendance by site. The templates are in minutes.html; times in the conference's zone.
 
 import { t } from "./page.js";
-import { formatNumber } from "./checkin-common.js";
 import { duration, timeOf } from "./minutes-text.js";
+import { formatNumber } from "./lib/format.js";
 
 const roleIn = (root, name) => root.querySelector(`[data-role="${name}"]`);
 

@@ -9,10 +9,10 @@ import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING, NOTICES } from "./lib/event-groups.js";
 import { announce, page, t } from "./page.js";
-import { request } from "./checkin-common.js";
 import { SectionEditor } from "./minutes-editor.js";
 import { renderItemFacts, renderOpeningFacts } from "./minutes-facts.js";
 import { momentOf } from "./minutes-text.js";
+import { request } from "./lib/http.js";
 
 const FACTS_DEBOUNCE_MS = 400;
 const RENDER_TIMEOUT_MS = 120000; // finalising renders and signs a PDF
