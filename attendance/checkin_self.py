@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import checkin, selfcheckin
-from attendance.checkin import Outcome, Scan
 from attendance.links import delegate_actor
 from attendance.models import Delegate
+from attendance.scans import Outcome, Scan
 from conference.models import Conference, Site
 from conference.signing import Keyring
 

@@ -10,9 +10,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from attendance.checkin import checked_in_at, delegate_card, expected_at, server_nonce
 from attendance.events import CHECKED_IN, CHECKIN_CONFLICT_RESOLVED, CHECKIN_UNDONE
 from attendance.models import CheckIn, Delegate
+from attendance.scans import checked_in_at, delegate_card, expected_at, server_nonce
 from conference.actors import Actor
 from conference.audit import record
 from conference.catalogue import EventType

@@ -277,7 +277,8 @@ async def baseline(url: str, prepared: Prepared, badges: list[str], seconds: flo
     """The same service call without a server: one scan per transaction, one after another."""
     from sqlmodel import col, select
 
-    from attendance.checkin import Scan, check_in
+    from attendance.checkin import check_in
+    from attendance.scans import Scan
     from conference.accounts import principal_for_token
     from conference.actors import resolve_actor
     from conference.db import Database

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import checkin
-from attendance.checkin import Outcome, Scan
+from attendance.scans import Outcome, Scan
 from conference.actors import Actor
 from conference.db import Database
 from conference.errors import PlenaryError
@@ -36,7 +36,7 @@ from runtime.background import stop_task
 
 log = logging.getLogger("plenary.checkin")
 
-# Scans handled in one transaction at most (attendance.checkin.MAX_BATCH per call).
+# Scans handled in one transaction at most (attendance.scans.MAX_BATCH per call).
 MAX_GROUP = 256
 # How long a caller's conference, actor and site, once looked up, serve their next scans
 # (like a bearer token's lookup, server.auth.TokenCache). A change to a conference's

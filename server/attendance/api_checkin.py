@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import checkin, figures, ledger, selfcheckin
-from attendance.checkin import Outcome, Scan
+from attendance.scans import OTHER_SITE, Outcome, Scan, delegate_card
 from attendance.schemas_checkin import (
     AttendanceOut,
     BatchAnswer,
@@ -97,7 +97,7 @@ async def scan_site(
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
     card = (
-        checkin.delegate_card(outcome.delegate, outcome.delegate_site)
+        delegate_card(outcome.delegate, outcome.delegate_site)
         if outcome.delegate is not None and outcome.outcome != "refused"
         else None
     )
@@ -118,13 +118,9 @@ def answer(outcome: Outcome) -> web.Response:
     error = outcome.error()
     if error is not None:
         if outcome.delegate is not None and error.details is not None:
-            error.details["delegate"] = checkin.delegate_card(
-                outcome.delegate, outcome.delegate_site
-            )
-        elif outcome.delegate is not None and outcome.code == checkin.OTHER_SITE:
-            error.details = {
-                "delegate": checkin.delegate_card(outcome.delegate, outcome.delegate_site)
-            }
+            error.details["delegate"] = delegate_card(outcome.delegate, outcome.delegate_site)
+        elif outcome.delegate is not None and outcome.code == OTHER_SITE:
+            error.details = {"delegate": delegate_card(outcome.delegate, outcome.delegate_site)}
         raise error
     assert outcome.delegate is not None
     return plain_json_response(
@@ -132,7 +128,7 @@ def answer(outcome: Outcome) -> web.Response:
             "outcome": "ok",
             "checkin": {
                 "id": outcome.checkin_id,
-                "delegate": checkin.delegate_card(outcome.delegate, outcome.delegate_site),
+                "delegate": delegate_card(outcome.delegate, outcome.delegate_site),
                 "site": outcome.site,
                 "at": outcome.at.isoformat() if outcome.at else None,
                 "method": outcome.method,

@@ -15,11 +15,11 @@ from qrcode.image.svg import SvgPathImage
 from sqlmodel import col, select
 
 from agenda.services import list_agenda
-from attendance import checkin, credentials, links, selfcheckin
-from attendance.checkin import Outcome
+from attendance import credentials, links, selfcheckin
 from attendance.checkin_self import self_check_in
 from attendance.models import Delegate
 from attendance.reports import cell_text
+from attendance.scans import Outcome, delegate_card
 from attendance.schemas_checkin import DelegatePage, SelfCheckin
 from conference.dbtypes import utcnow
 from conference.errors import NotFound
@@ -86,7 +86,7 @@ async def read_delegate_page(request: web.Request) -> web.StreamResponse:
         items = await list_agenda(session, conference.id)
     parents = {item.id: item.public_id for item in items}
     data: dict[str, Any] = {
-        "delegate": checkin.delegate_card(delegate, site.code),
+        "delegate": delegate_card(delegate, site.code),
         "conference": {
             "id": conference.public_id,
             "title": conference.title,

@@ -7,9 +7,9 @@ from typing import Annotated
 from pydantic import Field, StrictStr
 
 from attendance import checkin, links
-from attendance.checkin import Outcome, Scan
 from attendance.checkin_self import self_check_in
 from attendance.ledger import visible_delegate
+from attendance.scans import Outcome, Scan, delegate_card
 from attendance.selfcheckin import CodeRefused, prove_site
 from conference.actors import STAFF_ROLES, Actor
 from conference.dbtypes import utcnow
@@ -143,7 +143,7 @@ async def handle_get(conn: Connection, msg_id: int, cmd: DelegateCommand, actor:
     assert site is not None
     conn.send_result(
         msg_id,
-        checkin.delegate_card(delegate, site.code)
+        delegate_card(delegate, site.code)
         | {"checked_in_at": delegate.checked_in_at.isoformat() if delegate.checked_in_at else None},
     )
 

@@ -13,8 +13,8 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import checkin
-from attendance.checkin import Outcome, Scan
 from attendance.models import CheckIn, Delegate
+from attendance.scans import Outcome, Scan
 from attendance.schemas import DelegateCreate
 from attendance.services import insert_delegates
 from conference.actors import Actor, Principal

@@ -14,8 +14,8 @@ from aiohttp import web
 from sqlmodel import select
 
 from attendance import checkin, ledger, links, selfcheckin
-from attendance.checkin import Scan
 from attendance.models import Delegate
+from attendance.scans import Scan
 from conference.errors import Forbidden
 from conference.models import Conference, Site
 from runtime.config import Config

@@ -20,10 +20,16 @@ from tests.conftest import Api, add_account
 from tests.runtime.test_redis_bridge import REDIS_URL, REQUIRE_REDIS, _redis_reachable
 from tests.server.test_api_checkin import Hall, make_hall, nonce
 from tests.server.test_checkin_paths import link_socket
-from tests.server.test_revocation import AT_ONCE, closed_within, member_session, new_token
+from tests.server.test_revocation import closed_within, member_session, new_token
 from tests.server.test_ws import connect
 
 pytestmark = pytest.mark.xdist_group("redis")
+
+# Between processes the bell crosses Redis. The periodic check runs every 60 s here, so a
+# close within this bound is the bell's: the bound tells the bell from the periodic check
+# without failing when a busy machine delays it by a second (a full parallel run once
+# took more than 1 s).
+BY_THE_BELL = 10.0
 
 ClientFactory = Any
 
@@ -105,9 +111,9 @@ async def test_a_revocation_on_one_process_closes_sockets_on_the_other(hall_on_a
             status, answer = await organizer.call(method, hall.url(path), body)
             assert status in (200, 204), answer
             started = time.monotonic()
-            code, reason = await closed_within(sockets[kind])
+            code, reason = await closed_within(sockets[kind], BY_THE_BELL)
             assert (code, reason.split(":")[0]) == expected[kind], (kind, reason)
-            assert time.monotonic() - started < AT_ONCE
+            assert time.monotonic() - started < BY_THE_BELL
 
 
 async def test_http_and_check_in_on_the_other_process_follow_the_bell(hall_on_a: Pair) -> None:
@@ -128,7 +134,7 @@ async def test_http_and_check_in_on_the_other_process_follow_the_bell(hall_on_a:
     async def heard(change: Any) -> None:
         rung = bell_b.rung
         await change
-        async with asyncio.timeout(AT_ONCE):
+        async with asyncio.timeout(BY_THE_BELL):
             await bell_b.wait_rung(rung + 1)
 
     await heard(organizer.post(hall.url(f"/tokens/{token['id']}/revoke")))

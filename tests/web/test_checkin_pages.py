@@ -508,7 +508,8 @@ async def test_the_board_holds_3300_sites(
     from playwright.async_api import expect
     from sqlmodel import select
 
-    from attendance.checkin import Scan, check_in
+    from attendance.checkin import check_in
+    from attendance.scans import Scan
     from conference.actors import CLI, Actor
     from conference.models import Conference, Site
     from server.keys import db_key, keyring_key
