@@ -24,7 +24,13 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.events import PRESENCE, ROLL_CALL_ANSWERED, ROLL_CALL_CLOSED, ROLL_CALL_STARTED
+from agenda.events import (
+    PRESENCE,
+    ROLL_CALL_ANSWERED,
+    ROLL_CALL_CLOSED,
+    ROLL_CALL_STARTED,
+    SiteLink,
+)
 from agenda.models import RollCall, RollCallAnswer, SitePresence
 from agenda.state import iso, site_codes
 from conference.actors import Actor
@@ -66,7 +72,7 @@ class PresenceBook:
         return taken
 
 
-def presence_data(row: SitePresence, code: str) -> dict[str, Any]:
+def presence_data(row: SitePresence, code: str) -> SiteLink:
     return {
         "site": code,
         "connected": row.connected,

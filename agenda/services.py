@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.events import ITEM_CREATED, ITEM_DELETED, ITEM_UPDATED, REORDERED, SETTINGS
+from agenda.events import ITEM_CREATED, ITEM_DELETED, ITEM_UPDATED, REORDERED, SETTINGS, Settings
 from agenda.models import AgendaItem, AgendaState
 from agenda.schemas import (
     AgendaItemCreate,
@@ -346,7 +346,7 @@ async def reorder_agenda(
     return ordered
 
 
-def settings_data(state: AgendaState) -> dict[str, Any]:
+def settings_data(state: AgendaState) -> Settings:
     return {
         "default_speaking_seconds": state.default_speaking_seconds,
         "kind_limits": dict(state.kind_limits),
@@ -372,6 +372,6 @@ async def update_agenda_settings(
     session.add(state)
     await session.flush()
     out = settings_data(state)
-    await record(session, actor, "agenda.settings", "conference", conference.public_id, out)
+    await record(session, actor, "agenda.settings", "conference", conference.public_id, dict(out))
     await append_event(session, conference.id, SETTINGS, out)
     return state

@@ -29,6 +29,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.events import SPEAKERS_UPDATED
+from agenda.events import Speaker as SpeakerData
 from agenda.models import AgendaItem, AgendaState, Speaker
 from agenda.schemas import SpeakerCreate
 from agenda.state import Agenda, agenda_state, iso, load_agenda, site_codes, speaking_limit
@@ -57,7 +58,7 @@ def elapsed(speaker: Speaker, now: datetime) -> float:
 
 def speaker_data(
     speaker: Speaker, item: AgendaItem, site_codes: dict[int, str], delegates: dict[int, str]
-) -> dict[str, Any]:
+) -> SpeakerData:
     return {
         "id": speaker.public_id,
         "item": item.public_id,

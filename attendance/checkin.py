@@ -14,7 +14,7 @@ server): a batch costs a few statements, whatever its size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -605,7 +605,7 @@ async def _record_and_emit(session: AsyncSession, call: _Call, fresh: list[Outco
     """The audit entries and live events of what this call decided (not of replays)."""
     site_code = call.site.code
     entries: list[tuple[str, str, str, dict[str, Any]]] = []
-    events: list[tuple[EventType, dict[str, Any]]] = []
+    events: list[tuple[EventType, Mapping[str, Any]]] = []
     for outcome in fresh:
         if outcome.outcome == "ok" and outcome.delegate is not None:
             details = {

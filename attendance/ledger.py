@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -218,7 +219,7 @@ async def resolve_conflict(
     if found is None:
         raise NotFound("no open conflict with this id", field="checkin")
     delegate, row = found.delegate, found.row
-    events: list[tuple[EventType, dict[str, Any]]] = []
+    events: list[tuple[EventType, Mapping[str, Any]]] = []
     if keep == "conflicting":
         sites = await _sites(session, conference.id)
         before = sites.get(delegate.checkin_site_id or 0)

@@ -8,13 +8,14 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from attendance.events import Admission, DelegateCard, SiteCount
 from attendance.models import Delegate
 from conference.errors import Conflict, InvalidInput, NotFound, PlenaryError
 from conference.models import Site
@@ -135,7 +136,7 @@ async def expected_at(session: AsyncSession, site: Site) -> int:
     return int(result.one())
 
 
-def delegate_card(delegate: Delegate | DelegateRow, site_code: str) -> dict[str, Any]:
+def delegate_card(delegate: Delegate | DelegateRow, site_code: str) -> DelegateCard:
     """The delegate as check-in answers and events show them (no phone or email)."""
     return {
         "id": delegate.public_id,
@@ -147,16 +148,18 @@ def delegate_card(delegate: Delegate | DelegateRow, site_code: str) -> dict[str,
     }
 
 
-def event_data(outcome: Outcome) -> dict[str, Any]:
-    assert outcome.delegate is not None
+def event_data(outcome: Outcome) -> Admission:
+    """The data of delegate/checked_in (and, with other_site, of a conflict)."""
+    assert outcome.delegate is not None and outcome.at is not None
     return {
         "delegate": delegate_card(outcome.delegate, outcome.delegate_site),
         "site": outcome.delegate_site,
         "at_site": outcome.site,
-        "at": iso(outcome.at),
+        "at": outcome.at.isoformat(),
         "method": outcome.method,
         "offline": outcome.offline,
-        "present": outcome.present,
+        # Filled by the admission with the site's new count (attendance.checkin._present).
+        "present": cast(SiteCount, outcome.present),
     }
 
 

@@ -29,7 +29,7 @@ from conference.actors import STAFF_ROLES, Actor
 from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, NotFound
-from conference.events import DOCUMENT_UPDATED
+from conference.events import DOCUMENT_UPDATED, DocumentProgress
 from conference.live import append_event
 from conference.models import Conference, DocumentFile, DocumentJob
 from conference.text import is_public_id
@@ -49,7 +49,7 @@ MAX_ERROR = 1000
 STALE_SECONDS = 90
 
 
-def job_data(job: DocumentJob) -> dict[str, Any]:
+def job_data(job: DocumentJob) -> DocumentProgress:
     """The live event's data: enough for a page to show a progress bar."""
     return {
         "id": job.public_id,

@@ -8,7 +8,7 @@ Services call :func:`append_event` inside their transaction; after commit
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -47,10 +47,10 @@ class Event:
 
 
 async def append_event(
-    session: AsyncSession, conference_id: int, event_type: EventType, data: dict[str, Any]
+    session: AsyncSession, conference_id: int, event_type: EventType, data: Mapping[str, Any]
 ) -> Event:
     """Take the next seq (locking the conference row) and log the event in this transaction."""
-    type_ = event_type.name
+    type_, data = event_type.name, dict(data)
     result = await session.exec(
         update(Conference)
         .where(col(Conference.id) == conference_id)
@@ -73,7 +73,7 @@ async def append_event(
 
 
 async def append_events(
-    session: AsyncSession, conference_id: int, items: list[tuple[EventType, dict[str, Any]]]
+    session: AsyncSession, conference_id: int, items: Sequence[tuple[EventType, Mapping[str, Any]]]
 ) -> list[Event]:
     """Log several events with consecutive seqs in one statement (bulk check-ins)."""
     if not items:
@@ -92,7 +92,7 @@ async def append_events(
     at = utcnow()
     first = last - len(items) + 1
     events = [
-        Event(conference_id, epoch, first + n, event_type.name, data, at)
+        Event(conference_id, epoch, first + n, event_type.name, dict(data), at)
         for n, (event_type, data) in enumerate(items)
     ]
     # One statement: the ORM would insert row by row on SQLite to read each id back.
