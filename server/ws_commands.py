@@ -135,7 +135,8 @@ async def caller(conn: Connection, declared: Command, cmd: BaseModel) -> Actor:
     if not declared.in_conference:
         return Actor(conn.principal)
     async with conn.db.read() as session:
-        conference = await get_conference(session, str(cmd.model_dump()["conference"]))
+        named = cmd.model_dump(include={"conference"})["conference"]
+        conference = await get_conference(session, str(named))
         actor = await resolve_actor(session, conn.principal, conference)
     declared.check(actor)
     return actor

@@ -74,6 +74,16 @@ class Collector:
         self.received: list[Event] = []
         self.got = asyncio.Event()
 
+    @classmethod
+    async def following(cls, db: Database, conference_id: int | None) -> Collector:
+        """A collector subscribed to db's hub from the conference's seq as db reads it now."""
+        async with db.sessionmaker() as session:
+            fresh = await session.get(Conference, conference_id)
+            assert fresh is not None and conference_id is not None
+        collector = cls(db, fresh)
+        db.hub.subscribe(conference_id, collector)
+        return collector
+
     async def _fetch(self, cid: int, epoch: str, after: int, upto: int) -> list[Event]:
         async with self.db.sessionmaker() as session:
             return await events_between(session, cid, epoch, after, upto)
@@ -123,13 +133,8 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
     try:
         await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
         await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
-        async with db_b.sessionmaker() as session:
-            fresh = await session.get(Conference, conference.id)
-            assert fresh is not None
-        collector = Collector(db_b, fresh)
-        assert conference.id is not None
-        db_b.hub.subscribe(conference.id, collector)
-        start = fresh.last_seq
+        collector = await Collector.following(db_b, conference.id)
+        start = collector.feed.last_seq
         for n in range(10):
             await _rename(db_a, conference, site, f"Hà Nội {n}")
         await collector.wait_for(start + 10)
@@ -192,13 +197,9 @@ async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
     connection fails, and the bridge must still relay once the database is back."""
     db_a, db_b = two_processes
     conference, site = await _setup(db_a)
-    async with db_b.sessionmaker() as session:
-        fresh = await session.get(Conference, conference.id)
-        assert fresh is not None
     # A subscriber here: the catch-up reads the database for its conference.
-    collector = Collector(db_b, fresh)
-    assert conference.id is not None
-    db_b.hub.subscribe(conference.id, collector)
+    collector = await Collector.following(db_b, conference.id)
+    start = collector.feed.last_seq
     name = make_url(db_b.url).database
     await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
     bridge_a = RedisBridge(redis_url, db_a, channel=channel, catch_up_interval=3600)
@@ -220,7 +221,7 @@ async def test_the_bridge_outlives_a_database_that_refuses_it_while_it_connects(
         await bridge_a.start()
         await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
         await _rename(db_a, conference, site, "Hà Nội mới")
-        await collector.wait_for(fresh.last_seq + 1)
+        await collector.wait_for(start + 1)
         assert bridge_b.relayed >= 1 and not listen.done()
     finally:
         await bridge_a.stop()
@@ -265,13 +266,8 @@ async def test_nothing_is_lost_while_redis_is_down(
         await bridge_a.start()
         await bridge_b.start()
         await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
-        async with db_b.sessionmaker() as session:
-            fresh = await session.get(Conference, conference.id)
-            assert fresh is not None
-        collector = Collector(db_b, fresh)
-        assert conference.id is not None
-        db_b.hub.subscribe(conference.id, collector)
-        start = fresh.last_seq
+        collector = await Collector.following(db_b, conference.id)
+        start = collector.feed.last_seq
 
         await _rename(db_a, conference, site, "trước")
         await collector.wait_for(start + 1)
@@ -328,15 +324,7 @@ async def test_speaker_requests_through_two_processes_end_in_one_order(
     try:
         await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
         await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
-        collectors = []
-        for db in (db_a, db_b):
-            async with db.sessionmaker() as session:
-                fresh = await session.get(Conference, conference.id)
-                assert fresh is not None
-            collector = Collector(db, fresh)
-            assert conference.id is not None
-            db.hub.subscribe(conference.id, collector)
-            collectors.append(collector)
+        collectors = [await Collector.following(db, conference.id) for db in (db_a, db_b)]
         start = collectors[0].feed.last_seq
 
         async def ask(n: int) -> None:
