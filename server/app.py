@@ -26,7 +26,7 @@ from server.auth import TokenCache, auth_middleware, passwords_key, token_cache_
 from server.awards import api_award_settings, api_awards, api_awards_import, api_verify
 from server.conference import api_admin, api_auth, api_conferences, api_documents, api_transfer
 from server.events import build_catalogue, catalogue_key
-from server.http import ApiRoutes, Handler, error_middleware
+from server.http import Handler, error_middleware
 from server.keys import (
     bridge_key,
     checkin_limiter_key,
@@ -48,6 +48,7 @@ from server.openapi import build_openapi
 from server.pages import setup_pages
 from server.proxies import ProxyTrust, proxy_trust_key
 from server.ratelimit import RateLimiter
+from server.routes import ApiRoutes
 from server.runtime import (
     checkin_batcher_ctx,
     documents_ctx,

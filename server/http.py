@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -21,7 +19,7 @@ from conference import errors
 from conference.db import unavailable_error
 from conference.errors import InvalidInput, PlenaryError
 from server.access_log import redacted_traceback, route_name
-from server.keys import admitted_rkey, config_key, db_key, roles_rkey
+from server.keys import config_key, db_key
 
 log = logging.getLogger("plenary.http")
 
@@ -242,106 +240,3 @@ async def transaction(request: web.Request) -> AsyncIterator[AsyncSession]:
     else:
         async with db.transaction() as session:
             yield session
-
-
-# A route any role in the conference may call (each caller sees what they may).
-ANY_ROLE: tuple[str, ...] = ()
-
-
-def admitting(handler: Handler, roles: tuple[str, ...]) -> Handler:
-    """handler, with the roles it admits declared for conference_actor to enforce."""
-
-    @functools.wraps(handler)
-    async def admitted(request: web.Request) -> web.StreamResponse:
-        request[roles_rkey] = roles
-        response = await handler(request)
-        if not request.get(admitted_rkey):
-            raise RuntimeError(f"{request.method} {request.path}: the caller was not admitted")
-        return response
-
-    return admitted
-
-
-@dataclass
-class RouteSpec:
-    """What the OpenAPI document says of one route."""
-
-    method: str
-    path: str
-    summary: str
-    role: str
-    body: type[BaseModel] | None = None
-    response: Any = None
-    status: int = 200
-    query: dict[str, str] = field(default_factory=dict)
-    tag: str = ""
-    content_type: str = "application/json"
-    #: the roles the route admits in its conference (ANY_ROLE: any); None: it has no
-    #: conference, or decides itself (a personal link, a public verification)
-    roles: tuple[str, ...] | None = None
-
-
-class ApiRoutes:
-    """An aiohttp route table whose routes also describe themselves for OpenAPI."""
-
-    def __init__(self, tag: str) -> None:
-        self.tag = tag
-        self.table = web.RouteTableDef()
-        self.specs: list[RouteSpec] = []
-
-    def route(
-        self,
-        method: str,
-        path: str,
-        *,
-        summary: str,
-        role: str,
-        body: type[BaseModel] | None = None,
-        response: Any = None,
-        status: int = 200,
-        query: dict[str, str] | None = None,
-        content_type: str = "application/json",
-        roles: tuple[str, ...] | None = None,
-    ) -> Callable[[Handler], Handler]:
-        """Declare a route; roles: who may call it in its conference (role says it in words).
-
-        A route with roles resolves its caller with ``server.auth.conference_actor``, which
-        refuses a caller without one of them (forbidden) before the handler goes on.
-        """
-
-        def decorate(handler: Handler) -> Handler:
-            self.specs.append(
-                RouteSpec(
-                    method,
-                    path,
-                    summary,
-                    role,
-                    body,
-                    response,
-                    status,
-                    query or {},
-                    self.tag,
-                    content_type,
-                    roles,
-                )
-            )
-            served = handler if roles is None else admitting(handler, roles)
-            self.table.route(method, path)(served)
-            return handler
-
-        return decorate
-
-    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, **kw)
-
-    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, **kw)

@@ -8,9 +8,10 @@ from aiohttp import web
 from sqlalchemy import text
 
 from conference.errors import PlenaryError
-from server.http import ApiRoutes, error_response, json_response
+from server.http import error_response, json_response
 from server.keys import config_key, db_key, metrics_key, openapi_key, sockets_key
 from server.metrics_access import check_metrics_access
+from server.routes import ApiRoutes
 
 log = logging.getLogger("plenary.health")
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from server.http import STATUS_BY_CODE, RouteSpec
+from server.http import STATUS_BY_CODE
+from server.routes import RouteSpec
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA = {

@@ -26,7 +26,6 @@ from server.access_bell import access_bell_key
 from server.agenda import ws_agenda
 from server.attendance import ws_checkin
 from server.auth import SESSION_COOKIE, client_ip, identify, origin_allowed, session_limits
-from server.http import ApiRoutes
 from server.keys import (
     metrics_key,
     principal_rkey,
@@ -35,6 +34,7 @@ from server.keys import (
     sockets_key,
 )
 from server.link_guesses import counted_lookup
+from server.routes import ApiRoutes
 from server.ws_commands import CommandRegistry, handle_frame
 from server.ws_connection import (
     ACCESS_CHANGED_REASON,

@@ -21,10 +21,11 @@ from conference.dbtypes import utcnow
 from conference.models import Conference
 from conference.schemas import Input
 from server.attendance.api_checkin import check_rate
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import json_response, parse_body, transaction
 from server.keys import db_key
 from server.link_guesses import delegate_by_link
 from server.proxies import client_ip
+from server.routes import ApiRoutes
 from server.snapshot import live_snapshot
 
 routes = ApiRoutes("delegate page")

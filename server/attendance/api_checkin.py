@@ -28,9 +28,10 @@ from conference.errors import InvalidInput, NotFound, RateLimited
 from conference.models import Conference, Site
 from conference.services import get_site, get_site_by_code
 from server.auth import conference_actor, principal
-from server.http import ApiRoutes, json_response, parse_body, plain_json_response, transaction
+from server.http import json_response, parse_body, plain_json_response, transaction
 from server.keys import admitted_rkey, checkin_limiter_key, config_key, refused_limiter_key
 from server.proxies import client_ip
+from server.routes import CHAIR, HALL, ApiRoutes, Call
 from server.runtime import checkin_batcher_key
 from server.signing import ready_keyring
 
@@ -253,40 +254,30 @@ async def undo_checkin(request: web.Request) -> web.StreamResponse:
         )
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     CONF + "/attendance",
-    summary="Checked in / expected per site and the total, with the live seq they reflect",
+    HALL,
     role="organizer, chair, secretary, site operator (own site)",
     response=AttendanceOut,
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
-async def read_attendance(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        rows, conflicts = await figures.attendance(session, conference, actor=actor)
-        return json_response(
-            {
-                "seq": conference.last_seq,
-                "epoch": conference.epoch,
-                "sites": [row.data() for row in rows],
-                "total": figures.totals(rows),
-                "conflicts": conflicts,
-            }
-        )
+async def read_attendance(call: Call[None]) -> object:
+    """Checked in / expected per site and the total, with the live seq they reflect."""
+    rows, conflicts = await figures.attendance(call.session, call.conference, actor=call.actor)
+    return {
+        "seq": call.conference.last_seq,
+        "epoch": call.conference.epoch,
+        "sites": [row.data() for row in rows],
+        "total": figures.totals(rows),
+        "conflicts": conflicts,
+    }
 
 
-@routes.get(
-    CONF + "/checkins/conflicts",
-    summary="Offline admissions of people already admitted at another site, not yet resolved",
-    role="organizer, chair",
-    response=LedgerList,
-    roles=("organizer", "chair"),
-)
-async def list_conflicts(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        rows = await ledger.open_conflicts(session, conference, actor=actor)
-        return json_response({"items": [row.data() for row in rows]})
+@routes.conference("GET", CONF + "/checkins/conflicts", CHAIR, response=LedgerList)
+async def list_conflicts(call: Call[None]) -> object:
+    """Offline admissions of people already admitted at another site, not yet resolved."""
+    rows = await ledger.open_conflicts(call.session, call.conference, actor=call.actor)
+    return {"items": [row.data() for row in rows]}
 
 
 @routes.post(

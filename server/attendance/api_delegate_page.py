@@ -28,10 +28,11 @@ from conference.services import get_site_by_code
 from conference.text import is_public_id
 from server.attendance.api_checkin import answer, check_rate, count_refusals
 from server.auth import conference_actor
-from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
+from server.http import json_response, parse_body, public_base, transaction
 from server.keys import config_key, refused_limiter_key
 from server.link_guesses import delegate_by_link
 from server.proxies import client_ip
+from server.routes import ORGANIZER, ApiRoutes, Call
 from server.signing import ready_keyring
 
 routes = ApiRoutes("delegate page")
@@ -173,24 +174,16 @@ async def _self_checkin(request: web.Request, data: SelfCheckin, now: datetime) 
         )
 
 
-@routes.post(
-    CONF + "/delegates/{did}/reissue",
-    summary="New personal link and badge code; the old ones stop working at once",
-    role="organizer",
-    roles=("organizer",),
-)
-async def reissue(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        delegate = await _delegate(session, conference, request.match_info["did"])
-        delegate = await links.reissue(session, conference, delegate, actor=actor)
-        return json_response(
-            {
-                "id": delegate.public_id,
-                "credential_version": delegate.credential_version,
-                "link": personal_link(request, delegate),
-            }
-        )
+@routes.conference("POST", CONF + "/delegates/{did}/reissue", ORGANIZER)
+async def reissue(call: Call[None]) -> object:
+    """New personal link and badge code; the old ones stop working at once."""
+    delegate = await _delegate(call.session, call.conference, call.path("did"))
+    delegate = await links.reissue(call.session, call.conference, delegate, actor=call.actor)
+    return {
+        "id": delegate.public_id,
+        "credential_version": delegate.credential_version,
+        "link": personal_link(call.request, delegate),
+    }
 
 
 @routes.get(

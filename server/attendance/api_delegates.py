@@ -15,8 +15,9 @@ from attendance.schemas import (
     ImportReport,
 )
 from server.auth import conference_actor
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import json_response, transaction
 from server.keys import db_key
+from server.routes import HALL, ORGANIZER, SITE, ApiRoutes, Call
 from server.runtime import in_parse_pool
 from server.uploads import query_flag, read_upload
 
@@ -51,21 +52,15 @@ async def list_delegates(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.post(
-    DELEGATES,
-    summary="Add a delegate at a site",
-    role="organizer",
-    body=DelegateCreate,
-    response=DelegateOut,
-    status=201,
-    roles=("organizer",),
+@routes.conference(
+    "POST", DELEGATES, ORGANIZER, body=DelegateCreate, response=DelegateOut, status=201
 )
-async def create_delegate(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, DelegateCreate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        delegate = await services.create_delegate(session, conference, data, actor=actor)
-    return json_response(DelegateOut.of(delegate, data.site), status=201)
+async def create_delegate(call: Call[DelegateCreate]) -> object:
+    """Add a delegate at a site."""
+    delegate = await services.create_delegate(
+        call.session, call.conference, call.body, actor=call.actor
+    )
+    return DelegateOut.of(delegate, call.body.site)
 
 
 @routes.post(
@@ -100,55 +95,50 @@ async def import_delegates(request: web.Request) -> web.StreamResponse:
     return json_response(report)
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     ONE,
-    summary="One delegate",
+    HALL,
     role="organizer, chair, secretary, or site_operator (their site)",
     response=DelegateOut,
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
-async def read_delegate(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        delegate, site = await services.get_delegate(
-            session, conference, request.match_info["did"], actor=actor
-        )
-    return json_response(DelegateOut.of(delegate, site.code, contacts=actor.sees_contacts))
+async def read_delegate(call: Call[None]) -> object:
+    """One delegate."""
+    delegate, site = await services.get_delegate(
+        call.session, call.conference, call.path("did"), actor=call.actor
+    )
+    return DelegateOut.of(delegate, site.code, contacts=call.actor.sees_contacts)
 
 
-@routes.patch(
+@routes.conference(
+    "PATCH",
     ONE,
-    summary="Change a delegate",
+    SITE,
     role="organizer (a site operator: 404 for another site's delegate, else 403)",
     body=DelegateUpdate,
     response=DelegateOut,
-    roles=("organizer", "site_operator"),
 )
-async def update_delegate(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, DelegateUpdate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        found = await services.get_delegate(
-            session, conference, request.match_info["did"], actor=actor
-        )
-        delegate, site = await services.update_delegate(
-            session, conference, found, data, actor=actor
-        )
-    return json_response(DelegateOut.of(delegate, site.code))
+async def update_delegate(call: Call[DelegateUpdate]) -> object:
+    """Change a delegate."""
+    found = await services.get_delegate(
+        call.session, call.conference, call.path("did"), actor=call.actor
+    )
+    delegate, site = await services.update_delegate(
+        call.session, call.conference, found, call.body, actor=call.actor
+    )
+    return DelegateOut.of(delegate, site.code)
 
 
-@routes.delete(
+@routes.conference(
+    "DELETE",
     ONE,
-    summary="Remove a delegate (refused once they have been checked in)",
+    SITE,
     role="organizer (a site operator: 404 for another site's delegate, else 403)",
     status=204,
-    roles=("organizer", "site_operator"),
 )
-async def delete_delegate(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        found = await services.get_delegate(
-            session, conference, request.match_info["did"], actor=actor
-        )
-        await services.delete_delegate(session, conference, found, actor=actor)
-    return web.Response(status=204)
+async def delete_delegate(call: Call[None]) -> None:
+    """Remove a delegate (refused once they have been checked in)."""
+    found = await services.get_delegate(
+        call.session, call.conference, call.path("did"), actor=call.actor
+    )
+    await services.delete_delegate(call.session, call.conference, found, actor=call.actor)

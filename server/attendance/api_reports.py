@@ -9,7 +9,8 @@ from aiohttp import web
 from attendance import reports
 from conference import documents
 from server.auth import conference_actor
-from server.http import ApiRoutes, transaction
+from server.http import transaction
+from server.routes import ApiRoutes
 
 routes = ApiRoutes("attendance reports")
 

@@ -22,8 +22,9 @@ from conference.errors import InvalidInput, NotFound
 from server.auth import conference_actor
 from server.awards.api_awards import AWARDS, award_verify_base, template_seconds, with_templates
 from server.conference.api_documents import pdf_response
-from server.http import ApiRoutes, json_response, parse_body, read_body, transaction
+from server.http import json_response, read_body, transaction
 from server.keys import config_key, db_key
+from server.routes import ORGANIZER, ApiRoutes, Call
 from server.runtime import document_runner, in_parse_pool
 
 log = logging.getLogger("plenary.awards")
@@ -56,67 +57,35 @@ class TemplateOut(BaseModel):
 # --- kinds of award ---------------------------------------------------------------------------
 
 
-@routes.get(
-    KINDS,
-    summary="The kinds of award the conference's decisions may grant (built-in, then its own)",
-    role="organizer, chair or secretary",
-    response=list[KindOut],
-    roles=READERS,
+@routes.conference(
+    "GET", KINDS, READERS, role="organizer, chair or secretary", response=list[KindOut]
 )
-async def list_kinds(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, _ = await conference_actor(request, session, request.match_info["cid"])
-        kinds = await award_kinds.conference_kinds(session, conference.id)
-    return json_response({"kinds": [kind.as_dict() for kind in kinds.values()]})
+async def list_kinds(call: Call[None]) -> object:
+    """The kinds of award the conference's decisions may grant (built-in, then its own)."""
+    kinds = await award_kinds.conference_kinds(call.session, call.conference_id)
+    return {"kinds": [kind.as_dict() for kind in kinds.values()]}
 
 
-@routes.post(
-    KINDS,
-    summary="Define a kind of award (key, name, printed heading, layout)",
-    role="organizer",
-    body=KindCreate,
-    response=KindOut,
-    status=201,
-    roles=("organizer",),
-)
-async def create_kind(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, KindCreate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        kind = await award_kinds.create_kind(session, conference, data, actor=actor)
-    return json_response(kind.as_dict(), status=201)
+@routes.conference("POST", KINDS, ORGANIZER, body=KindCreate, response=KindOut, status=201)
+async def create_kind(call: Call[KindCreate]) -> object:
+    """Define a kind of award (key, name, printed heading, layout)."""
+    kind = await award_kinds.create_kind(call.session, call.conference, call.body, actor=call.actor)
+    return kind.as_dict()
 
 
-@routes.patch(
-    KIND,
-    summary="Rename a kind the conference defined, or change its heading or layout",
-    role="organizer",
-    body=KindChange,
-    response=KindOut,
-    roles=("organizer",),
-)
-async def update_kind(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, KindChange)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        kind = await award_kinds.update_kind(
-            session, conference, request.match_info["key"], data, actor=actor
-        )
-    return json_response(kind.as_dict())
+@routes.conference("PATCH", KIND, ORGANIZER, body=KindChange, response=KindOut)
+async def update_kind(call: Call[KindChange]) -> object:
+    """Rename a kind the conference defined, or change its heading or layout."""
+    kind = await award_kinds.update_kind(
+        call.session, call.conference, call.path("key"), call.body, actor=call.actor
+    )
+    return kind.as_dict()
 
 
-@routes.delete(
-    KIND,
-    summary="Remove a kind no decision grants",
-    role="organizer",
-    status=204,
-    roles=("organizer",),
-)
-async def delete_kind(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        await award_kinds.delete_kind(session, conference, request.match_info["key"], actor=actor)
-    return web.Response(status=204)
+@routes.conference("DELETE", KIND, ORGANIZER, status=204)
+async def delete_kind(call: Call[None]) -> None:
+    """Remove a kind no decision grants."""
+    await award_kinds.delete_kind(call.session, call.conference, call.path("key"), actor=call.actor)
 
 
 # --- place, heading, emblem -------------------------------------------------------------------
@@ -134,39 +103,25 @@ def _settings_out(request: web.Request, row: AwardSettings, replaced: list[str])
     ).model_dump(mode="json")
 
 
-@routes.get(
-    SETTINGS,
-    summary="What the award documents print beside each decision: place, heading, emblem; "
-    "and which template files are replaced",
-    role="organizer, chair or secretary",
-    response=DocumentSettingsOut,
-    roles=READERS,
+@routes.conference(
+    "GET", SETTINGS, READERS, role="organizer, chair or secretary", response=DocumentSettingsOut
 )
-async def read_settings(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, _ = await conference_actor(request, session, request.match_info["cid"])
-        row = await award_settings.settings_of(session, conference)
-        replaced = await award_settings.overrides_of(session, conference)
-        out = _settings_out(request, row, list(replaced))
-    return json_response(out)
+async def read_settings(call: Call[None]) -> object:
+    """What the award documents print beside each decision: place, heading, emblem; and
+    which template files are replaced."""
+    row = await award_settings.settings_of(call.session, call.conference)
+    replaced = await award_settings.overrides_of(call.session, call.conference)
+    return _settings_out(call.request, row, list(replaced))
 
 
-@routes.put(
-    SETTINGS,
-    summary="Set the place printed before the date and the heading lines at the top",
-    role="organizer",
-    body=DocumentSettings,
-    response=DocumentSettingsOut,
-    roles=("organizer",),
-)
-async def update_settings(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, DocumentSettings)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        row = await award_settings.update_settings(session, conference, data, actor=actor)
-        replaced = await award_settings.overrides_of(session, conference)
-        out = _settings_out(request, row, list(replaced))
-    return json_response(out)
+@routes.conference("PUT", SETTINGS, ORGANIZER, body=DocumentSettings, response=DocumentSettingsOut)
+async def update_settings(call: Call[DocumentSettings]) -> object:
+    """Set the place printed before the date and the heading lines at the top."""
+    row = await award_settings.update_settings(
+        call.session, call.conference, call.body, actor=call.actor
+    )
+    replaced = await award_settings.overrides_of(call.session, call.conference)
+    return _settings_out(call.request, row, list(replaced))
 
 
 @routes.put(
@@ -212,20 +167,12 @@ async def get_emblem(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.delete(
-    EMBLEM,
-    summary="Remove the uploaded emblem (the documents draw a gold star on red again)",
-    role="organizer",
-    response=DocumentSettingsOut,
-    roles=("organizer",),
-)
-async def delete_emblem(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        row = await award_settings.remove_emblem(session, conference, actor=actor)
-        replaced = await award_settings.overrides_of(session, conference)
-        out = _settings_out(request, row, list(replaced))
-    return json_response(out)
+@routes.conference("DELETE", EMBLEM, ORGANIZER, response=DocumentSettingsOut)
+async def delete_emblem(call: Call[None]) -> object:
+    """Remove the uploaded emblem (the documents draw a gold star on red again)."""
+    row = await award_settings.remove_emblem(call.session, call.conference, actor=call.actor)
+    replaced = await award_settings.overrides_of(call.session, call.conference)
+    return _settings_out(call.request, row, list(replaced))
 
 
 # --- templates --------------------------------------------------------------------------------
@@ -340,20 +287,12 @@ async def put_template(request: web.Request) -> web.StreamResponse:
     return json_response(out)
 
 
-@routes.delete(
-    TEMPLATE,
-    summary="Go back to the shipped template file",
-    role="organizer",
-    status=204,
-    roles=("organizer",),
-)
-async def reset_template(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        await award_settings.reset_template(
-            session, conference, _template_name(request), actor=actor
-        )
-    return web.Response(status=204)
+@routes.conference("DELETE", TEMPLATE, ORGANIZER, status=204)
+async def reset_template(call: Call[None]) -> None:
+    """Go back to the shipped template file."""
+    await award_settings.reset_template(
+        call.session, call.conference, _template_name(call.request), actor=call.actor
+    )
 
 
 @routes.get(

@@ -37,8 +37,9 @@ from conference.models import Conference, Site
 from conference.schemas import Input
 from server.auth import conference_actor
 from server.conference.api_documents import DocumentOut, pdf_response
-from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
+from server.http import json_response, parse_body, public_base, transaction
 from server.keys import config_key, db_key
+from server.routes import CHAIR, ORGANIZER, STAFF, ApiRoutes, Call
 from server.runtime import document_runner
 
 routes = ApiRoutes("awards")
@@ -70,113 +71,64 @@ def _with_awards(decision: Decision, awards: list[Award], codes: dict[int, str])
     }
 
 
-@routes.get(
-    AWARDS,
-    summary="Every decision of the conference with its awards, in order",
-    role="organizer, chair or secretary",
-    response=list[DecisionWithAwardsOut],
-    roles=("organizer", "chair", "secretary"),
+@routes.conference("GET", AWARDS, STAFF, response=list[DecisionWithAwardsOut])
+async def list_all(call: Call[None]) -> object:
+    """Every decision of the conference with its awards, in order."""
+    found = await services.list_decisions(call.session, call.conference, actor=call.actor)
+    codes = await _site_codes(call.session, call.conference)
+    out = [_with_awards(d, awards, codes) for d, awards in found]
+    return {"decisions": out}
+
+
+@routes.conference(
+    "POST", DECISIONS, ORGANIZER, body=DecisionCreate, response=DecisionOut, status=201
 )
-async def list_all(request: web.Request) -> web.StreamResponse:
-    async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        found = await services.list_decisions(session, conference, actor=actor)
-        codes = await _site_codes(session, conference)
-        out = [_with_awards(d, awards, codes) for d, awards in found]
-    return json_response({"decisions": out})
+async def create(call: Call[DecisionCreate]) -> object:
+    """Record a decision; its number is unique per issuing body and never reused."""
+    decision = await services.create_decision(
+        call.session, call.conference, call.body, actor=call.actor
+    )
+    return decision_data(decision)
 
 
-@routes.post(
-    DECISIONS,
-    summary="Record a decision; its number is unique per issuing body and never reused",
-    role="organizer",
-    body=DecisionCreate,
-    response=DecisionOut,
-    status=201,
-    roles=("organizer",),
+@routes.conference("GET", DECISION, STAFF, response=DecisionWithAwardsOut)
+async def read(call: Call[None]) -> object:
+    """A decision with its awards."""
+    decision = await services.get_decision(call.session, call.conference, call.path("did"))
+    found = await services.list_decisions(call.session, call.conference, actor=call.actor)
+    awards = next(a for d, a in found if d.id == decision.id)
+    return _with_awards(decision, awards, await _site_codes(call.session, call.conference))
+
+
+@routes.conference(
+    "POST", DECISION + "/awards", ORGANIZER, body=AwardCreate, response=AwardOut, status=201
 )
-async def create(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, DecisionCreate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        decision = await services.create_decision(session, conference, data, actor=actor)
-        out = decision_data(decision)
-    return json_response(out, status=201)
+async def add(call: Call[AwardCreate]) -> object:
+    """Name one more recipient of a decision (a unit or a person, with the citation)."""
+    decision = await services.get_decision(call.session, call.conference, call.path("did"))
+    award = await services.add_award(
+        call.session, call.conference, decision, call.body, actor=call.actor
+    )
+    return award_data(award, decision=decision, site_code=call.body.site)
 
 
-@routes.get(
-    DECISION,
-    summary="A decision with its awards",
-    role="organizer, chair or secretary",
-    response=DecisionWithAwardsOut,
-    roles=("organizer", "chair", "secretary"),
-)
-async def read(request: web.Request) -> web.StreamResponse:
-    async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        decision = await services.get_decision(session, conference, request.match_info["did"])
-        found = await services.list_decisions(session, conference, actor=actor)
-        awards = next(a for d, a in found if d.id == decision.id)
-        out = _with_awards(decision, awards, await _site_codes(session, conference))
-    return json_response(out)
+@routes.conference("PATCH", AWARD, ORGANIZER, body=AwardChange, response=AwardOut)
+async def update(call: Call[AwardChange]) -> object:
+    """Correct a recipient (name, title, unit, site, citation); the code stays."""
+    award, decision, code = await services.update_award(
+        call.session, call.conference, call.path("aid"), call.body, actor=call.actor
+    )
+    return award_data(award, decision=decision, site_code=code)
 
 
-@routes.post(
-    DECISION + "/awards",
-    summary="Name one more recipient of a decision (a unit or a person, with the citation)",
-    role="organizer",
-    body=AwardCreate,
-    response=AwardOut,
-    status=201,
-    roles=("organizer",),
-)
-async def add(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, AwardCreate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        decision = await services.get_decision(session, conference, request.match_info["did"])
-        award = await services.add_award(session, conference, decision, data, actor=actor)
-        out = award_data(award, decision=decision, site_code=data.site)
-    return json_response(out, status=201)
-
-
-@routes.patch(
-    AWARD,
-    summary="Correct a recipient (name, title, unit, site, citation); the code stays",
-    role="organizer",
-    body=AwardChange,
-    response=AwardOut,
-    roles=("organizer",),
-)
-async def update(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, AwardChange)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        award, decision, code = await services.update_award(
-            session, conference, request.match_info["aid"], data, actor=actor
-        )
-        out = award_data(award, decision=decision, site_code=code)
-    return json_response(out)
-
-
-@routes.post(
-    AWARD + "/revoke",
-    summary="Revoke an award with a reason; its verification says so at once",
-    role="organizer",
-    body=Revocation,
-    response=AwardOut,
-    roles=("organizer",),
-)
-async def revoke(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, Revocation)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        award, decision = await services.revoke_award(
-            session, conference, request.match_info["aid"], data.reason, actor=actor
-        )
-        codes = await _site_codes(session, conference)
-        out = award_data(award, decision=decision, site_code=codes.get(award.site_id or 0))
-    return json_response(out)
+@routes.conference("POST", AWARD + "/revoke", ORGANIZER, body=Revocation, response=AwardOut)
+async def revoke(call: Call[Revocation]) -> object:
+    """Revoke an award with a reason; its verification says so at once."""
+    award, decision = await services.revoke_award(
+        call.session, call.conference, call.path("aid"), call.body.reason, actor=call.actor
+    )
+    codes = await _site_codes(call.session, call.conference)
+    return award_data(award, decision=decision, site_code=codes.get(award.site_id or 0))
 
 
 class Announcement(Input):
@@ -185,20 +137,13 @@ class Announcement(Input):
     award: PublicRef | None = None
 
 
-@routes.post(
-    AWARDS + "/announce",
-    summary="At the ceremony (the awards item running): call a recipient, or the next; "
-    "every screen shows who is honoured, with the award and the decision",
-    role="chair or organizer",
-    body=Announcement,
-    roles=("organizer", "chair"),
-)
-async def announce(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, Announcement)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        out = await ceremony.announce_award(session, conference, data.award, actor=actor)
-    return json_response(out)
+@routes.conference("POST", AWARDS + "/announce", CHAIR, body=Announcement)
+async def announce(call: Call[Announcement]) -> object:
+    """At the ceremony (the awards item running): call a recipient, or the next; every
+    screen shows who is honoured, with the award and the decision."""
+    return await ceremony.announce_award(
+        call.session, call.conference, call.body.award, actor=call.actor
+    )
 
 
 class RenderOrder(Input):

@@ -10,8 +10,9 @@ from awards.import_service import import_awards
 from awards.importing import read_recipients
 from conference.tables import TableReport
 from server.auth import conference_actor
-from server.http import ApiRoutes, json_response
+from server.http import json_response
 from server.keys import db_key
+from server.routes import ApiRoutes
 from server.runtime import in_parse_pool
 from server.uploads import query_flag, read_upload
 

@@ -13,9 +13,10 @@ from aiohttp import web
 from agenda.minutes.book import verification
 from awards.verification import verify_award
 from conference.errors import InvalidInput, NotFound, RateLimited
-from server.http import ApiRoutes, json_response, read_body, read_form, read_json
+from server.http import json_response, read_body, read_form, read_json
 from server.keys import config_key, db_key, verify_limiter_key
 from server.proxies import client_ip
+from server.routes import ApiRoutes
 from server.signing import ready_keyring
 
 routes = ApiRoutes("verify")

@@ -23,45 +23,35 @@ from conference.schemas_admin import (
     TokenOut,
 )
 from server.auth import conference_actor, require_login
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import json_response, parse_body, transaction
+from server.routes import ORGANIZER, ApiRoutes, Call
 
 routes = ApiRoutes("administration")
 
 CONF = "/api/v1/conferences/{cid}"
 
 
-@routes.get(
-    CONF + "/tokens",
-    summary="The conference's API tokens (never their secrets)",
-    role="organizer",
-    response=TokenList,
-    roles=("organizer",),
-)
-async def list_tokens(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        found = await admin.list_tokens(session, conference, actor=actor)
-        return json_response(TokenList(items=[TokenOut.of(t, code) for t, code in found]))
+@routes.conference("GET", CONF + "/tokens", ORGANIZER, response=TokenList)
+async def list_tokens(call: Call[None]) -> object:
+    """The conference's API tokens (never their secrets)."""
+    found = await admin.list_tokens(call.session, call.conference, actor=call.actor)
+    return TokenList(items=[TokenOut.of(t, code) for t, code in found])
 
 
-@routes.post(
-    CONF + "/tokens",
-    summary="Issue an API token; its secret is shown in this answer only",
-    role="organizer",
-    body=TokenCreate,
-    response=TokenIssued,
-    status=201,
-    roles=("organizer",),
+@routes.conference(
+    "POST", CONF + "/tokens", ORGANIZER, body=TokenCreate, response=TokenIssued, status=201
 )
-async def issue_token(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, TokenCreate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        plaintext, token, code = await admin.issue_token(
-            session, conference, data.name, data.role, data.site, actor=actor
-        )
-        out = TokenIssued(**TokenOut.of(token, code).model_dump(), token=plaintext)
-    return json_response(out, status=201)
+async def issue_token(call: Call[TokenCreate]) -> object:
+    """Issue an API token; its secret is shown in this answer only."""
+    plaintext, token, code = await admin.issue_token(
+        call.session,
+        call.conference,
+        call.body.name,
+        call.body.role,
+        call.body.site,
+        actor=call.actor,
+    )
+    return TokenIssued(**TokenOut.of(token, code).model_dump(), token=plaintext)
 
 
 @routes.post(
@@ -80,54 +70,35 @@ async def revoke_token(request: web.Request) -> web.StreamResponse:
         return json_response(TokenOut.of(token, code))
 
 
-@routes.get(
-    CONF + "/members",
-    summary="Who holds which role in the conference",
-    role="organizer",
-    response=MemberList,
-    roles=("organizer",),
+@routes.conference("GET", CONF + "/members", ORGANIZER, response=MemberList)
+async def list_members(call: Call[None]) -> object:
+    """Who holds which role in the conference."""
+    members = await admin.list_members(call.session, call.conference, actor=call.actor)
+    return MemberList(items=[MemberOut.of(m) for m in members])
+
+
+@routes.conference(
+    "POST", CONF + "/members", ORGANIZER, body=MemberGrant, response=MemberOut, status=201
 )
-async def list_members(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        members = await admin.list_members(session, conference, actor=actor)
-        return json_response(MemberList(items=[MemberOut.of(m) for m in members]))
+async def grant_role(call: Call[MemberGrant]) -> object:
+    """Give an account a role (a site operator also a site)."""
+    member = await admin.grant_member_role(
+        call.session,
+        call.conference,
+        call.body.username,
+        call.body.role,
+        call.body.site,
+        actor=call.actor,
+    )
+    return MemberOut.of(member)
 
 
-@routes.post(
-    CONF + "/members",
-    summary="Give an account a role (a site operator also a site)",
-    role="organizer",
-    body=MemberGrant,
-    response=MemberOut,
-    status=201,
-    roles=("organizer",),
-)
-async def grant_role(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, MemberGrant)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        member = await admin.grant_member_role(
-            session, conference, data.username, data.role, data.site, actor=actor
-        )
-        out = MemberOut.of(member)
-    return json_response(out, status=201)
-
-
-@routes.post(
-    CONF + "/members/revoke",
-    summary="Take a role away from an account",
-    role="organizer",
-    body=MemberRevoke,
-    status=204,
-    roles=("organizer",),
-)
-async def revoke_role(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, MemberRevoke)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        await admin.revoke_member_role(session, conference, data.username, data.role, actor=actor)
-    return web.Response(status=204)
+@routes.conference("POST", CONF + "/members/revoke", ORGANIZER, body=MemberRevoke, status=204)
+async def revoke_role(call: Call[MemberRevoke]) -> None:
+    """Take a role away from an account."""
+    await admin.revoke_member_role(
+        call.session, call.conference, call.body.username, call.body.role, actor=call.actor
+    )
 
 
 @routes.get(

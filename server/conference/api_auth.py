@@ -18,7 +18,8 @@ from server.auth import (
     principal,
     set_session_cookie,
 )
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import json_response, parse_body, transaction
+from server.routes import ApiRoutes
 
 routes = ApiRoutes("auth")
 

@@ -16,8 +16,9 @@ from conference.schemas import (
     SiteUpdate,
 )
 from server.auth import conference_actor, principal, require_login
-from server.http import ANY_ROLE, ApiRoutes, json_response, parse_body, transaction
+from server.http import json_response, parse_body, transaction
 from server.keys import db_key
+from server.routes import ANY_ROLE, ORGANIZER, SITE, ApiRoutes, Call
 from server.snapshot import live_snapshot
 
 routes = ApiRoutes("conferences")
@@ -61,13 +62,10 @@ async def create_conference(request: web.Request) -> web.StreamResponse:
         return json_response(ConferenceOut.of(conference), status=201)
 
 
-@routes.get(
-    CONF, summary="One conference", role="any role in it", response=ConferenceOut, roles=ANY_ROLE
-)
-async def read_conference(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, _ = await conference_actor(request, session, request.match_info["cid"])
-        return json_response(ConferenceOut.of(conference))
+@routes.conference("GET", CONF, ANY_ROLE, response=ConferenceOut)
+async def read_conference(call: Call[None]) -> object:
+    """One conference."""
+    return ConferenceOut.of(call.conference)
 
 
 @routes.patch(
@@ -86,83 +84,63 @@ async def update_conference(request: web.Request) -> web.StreamResponse:
         return json_response(ConferenceOut.of(conference))
 
 
-@routes.get(
-    CONF + "/sites",
-    summary="Connection points (an operator sees their own)",
-    role="any role in it",
-    response=SiteList,
-    roles=ANY_ROLE,
+@routes.conference("GET", CONF + "/sites", ANY_ROLE, response=SiteList)
+async def list_sites(call: Call[None]) -> object:
+    """Connection points (an operator sees their own)."""
+    sites = await services.list_sites(call.session, call.conference, actor=call.actor)
+    return SiteList(items=[SiteOut.of(s, contacts=call.actor.sees_contacts) for s in sites])
+
+
+@routes.conference(
+    "POST", CONF + "/sites", ORGANIZER, body=SiteCreate, response=SiteOut, status=201
 )
-async def list_sites(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        sites = await services.list_sites(session, conference, actor=actor)
-        return json_response(
-            SiteList(items=[SiteOut.of(s, contacts=actor.sees_contacts) for s in sites])
-        )
+async def create_site(call: Call[SiteCreate]) -> object:
+    """Add a connection point."""
+    site = await services.create_site(call.session, call.conference, call.body, actor=call.actor)
+    return SiteOut.of(site)
 
 
-@routes.post(
-    CONF + "/sites",
-    summary="Add a connection point",
-    role="organizer",
-    body=SiteCreate,
-    response=SiteOut,
-    status=201,
-    roles=("organizer",),
-)
-async def create_site(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, SiteCreate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        site = await services.create_site(session, conference, data, actor=actor)
-        return json_response(SiteOut.of(site), status=201)
+@routes.conference("GET", CONF + "/sites/{sid}", ANY_ROLE, response=SiteOut)
+async def read_site(call: Call[None]) -> object:
+    """One connection point."""
+    site = await services.get_site(
+        call.session, call.conference, call.path("sid"), actor=call.actor
+    )
+    return SiteOut.of(site, contacts=call.actor.sees_contacts)
 
 
-@routes.get(
+@routes.conference(
+    "PATCH",
     CONF + "/sites/{sid}",
-    summary="One connection point",
-    role="any role in it",
-    response=SiteOut,
-    roles=ANY_ROLE,
-)
-async def read_site(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        site = await services.get_site(session, conference, request.match_info["sid"], actor=actor)
-        return json_response(SiteOut.of(site, contacts=actor.sees_contacts))
-
-
-@routes.patch(
-    CONF + "/sites/{sid}",
-    summary="Change a connection point",
+    SITE,
     role="organizer (a site operator: 404 for another site's, else 403)",
     body=SiteUpdate,
     response=SiteOut,
-    roles=("organizer", "site_operator"),
 )
-async def update_site(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, SiteUpdate)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        site = await services.get_site(session, conference, request.match_info["sid"], actor=actor)
-        site = await services.update_site(session, conference, site, data, actor=actor)
-        return json_response(SiteOut.of(site))
+async def update_site(call: Call[SiteUpdate]) -> object:
+    """Change a connection point."""
+    site = await services.get_site(
+        call.session, call.conference, call.path("sid"), actor=call.actor
+    )
+    site = await services.update_site(
+        call.session, call.conference, site, call.body, actor=call.actor
+    )
+    return SiteOut.of(site)
 
 
-@routes.delete(
+@routes.conference(
+    "DELETE",
     CONF + "/sites/{sid}",
-    summary="Remove a connection point",
+    SITE,
     role="organizer (a site operator: 404 for another site's, else 403)",
     status=204,
-    roles=("organizer", "site_operator"),
 )
-async def delete_site(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        site = await services.get_site(session, conference, request.match_info["sid"], actor=actor)
-        await services.delete_site(session, conference, site, actor=actor)
-    return web.Response(status=204)
+async def delete_site(call: Call[None]) -> None:
+    """Remove a connection point."""
+    site = await services.get_site(
+        call.session, call.conference, call.path("sid"), actor=call.actor
+    )
+    await services.delete_site(call.session, call.conference, site, actor=call.actor)
 
 
 @routes.get(

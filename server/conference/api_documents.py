@@ -14,8 +14,9 @@ from conference.errors import InvalidInput
 from conference.models import DocumentJob
 from conference.schemas import Input, SiteCode
 from server.auth import conference_actor
-from server.http import ApiRoutes, json_response, parse_body, transaction
+from server.http import json_response, parse_body, transaction
 from server.keys import config_key
+from server.routes import HALL, ApiRoutes, Call
 from server.runtime import document_runner
 from server.signing import ready_keyring
 
@@ -146,34 +147,30 @@ async def order_badges(request: web.Request) -> web.StreamResponse:
     return json_response(answer, status=202)
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     CONF + "/documents",
-    summary="Documents made in the background, newest first (an operator sees their site's)",
+    HALL,
     role="organizer, chair, secretary; a site operator",
     response=DocumentList,
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
-async def list_documents(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        found = await jobs.list_jobs(session, conference, actor=actor)
-        return json_response(
-            DocumentList(items=[DocumentOut.of(job, conference.public_id) for job in found])
-        )
+async def list_documents(call: Call[None]) -> object:
+    """Documents made in the background, newest first (an operator sees their site's)."""
+    found = await jobs.list_jobs(call.session, call.conference, actor=call.actor)
+    return DocumentList(items=[DocumentOut.of(job, call.conference.public_id) for job in found])
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     CONF + "/documents/{jobid}",
-    summary="One background document: its status and progress",
+    HALL,
     role="organizer, chair, secretary; a site operator for their site's",
     response=DocumentOut,
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
-async def read_document(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        job = await jobs.get_job(session, conference, request.match_info["jobid"], actor=actor)
-        return json_response(DocumentOut.of(job, conference.public_id))
+async def read_document(call: Call[None]) -> object:
+    """One background document: its status and progress."""
+    job = await jobs.get_job(call.session, call.conference, call.path("jobid"), actor=call.actor)
+    return DocumentOut.of(job, call.conference.public_id)
 
 
 @routes.get(

@@ -14,8 +14,9 @@ from conference.text import fold
 from conference_file import exporting, importing
 from conference_file.reader import Format
 from server.auth import conference_actor, require_login
-from server.http import UNSUPPORTED_MEDIA_TYPE, ApiRoutes, json_response, read_body, transaction
+from server.http import UNSUPPORTED_MEDIA_TYPE, json_response, read_body, transaction
 from server.keys import config_key, db_key
+from server.routes import ApiRoutes
 from server.runtime import in_parse_pool
 
 routes = ApiRoutes("transfer")

@@ -22,8 +22,9 @@ from conference.models import Conference
 from conference.schemas import CLEAN, Input
 from conference.text import clean_prose
 from server.auth import conference_actor
-from server.http import ApiRoutes, json_response, parse_body, public_base, transaction
+from server.http import json_response, parse_body, public_base, transaction
 from server.keys import db_key
+from server.routes import ApiRoutes, Call
 from server.runtime import documents_key
 from server.signing import ready_keyring
 
@@ -98,19 +99,18 @@ def verify_base(request: web.Request) -> str:
     return f"{public_base(request)}/verify/minutes"
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     MINUTES,
-    summary="The minutes' settings and sections at their latest revision",
+    ("organizer", "chair", "secretary", "site_operator", "screen"),
     role="secretary, organizer or chair; site operators and screens (and delegates) when "
     "the minutes' readers allow",
-    roles=("organizer", "chair", "secretary", "site_operator", "screen"),
 )
-async def read(request: web.Request) -> web.StreamResponse:
-    async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        sections = await minutes.read_minutes(session, conference, actor=actor)
-        book = await minutes_book.read_book(session, conference, actor=actor)
-    return json_response({"book": book, "sections": sections})
+async def read(call: Call[None]) -> object:
+    """The minutes' settings and sections at their latest revision."""
+    sections = await minutes.read_minutes(call.session, call.conference, actor=call.actor)
+    book = await minutes_book.read_book(call.session, call.conference, actor=call.actor)
+    return {"book": book, "sections": sections}
 
 
 @routes.get(
@@ -268,18 +268,17 @@ async def amend(request: web.Request) -> web.StreamResponse:
     return json_response(await _make_version(request, data.text), status=201)
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     MINUTES + "/versions",
-    summary="The finalised versions: number, verification code, SHA-256, who and when",
+    ("organizer", "chair", "secretary", "site_operator", "screen"),
     role="as reading the minutes",
-    roles=("organizer", "chair", "secretary", "site_operator", "screen"),
 )
-async def versions(request: web.Request) -> web.StreamResponse:
-    async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        rows = await minutes_book.list_versions(session, conference, actor=actor)
-        out = [minutes_book.version_data(row) for row in rows]
-    return json_response({"versions": out})
+async def versions(call: Call[None]) -> object:
+    """The finalised versions: number, verification code, SHA-256, who and when."""
+    rows = await minutes_book.list_versions(call.session, call.conference, actor=call.actor)
+    out = [minutes_book.version_data(row) for row in rows]
+    return {"versions": out}
 
 
 async def _export(
