@@ -1,7 +1,7 @@
 // Shared by the awards page's modules: where the API is, template parts, times, dialogs.
 
 import { announce, page, t } from "./page.js";
-import { formatDate } from "./lib/format.js";
+import { DAY_AND_TIME, formatDate, zoneFormat } from "./lib/format.js";
 
 export const cid = page.conference.id;
 export const base = `/api/v1/conferences/${encodeURIComponent(cid)}/awards`;
@@ -17,23 +17,7 @@ export function clone(id) {
   return document.getElementById(id).content.firstElementChild.cloneNode(true);
 }
 
-function clock() {
-  const options = {
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  };
-  try {
-    return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: page.timezone || undefined });
-  } catch {
-    return new Intl.DateTimeFormat("en-GB", options);
-  }
-}
-
-const moments = clock();
+const moments = zoneFormat("en-GB", DAY_AND_TIME);
 
 /**
  * An ISO time as the conference's clock shows it: {day, time}, the day written as the
