@@ -1,11 +1,11 @@
 // Shared by the awards page's modules: where the API is, template parts, times, dialogs.
 
-import { announce, page, t } from "./page.js";
+import { announce, conferenceApi, page, t } from "./page.js";
 import { DAY_AND_TIME, formatDate, zoneFormat } from "./lib/format.js";
 
 export const cid = page.conference.id;
-export const base = `/api/v1/conferences/${encodeURIComponent(cid)}/awards`;
-export const documentsBase = `/api/v1/conferences/${encodeURIComponent(cid)}/documents`;
+export const base = `${conferenceApi}/awards`;
+export const documentsBase = `${conferenceApi}/documents`;
 
 /** The element of a cloned template marked data-part=name. */
 export function part(element, name) {

@@ -7,12 +7,12 @@
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
-import { announce, api, page, t } from "./page.js";
+import { announce, api, conferenceApi, page, t } from "./page.js";
 import { clearErrors, showErrors } from "./forms.js";
 import { jobCard, jobPart, jobPoller, showJobs, unfinished } from "./lib/jobs.js";
 
 
-const base = `/api/v1/conferences/${encodeURIComponent(page.conference.id)}`;
+const base = conferenceApi;
 const form = document.getElementById("badge-form");
 const list = document.getElementById("jobs");
 const empty = document.getElementById("jobs-empty");

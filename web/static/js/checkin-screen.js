@@ -5,7 +5,7 @@ import qrcode from "../vendor/qrcode-generator/qrcode.js";
 import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { page, t } from "./page.js";
+import { conferenceApi, page, t } from "./page.js";
 import { SitePresent } from "./lib/site-present.js";
 import { request } from "./lib/http.js";
 
@@ -16,7 +16,7 @@ const ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]*$/;
 
 const conferenceId = page.conference.id;
 const site = page.site;
-const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const base = conferenceApi;
 const element = (id) => document.getElementById(id);
 const qrBox = element("screen-qr");
 const qrPath = element("screen-qr-path");

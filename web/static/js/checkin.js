@@ -12,7 +12,7 @@ import {
   queueOf,
   speakingOf,
 } from "./live-agenda.js";
-import { announce, page, t } from "./page.js";
+import { announce, conferenceApi, page, t } from "./page.js";
 import { CheckinQueue, newNonce } from "./checkin-queue.js";
 import { CredentialChecker } from "./credential.js";
 import { alreadyText, cameraToggle, delegateLine, refusalText } from "./checkin-common.js";
@@ -29,7 +29,7 @@ const METHOD_NOTES = new Set(["search", "self", "manual"]);
 
 const conferenceId = page.conference.id;
 const site = page.site;
-const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const base = conferenceApi;
 
 const element = (id) => document.getElementById(id);
 const resultBox = element("scan-result");

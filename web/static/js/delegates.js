@@ -1,12 +1,11 @@
 // The delegates page: search and page through the list; organizers add, change, remove,
 // reissue personal links and import a CSV or XLSX list (dry run first).
 
-import { announce, api, page, t } from "./page.js";
+import { announce, api, conferenceApi, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
 import { SpreadsheetImport, chosenFile } from "./import-report.js";
 
-const cid = page.conference.id;
-const base = `/api/v1/conferences/${encodeURIComponent(cid)}/delegates`;
+const base = `${conferenceApi}/delegates`;
 const FIELDS = ["name", "title", "unit", "site", "category", "phone", "email"];
 const siteNames = new Map(page.sites.map((s) => [s.code, s.name]));
 const limit = page.pageSize ?? 50;
