@@ -23,7 +23,7 @@ import {
   showErrors,
   submitting,
 } from "./forms.js";
-import { formatDate, formatTime } from "./lib/format.js";
+import { DAY_AND_TIME, formatDate, formatTime, zoneFormat } from "./lib/format.js";
 import { request } from "./lib/http.js";
 
 const conference = page.conference;
@@ -54,27 +54,7 @@ const message = (answer) => answer.error?.message || answer.error?.code || "";
 // --- times in the conference's time zone ----------------------------------------------------
 
 const zoneParts = (() => {
-  let format;
-  try {
-    format = new Intl.DateTimeFormat("en-CA", {
-      timeZone: page.timezone || undefined,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-  } catch {
-    format = new Intl.DateTimeFormat("en-CA", {
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-  }
+  const format = zoneFormat("en-CA", DAY_AND_TIME);
   return (ms) => {
     const parts = {};
     for (const part of format.formatToParts(new Date(ms))) parts[part.type] = part.value;

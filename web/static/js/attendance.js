@@ -5,13 +5,13 @@
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
-import { announce, page, t } from "./page.js";
+import { announce, conferenceApi, page, t } from "./page.js";
 import { formatNumber, formatPercent } from "./lib/format.js";
 import { request } from "./lib/http.js";
 
 const FILTER_DELAY_MS = 150;
 const conferenceId = page.conference.id;
-const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const base = conferenceApi;
 const element = (id) => document.getElementById(id);
 const tbody = element("board-body");
 const rowTemplate = element("board-row");

@@ -1,11 +1,11 @@
 // Shared by the awards page's modules: where the API is, template parts, times, dialogs.
 
-import { announce, page, t } from "./page.js";
-import { formatDate } from "./lib/format.js";
+import { announce, conferenceApi, page, t } from "./page.js";
+import { DAY_AND_TIME, formatDate, zoneFormat } from "./lib/format.js";
 
 export const cid = page.conference.id;
-export const base = `/api/v1/conferences/${encodeURIComponent(cid)}/awards`;
-export const documentsBase = `/api/v1/conferences/${encodeURIComponent(cid)}/documents`;
+export const base = `${conferenceApi}/awards`;
+export const documentsBase = `${conferenceApi}/documents`;
 
 /** The element of a cloned template marked data-part=name. */
 export function part(element, name) {
@@ -17,23 +17,7 @@ export function clone(id) {
   return document.getElementById(id).content.firstElementChild.cloneNode(true);
 }
 
-function clock() {
-  const options = {
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  };
-  try {
-    return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: page.timezone || undefined });
-  } catch {
-    return new Intl.DateTimeFormat("en-GB", options);
-  }
-}
-
-const moments = clock();
+const moments = zoneFormat("en-GB", DAY_AND_TIME);
 
 /**
  * An ISO time as the conference's clock shows it: {day, time}, the day written as the

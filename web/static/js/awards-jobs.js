@@ -6,7 +6,7 @@
 
 import { announce, api, page, t } from "./page.js";
 import { base, cid, documentsBase, reason } from "./awards-common.js";
-import { jobPoller, unfinished } from "./lib/jobs.js";
+import { jobCard, jobPart, jobPoller, showJobs, unfinished } from "./lib/jobs.js";
 
 const KIND = "awards";
 
@@ -33,67 +33,22 @@ function what(job) {
   return options.decisionLabel(decision) || t("js.awards.job.decision");
 }
 
-function percent(job) {
-  if (job.status === "done") return 100;
-  if (!job.total) return 0;
-  return Math.min(100, Math.floor((job.done / job.total) * 100));
-}
-
-function jobPart(element, name) {
-  return element.querySelector(`[data-job="${name}"]`);
-}
-
 function draw(entry) {
   const { job } = entry;
-  let element = entry.element;
-  if (!element) {
-    element = template.content.firstElementChild.cloneNode(true);
-    element.dataset.jobId = job.id;
-    const title = jobPart(element, "what");
-    title.id = `job-${job.id}-what`;
-    const status = jobPart(element, "status");
-    status.id = `job-${job.id}-status`;
-    const bar = jobPart(element, "bar");
-    bar.setAttribute("aria-labelledby", title.id);
-    bar.setAttribute("aria-describedby", status.id);
-    entry.element = element;
-  }
-  element.dataset.status = job.status;
-  jobPart(element, "what").textContent = what(job);
-  const value = percent(job);
-  const bar = jobPart(element, "bar");
-  bar.setAttribute("aria-valuenow", String(value));
-  bar.setAttribute(
-    "aria-valuetext",
-    t("js.awards.job.progress", { done: job.done, total: job.total, percent: value }),
-  );
-  jobPart(element, "fill").style.width = `${value}%`;
-  jobPart(element, "status").textContent = t(`js.awards.job.${job.status}`, {
-    done: job.done,
-    total: job.total,
-    error: job.error || "",
+  return jobCard(entry, template, {
+    what: what(job),
+    status: t(`js.awards.job.${job.status}`, {
+      done: job.done,
+      total: job.total,
+      error: job.error || "",
+    }),
+    progress: "js.awards.job.progress",
+    download: "js.awards.job.download",
   });
-  const link = jobPart(element, "download");
-  if (job.status === "done" && job.download) {
-    link.href = job.download;
-    link.textContent = t("js.awards.job.download", { filename: job.filename });
-    link.hidden = false;
-  } else {
-    link.hidden = true;
-    link.removeAttribute("href");
-  }
-  return element;
 }
 
 function drawAll() {
-  const ordered = [...jobs.values()].sort((a, b) =>
-    (b.job.created_at ?? "").localeCompare(a.job.created_at ?? ""),
-  );
-  ordered.forEach((entry, index) => {
-    const element = draw(entry);
-    if (list.children[index] !== element) list.insertBefore(element, list.children[index] ?? null);
-  });
-  empty.hidden = jobs.size > 0;
+  showJobs(list, empty, jobs, draw);
 }
 
 /** News of a job (an event, a poll, the order's answer); announced when it ends. */

@@ -7,12 +7,12 @@
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
-import { announce, api, page, t } from "./page.js";
+import { announce, api, conferenceApi, page, t } from "./page.js";
 import { clearErrors, showErrors } from "./forms.js";
-import { jobPoller, unfinished } from "./lib/jobs.js";
+import { jobCard, jobPart, jobPoller, showJobs, unfinished } from "./lib/jobs.js";
 
 
-const base = `/api/v1/conferences/${encodeURIComponent(page.conference.id)}`;
+const base = conferenceApi;
 const form = document.getElementById("badge-form");
 const list = document.getElementById("jobs");
 const empty = document.getElementById("jobs-empty");
@@ -29,66 +29,24 @@ function what(job) {
   return t("js.badges.job.site", { name: site ? site.name : job.site, code: job.site });
 }
 
-function percent(job) {
-  if (job.status === "done") return 100;
-  if (!job.total) return 0;
-  return Math.min(100, Math.floor((job.done / job.total) * 100));
-}
-
 function statusText(job) {
   const values = { done: job.done, total: job.total, error: job.error || "" };
   return t(`js.badges.status.${job.status}`, values);
 }
 
-function part(element, name) {
-  return element.querySelector(`[data-job="${name}"]`);
-}
-
 function render(entry) {
-  const { job } = entry;
-  let element = entry.element;
-  if (!element) {
-    element = template.content.firstElementChild.cloneNode(true);
-    element.dataset.jobId = job.id;
-    const title = part(element, "what");
-    title.id = `job-${job.id}-what`;
-    const status = part(element, "status");
-    status.id = `job-${job.id}-status`;
-    const bar = part(element, "bar");
-    bar.setAttribute("aria-labelledby", title.id);
-    bar.setAttribute("aria-describedby", status.id);
-    entry.element = element;
-  }
-  element.dataset.status = job.status;
-  part(element, "what").textContent = what(job);
-  part(element, "layout").textContent = t(`js.badges.layout.${job.layout ?? "sheet"}`);
-  const value = percent(job);
-  const bar = part(element, "bar");
-  bar.setAttribute("aria-valuenow", String(value));
-  bar.setAttribute("aria-valuetext", t("js.badges.progress", { done: job.done, total: job.total, percent: value }));
-  part(element, "fill").style.width = `${value}%`;
-  part(element, "status").textContent = statusText(job);
-  const link = part(element, "download");
-  if (job.status === "done" && job.download) {
-    link.href = job.download;
-    link.textContent = t("js.badges.download", { filename: job.filename });
-    link.hidden = false;
-  } else {
-    link.hidden = true;
-    link.removeAttribute("href");
-  }
+  const element = jobCard(entry, template, {
+    what: what(entry.job),
+    status: statusText(entry.job),
+    progress: "js.badges.progress",
+    download: "js.badges.download",
+  });
+  jobPart(element, "layout").textContent = t(`js.badges.layout.${entry.job.layout ?? "sheet"}`);
   return element;
 }
 
 function renderList() {
-  const ordered = [...jobs.values()].sort((a, b) =>
-    b.job.created_at.localeCompare(a.job.created_at),
-  );
-  ordered.forEach((entry, index) => {
-    const element = render(entry);
-    if (list.children[index] !== element) list.insertBefore(element, list.children[index] ?? null);
-  });
-  empty.hidden = jobs.size > 0;
+  showJobs(list, empty, jobs, render);
 }
 
 /** Take news of a job (from an event, a poll or the order); announce when it ends. */
@@ -141,7 +99,7 @@ form.addEventListener("submit", async (event) => {
       // The answer may come after the job's first events: those are newer.
       const known = jobs.get(job.id);
       update(known ? { id: job.id, download: known.job.download } : job, { fresh: true });
-      part(jobs.get(job.id).element, "what").scrollIntoView({ block: "nearest" });
+      jobPart(jobs.get(job.id).element, "what").scrollIntoView({ block: "nearest" });
     } else {
       showErrors(form, error, status);
       // The API's own words for these are English: say them in the page's language.

@@ -16,7 +16,7 @@ import {
   presenting,
   steps,
 } from "./live-agenda.js";
-import { announce, page, t } from "./page.js";
+import { announce, conferenceApi, page, t } from "./page.js";
 import { SitesPanel } from "./chair-sites.js";
 import { SpeakersPanel } from "./chair-speakers.js";
 import { formatNumber, formatTime } from "./lib/format.js";
@@ -25,7 +25,7 @@ import { request } from "./lib/http.js";
 const TICK_MS = 250;
 const STATS_EVERY_MS = 5000;
 const conferenceId = page.conference.id;
-const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const base = conferenceApi;
 const element = (id) => document.getElementById(id);
 
 let state = null;

@@ -5,8 +5,8 @@ import qrcode from "../vendor/qrcode-generator/qrcode.js";
 import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { page, t } from "./page.js";
-import { formatNumber } from "./lib/format.js";
+import { conferenceApi, page, t } from "./page.js";
+import { SitePresent } from "./lib/site-present.js";
 import { request } from "./lib/http.js";
 
 const RETRY_MS = 3000;
@@ -16,15 +16,13 @@ const ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]*$/;
 
 const conferenceId = page.conference.id;
 const site = page.site;
-const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const base = conferenceApi;
 const element = (id) => document.getElementById(id);
 const qrBox = element("screen-qr");
 const qrPath = element("screen-qr-path");
 const countdown = element("countdown-seconds");
 const countdownText = element("countdown");
 const codeStatus = element("code-status");
-const countOut = element("present-count");
-const expectedOut = element("present-expected");
 
 const state = {
   code: null,
@@ -32,7 +30,6 @@ const state = {
   // Server clock minus this clock, from the live snapshot: countdowns agree with the server.
   offset: 0,
   timer: null,
-  presentSeq: -1,
 };
 
 const serverNow = () => Date.now() + state.offset;
@@ -94,25 +91,7 @@ function tick() {
   countdownText.hidden = !state.code;
 }
 
-function showPresent(present, seq = null) {
-  if (!present || present.site !== site.code) return;
-  if (seq !== null) {
-    if (seq < state.presentSeq) return;
-    state.presentSeq = seq;
-  }
-  countOut.textContent = formatNumber(present.checked_in);
-  if (typeof present.expected === "number")
-    expectedOut.textContent = formatNumber(present.expected);
-}
-
-async function loadPresent() {
-  const answer = await request("GET", `${base}/attendance`);
-  if (!answer.ok) return;
-  const mine = (answer.data.sites ?? []).find((s) => s.code === site.code);
-  if (!mine) return;
-  const expected = mine.expected || mine.registered || 0;
-  showPresent({ site: site.code, checked_in: mine.checked_in, expected }, answer.data.seq ?? null);
-}
+const figure = new SitePresent(base, site.code);
 
 const banner = connectionBanner(element("live-region"), bannerStrings(t));
 
@@ -132,11 +111,11 @@ const feed = new LiveFeed(conferenceId, {
   onSnapshot(snapshot) {
     const server = Date.parse(snapshot.server_time ?? "");
     if (!Number.isNaN(server)) state.offset = server - Date.now();
-    loadPresent();
+    figure.load();
   },
   onEvent(event, message) {
     if (event.type === "delegate/checked_in" || event.type === "delegate/checkin_undone") {
-      showPresent(event.data?.present, message.seq);
+      figure.show(event.data?.present, message.seq);
     }
   },
   onStatus: banner,
@@ -152,4 +131,4 @@ document.addEventListener("visibilitychange", () => {
 });
 feed.start();
 fetchCode();
-loadPresent();
+figure.load();

@@ -12,11 +12,12 @@ import {
   queueOf,
   speakingOf,
 } from "./live-agenda.js";
-import { announce, page, t } from "./page.js";
+import { announce, conferenceApi, page, t } from "./page.js";
 import { CheckinQueue, newNonce } from "./checkin-queue.js";
 import { CredentialChecker } from "./credential.js";
 import { alreadyText, cameraToggle, delegateLine, refusalText } from "./checkin-common.js";
-import { formatNumber, formatTime } from "./lib/format.js";
+import { formatTime } from "./lib/format.js";
+import { SitePresent } from "./lib/site-present.js";
 import { request } from "./lib/http.js";
 
 const RECENT_LIMIT = 50;
@@ -28,12 +29,10 @@ const METHOD_NOTES = new Set(["search", "self", "manual"]);
 
 const conferenceId = page.conference.id;
 const site = page.site;
-const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const base = conferenceApi;
 
 const element = (id) => document.getElementById(id);
 const resultBox = element("scan-result");
-const countOut = element("present-count");
-const expectedOut = element("present-expected");
 const queueStatus = element("queue-status");
 const queueText = element("queue-text");
 const uploadPanel = element("upload-results");
@@ -53,10 +52,6 @@ const undoDialog = element("undo-dialog");
 let clockOffset = 0;
 
 const state = {
-  present: null,
-  expected: null,
-  // The seq of the newest figure shown: an older answer must not overwrite it.
-  presentSeq: -1,
   recent: new Map(),
 };
 
@@ -103,26 +98,7 @@ function showRefused(error, retryAfter, name = "") {
 
 // --- the site's figure ----------------------------------------------------------------
 
-function showPresent(present, seq = null) {
-  if (!present || present.site !== site.code) return;
-  if (seq !== null) {
-    if (seq < state.presentSeq) return;
-    state.presentSeq = seq;
-  }
-  state.present = present.checked_in;
-  if (typeof present.expected === "number") state.expected = present.expected;
-  countOut.textContent = formatNumber(state.present);
-  if (state.expected !== null) expectedOut.textContent = formatNumber(state.expected);
-}
-
-async function loadPresent() {
-  const answer = await request("GET", `${base}/attendance`);
-  if (!answer.ok) return;
-  const mine = (answer.data.sites ?? []).find((s) => s.code === site.code);
-  if (!mine) return;
-  const expected = mine.expected || mine.registered || 0;
-  showPresent({ site: site.code, checked_in: mine.checked_in, expected }, answer.data.seq ?? null);
-}
+const figure = new SitePresent(base, site.code);
 
 // --- the latest check-ins ------------------------------------------------------------------
 
@@ -323,7 +299,7 @@ function showUploadResults(results, items) {
       other: results.length - admitted,
     }),
   );
-  loadPresent();
+  figure.load();
 }
 
 function enqueue(item) {
@@ -368,7 +344,7 @@ async function checkIn(what) {
   if (answer.ok && answer.data?.outcome === "ok") {
     const checkin = answer.data.checkin;
     showAdmitted(checkin);
-    showPresent(answer.data.present);
+    figure.show(answer.data.present);
     addRecent({ ...checkin, action: "checkin", outcome: "ok" });
     return;
   }
@@ -519,7 +495,7 @@ element("undo-form").addEventListener("submit", async (e) => {
   undoDialog.close();
   announce(t("js.checkin.undo.done", { name }));
   const present = answer.data?.present;
-  if (present) showPresent(present);
+  if (present) figure.show(present);
   loadRecent();
 });
 
@@ -684,7 +660,7 @@ function applyEvent(event, message) {
   const data = event.data ?? {};
   switch (event.type) {
     case "delegate/checked_in":
-      showPresent(data.present, message.seq);
+      figure.show(data.present, message.seq);
       if (data.at_site === site.code) {
         addRecent({
           delegate: data.delegate,
@@ -697,7 +673,7 @@ function applyEvent(event, message) {
       }
       break;
     case "delegate/checkin_undone":
-      showPresent(data.present, message.seq);
+      figure.show(data.present, message.seq);
       if (data.at_site === site.code || data.site === site.code) {
         addRecent({
           delegate: data.delegate,
@@ -718,7 +694,7 @@ function applyEvent(event, message) {
 }
 
 function refresh() {
-  loadPresent();
+  figure.load();
   loadRecent();
 }
 

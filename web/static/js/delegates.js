@@ -1,13 +1,11 @@
 // The delegates page: search and page through the list; organizers add, change, remove,
 // reissue personal links and import a CSV or XLSX list (dry run first).
 
-import { announce, api, page, t } from "./page.js";
-import { sendRaw } from "./lib/http.js";
+import { announce, api, conferenceApi, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
-import { mediaType, showImportReport } from "./import-report.js";
+import { SpreadsheetImport, chosenFile } from "./import-report.js";
 
-const cid = page.conference.id;
-const base = `/api/v1/conferences/${encodeURIComponent(cid)}/delegates`;
+const base = `${conferenceApi}/delegates`;
 const FIELDS = ["name", "title", "unit", "site", "category", "phone", "email"];
 const siteNames = new Map(page.sites.map((s) => [s.code, s.name]));
 const limit = page.pageSize ?? 50;
@@ -301,79 +299,26 @@ linksSite?.addEventListener("change", () => {
 
 const importForm = document.getElementById("import-delegates");
 const importFile = document.getElementById("import-delegates-file");
-const importStatus = document.getElementById("import-delegates-status");
-const report = document.getElementById("import-delegates-report");
-const problems = document.getElementById("import-delegates-problems");
-const ignored = document.getElementById("import-delegates-ignored");
-const validOnly = importForm?.querySelector('[data-mode="valid"]');
-
-function sayImport(message, isError = false) {
-  importStatus.textContent = message;
-  importStatus.classList.toggle("is-error", isError);
-}
-
-const reportParts = { report, problems, ignored, validOnly };
-const reportKeys = {
+const sheet = importForm && new SpreadsheetImport(importForm, {
   row: "js.delegates.import.row",
   omitted: "js.delegates.import.omitted",
   ignored: "js.delegates.import.ignored",
-};
-
-function showReport(data) {
-  showImportReport(reportParts, data, reportKeys);
-}
+  working: "js.delegates.import.working",
+  checked: "js.delegates.import.checked",
+  done: "js.delegates.import.done",
+  refused: "js.delegates.import.refused",
+  failed: "js.delegates.import.failed",
+});
 
 importForm?.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const mode = event.submitter?.dataset.mode ?? "check";
-  const file = importFile.files?.[0];
-  if (!file) {
-    importFile.setAttribute("aria-invalid", "true");
-    sayImport(t("js.delegates.import.no_file"), true);
-    importFile.focus();
-    return;
-  }
-  importFile.removeAttribute("aria-invalid");
-  const query = mode === "check" ? "?dry_run=1" : mode === "valid" ? "?skip_invalid=1" : "";
-  const buttons = [...importForm.querySelectorAll("button")];
-  for (const b of buttons) b.disabled = true;
-  sayImport(t("js.delegates.import.working"));
-  try {
-    const { ok, data } = await sendRaw("POST", `${base}/import${query}`, file, mediaType(file));
-    const details = data?.error?.details;
-    if (ok && data) {
-      showReport(data);
-      const counts = { rows: data.rows, valid: data.valid, invalid: data.invalid };
-      sayImport(
-        data.dry_run
-          ? t("js.delegates.import.checked", counts)
-          : t("js.delegates.import.done", { ...counts, imported: data.imported }),
-        data.invalid > 0,
-      );
-      if (!data.dry_run) {
-        validOnly.hidden = true;
-        await load();
-      }
-    } else if (details && !Array.isArray(details) && Array.isArray(details.problems)) {
-      showReport(details);
-      sayImport(
-        t("js.delegates.import.refused", { invalid: details.invalid, rows: details.rows }),
-        true,
-      );
-    } else {
-      report.hidden = true;
-      validOnly.hidden = true;
-      sayImport(
-        t("js.delegates.import.failed", { message: data?.error?.message ?? response.status }),
-        true,
-      );
-    }
-    if (!report.hidden && problems.children.length) report.focus();
-  } catch (error) {
-    sayImport(t("js.delegates.import.failed", { message: String(error) }), true);
-  } finally {
-    for (const b of buttons) b.disabled = false;
-  }
+  const say = (message, isError) => sheet.say(message, isError);
+  const file = chosenFile(importFile, say, t("js.delegates.import.no_file"));
+  if (!file) return;
+  await sheet.send(`${base}/import`, file, event.submitter?.dataset.mode ?? "check", {
+    failed: (error, status, data) => data?.error?.message ?? status,
+    onImported: () => load(),
+  });
 });
 
 load();

@@ -2,6 +2,7 @@
 
 import { announce, t } from "./page.js";
 import { sendRaw } from "./lib/http.js";
+import { chosenFile } from "./import-report.js";
 
 const form = document.getElementById("import-conference");
 const fileInput = document.getElementById("import-file");
@@ -43,14 +44,8 @@ async function send(file, check) {
 form?.addEventListener("submit", async (event) => {
   event.preventDefault();
   listProblems([]);
-  const file = fileInput.files?.[0];
-  if (!file) {
-    fileInput.setAttribute("aria-invalid", "true");
-    say(t("js.import.no_file"), true);
-    fileInput.focus();
-    return;
-  }
-  fileInput.removeAttribute("aria-invalid");
+  const file = chosenFile(fileInput, say, t("js.import.no_file"));
+  if (!file) return;
   const button = form.querySelector('button[type="submit"]');
   button.disabled = true;
   try {

@@ -2,7 +2,7 @@
 // agenda/minutes/text.py parses it for the documents), a line comparison for the merge
 // view, times in the conference's zone, durations, and the drafts kept on this device.
 
-import { page } from "./page.js";
+import { DAY_AND_TIME, LOCALE, zoneFormat } from "./lib/format.js";
 
 export const clone = (id) => document.getElementById(id).content.firstElementChild.cloneNode(true);
 export const roleIn = (root, name) => root.querySelector(`[data-role="${name}"]`);
@@ -165,25 +165,8 @@ export function diffItems(changes, labels, ops = ["equal", "removed", "added"]) 
   return items;
 }
 
-const LOCALE = page.lang === "vi" ? "vi-VN" : "en-GB";
-
-function formatter(options) {
-  try {
-    return new Intl.DateTimeFormat(LOCALE, { ...options, timeZone: page.timezone || undefined });
-  } catch {
-    return new Intl.DateTimeFormat(LOCALE, options);
-  }
-}
-
-const times = formatter({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const moments = formatter({
-  hour: "2-digit",
-  minute: "2-digit",
-  day: "2-digit",
-  month: "2-digit",
-  year: "numeric",
-  hourCycle: "h23",
-});
+const times = zoneFormat(LOCALE, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const moments = zoneFormat(LOCALE, DAY_AND_TIME);
 
 function parsed(iso) {
   const when = iso ? new Date(iso) : null;

@@ -8,7 +8,7 @@
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING, NOTICES } from "./lib/event-groups.js";
-import { announce, page, t } from "./page.js";
+import { announce, conferenceApi, page, t } from "./page.js";
 import { SectionEditor } from "./minutes-editor.js";
 import { renderItemFacts, renderOpeningFacts } from "./minutes-facts.js";
 import { momentOf } from "./minutes-text.js";
@@ -41,7 +41,7 @@ const FACT_EVENTS = eventSet(
 );
 const OWN = { opening: "js.minutes.section.opening", closing: "js.minutes.section.closing" };
 const conferenceId = page.conference.id;
-const base = `/api/v1/conferences/${encodeURIComponent(conferenceId)}`;
+const base = conferenceApi;
 const canEdit = Boolean(page.canEdit);
 const element = (id) => document.getElementById(id);
 const roleIn = (root, name) => root.querySelector(`[data-role="${name}"]`);

@@ -5,6 +5,11 @@ import { request } from "./lib/http.js";
 const dataElement = document.getElementById("page-data");
 export const page = dataElement ? JSON.parse(dataElement.textContent) : { strings: {} };
 
+/** The API path of the page's conference ("" on a page of none). */
+export const conferenceApi = page.conference
+  ? `/api/v1/conferences/${encodeURIComponent(page.conference.id)}`
+  : "";
+
 /** The page's string for key, with {name} placeholders filled from values. */
 export function t(key, values = {}) {
   const text = page.strings[key] ?? key;

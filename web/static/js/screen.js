@@ -12,6 +12,7 @@ import { LiveFeed, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
 import { page, t } from "./page.js";
+import { LOCALE, zoneFormat } from "./lib/format.js";
 import {
   applyEvent,
   clock,
@@ -72,15 +73,7 @@ function formatClock(iso) {
   if (!iso) return "";
   if (timeFormat === null) {
     const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
-    const locale = page.lang === "vi" ? "vi-VN" : "en-GB";
-    try {
-      timeFormat = new Intl.DateTimeFormat(locale, {
-        ...options,
-        timeZone: state?.conference?.timezone || undefined,
-      });
-    } catch {
-      timeFormat = new Intl.DateTimeFormat(locale, options);
-    }
+    timeFormat = zoneFormat(LOCALE, options, state?.conference?.timezone || null);
   }
   const when = new Date(iso);
   return Number.isNaN(when.getTime()) ? "" : timeFormat.format(when);

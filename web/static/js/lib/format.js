@@ -15,29 +15,31 @@ export function formatDates(start, end) {
   return t("js.dates.range", { start: formatDate(start), end: formatDate(end) });
 }
 
-const LOCALE = page.lang === "vi" ? "vi-VN" : "en-GB";
+export const LOCALE = page.lang === "vi" ? "vi-VN" : "en-GB";
 const numbers = new Intl.NumberFormat(LOCALE);
 const percents = new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 0 });
 
-function timeFormat() {
+/** An Intl.DateTimeFormat on the clock of zone (the conference's unless named). */
+export function zoneFormat(locale, options, zone = page.timezone) {
   try {
-    return new Intl.DateTimeFormat(LOCALE, {
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-      timeZone: page.timezone || undefined,
-    });
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone: zone || undefined });
   } catch {
     // An unknown zone in an old browser: the phone's own.
-    return new Intl.DateTimeFormat(LOCALE, {
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
+    return new Intl.DateTimeFormat(locale, options);
   }
 }
 
-const times = timeFormat();
+/** The options of a date and time with numbers only (2026-12-10 14:05 in parts). */
+export const DAY_AND_TIME = {
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+};
+
+const times = zoneFormat(LOCALE, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 
 /** 14:05 in the conference's time zone ("" for no time). */
 export function formatTime(iso) {
