@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictStr, field_validato
 
 from attendance.models import Delegate
 from conference.schemas import CLEAN, Email, Input, Name, Phone, SiteCode
+from conference.tables import TableReport
 from conference.text import clean_text, fold
 
 Category = Literal["official", "alternate", "guest", "staff"]
@@ -107,25 +108,5 @@ def delegate_data(delegate: Delegate, site_code: str) -> dict[str, Any]:
     )
 
 
-class ImportProblem(BaseModel):
-    """One thing wrong in one row of an imported file."""
-
-    row: int = Field(description="the row number as the spreadsheet shows it")
-    column: str = Field(description="the column's header as written in the file")
-    field: str = Field(description="the delegate field: name, title, unit, site, ...")
-    message: str
-
-
-class ImportReport(BaseModel):
-    """What an import found in a file, and what it imported."""
-
-    format: Literal["csv", "xlsx"]
-    header_row: int
-    rows: int = Field(description="data rows in the file (blank rows aside)")
-    valid: int
-    invalid: int
-    problems: list[ImportProblem]
-    problems_omitted: int = Field(0, description="problems beyond those listed")
-    ignored_columns: list[str]
-    dry_run: bool = False
-    imported: int = 0
+class ImportReport(TableReport):
+    """What a delegate import found in a file, and what it imported."""

@@ -35,7 +35,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
-from conference.services import get_site_by_code
+from conference.services import get_site_by_code, list_sites
 from conference.tables import import_gate
 from conference.text import fold, is_public_id
 
@@ -323,13 +323,7 @@ async def import_delegates(
     assert conference.id is not None
     if not dry_run:
         await lock_conference(session, conference.id)
-    sites = list(
-        await session.exec(
-            select(Site)
-            .where(col(Site.conference_id) == conference.id)
-            .order_by(col(Site.position), col(Site.id))
-        )
-    )
+    sites = await list_sites(session, conference, actor=actor)
     existing = await session.exec(
         select(Delegate.full_name, Delegate.name_folded, Delegate.email, Site.code)
         .join(Site, col(Site.id) == col(Delegate.site_id))
