@@ -7,24 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictInt, StrictStr
 
-from agenda.models import AgendaItem
+from agenda.models import AgendaItem, ItemKind, SpeakerKind
 from conference.schemas import Input, SiteCode, Title
 from conference.text import clean_text
 
-# Kept equal to agenda.models.ITEM_KINDS (a test checks it).
-ItemKind = Literal[
-    "opening",
-    "report",
-    "speech",
-    "discussion",
-    "directive_speech",
-    "awards",
-    "campaign_launch",
-    "break",
-    "closing",
-    "session",
-    "other",
-]
 Presenter = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 Minutes = Annotated[StrictInt, Field(ge=0, le=24 * 60)]
 Position = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
@@ -147,7 +133,6 @@ def agenda_item_data(
     ).model_dump(mode="json")
 
 
-SpeakerKind = Literal["request", "registered", "point_of_order"]
 ShortName = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 Topic = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=300)]
 

@@ -19,28 +19,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import resource
-import sys
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from common import report, sample_name, sample_title  # the project on sys.path first
 
-from attendance import badges  # noqa: E402
-from attendance.models import Delegate  # noqa: E402
-from conference import documents  # noqa: E402
-from conference.models import Conference, Site  # noqa: E402
-from conference.signing import Keyring, new_key_row  # noqa: E402
+from attendance import badges
+from attendance.models import Delegate
+from conference import documents
+from conference.models import Conference, Site
+from conference.signing import Keyring, new_key_row
 
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô")
-MIDDLE = ("Thị", "Văn", "Quốc", "Ngọc", "Thanh", "Hữu", "Minh", "Thùy")
-GIVEN = ("Hằng", "Việt", "Ẩn", "Dũng", "Hương", "Quý", "Phượng", "Tuấn", "Yến", "Đức")
-TITLES = ("Chánh Văn phòng", "Phó Chánh Văn phòng", "Chuyên viên", "Trưởng phòng Tổng hợp")
 CATEGORIES = ("official", "official", "official", "alternate", "guest", "staff")
 
 
@@ -57,13 +48,12 @@ def sample_items(n: int, keyring: Keyring) -> tuple[list[dict[str, Any]], Confer
     ]
     rows = []
     for k in range(n):
-        name = f"{SURNAMES[k % 10]} {MIDDLE[k // 10 % 8]} {GIVEN[k // 80 % 10]}"
         site = sites[k % len(sites)]
         delegate = Delegate(
             conference_id=1,
             site_id=site.id or 0,
-            full_name=name,
-            title=TITLES[k % len(TITLES)],
+            full_name=sample_name(k),
+            title=sample_title(k),
             unit=f"Văn phòng Tỉnh ủy {site.name}",
             category=CATEGORIES[k % len(CATEGORIES)],
         )
@@ -151,13 +141,13 @@ def main() -> None:
     figures = measure_badges(
         args.n, workers=args.workers, layout=args.layout, baseline_n=args.baseline
     )
-    print(
+    report(
+        figures,
         f"{figures['badges']} badges ({figures['pages']} pages, {figures['pdf_bytes']:,} bytes) "
         f"in {figures['seconds']} s: {figures['badges_per_s']} badges/s with "
         f"{figures['workers']} workers; one document per badge: "
-        f"{figures['baseline_badges_per_s']} badges/s"
+        f"{figures['baseline_badges_per_s']} badges/s",
     )
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

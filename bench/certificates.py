@@ -23,26 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from common import report, sample_name, sample_title  # the project on sys.path first
 
-from awards import documents as award_documents  # noqa: E402
-from conference import documents  # noqa: E402
+from awards import documents as award_documents
+from conference import documents
 
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô")
-MIDDLE = ("Thị", "Văn", "Quốc", "Ngọc", "Thanh", "Hữu", "Minh", "Thùy")
-GIVEN = ("Hằng", "Việt", "Ẩn", "Dũng", "Hương", "Quý", "Phượng", "Tuấn", "Yến", "Đức")
 PROVINCES = ("Hà Nội", "Huế", "Hải Phòng", "Quảng Ninh", "Lào Cai", "Đồng Tháp", "Đắk Lắk")
-TITLES = ("Chánh Văn phòng", "Phó Chánh Văn phòng", "Chuyên viên", "Trưởng phòng Tổng hợp")
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 
 
@@ -64,8 +55,7 @@ def sample_items(n: int) -> list[dict[str, Any]]:
             recipient = {"kind": "unit", "name": f"Văn phòng Tỉnh ủy {province}"}
             recipient |= {"title": "", "unit": ""}
         else:
-            name = f"{SURNAMES[k % 10]} {MIDDLE[k // 10 % 8]} {GIVEN[k // 80 % 10]}"
-            recipient = {"kind": "person", "name": name, "title": TITLES[k % len(TITLES)]}
+            recipient = {"kind": "person", "name": sample_name(k), "title": sample_title(k)}
             recipient["unit"] = f"Văn phòng Tỉnh ủy {province}"
         verification = code(k)
         items.append(
@@ -195,15 +185,15 @@ def main() -> None:
     figures = measure_certificates(
         args.n, workers=args.workers, baseline_n=args.baseline_n, baseline_seconds=args.seconds
     )
-    print(
+    report(
+        figures,
         f"{figures['certificates']} certificates ({figures['pdf_bytes']:,} bytes as single "
         f"PDFs, {figures['combined_bytes']:,} bytes to print) in {figures['seconds']} s: "
         f"{figures['pages_per_s']} pages/s with {figures['workers']} workers; one document "
         f"per certificate: {figures['baseline_pages_per_s']} pages/s "
         f"(x{figures['speedup']}); load average {figures['load_before']} before, "
-        f"{figures['load_after']} after"
+        f"{figures['load_after']} after",
     )
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

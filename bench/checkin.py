@@ -36,12 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from common import free_port, plenary  # noqa: E402  (after the sys.path set-up)
+from common import ROOT, free_port, plenary, report
 
 PASSWORD = "benchmark password"
 SITE = "HNI"
@@ -456,22 +451,20 @@ def main() -> None:
         measure(args.n, args.concurrency, args.seconds, warmup, args.baseline_n, args.profile)
     )
     figures |= measure_badges(args.badges)
-    print(
+    lines = [
         f"{figures['checkins']} check-ins over HTTP, {figures['concurrency']} in flight: "
         f"{figures['checkins_per_s']}/s, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
-        f"{figures['errors']} errors"
-    )
-    print(
+        f"{figures['errors']} errors",
         f"baseline, the service call with no server: {figures['baseline_per_s']}/s "
-        f"(p50 {figures['baseline_p50_ms']} ms); server / baseline x{figures['ratio_to_baseline']}"
-    )
+        f"(p50 {figures['baseline_p50_ms']} ms); server / baseline x{figures['ratio_to_baseline']}",
+    ]
     if figures.get("badges_per_s") is not None:
-        print(
+        lines.append(
             f"{figures['badges']} badges to PDF in {figures['badges_seconds']} s: "
             f"{figures['badges_per_s']}/s (one document per badge: "
             f"{figures['badges_baseline_per_s']}/s)"
         )
-    print(json.dumps(figures))
+    report(figures, *lines)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 import websockets
-from common import free_port, plenary
+from common import free_port, plenary, report
 
 PASSWORD = "benchmark password"
 
@@ -165,16 +165,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200, help="changes made (default 200)")
     args = parser.parse_args()
     figures = asyncio.run(measure(args.sockets, args.events))
-    print(
+    report(
+        figures,
         f"{figures['events']} changes to {figures['sockets']} subscribers: "
-        f"{figures['seconds']} s, {figures['deliveries_per_s']} deliveries/s"
-    )
-    print(
+        f"{figures['seconds']} s, {figures['deliveries_per_s']} deliveries/s",
         f"baseline, 1 subscriber: {figures['baseline_seconds']} s "
         f"({figures['baseline_deliveries_per_s']} deliveries/s); "
-        f"fanning out costs x{figures['fanout_cost_ratio']} the time"
+        f"fanning out costs x{figures['fanout_cost_ratio']} the time",
     )
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
