@@ -66,13 +66,17 @@ class DelegateQuery(Input):
     offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
 
 
-class DelegateOut(BaseModel):
+# A delegate as a check-in shows them: no phone or email (site: their site's code).
+class DelegateCard(BaseModel):
     id: str
     name: str
     title: str
     unit: str
     site: str
     category: str
+
+
+class DelegateOut(DelegateCard):
     # None for callers who may not see a person's phone and email.
     phone: str | None
     email: str | None

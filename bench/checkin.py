@@ -36,9 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from common import ROOT, free_port, plenary, report
+from common import PASSWORD, report, serve, set_up, tail, wait_until_up
 
-PASSWORD = "benchmark password"
 SITE = "HNI"
 
 
@@ -53,16 +52,8 @@ def server_env(url: str) -> dict[str, str]:
 
 
 def start_server(url: str, prefix: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     with log.open("ab") as out:
-        server = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "cli", "serve", "--local", "--port", str(port)],
-            env=server_env(url),
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-            cwd=ROOT,
-        )
-    return server, f"http://127.0.0.1:{port}"
+        return serve(server_env(url), stderr=out, prefix=prefix)
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -72,25 +63,6 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(10)
-
-
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
-
-
-async def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(400):
-            if server.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{tail(log)}")
-            try:
-                async with http.get(f"{base}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError("the server did not start")
 
 
 @dataclass
@@ -345,17 +317,7 @@ async def measure(
         folder = Path(tmp)
         path = folder / "bench.db"
         url = f"sqlite+aiosqlite:///{path}"
-        env = server_env(url)
-        plenary("migrate", env=env)
-        plenary(
-            "user",
-            "add",
-            "bench",
-            "--can-create",
-            "--password-stdin",
-            env=env,
-            stdin=PASSWORD + "\n",
-        )
+        set_up(server_env(url))
         prefix = []
         if profile:
             kind = "flamegraph" if profile.endswith(".svg") else "raw"
@@ -363,7 +325,7 @@ async def measure(
         log = folder / "server.log"
         server, base = start_server(url, prefix, log)
         try:
-            await wait_until_up(base, server, log)
+            await wait_until_up(base, server, tries=400, log=log)
             prepared = await prepare(base, url, n + warmup)
             copy = folder / "baseline.db"
             copy_database(path, copy)

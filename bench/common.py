@@ -1,5 +1,5 @@
-"""What the benchmarks share: the project on the import path, a free port, the `plenary`
-command run to completion, sample Vietnamese names and the closing report.
+"""What the benchmarks share: the project on the import path, the `plenary` command run to
+completion, a server started and awaited, sample Vietnamese names and the closing report.
 
 Importing it puts the project's root on ``sys.path``, so that a script run as
 ``python bench/<script>.py`` can import the packages after it.
@@ -7,12 +7,16 @@ Importing it puts the project's root on ``sys.path``, so that a script run as
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -21,6 +25,7 @@ if str(ROOT) not in sys.path:
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô")
 MIDDLE = ("Thị", "Văn", "Quốc", "Ngọc", "Thanh", "Hữu", "Minh", "Thùy")
 GIVEN = ("Hằng", "Việt", "Ẩn", "Dũng", "Hương", "Quý", "Phượng", "Tuấn", "Yến", "Đức")
+PASSWORD = "benchmark password"
 TITLES = ("Chánh Văn phòng", "Phó Chánh Văn phòng", "Chuyên viên", "Trưởng phòng Tổng hợp")
 
 
@@ -50,6 +55,52 @@ def plenary(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
         capture_output=True,
         cwd=ROOT,
     )
+
+
+def set_up(env: dict[str, str]) -> None:
+    """Migrate the database env names and add the organizer `bench` (password PASSWORD)."""
+    plenary("migrate", env=env)
+    plenary(
+        "user", "add", "bench", "--can-create", "--password-stdin", env=env, stdin=PASSWORD + "\n"
+    )
+
+
+def serve(
+    env: dict[str, str], *, stderr: int | IO[bytes], prefix: Sequence[str] = ()
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`plenary serve` on a free local port (prefix: a profiler to run it under), and its URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "cli", "serve", "--local", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        cwd=ROOT,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def tail(log: Path) -> str:
+    """The end of a server's log."""
+    return log.read_text(errors="replace")[-3000:]
+
+
+async def wait_until_up(
+    base: str, server: subprocess.Popen[bytes], *, tries: int, log: Path | None = None
+) -> None:
+    """Return once the server at base answers /healthz; RuntimeError if it exits or never does."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(tries):
+            if server.poll() is not None:
+                raise RuntimeError("the server exited" + (f":\n{tail(log)}" if log else ""))
+            try:
+                async with http.get(f"{base}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the server did not start")
 
 
 def report(figures: dict[str, Any], *lines: str) -> None:
