@@ -199,10 +199,17 @@ async def list_decisions(
     """Every decision of the conference with its awards, in order (organizers, chair,
     secretary)."""
     actor.require(*READ_ROLES)
+    return await decisions_with_awards(session, conference.id)
+
+
+async def decisions_with_awards(
+    session: AsyncSession, conference_id: int | None
+) -> list[tuple[Decision, list[Award]]]:
+    """Every decision of the conference with its awards, in order (no access check)."""
     decisions = list(
         await session.exec(
             select(Decision)
-            .where(col(Decision.conference_id) == conference.id)
+            .where(col(Decision.conference_id) == conference_id)
             .order_by(col(Decision.issued_on), col(Decision.id))
         )
     )

@@ -233,18 +233,25 @@ def emblem_png(content: bytes) -> bytes:
     return out.getvalue()
 
 
-async def set_emblem(
-    session: AsyncSession, conference: Conference, png: bytes, *, actor: Actor
+async def _store_emblem(
+    session: AsyncSession, conference: Conference, png: bytes | None, *, actor: Actor
 ) -> AwardSettings:
-    """Put an emblem on the conference's award documents: png as emblem_png made it."""
     actor.require("organizer")
     # The row may not exist yet: two first writers would both insert it.
     await lock_conference(session, conference.id or 0)
     row = await settings_of(session, conference)
-    row.emblem, row.emblem_type = png, "image/png"
+    row.emblem, row.emblem_type = png, "" if png is None else "image/png"
     row.updated_at = utcnow()
     session.add(row)
     await session.flush()
+    return row
+
+
+async def set_emblem(
+    session: AsyncSession, conference: Conference, png: bytes, *, actor: Actor
+) -> AwardSettings:
+    """Put an emblem on the conference's award documents: png as emblem_png made it."""
+    row = await _store_emblem(session, conference, png, actor=actor)
     await record(session, actor, "award_settings.emblem", "conference", conference.public_id,
                  {"bytes": len(png)})  # fmt: skip
     return row
@@ -254,14 +261,7 @@ async def remove_emblem(
     session: AsyncSession, conference: Conference, *, actor: Actor
 ) -> AwardSettings:
     """Back to the drawn emblem (a gold star on red)."""
-    actor.require("organizer")
-    # The row may not exist yet: two first writers would both insert it.
-    await lock_conference(session, conference.id or 0)
-    row = await settings_of(session, conference)
-    row.emblem, row.emblem_type = None, ""
-    row.updated_at = utcnow()
-    session.add(row)
-    await session.flush()
+    row = await _store_emblem(session, conference, None, actor=actor)
     await record(session, actor, "award_settings.emblem_remove", "conference",
                  conference.public_id, {})  # fmt: skip
     return row
