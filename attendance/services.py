@@ -44,19 +44,24 @@ READ_ROLES = (*sorted(STAFF_ROLES), "site_operator")
 DelegateRow = tuple[Delegate, Site]
 
 
+def _delegate_values(conference_id: int, site_id: int, data: DelegateCreate) -> dict[str, Any]:
+    """The columns of a delegate row that data gives."""
+    return {
+        "conference_id": conference_id,
+        "site_id": site_id,
+        "full_name": data.name,
+        "name_folded": fold(data.name),
+        "title": data.title,
+        "unit": data.unit,
+        "category": data.category,
+        "phone": data.phone,
+        "email": data.email,
+    }
+
+
 def new_delegate(conference_id: int, site_id: int, data: DelegateCreate) -> Delegate:
     """The row for data (no checks, no audit, no event: the callers do those)."""
-    return Delegate(
-        conference_id=conference_id,
-        site_id=site_id,
-        full_name=data.name,
-        name_folded=fold(data.name),
-        title=data.title,
-        unit=data.unit,
-        category=data.category,
-        phone=data.phone,
-        email=data.email,
-    )
+    return Delegate(**_delegate_values(conference_id, site_id, data))
 
 
 async def require_site(session: AsyncSession, conference_id: int, code: str) -> Site:
@@ -134,17 +139,7 @@ async def insert_delegates(
     rows = []
     for d in delegates:
         row = {**constants, **{name: make() for name, make in factories.items()}}
-        row.update(
-            conference_id=conference_id,
-            site_id=site_ids[d.site],
-            full_name=d.name,
-            name_folded=fold(d.name),
-            title=d.title,
-            unit=d.unit,
-            category=d.category,
-            phone=d.phone,
-            email=d.email,
-        )
+        row.update(_delegate_values(conference_id, site_ids[d.site], d))
         rows.append(row)
     await session.exec(insert(Delegate), params=rows)
 
