@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictInt, StrictStr
 
 from agenda.models import AgendaItem, ItemKind, SpeakerKind
-from conference.schemas import Input, SiteCode, Title
+from conference.schemas import Input, RowOut, SiteCode, Title
 from conference.text import clean_text
 
 Presenter = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
@@ -70,7 +70,7 @@ class AgendaReorder(Input):
     order: Annotated[list[PublicRef], Field(min_length=1, max_length=1000)]
 
 
-class AgendaItemOut(BaseModel):
+class AgendaItemOut(RowOut):
     id: str
     parent: str | None
     position: int
@@ -97,23 +97,13 @@ class AgendaItemOut(BaseModel):
         site_code: str | None,
         presenter_delegate: str | None = None,
     ) -> AgendaItemOut:
-        return cls(
+        return cls.from_row(
+            item,
             id=item.public_id,
             parent=parent,
-            position=item.position,
-            title=item.title,
-            kind=item.kind,
-            planned_start=item.planned_start,
-            duration_minutes=item.duration_minutes,
             presenter=item.presenter_name,
             presenter_delegate=presenter_delegate,
             site=site_code,
-            speaking_limit_seconds=item.speaking_limit_seconds,
-            status=item.status,
-            started_at=item.started_at,
-            ended_at=item.ended_at,
-            speakers_open=item.speakers_open,
-            speakers_version=item.speakers_version,
         )
 
 

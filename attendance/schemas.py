@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, StrictStr, field_validator
 
 from attendance.models import Delegate
-from conference.schemas import CLEAN, Email, Input, Name, Phone, SiteCode
+from conference.schemas import CLEAN, Email, Input, Name, Phone, RowOut, SiteCode
 from conference.tables import TableReport
 from conference.text import clean_text, fold
 
@@ -67,7 +67,7 @@ class DelegateQuery(Input):
 
 
 # A delegate as a check-in shows them: no phone or email (site: their site's code).
-class DelegateCard(BaseModel):
+class DelegateCard(RowOut):
     id: str
     name: str
     title: str
@@ -85,16 +85,13 @@ class DelegateOut(DelegateCard):
 
     @classmethod
     def of(cls, delegate: Delegate, site_code: str, *, contacts: bool = True) -> DelegateOut:
-        return cls(
+        return cls.from_row(
+            delegate,
             id=delegate.public_id,
             name=delegate.full_name,
-            title=delegate.title,
-            unit=delegate.unit,
             site=site_code,
-            category=delegate.category,
             phone=delegate.phone if contacts else None,
             email=delegate.email if contacts else None,
-            checked_in_at=delegate.checked_in_at,
         )
 
 
@@ -112,5 +109,6 @@ def delegate_data(delegate: Delegate, site_code: str) -> dict[str, Any]:
     )
 
 
+# The shared report, under the name the API document has always given the delegates' one.
 class ImportReport(TableReport):
-    """What a delegate import found in a file, and what it imported."""
+    """What an import found in a file, and what it imported."""
