@@ -26,6 +26,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
+from conference.queries import conference_row
 from conference.services import get_site_by_code
 
 _DECISION_FIELDS = set(DecisionCreate.model_fields)
@@ -226,13 +227,7 @@ async def decisions_with_awards(
 
 
 async def get_decision(session: AsyncSession, conference: Conference, public_id: str) -> Decision:
-    found = (
-        await session.exec(
-            select(Decision).where(
-                col(Decision.conference_id) == conference.id, col(Decision.public_id) == public_id
-            )
-        )
-    ).first()
+    found = await conference_row(session, Decision, conference.id, public_id=public_id)
     if found is None:
         raise NotFound("no such decision in this conference", field="decision")
     return found

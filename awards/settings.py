@@ -24,6 +24,7 @@ from conference.documents import TEMPLATES_DIR
 from conference.errors import TOO_LARGE, InvalidInput, NotFound, TemplateLimits
 from conference.live import lock_conference
 from conference.models import Conference
+from conference.queries import conference_row
 
 TEMPLATE_FOLDER = "awards"
 TEMPLATE_SUFFIXES = (".html", ".css", ".svg")
@@ -283,13 +284,7 @@ async def save_template(
     # The row may not exist yet: two first writers would both insert it.
     await lock_conference(session, conference.id or 0)
     check_template(name, source)
-    found = (
-        await session.exec(
-            select(AwardTemplate).where(
-                col(AwardTemplate.conference_id) == conference.id, col(AwardTemplate.name) == name
-            )
-        )
-    ).first()
+    found = await conference_row(session, AwardTemplate, conference.id, name=name)
     assert conference.id is not None
     row = found or AwardTemplate(conference_id=conference.id, name=name, source=source)
     row.source = source
@@ -310,13 +305,7 @@ async def reset_template(
     # The row may not exist yet: two first writers would both insert it.
     await lock_conference(session, conference.id or 0)
     _known(name)
-    found = (
-        await session.exec(
-            select(AwardTemplate).where(
-                col(AwardTemplate.conference_id) == conference.id, col(AwardTemplate.name) == name
-            )
-        )
-    ).first()
+    found = await conference_row(session, AwardTemplate, conference.id, name=name)
     if found is None:
         raise NotFound("this template is not replaced in this conference", field="name")
     await session.delete(found)
