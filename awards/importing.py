@@ -16,6 +16,9 @@ from awards.schemas import AwardCreate, RecipientKind
 from conference import tables
 from conference.rows import RowChecker, check_rows
 from conference.tables import (
+    SITE_HEADERS,
+    TITLE_HEADERS,
+    UNIT_HEADERS,
     Format,
     Row,
     RowProblem,
@@ -46,17 +49,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "full name",
         "recipient",
     ),
-    "title": ("Chức vụ", "Chức danh", "title", "position"),
-    "unit": (
-        "Đơn vị công tác",
-        "Đơn vị",
-        "Cơ quan",
-        "Cơ quan công tác",
-        "unit",
-        "organisation",
-        "organization",
-    ),
-    "site": ("Điểm cầu", "Mã điểm cầu", "site", "site code"),
+    "title": TITLE_HEADERS,
+    "unit": UNIT_HEADERS,
+    "site": SITE_HEADERS,
     "citation": (
         "Thành tích",
         "Lý do khen thưởng",
