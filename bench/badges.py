@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import time
 from datetime import date
 from typing import Any
 
-from common import report, sample_name, sample_title  # the project on sys.path first
+# Importing common puts the project on sys.path first.
+from common import report, sample_name, sample_title, used_cpu_seconds, warm_pool
 
 from attendance import badges
 from attendance.models import Delegate
@@ -66,13 +66,6 @@ def _items_and_context(n: int, layout: str) -> tuple[list[dict[str, Any]], dict[
     return items, badges.badge_context(conference, layout, [])
 
 
-def _warm(pool: Any, workers: int) -> None:
-    # Spawned workers start on demand: keep each busy a moment so that all of them start.
-    futures = [pool.submit(time.sleep, 0.5) for _ in range(workers)]
-    for future in futures:
-        future.result()
-
-
 def baseline(items: list[dict[str, Any]], context: dict[str, Any]) -> float:
     """Badges per second, one WeasyPrint document per badge in this process."""
     documents.render_template(badges.TEMPLATE, {**context, "items": items[:1]})  # load fonts
@@ -86,16 +79,11 @@ def measure_badges(
     n: int, *, workers: int = 2, layout: str = "sheet", baseline_n: int = 40
 ) -> dict[str, Any]:
     """Render n badges through the pool; the figures, with the naive loop's for comparison."""
-    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = sum(u.ru_utime + u.ru_stime for u in before)
+    cpu_before = used_cpu_seconds()
     prepared = time.perf_counter()
     items, context = _items_and_context(n, layout)
     signing = time.perf_counter() - prepared
-    pool_started = time.perf_counter()
-    pool = documents.new_pool(workers)
-    try:
-        _warm(pool, workers)
-        pool_seconds = time.perf_counter() - pool_started
+    with warm_pool(documents.new_pool, workers) as (pool, pool_seconds):
         started = time.perf_counter()
         rendered = asyncio.run(
             documents.render_in_pool(
@@ -108,11 +96,8 @@ def measure_badges(
             )
         )
         seconds = time.perf_counter() - started + signing
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     # The workers' CPU time (start-up included) and this process's: what the machine did.
-    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = sum(u.ru_utime + u.ru_stime for u in used) - cpu_before
+    cpu = used_cpu_seconds() - cpu_before
     naive = baseline(items[: min(baseline_n, n)], context)
     return {
         "badges": n,

@@ -24,11 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import time
 from typing import Any
 
-from common import report, sample_name, sample_title  # the project on sys.path first
+# Importing common puts the project on sys.path first.
+from common import report, sample_name, sample_title, used_cpu_seconds, warm_pool
 
 from awards import documents as award_documents
 from conference import documents
@@ -87,13 +87,6 @@ def sample_items(n: int) -> list[dict[str, Any]]:
     return items
 
 
-def _warm(pool: Any, workers: int) -> None:
-    # Spawned workers start on demand: keep each busy a moment so that all of them start.
-    futures = [pool.submit(time.sleep, 0.5) for _ in range(workers)]
-    for future in futures:
-        future.result()
-
-
 def baseline(items: list[dict[str, Any]], *, seconds: float | None = None) -> tuple[int, float]:
     """The naive loop, one WeasyPrint document per certificate in this process: how many
     it rendered (all of items, or as many as fit in seconds, at least three, taking
@@ -126,22 +119,14 @@ def measure_certificates(
     workers = workers or os.cpu_count() or 1
     items = sample_items(n)
     load_before = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = sum(u.ru_utime + u.ru_stime for u in before)
-    pool_started = time.perf_counter()
-    pool = documents.new_pool(workers)
-    try:
-        _warm(pool, workers)
-        pool_seconds = time.perf_counter() - pool_started
+    cpu_before = used_cpu_seconds()
+    with warm_pool(documents.new_pool, workers) as (pool, pool_seconds):
         started = time.perf_counter()
         pdfs, combined, missing = asyncio.run(
             award_documents.render_awards(pool, items, workers=workers)
         )
         seconds = time.perf_counter() - started
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = sum(u.ru_utime + u.ru_stime for u in used) - cpu_before
+    cpu = used_cpu_seconds() - cpu_before
     sample = items if baseline_seconds is not None else items[: min(baseline_n, n)]
     naive_n, naive = baseline(sample, seconds=baseline_seconds)
     pages_per_s = len(pdfs) / seconds

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +40,28 @@ def sample_name(k: int) -> str:
 def sample_title(k: int) -> str:
     """The k-th person's post."""
     return TITLES[k % len(TITLES)]
+
+
+@contextmanager
+def warm_pool(new_pool: Callable[[int], Any], workers: int) -> Iterator[tuple[Any, float]]:
+    """A document pool (from new_pool) with every worker started, and the seconds that took;
+    shut down on leaving."""
+    started = time.perf_counter()
+    pool = new_pool(workers)
+    try:
+        # Spawned workers start on demand: keep each busy a moment so that all of them start.
+        futures = [pool.submit(time.sleep, 0.5) for _ in range(workers)]
+        for future in futures:
+            future.result()
+        yield pool, time.perf_counter() - started
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def used_cpu_seconds() -> float:
+    """The CPU time of this process and of its ended children (a pool's workers) so far."""
+    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return sum(u.ru_utime + u.ru_stime for u in used)
 
 
 def free_port() -> int:
