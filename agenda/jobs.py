@@ -34,6 +34,7 @@ from agenda.speakers import elapsed
 from agenda.state import iso
 from conference.dbtypes import utcnow
 from conference.live import append_event, lock_conference
+from conference.queries import conference_row
 
 # The job functions by textual reference: a stored job names its function this way, so
 # it survives a restart. Each is called as fn(session, conference_id, *ids): the
@@ -104,10 +105,7 @@ def time_up_at(speaker: Speaker) -> datetime | None:
 
 
 async def _item(session: AsyncSession, conference_id: int, public_id: str) -> AgendaItem | None:
-    query = select(AgendaItem).where(
-        col(AgendaItem.conference_id) == conference_id, col(AgendaItem.public_id) == public_id
-    )
-    return (await session.exec(query)).one_or_none()
+    return await conference_row(session, AgendaItem, conference_id, public_id=public_id)
 
 
 @scheduled

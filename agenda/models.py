@@ -4,13 +4,14 @@ site presence and roll calls of sites. The minutes' tables are agenda/minutes/mo
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from conference.dbtypes import new_public_id, timestamp, utcnow
 
-ITEM_KINDS = (
+ItemKind = Literal[
     "opening",
     "report",
     "speech",
@@ -22,12 +23,14 @@ ITEM_KINDS = (
     "closing",
     "session",
     "other",
-)
+]
+ITEM_KINDS: tuple[ItemKind, ...] = get_args(ItemKind)
 # planned -> running -> done; planned -> skipped; "back" reopens an item.
 ITEM_STATUSES = ("planned", "running", "done", "skipped")
 # request: asked from the floor (a phone, an operator); registered: a planned speech
 # (tham luận), queued in its planned order; point_of_order: goes ahead of the others.
-SPEAKER_KINDS = ("request", "registered", "point_of_order")
+SpeakerKind = Literal["request", "registered", "point_of_order"]
+SPEAKER_KINDS: tuple[SpeakerKind, ...] = get_args(SpeakerKind)
 # requested -> queued (approved) -> speaking -> done; requested -> rejected;
 # requested | queued -> withdrawn.
 SPEAKER_STATUSES = ("requested", "queued", "speaking", "done", "rejected", "withdrawn")

@@ -212,22 +212,29 @@ async def _open_roll_call(session: AsyncSession, conference_id: int) -> RollCall
     ).first()
 
 
+async def _chair_locks(
+    session: AsyncSession, conference: Conference, actor: Actor, now: datetime | None
+) -> tuple[int, datetime, RollCall | None]:
+    """For the chair: the conference's id, the time and the open roll call, read under the
+    conference's lock."""
+    actor.require(*CHAIR_ROLES)
+    assert conference.id is not None
+    await lock_conference(session, conference.id)
+    return conference.id, now or utcnow(), await _open_roll_call(session, conference.id)
+
+
 async def start_roll_call(
     session: AsyncSession, conference: Conference, *, actor: Actor, now: datetime | None = None
 ) -> dict[str, Any]:
     """Ask every site to confirm it is ready (a roll call still open is closed first)."""
-    actor.require(*CHAIR_ROLES)
-    assert conference.id is not None
-    await lock_conference(session, conference.id)
-    now = now or utcnow()
-    previous = await _open_roll_call(session, conference.id)
+    cid, now, previous = await _chair_locks(session, conference, actor, now)
     if previous is not None:
         previous.closed_at = now
         session.add(previous)
-    call = RollCall(conference_id=conference.id, started_at=now, started_by=actor.name)
+    call = RollCall(conference_id=cid, started_at=now, started_by=actor.name)
     session.add(call)
     await session.flush()
-    codes = await site_codes(session, conference.id)
+    codes = await site_codes(session, cid)
     data = {
         "id": call.public_id,
         "started_at": iso(now),
@@ -236,7 +243,7 @@ async def start_roll_call(
         "replaces": previous.public_id if previous is not None else None,
     }
     await record(session, actor, "roll_call.start", "roll_call", call.public_id, {})
-    await append_event(session, conference.id, ROLL_CALL_STARTED, data)
+    await append_event(session, cid, ROLL_CALL_STARTED, data)
     return data
 
 
@@ -298,17 +305,13 @@ async def answer_roll_call(
 async def close_roll_call(
     session: AsyncSession, conference: Conference, *, actor: Actor, now: datetime | None = None
 ) -> dict[str, Any]:
-    actor.require(*CHAIR_ROLES)
-    assert conference.id is not None
-    await lock_conference(session, conference.id)
-    now = now or utcnow()
-    call = await _open_roll_call(session, conference.id)
+    cid, now, call = await _chair_locks(session, conference, actor, now)
     if call is None:
         raise Conflict("no roll call is open")
     call.closed_at = now
     session.add(call)
     await session.flush()
-    state = await roll_call_data(session, conference.id, call)
+    state = await roll_call_data(session, cid, call)
     data = {
         "id": call.public_id,
         "closed_at": iso(now),
@@ -316,7 +319,7 @@ async def close_roll_call(
         "missing": state["missing"],
     }
     await record(session, actor, "roll_call.close", "roll_call", call.public_id, data)
-    await append_event(session, conference.id, ROLL_CALL_CLOSED, data)
+    await append_event(session, cid, ROLL_CALL_CLOSED, data)
     return data
 
 

@@ -7,24 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictInt, StrictStr
 
-from agenda.models import AgendaItem
-from conference.schemas import Input, SiteCode, Title
+from agenda.models import AgendaItem, ItemKind, SpeakerKind
+from conference.schemas import Input, RowOut, SiteCode, Title
 from conference.text import clean_text
 
-# Kept equal to agenda.models.ITEM_KINDS (a test checks it).
-ItemKind = Literal[
-    "opening",
-    "report",
-    "speech",
-    "discussion",
-    "directive_speech",
-    "awards",
-    "campaign_launch",
-    "break",
-    "closing",
-    "session",
-    "other",
-]
 Presenter = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 Minutes = Annotated[StrictInt, Field(ge=0, le=24 * 60)]
 Position = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
@@ -84,7 +70,7 @@ class AgendaReorder(Input):
     order: Annotated[list[PublicRef], Field(min_length=1, max_length=1000)]
 
 
-class AgendaItemOut(BaseModel):
+class AgendaItemOut(RowOut):
     id: str
     parent: str | None
     position: int
@@ -111,23 +97,13 @@ class AgendaItemOut(BaseModel):
         site_code: str | None,
         presenter_delegate: str | None = None,
     ) -> AgendaItemOut:
-        return cls(
+        return cls.from_row(
+            item,
             id=item.public_id,
             parent=parent,
-            position=item.position,
-            title=item.title,
-            kind=item.kind,
-            planned_start=item.planned_start,
-            duration_minutes=item.duration_minutes,
             presenter=item.presenter_name,
             presenter_delegate=presenter_delegate,
             site=site_code,
-            speaking_limit_seconds=item.speaking_limit_seconds,
-            status=item.status,
-            started_at=item.started_at,
-            ended_at=item.ended_at,
-            speakers_open=item.speakers_open,
-            speakers_version=item.speakers_version,
         )
 
 
@@ -147,7 +123,6 @@ def agenda_item_data(
     ).model_dump(mode="json")
 
 
-SpeakerKind = Literal["request", "registered", "point_of_order"]
 ShortName = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=200)]
 Topic = Annotated[StrictStr, AfterValidator(clean_text), Field(max_length=300)]
 

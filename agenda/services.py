@@ -30,6 +30,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
+from conference.queries import conference_row
 from conference.schemas import FIRST_YEAR, LAST_YEAR, ConferenceCreate
 from conference.services import get_site_by_code
 
@@ -77,23 +78,14 @@ def new_agenda_item(
 
 
 async def _presenter(session: AsyncSession, conference_id: int, public_id: str) -> Delegate:
-    found = (
-        await session.exec(
-            select(Delegate).where(
-                col(Delegate.conference_id) == conference_id, col(Delegate.public_id) == public_id
-            )
-        )
-    ).one_or_none()
+    found = await conference_row(session, Delegate, conference_id, public_id=public_id)
     if found is None:
         raise InvalidInput("no such delegate in this conference", field="presenter_delegate")
     return found
 
 
 async def _parent(session: AsyncSession, conference_id: int, public_id: str) -> AgendaItem:
-    query = select(AgendaItem).where(
-        col(AgendaItem.conference_id) == conference_id, col(AgendaItem.public_id) == public_id
-    )
-    parent = (await session.exec(query)).one_or_none()
+    parent = await conference_row(session, AgendaItem, conference_id, public_id=public_id)
     if parent is None:
         raise InvalidInput("no such agenda item in this conference", field="parent")
     return parent

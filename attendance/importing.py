@@ -12,17 +12,19 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
-
-from attendance.schemas import DelegateCreate, ImportProblem, ImportReport, delegate_key
+from attendance.schemas import DelegateCreate, ImportReport, delegate_key
 from conference import tables
+from conference.rows import RowChecker, check_rows
 from conference.tables import (
-    MAX_REPORTED,
     MAX_ROWS,
     ROW_NUMBER_HEADERS,
+    SITE_HEADERS,
+    TITLE_HEADERS,
+    UNIT_HEADERS,
     XLSX_MEDIA_TYPE,
     Format,
     Row,
+    RowProblem,
     SiteLookup,
     Table,
     TableSpec,
@@ -58,17 +60,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "name",
         "full name",
     ),
-    "title": ("Chức vụ", "Chức danh", "title", "position"),
-    "unit": (
-        "Đơn vị",
-        "Đơn vị công tác",
-        "Cơ quan",
-        "Cơ quan công tác",
-        "unit",
-        "organisation",
-        "organization",
-    ),
-    "site": ("Điểm cầu", "Mã điểm cầu", "site", "site code"),
+    "title": TITLE_HEADERS,
+    "unit": UNIT_HEADERS,
+    "site": SITE_HEADERS,
     "category": ("Loại", "Loại đại biểu", "Thành phần", "category"),
     "phone": ("Điện thoại", "Số điện thoại", "SĐT", "phone", "phone number"),
     "email": ("Email", "E-mail", "Thư điện tử", "email address"),
@@ -110,80 +104,40 @@ def check_table(
 ) -> Checked:
     """Validate every row against the sites, given as (code, name), and the people
     already registered: their delegate_key()s, and whose each folded email is."""
-    checker = _Checker(table, SiteLookup.of(sites), known_people, known_emails)
-    problems: list[ImportProblem] = []
-    delegates: list[DelegateCreate] = []
-    for row in table.rows:
-        found = checker.check(row)
-        if isinstance(found, DelegateCreate):
-            delegates.append(found)
-        else:
-            problems.extend(found)
-    report = ImportReport(
-        format=table.format,
-        header_row=table.header_row,
-        rows=len(table.rows),
-        valid=len(delegates),
-        invalid=len(table.rows) - len(delegates),
-        problems=problems[:MAX_REPORTED],
-        problems_omitted=max(0, len(problems) - MAX_REPORTED),
-        ignored_columns=table.ignored_columns,
+    checker = _Checker(
+        table,
+        SiteLookup.of(sites),
+        FIELDS,
+        known_people=known_people,
+        known_emails=known_emails,
     )
-    return Checked(report, delegates)
+    report, delegates = check_rows(table, checker.check)
+    return Checked(ImportReport(**dict(report)), delegates)
 
 
-@dataclass
-class _Checker:
+@dataclass(kw_only=True)
+class _Checker(RowChecker):
     """Checks rows one by one, remembering who and which emails came before."""
 
-    table: Table
-    sites: SiteLookup
     known_people: Collection[tuple[str, str]]
     known_emails: Mapping[str, str]
     people: dict[tuple[str, str], int] = field(default_factory=dict)
     emails: dict[str, int] = field(default_factory=dict)
-    problems: list[ImportProblem] = field(default_factory=list)
-    row: Row = field(default_factory=lambda: Row(0, ()))
 
-    def problem(self, name: str, message: str) -> None:
-        column = self.table.headers[name]
-        self.problems.append(
-            ImportProblem(row=self.row.number, column=column, field=name, message=message)
-        )
-
-    def check(self, row: Row) -> DelegateCreate | list[ImportProblem]:
+    def check(self, row: Row) -> DelegateCreate | list[RowProblem]:
         """The row's delegate, or its problems in column order."""
-        self.row, self.problems = row, []
+        self.start(row)
         values = {name: self.table.value(row, name) for name in self.table.columns}
-        code = self._site(nfc(values["site"]))
+        code = self.site(nfc(values["site"]), missing="missing: the site code or site name")
         category = self._category(nfc(values.get("category", "")))
         if not nfc(values["name"]):
             self.problem("name", "missing: the name")
         data = {key: value for key, value in values.items() if key not in ("site", "category")}
         # A placeholder for a site already reported, so that the other fields are checked.
         data.update(site=code or "X", category=category)
-        delegate: DelegateCreate | None = None
-        try:
-            delegate = DelegateCreate.model_validate(data)
-        except ValidationError as exc:
-            reported = {p.field for p in self.problems}
-            for error in exc.errors(include_url=False, include_input=False):
-                name = str(error["loc"][0]) if error["loc"] else "name"
-                if name not in reported:
-                    self.problem(name, error["msg"].removeprefix("Value error, "))
+        delegate = self.validate(DelegateCreate, data)
         self._duplicates(code, nfc(values["name"]), nfc(values.get("email", "")).casefold())
-        if self.problems or delegate is None:
-            return sorted(self.problems, key=lambda p: FIELDS.index(p.field))
-        return delegate
-
-    def _site(self, text: str) -> str | None:
-        if not text:
-            self.problem("site", "missing: the site code or site name")
-            return None
-        code, why = self.sites.find(text)
-        if code is None:
-            self.problem("site", why)
-        return code
+        return self.outcome(delegate)
 
     def _category(self, text: str) -> str:
         if not text:

@@ -20,6 +20,7 @@ from conference.catalogue import EventType
 from conference.errors import Conflict, NotFound
 from conference.live import append_events, lock_conference
 from conference.models import Conference, Site
+from conference.queries import conference_row
 from conference.text import is_public_id
 
 
@@ -88,14 +89,7 @@ async def visible_delegate(
     missing = NotFound("no such delegate in this conference", field="delegate")
     if not is_public_id(public_id):
         raise missing
-    delegate = (
-        await session.exec(
-            select(Delegate).where(
-                col(Delegate.conference_id) == conference.id,
-                col(Delegate.public_id) == public_id,
-            )
-        )
-    ).one_or_none()
+    delegate = await conference_row(session, Delegate, conference.id, public_id=public_id)
     if delegate is None:
         raise missing
     if not actor.sees_all_sites and actor.site_id not in (

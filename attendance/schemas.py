@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, StrictStr, field_validator
 
 from attendance.models import Delegate
-from conference.schemas import CLEAN, Email, Input, Name, Phone, SiteCode
+from conference.schemas import CLEAN, Email, Input, Name, Phone, RowOut, SiteCode
+from conference.tables import TableReport
 from conference.text import clean_text, fold
 
 Category = Literal["official", "alternate", "guest", "staff"]
@@ -65,13 +66,17 @@ class DelegateQuery(Input):
     offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
 
 
-class DelegateOut(BaseModel):
+# A delegate as a check-in shows them: no phone or email (site: their site's code).
+class DelegateCard(RowOut):
     id: str
     name: str
     title: str
     unit: str
     site: str
     category: str
+
+
+class DelegateOut(DelegateCard):
     # None for callers who may not see a person's phone and email.
     phone: str | None
     email: str | None
@@ -80,16 +85,13 @@ class DelegateOut(BaseModel):
 
     @classmethod
     def of(cls, delegate: Delegate, site_code: str, *, contacts: bool = True) -> DelegateOut:
-        return cls(
+        return cls.from_row(
+            delegate,
             id=delegate.public_id,
             name=delegate.full_name,
-            title=delegate.title,
-            unit=delegate.unit,
             site=site_code,
-            category=delegate.category,
             phone=delegate.phone if contacts else None,
             email=delegate.email if contacts else None,
-            checked_in_at=delegate.checked_in_at,
         )
 
 
@@ -107,25 +109,6 @@ def delegate_data(delegate: Delegate, site_code: str) -> dict[str, Any]:
     )
 
 
-class ImportProblem(BaseModel):
-    """One thing wrong in one row of an imported file."""
-
-    row: int = Field(description="the row number as the spreadsheet shows it")
-    column: str = Field(description="the column's header as written in the file")
-    field: str = Field(description="the delegate field: name, title, unit, site, ...")
-    message: str
-
-
-class ImportReport(BaseModel):
+# The shared report, under the name the API document has always given the delegates' one.
+class ImportReport(TableReport):
     """What an import found in a file, and what it imported."""
-
-    format: Literal["csv", "xlsx"]
-    header_row: int
-    rows: int = Field(description="data rows in the file (blank rows aside)")
-    valid: int
-    invalid: int
-    problems: list[ImportProblem]
-    problems_omitted: int = Field(0, description="problems beyond those listed")
-    ignored_columns: list[str]
-    dry_run: bool = False
-    imported: int = 0

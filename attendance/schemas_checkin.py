@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StrictStr
 
+from attendance.schemas import DelegateCard
 from conference.schemas import Input, ShortText, SiteCode
 
 Nonce = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -53,15 +54,6 @@ class SelfCheckin(Input):
 
     code: Annotated[StrictStr, Field(max_length=400)] | None = None
     nonce: Nonce
-
-
-class DelegateCard(BaseModel):
-    id: str
-    name: str
-    title: str
-    unit: str
-    site: str
-    category: str
 
 
 class Present(BaseModel):

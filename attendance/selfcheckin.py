@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from attendance.credentials import id_bytes, id_text
 from conference.errors import InvalidInput
 from conference.models import Conference, Site
+from conference.queries import conference_row
 from conference.signing import Keyring
 
 PREFIX = "PLS1"
@@ -146,13 +147,7 @@ async def prove_site(
                 code=CODE_OTHER_CONFERENCE,
             ) from None
         raise
-    site = (
-        await session.exec(
-            select(Site).where(
-                col(Site.conference_id) == conference.id, col(Site.public_id) == site_public_id
-            )
-        )
-    ).one_or_none()
+    site = await conference_row(session, Site, conference.id, public_id=site_public_id)
     if site is None or site.id is None:
         raise _invalid()
     return site, SiteProof(conference.id, site.id)

@@ -35,7 +35,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
-from conference.services import get_site_by_code
+from conference.services import get_site_by_code, list_sites
 from conference.tables import import_gate
 from conference.text import fold, is_public_id
 
@@ -44,19 +44,24 @@ READ_ROLES = (*sorted(STAFF_ROLES), "site_operator")
 DelegateRow = tuple[Delegate, Site]
 
 
+def _delegate_values(conference_id: int, site_id: int, data: DelegateCreate) -> dict[str, Any]:
+    """The columns of a delegate row that data gives."""
+    return {
+        "conference_id": conference_id,
+        "site_id": site_id,
+        "full_name": data.name,
+        "name_folded": fold(data.name),
+        "title": data.title,
+        "unit": data.unit,
+        "category": data.category,
+        "phone": data.phone,
+        "email": data.email,
+    }
+
+
 def new_delegate(conference_id: int, site_id: int, data: DelegateCreate) -> Delegate:
     """The row for data (no checks, no audit, no event: the callers do those)."""
-    return Delegate(
-        conference_id=conference_id,
-        site_id=site_id,
-        full_name=data.name,
-        name_folded=fold(data.name),
-        title=data.title,
-        unit=data.unit,
-        category=data.category,
-        phone=data.phone,
-        email=data.email,
-    )
+    return Delegate(**_delegate_values(conference_id, site_id, data))
 
 
 async def require_site(session: AsyncSession, conference_id: int, code: str) -> Site:
@@ -134,17 +139,7 @@ async def insert_delegates(
     rows = []
     for d in delegates:
         row = {**constants, **{name: make() for name, make in factories.items()}}
-        row.update(
-            conference_id=conference_id,
-            site_id=site_ids[d.site],
-            full_name=d.name,
-            name_folded=fold(d.name),
-            title=d.title,
-            unit=d.unit,
-            category=d.category,
-            phone=d.phone,
-            email=d.email,
-        )
+        row.update(_delegate_values(conference_id, site_ids[d.site], d))
         rows.append(row)
     await session.exec(insert(Delegate), params=rows)
 
@@ -323,13 +318,7 @@ async def import_delegates(
     assert conference.id is not None
     if not dry_run:
         await lock_conference(session, conference.id)
-    sites = list(
-        await session.exec(
-            select(Site)
-            .where(col(Site.conference_id) == conference.id)
-            .order_by(col(Site.position), col(Site.id))
-        )
-    )
+    sites = await list_sites(session, conference, actor=actor)
     existing = await session.exec(
         select(Delegate.full_name, Delegate.name_folded, Delegate.email, Site.code)
         .join(Site, col(Site.id) == col(Delegate.site_id))

@@ -298,8 +298,8 @@ async def render_awards(
         for start in range(0, len(indexes), size)
     ]
     overrides = dict(templates) if templates else None
-    futures: dict[asyncio.Future[dict[str, Any]], int] = {}
-    for number, (template, indexes) in enumerate(chunks):
+    futures: list[asyncio.Future[dict[str, Any]]] = []
+    for template, indexes in chunks:
         task = {
             "template": template,
             "awards": [items[i] for i in indexes],
@@ -307,28 +307,14 @@ async def render_awards(
             "strict": False,
         }
         limit = documents.template_seconds(templates, len(indexes), seconds)
-        futures[documents.run_in_pool(pool, render_awards_chunk, task, seconds=limit)] = number
-    results: list[dict[str, Any] | None] = [None] * len(chunks)
-    done = 0
-    try:
-        pending = set(futures)
-        while pending:
-            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for future in finished:
-                number = futures[future]
-                results[number] = future.result()
-                done += len(chunks[number][1])
-            if progress is not None:
-                await progress(done, len(items))
-    finally:
-        for future in futures:
-            future.cancel()
+        futures.append(documents.run_in_pool(pool, render_awards_chunk, task, seconds=limit))
+    sizes = [len(indexes) for _, indexes in chunks]
+    results = await documents.gather_chunks(futures, sizes, progress)
     pdfs: list[bytes] = [b""] * len(items)
     where: list[tuple[int, int]] = [(0, 0)] * len(items)
     parts: list[dict[str, Any]] = []
     missing: dict[str, None] = {}
     for number, ((_, indexes), result) in enumerate(zip(chunks, results, strict=True)):
-        assert result is not None
         parts.append(result["part"])
         missing.update(dict.fromkeys(result["missing"]))
         for position, index in enumerate(indexes):

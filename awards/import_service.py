@@ -14,7 +14,8 @@ from conference.actors import Actor
 from conference.audit import record
 from conference.errors import NotFound
 from conference.live import append_event, lock_conference
-from conference.models import Conference, Site
+from conference.models import Conference
+from conference.services import list_sites
 from conference.tables import Table, TableReport, import_gate
 
 
@@ -41,13 +42,7 @@ async def import_awards(
     if not dry_run:
         # The recipients so far and the positions are read under the conference's lock.
         await lock_conference(session, conference.id)
-    sites = list(
-        await session.exec(
-            select(Site)
-            .where(col(Site.conference_id) == conference.id)
-            .order_by(col(Site.position), col(Site.id))
-        )
-    )
+    sites = await list_sites(session, conference, actor=actor)
     existing = await session.exec(
         select(Award.recipient_kind, Award.recipient_name).where(
             col(Award.decision_id) == decision.id, col(Award.revoked_at).is_(None)

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
-
 from awards.schemas import AwardCreate, RecipientKind
 from conference import tables
+from conference.rows import RowChecker, check_rows
 from conference.tables import (
+    SITE_HEADERS,
+    TITLE_HEADERS,
+    UNIT_HEADERS,
     Format,
     Row,
     RowProblem,
@@ -25,7 +27,6 @@ from conference.tables import (
     TableReport,
     TableSpec,
     header_key,
-    table_report,
 )
 from conference.text import fold, nfc
 
@@ -48,17 +49,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "full name",
         "recipient",
     ),
-    "title": ("Chức vụ", "Chức danh", "title", "position"),
-    "unit": (
-        "Đơn vị công tác",
-        "Đơn vị",
-        "Cơ quan",
-        "Cơ quan công tác",
-        "unit",
-        "organisation",
-        "organization",
-    ),
-    "site": ("Điểm cầu", "Mã điểm cầu", "site", "site code"),
+    "title": TITLE_HEADERS,
+    "unit": UNIT_HEADERS,
+    "site": SITE_HEADERS,
     "citation": (
         "Thành tích",
         "Lý do khen thưởng",
@@ -112,41 +105,24 @@ def check_recipients(
 ) -> Checked:
     """Validate every row against the sites, given as (code, name), and the recipients the
     decision already names (their recipient_key()s, revoked awards aside)."""
-    checker = _Checker(table, SiteLookup.of(sites), known)
-    problems: list[RowProblem] = []
-    awards: list[AwardCreate] = []
-    for row in table.rows:
-        found = checker.check(row)
-        if isinstance(found, AwardCreate):
-            awards.append(found)
-        else:
-            problems.extend(found)
-    return Checked(table_report(table, problems, len(awards)), awards)
+    checker = _Checker(table, SiteLookup.of(sites), FIELDS, known=known)
+    report, awards = check_rows(table, checker.check)
+    return Checked(report, awards)
 
 
-@dataclass
-class _Checker:
+@dataclass(kw_only=True)
+class _Checker(RowChecker):
     """Checks rows one by one, remembering which recipients came before."""
 
-    table: Table
-    sites: SiteLookup
     known: Collection[tuple[str, str]]
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
-    problems: list[RowProblem] = field(default_factory=list)
-    row: Row = field(default_factory=lambda: Row(0, ()))
-
-    def problem(self, name: str, message: str) -> None:
-        column = self.table.headers[name]
-        self.problems.append(
-            RowProblem(row=self.row.number, column=column, field=name, message=message)
-        )
 
     def check(self, row: Row) -> AwardCreate | list[RowProblem]:
         """The row's award, or its problems in column order."""
-        self.row, self.problems = row, []
+        self.start(row)
         values = {name: nfc(self.table.value(row, name)) for name in self.table.columns}
         kind = self._kind(values)
-        code = self._site(values.get("site", ""))
+        code = self.site(values.get("site", ""), missing=None)
         name = values["name"]
         if not name:
             self.problem("name", "missing: the name")
@@ -154,22 +130,10 @@ class _Checker:
             key: value for key, value in values.items() if key not in ("kind", "site")
         }
         data.update(recipient_kind=kind, site=code)
-        award: AwardCreate | None = None
-        try:
-            award = AwardCreate.model_validate(data)
-        except ValidationError as exc:
-            reported = {p.field for p in self.problems}
-            for error in exc.errors(include_url=False, include_input=False):
-                loc = str(error["loc"][0]) if error["loc"] else "name"
-                column = _COLUMN_OF.get(loc, loc)
-                if column not in reported:
-                    reported.add(column)
-                    self.problem(column, error["msg"].removeprefix("Value error, "))
+        award = self.validate(AwardCreate, data, _COLUMN_OF)
         if name:
             self._duplicate(kind, name)
-        if self.problems or award is None:
-            return sorted(self.problems, key=lambda p: FIELDS.index(p.field))
-        return award
+        return self.outcome(award)
 
     def _kind(self, values: dict[str, str]) -> RecipientKind:
         text = values.get("kind", "")
@@ -183,14 +147,6 @@ class _Checker:
             return by_header
         # A row that says where someone works or what post they hold is about a person.
         return "person" if values.get("title") or values.get("unit") else "unit"
-
-    def _site(self, text: str) -> str | None:
-        if not text:
-            return None
-        code, why = self.sites.find(text)
-        if code is None:
-            self.problem("site", why)
-        return code
 
     def _duplicate(self, kind: str, name: str) -> None:
         # A row counts even when it has other problems: the recipient is still listed twice.

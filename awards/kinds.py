@@ -20,6 +20,7 @@ from conference.audit import record
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import lock_conference
 from conference.models import Conference
+from conference.queries import conference_row
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,7 @@ async def require_kind(session: AsyncSession, conference_id: int | None, key: st
 
 
 async def _row(session: AsyncSession, conference: Conference, key: str) -> AwardKind:
-    found = (
-        await session.exec(
-            select(AwardKind).where(
-                col(AwardKind.conference_id) == conference.id, col(AwardKind.key) == key
-            )
-        )
-    ).first()
+    found = await conference_row(session, AwardKind, conference.id, key=key)
     if found is None:
         if key in BUILTIN:
             raise Conflict(f"{key!r} is a built-in kind: it is not changed", field="key")

@@ -61,6 +61,15 @@ class Award(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
+    def recipient(self) -> dict[str, str]:
+        """Who the award is to, as its document and its verification page show them."""
+        return {
+            "kind": self.recipient_kind,
+            "name": self.recipient_name,
+            "title": self.recipient_title,
+            "unit": self.recipient_unit,
+        }
+
 
 class AwardKind(SQLModel, table=True):
     """A kind of award a conference defines beside the built-in ones (Kỷ niệm chương, ...)."""

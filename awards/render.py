@@ -80,12 +80,7 @@ def award_item(award: Award, decision: Decision, look: Look, verify_base: str) -
         "layout": kind.layout,
         "awarding_body": decision.signer_title.upper(),
         "issuing_body": list(look.heading),
-        "recipient": {
-            "kind": award.recipient_kind,
-            "name": award.recipient_name,
-            "title": award.recipient_title,
-            "unit": award.recipient_unit,
-        },
+        "recipient": award.recipient(),
         "citation": award.citation,
         "decision": {"number": decision.number, "date_label": date_label(decision.issued_on)},
         "place_date": f"{look.place}, {day}" if look.place else day.capitalize(),

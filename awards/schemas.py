@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
     Field,
     StrictStr,
@@ -18,7 +17,7 @@ from pydantic import (
 
 from awards.codes import normalise_code
 from awards.models import Award, Decision
-from conference.schemas import CLEAN, Input, Name, SiteCode, Title, _not_null
+from conference.schemas import CLEAN, Input, Name, RowOut, SiteCode, Title, _not_null
 from conference.text import clean_text
 
 # Kept equal to awards.models.RECIPIENT_KINDS and LAYOUTS (a test checks it).
@@ -184,7 +183,7 @@ class DecisionWithAwards(DecisionCreate):
     awards: list[AwardRecord] = Field(default_factory=list)
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(RowOut):
     id: str
     number: str
     issued_on: date
@@ -196,19 +195,10 @@ class DecisionOut(BaseModel):
 
     @classmethod
     def of(cls, decision: Decision) -> DecisionOut:
-        return cls(
-            id=decision.public_id,
-            number=decision.number,
-            issued_on=decision.issued_on,
-            issuing_body=decision.issuing_body,
-            signer_name=decision.signer_name,
-            signer_title=decision.signer_title,
-            award_kind=decision.award_kind,
-            title=decision.title,
-        )
+        return cls.from_row(decision, id=decision.public_id)
 
 
-class AwardOut(BaseModel):
+class AwardOut(RowOut):
     id: str
     decision: str
     position: int
@@ -227,22 +217,16 @@ class AwardOut(BaseModel):
 
     @classmethod
     def of(cls, award: Award, *, decision: Decision, site_code: str | None) -> AwardOut:
-        return cls(
+        return cls.from_row(
+            award,
             id=award.public_id,
             decision=decision.public_id,
-            position=award.position,
-            recipient_kind=award.recipient_kind,
             name=award.recipient_name,
             title=award.recipient_title,
             unit=award.recipient_unit,
             site=site_code,
-            citation=award.citation,
             revoked=award.revoked_at is not None,
-            revoked_at=award.revoked_at,
-            revoked_reason=award.revoked_reason,
             code=award.verification_code,
-            document_sha256=award.document_sha256,
-            rendered_at=award.rendered_at,
         )
 
 

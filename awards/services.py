@@ -26,6 +26,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
+from conference.queries import conference_row
 from conference.services import get_site_by_code
 
 _DECISION_FIELDS = set(DecisionCreate.model_fields)
@@ -199,10 +200,17 @@ async def list_decisions(
     """Every decision of the conference with its awards, in order (organizers, chair,
     secretary)."""
     actor.require(*READ_ROLES)
+    return await decisions_with_awards(session, conference.id)
+
+
+async def decisions_with_awards(
+    session: AsyncSession, conference_id: int | None
+) -> list[tuple[Decision, list[Award]]]:
+    """Every decision of the conference with its awards, in order (no access check)."""
     decisions = list(
         await session.exec(
             select(Decision)
-            .where(col(Decision.conference_id) == conference.id)
+            .where(col(Decision.conference_id) == conference_id)
             .order_by(col(Decision.issued_on), col(Decision.id))
         )
     )
@@ -219,13 +227,7 @@ async def list_decisions(
 
 
 async def get_decision(session: AsyncSession, conference: Conference, public_id: str) -> Decision:
-    found = (
-        await session.exec(
-            select(Decision).where(
-                col(Decision.conference_id) == conference.id, col(Decision.public_id) == public_id
-            )
-        )
-    ).first()
+    found = await conference_row(session, Decision, conference.id, public_id=public_id)
     if found is None:
         raise NotFound("no such decision in this conference", field="decision")
     return found

@@ -24,6 +24,7 @@ from conference.documents import TEMPLATES_DIR
 from conference.errors import TOO_LARGE, InvalidInput, NotFound, TemplateLimits
 from conference.live import lock_conference
 from conference.models import Conference
+from conference.queries import conference_row
 
 TEMPLATE_FOLDER = "awards"
 TEMPLATE_SUFFIXES = (".html", ".css", ".svg")
@@ -233,18 +234,25 @@ def emblem_png(content: bytes) -> bytes:
     return out.getvalue()
 
 
-async def set_emblem(
-    session: AsyncSession, conference: Conference, png: bytes, *, actor: Actor
+async def _store_emblem(
+    session: AsyncSession, conference: Conference, png: bytes | None, *, actor: Actor
 ) -> AwardSettings:
-    """Put an emblem on the conference's award documents: png as emblem_png made it."""
     actor.require("organizer")
     # The row may not exist yet: two first writers would both insert it.
     await lock_conference(session, conference.id or 0)
     row = await settings_of(session, conference)
-    row.emblem, row.emblem_type = png, "image/png"
+    row.emblem, row.emblem_type = png, "" if png is None else "image/png"
     row.updated_at = utcnow()
     session.add(row)
     await session.flush()
+    return row
+
+
+async def set_emblem(
+    session: AsyncSession, conference: Conference, png: bytes, *, actor: Actor
+) -> AwardSettings:
+    """Put an emblem on the conference's award documents: png as emblem_png made it."""
+    row = await _store_emblem(session, conference, png, actor=actor)
     await record(session, actor, "award_settings.emblem", "conference", conference.public_id,
                  {"bytes": len(png)})  # fmt: skip
     return row
@@ -254,14 +262,7 @@ async def remove_emblem(
     session: AsyncSession, conference: Conference, *, actor: Actor
 ) -> AwardSettings:
     """Back to the drawn emblem (a gold star on red)."""
-    actor.require("organizer")
-    # The row may not exist yet: two first writers would both insert it.
-    await lock_conference(session, conference.id or 0)
-    row = await settings_of(session, conference)
-    row.emblem, row.emblem_type = None, ""
-    row.updated_at = utcnow()
-    session.add(row)
-    await session.flush()
+    row = await _store_emblem(session, conference, None, actor=actor)
     await record(session, actor, "award_settings.emblem_remove", "conference",
                  conference.public_id, {})  # fmt: skip
     return row
@@ -283,13 +284,7 @@ async def save_template(
     # The row may not exist yet: two first writers would both insert it.
     await lock_conference(session, conference.id or 0)
     check_template(name, source)
-    found = (
-        await session.exec(
-            select(AwardTemplate).where(
-                col(AwardTemplate.conference_id) == conference.id, col(AwardTemplate.name) == name
-            )
-        )
-    ).first()
+    found = await conference_row(session, AwardTemplate, conference.id, name=name)
     assert conference.id is not None
     row = found or AwardTemplate(conference_id=conference.id, name=name, source=source)
     row.source = source
@@ -310,13 +305,7 @@ async def reset_template(
     # The row may not exist yet: two first writers would both insert it.
     await lock_conference(session, conference.id or 0)
     _known(name)
-    found = (
-        await session.exec(
-            select(AwardTemplate).where(
-                col(AwardTemplate.conference_id) == conference.id, col(AwardTemplate.name) == name
-            )
-        )
-    ).first()
+    found = await conference_row(session, AwardTemplate, conference.id, name=name)
     if found is None:
         raise NotFound("this template is not replaced in this conference", field="name")
     await session.delete(found)

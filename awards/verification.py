@@ -47,12 +47,7 @@ async def verify_award(session: AsyncSession, typed: str) -> dict[str, Any]:
         "valid": not revoked,
         "kind": decision.award_kind,
         "kind_label": kind_of(kinds, decision.award_kind).name,
-        "recipient": {
-            "kind": award.recipient_kind,
-            "name": award.recipient_name,
-            "title": award.recipient_title,
-            "unit": award.recipient_unit,
-        },
+        "recipient": award.recipient(),
         "citation": award.citation,
         "decision": {
             "number": decision.number,

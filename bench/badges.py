@@ -19,28 +19,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import resource
-import sys
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# Importing common puts the project on sys.path first.
+from common import report, sample_name, sample_title, used_cpu_seconds, warm_pool
 
-from attendance import badges  # noqa: E402
-from attendance.models import Delegate  # noqa: E402
-from conference import documents  # noqa: E402
-from conference.models import Conference, Site  # noqa: E402
-from conference.signing import Keyring, new_key_row  # noqa: E402
+from attendance import badges
+from attendance.models import Delegate
+from conference import documents
+from conference.models import Conference, Site
+from conference.signing import Keyring, new_key_row
 
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô")
-MIDDLE = ("Thị", "Văn", "Quốc", "Ngọc", "Thanh", "Hữu", "Minh", "Thùy")
-GIVEN = ("Hằng", "Việt", "Ẩn", "Dũng", "Hương", "Quý", "Phượng", "Tuấn", "Yến", "Đức")
-TITLES = ("Chánh Văn phòng", "Phó Chánh Văn phòng", "Chuyên viên", "Trưởng phòng Tổng hợp")
 CATEGORIES = ("official", "official", "official", "alternate", "guest", "staff")
 
 
@@ -57,13 +48,12 @@ def sample_items(n: int, keyring: Keyring) -> tuple[list[dict[str, Any]], Confer
     ]
     rows = []
     for k in range(n):
-        name = f"{SURNAMES[k % 10]} {MIDDLE[k // 10 % 8]} {GIVEN[k // 80 % 10]}"
         site = sites[k % len(sites)]
         delegate = Delegate(
             conference_id=1,
             site_id=site.id or 0,
-            full_name=name,
-            title=TITLES[k % len(TITLES)],
+            full_name=sample_name(k),
+            title=sample_title(k),
             unit=f"Văn phòng Tỉnh ủy {site.name}",
             category=CATEGORIES[k % len(CATEGORIES)],
         )
@@ -74,13 +64,6 @@ def sample_items(n: int, keyring: Keyring) -> tuple[list[dict[str, Any]], Confer
 def _items_and_context(n: int, layout: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     items, conference = sample_items(n, Keyring.of([new_key_row(1)]))
     return items, badges.badge_context(conference, layout, [])
-
-
-def _warm(pool: Any, workers: int) -> None:
-    # Spawned workers start on demand: keep each busy a moment so that all of them start.
-    futures = [pool.submit(time.sleep, 0.5) for _ in range(workers)]
-    for future in futures:
-        future.result()
 
 
 def baseline(items: list[dict[str, Any]], context: dict[str, Any]) -> float:
@@ -96,16 +79,11 @@ def measure_badges(
     n: int, *, workers: int = 2, layout: str = "sheet", baseline_n: int = 40
 ) -> dict[str, Any]:
     """Render n badges through the pool; the figures, with the naive loop's for comparison."""
-    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = sum(u.ru_utime + u.ru_stime for u in before)
+    cpu_before = used_cpu_seconds()
     prepared = time.perf_counter()
     items, context = _items_and_context(n, layout)
     signing = time.perf_counter() - prepared
-    pool_started = time.perf_counter()
-    pool = documents.new_pool(workers)
-    try:
-        _warm(pool, workers)
-        pool_seconds = time.perf_counter() - pool_started
+    with warm_pool(documents.new_pool, workers) as (pool, pool_seconds):
         started = time.perf_counter()
         rendered = asyncio.run(
             documents.render_in_pool(
@@ -118,11 +96,8 @@ def measure_badges(
             )
         )
         seconds = time.perf_counter() - started + signing
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     # The workers' CPU time (start-up included) and this process's: what the machine did.
-    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = sum(u.ru_utime + u.ru_stime for u in used) - cpu_before
+    cpu = used_cpu_seconds() - cpu_before
     naive = baseline(items[: min(baseline_n, n)], context)
     return {
         "badges": n,
@@ -151,13 +126,13 @@ def main() -> None:
     figures = measure_badges(
         args.n, workers=args.workers, layout=args.layout, baseline_n=args.baseline
     )
-    print(
+    report(
+        figures,
         f"{figures['badges']} badges ({figures['pages']} pages, {figures['pdf_bytes']:,} bytes) "
         f"in {figures['seconds']} s: {figures['badges_per_s']} badges/s with "
         f"{figures['workers']} workers; one document per badge: "
-        f"{figures['baseline_badges_per_s']} badges/s"
+        f"{figures['baseline_badges_per_s']} badges/s",
     )
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

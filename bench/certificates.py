@@ -23,26 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import resource
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# Importing common puts the project on sys.path first.
+from common import report, sample_name, sample_title, used_cpu_seconds, warm_pool
 
-from awards import documents as award_documents  # noqa: E402
-from conference import documents  # noqa: E402
+from awards import documents as award_documents
+from conference import documents
 
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô")
-MIDDLE = ("Thị", "Văn", "Quốc", "Ngọc", "Thanh", "Hữu", "Minh", "Thùy")
-GIVEN = ("Hằng", "Việt", "Ẩn", "Dũng", "Hương", "Quý", "Phượng", "Tuấn", "Yến", "Đức")
 PROVINCES = ("Hà Nội", "Huế", "Hải Phòng", "Quảng Ninh", "Lào Cai", "Đồng Tháp", "Đắk Lắk")
-TITLES = ("Chánh Văn phòng", "Phó Chánh Văn phòng", "Chuyên viên", "Trưởng phòng Tổng hợp")
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 
 
@@ -64,8 +55,7 @@ def sample_items(n: int) -> list[dict[str, Any]]:
             recipient = {"kind": "unit", "name": f"Văn phòng Tỉnh ủy {province}"}
             recipient |= {"title": "", "unit": ""}
         else:
-            name = f"{SURNAMES[k % 10]} {MIDDLE[k // 10 % 8]} {GIVEN[k // 80 % 10]}"
-            recipient = {"kind": "person", "name": name, "title": TITLES[k % len(TITLES)]}
+            recipient = {"kind": "person", "name": sample_name(k), "title": sample_title(k)}
             recipient["unit"] = f"Văn phòng Tỉnh ủy {province}"
         verification = code(k)
         items.append(
@@ -95,13 +85,6 @@ def sample_items(n: int) -> list[dict[str, Any]]:
             }
         )
     return items
-
-
-def _warm(pool: Any, workers: int) -> None:
-    # Spawned workers start on demand: keep each busy a moment so that all of them start.
-    futures = [pool.submit(time.sleep, 0.5) for _ in range(workers)]
-    for future in futures:
-        future.result()
 
 
 def baseline(items: list[dict[str, Any]], *, seconds: float | None = None) -> tuple[int, float]:
@@ -136,22 +119,14 @@ def measure_certificates(
     workers = workers or os.cpu_count() or 1
     items = sample_items(n)
     load_before = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = sum(u.ru_utime + u.ru_stime for u in before)
-    pool_started = time.perf_counter()
-    pool = documents.new_pool(workers)
-    try:
-        _warm(pool, workers)
-        pool_seconds = time.perf_counter() - pool_started
+    cpu_before = used_cpu_seconds()
+    with warm_pool(documents.new_pool, workers) as (pool, pool_seconds):
         started = time.perf_counter()
         pdfs, combined, missing = asyncio.run(
             award_documents.render_awards(pool, items, workers=workers)
         )
         seconds = time.perf_counter() - started
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = sum(u.ru_utime + u.ru_stime for u in used) - cpu_before
+    cpu = used_cpu_seconds() - cpu_before
     sample = items if baseline_seconds is not None else items[: min(baseline_n, n)]
     naive_n, naive = baseline(sample, seconds=baseline_seconds)
     pages_per_s = len(pdfs) / seconds
@@ -195,15 +170,15 @@ def main() -> None:
     figures = measure_certificates(
         args.n, workers=args.workers, baseline_n=args.baseline_n, baseline_seconds=args.seconds
     )
-    print(
+    report(
+        figures,
         f"{figures['certificates']} certificates ({figures['pdf_bytes']:,} bytes as single "
         f"PDFs, {figures['combined_bytes']:,} bytes to print) in {figures['seconds']} s: "
         f"{figures['pages_per_s']} pages/s with {figures['workers']} workers; one document "
         f"per certificate: {figures['baseline_pages_per_s']} pages/s "
         f"(x{figures['speedup']}); load average {figures['load_before']} before, "
-        f"{figures['load_after']} after"
+        f"{figures['load_after']} after",
     )
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -36,14 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from common import PASSWORD, report, serve, set_up, tail, wait_until_up
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from common import free_port, plenary  # noqa: E402  (after the sys.path set-up)
-
-PASSWORD = "benchmark password"
 SITE = "HNI"
 
 
@@ -58,16 +52,8 @@ def server_env(url: str) -> dict[str, str]:
 
 
 def start_server(url: str, prefix: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     with log.open("ab") as out:
-        server = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "cli", "serve", "--local", "--port", str(port)],
-            env=server_env(url),
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-            cwd=ROOT,
-        )
-    return server, f"http://127.0.0.1:{port}"
+        return serve(server_env(url), stderr=out, prefix=prefix)
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -77,25 +63,6 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(10)
-
-
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
-
-
-async def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(400):
-            if server.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{tail(log)}")
-            try:
-                async with http.get(f"{base}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError("the server did not start")
 
 
 @dataclass
@@ -350,17 +317,7 @@ async def measure(
         folder = Path(tmp)
         path = folder / "bench.db"
         url = f"sqlite+aiosqlite:///{path}"
-        env = server_env(url)
-        plenary("migrate", env=env)
-        plenary(
-            "user",
-            "add",
-            "bench",
-            "--can-create",
-            "--password-stdin",
-            env=env,
-            stdin=PASSWORD + "\n",
-        )
+        set_up(server_env(url))
         prefix = []
         if profile:
             kind = "flamegraph" if profile.endswith(".svg") else "raw"
@@ -368,7 +325,7 @@ async def measure(
         log = folder / "server.log"
         server, base = start_server(url, prefix, log)
         try:
-            await wait_until_up(base, server, log)
+            await wait_until_up(base, server, tries=400, log=log)
             prepared = await prepare(base, url, n + warmup)
             copy = folder / "baseline.db"
             copy_database(path, copy)
@@ -456,22 +413,20 @@ def main() -> None:
         measure(args.n, args.concurrency, args.seconds, warmup, args.baseline_n, args.profile)
     )
     figures |= measure_badges(args.badges)
-    print(
+    lines = [
         f"{figures['checkins']} check-ins over HTTP, {figures['concurrency']} in flight: "
         f"{figures['checkins_per_s']}/s, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
-        f"{figures['errors']} errors"
-    )
-    print(
+        f"{figures['errors']} errors",
         f"baseline, the service call with no server: {figures['baseline_per_s']}/s "
-        f"(p50 {figures['baseline_p50_ms']} ms); server / baseline x{figures['ratio_to_baseline']}"
-    )
+        f"(p50 {figures['baseline_p50_ms']} ms); server / baseline x{figures['ratio_to_baseline']}",
+    ]
     if figures.get("badges_per_s") is not None:
-        print(
+        lines.append(
             f"{figures['badges']} badges to PDF in {figures['badges_seconds']} s: "
             f"{figures['badges_per_s']}/s (one document per badge: "
             f"{figures['badges_baseline_per_s']}/s)"
         )
-    print(json.dumps(figures))
+    report(figures, *lines)
 
 
 if __name__ == "__main__":

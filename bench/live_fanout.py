@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,22 +25,7 @@ from typing import Any
 
 import aiohttp
 import websockets
-from common import free_port, plenary
-
-PASSWORD = "benchmark password"
-
-
-async def wait_until_up(base: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"{base}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError("the server did not start")
+from common import PASSWORD, report, serve, set_up, wait_until_up
 
 
 async def prepare(base: str) -> tuple[aiohttp.ClientSession, str, str]:
@@ -118,31 +102,21 @@ async def run(base: str, sockets: int, events: int) -> float:
 
 
 def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = {
         **os.environ,
         "PLENARY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
         "PLENARY_LOG_LEVEL": "WARNING",
         "PLENARY_WS_MAX_PENDING": "100000",
     }
-    plenary("migrate", env=env)
-    plenary(
-        "user", "add", "bench", "--can-create", "--password-stdin", env=env, stdin=PASSWORD + "\n"
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--local", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return server, f"http://127.0.0.1:{port}"
+    set_up(env)
+    return serve(env, stderr=subprocess.DEVNULL)
 
 
 async def measure(sockets: int, events: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         server, base = start_server(Path(tmp))
         try:
-            await wait_until_up(base)
+            await wait_until_up(base, server, tries=200)
             baseline = await run(base, 1, events)
             fanned = await run(base, sockets, events)
         finally:
@@ -165,16 +139,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200, help="changes made (default 200)")
     args = parser.parse_args()
     figures = asyncio.run(measure(args.sockets, args.events))
-    print(
+    report(
+        figures,
         f"{figures['events']} changes to {figures['sockets']} subscribers: "
-        f"{figures['seconds']} s, {figures['deliveries_per_s']} deliveries/s"
-    )
-    print(
+        f"{figures['seconds']} s, {figures['deliveries_per_s']} deliveries/s",
         f"baseline, 1 subscriber: {figures['baseline_seconds']} s "
         f"({figures['baseline_deliveries_per_s']} deliveries/s); "
-        f"fanning out costs x{figures['fanout_cost_ratio']} the time"
+        f"fanning out costs x{figures['fanout_cost_ratio']} the time",
     )
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

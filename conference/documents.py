@@ -404,6 +404,33 @@ def chunk_size(items: int, workers: int, *, per_page: int = 1) -> int:
     return pages_per_chunk * per_page
 
 
+async def gather_chunks(
+    futures: Sequence[asyncio.Future[T]], sizes: Sequence[int], progress: Progress | None
+) -> list[T]:
+    """The results of the chunks' futures, in their order.
+
+    progress(done, total) is awaited as chunks finish, in whatever order they finish (sizes:
+    the items of each chunk); if one fails, those still running are cancelled.
+    """
+    index_of = {future: index for index, future in enumerate(futures)}
+    results: dict[int, T] = {}
+    done, total = 0, sum(sizes)
+    try:
+        pending = set(futures)
+        while pending:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for future in finished:
+                index = index_of[future]
+                results[index] = future.result()
+                done += sizes[index]
+            if progress is not None:
+                await progress(done, total)
+    finally:
+        for future in futures:
+            future.cancel()
+    return [results[index] for index in range(len(futures))]
+
+
 async def render_in_pool(
     pool: Executor,
     template: str,
@@ -424,29 +451,15 @@ async def render_in_pool(
     loop = asyncio.get_running_loop()
     size = chunk_size(len(items), workers, per_page=per_page)
     chunks = [items[start : start + size] for start in range(0, len(items), size)] or [[]]
-    futures: dict[asyncio.Future[dict[str, Any]], int] = {}
-    for index, chunk in enumerate(chunks):
+    futures: list[asyncio.Future[dict[str, Any]]] = []
+    for chunk in chunks:
         task: dict[str, Any] = {"template": template, "context": {**context, key: list(chunk)}}
         if templates:
             task["templates"] = dict(templates)
         seconds = template_seconds(templates, len(chunk))
-        futures[run_in_pool(pool, render_task, task, seconds=seconds)] = index
-    results: list[Rendered | None] = [None] * len(chunks)
-    done = 0
-    try:
-        pending = set(futures)
-        while pending:
-            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for future in finished:
-                index = futures[future]
-                results[index] = Rendered.of(future.result())
-                done += len(chunks[index])
-            if progress is not None:
-                await progress(done, len(items))
-    finally:
-        for future in futures:
-            future.cancel()
-    parts = [r for r in results if r is not None]
+        futures.append(run_in_pool(pool, render_task, task, seconds=seconds))
+    results = await gather_chunks(futures, [len(chunk) for chunk in chunks], progress)
+    parts = [Rendered.of(result) for result in results]
     # Joining is CPU work too: in the pool, so that the caller's event loop stays free.
     if len(parts) == 1:
         pdf = parts[0].pdf

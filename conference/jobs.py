@@ -32,6 +32,7 @@ from conference.errors import Conflict, NotFound
 from conference.events import DOCUMENT_UPDATED, DocumentProgress
 from conference.live import append_event
 from conference.models import Conference, DocumentFile, DocumentJob
+from conference.queries import conference_row
 from conference.text import is_public_id
 
 STATUSES = ("queued", "running", "done", "failed")
@@ -311,14 +312,7 @@ async def get_job(
     missing = NotFound("no such document in this conference", field="document")
     if not is_public_id(public_id):
         raise missing
-    job = (
-        await session.exec(
-            select(DocumentJob).where(
-                col(DocumentJob.conference_id) == conference.id,
-                col(DocumentJob.public_id) == public_id,
-            )
-        )
-    ).first()
+    job = await conference_row(session, DocumentJob, conference.id, public_id=public_id)
     if job is None or not _visible(job, actor):
         raise missing
     return job

@@ -46,23 +46,29 @@ class Event:
         return cls(row.conference_id, row.epoch, row.seq, row.type, row.data, row.at)
 
 
+async def _take_seqs(session: AsyncSession, conference_id: int, count: int) -> tuple[int, str]:
+    """Take the next count seqs (locking the conference row): the last of them, and the epoch."""
+    result = await session.exec(
+        update(Conference)
+        .where(col(Conference.id) == conference_id)
+        .values(last_seq=col(Conference.last_seq) + count)
+        .returning(col(Conference.last_seq), col(Conference.epoch))
+        .execution_options(synchronize_session=False)
+    )
+    last, epoch = result.one()
+    # The UPDATE bypassed the ORM: keep a loaded Conference in step so answers show this seq.
+    loaded = session.sync_session.identity_map.get(identity_key(Conference, conference_id))
+    if loaded is not None:
+        set_committed_value(loaded, "last_seq", last)
+    return last, epoch
+
+
 async def append_event(
     session: AsyncSession, conference_id: int, event_type: EventType, data: Mapping[str, Any]
 ) -> Event:
     """Take the next seq (locking the conference row) and log the event in this transaction."""
     type_, data = event_type.name, dict(data)
-    result = await session.exec(
-        update(Conference)
-        .where(col(Conference.id) == conference_id)
-        .values(last_seq=col(Conference.last_seq) + 1)
-        .returning(col(Conference.last_seq), col(Conference.epoch))
-        .execution_options(synchronize_session=False)
-    )
-    seq, epoch = result.one()
-    # The UPDATE bypassed the ORM: keep a loaded Conference in step so answers show this seq.
-    loaded = session.sync_session.identity_map.get(identity_key(Conference, conference_id))
-    if loaded is not None:
-        set_committed_value(loaded, "last_seq", seq)
+    seq, epoch = await _take_seqs(session, conference_id, 1)
     at = utcnow()
     session.add(
         LiveEvent(conference_id=conference_id, epoch=epoch, seq=seq, type=type_, data=data, at=at)
@@ -78,17 +84,7 @@ async def append_events(
     """Log several events with consecutive seqs in one statement (bulk check-ins)."""
     if not items:
         return []
-    result = await session.exec(
-        update(Conference)
-        .where(col(Conference.id) == conference_id)
-        .values(last_seq=col(Conference.last_seq) + len(items))
-        .returning(col(Conference.last_seq), col(Conference.epoch))
-        .execution_options(synchronize_session=False)
-    )
-    last, epoch = result.one()
-    loaded = session.sync_session.identity_map.get(identity_key(Conference, conference_id))
-    if loaded is not None:
-        set_committed_value(loaded, "last_seq", last)
+    last, epoch = await _take_seqs(session, conference_id, len(items))
     at = utcnow()
     first = last - len(items) + 1
     events = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -193,7 +193,17 @@ class SiteUpdate(Input):
     _no_nulls = field_validator("*", mode="before")(_not_null)
 
 
-class ConferenceData(BaseModel):
+class RowOut(BaseModel):
+    """Base of answers that show one row: a field named as an attribute of the row reads it."""
+
+    @classmethod
+    def from_row(cls, row: object, **given: Any) -> Self:
+        """The answer for row: given's values, and the row's same-named attributes for the rest."""
+        values = {name: getattr(row, name) for name in cls.model_fields if name not in given}
+        return cls(**values, **given)
+
+
+class ConferenceData(RowOut):
     """A conference as its live events carry it (a seq in an event would be stale)."""
 
     id: str
@@ -216,25 +226,10 @@ class ConferenceOut(ConferenceData):
 
     @classmethod
     def of(cls, conference: Conference) -> ConferenceOut:
-        return cls(
-            id=conference.public_id,
-            title=conference.title,
-            starts_on=conference.starts_on,
-            ends_on=conference.ends_on,
-            timezone=conference.timezone,
-            venue=conference.venue,
-            description=conference.description,
-            organizing_body=conference.organizing_body,
-            public=conference.public,
-            cross_site_checkin=conference.cross_site_checkin,
-            seq=conference.last_seq,
-            epoch=conference.epoch,
-            created_at=conference.created_at,
-            updated_at=conference.updated_at,
-        )
+        return cls.from_row(conference, id=conference.public_id, seq=conference.last_seq)
 
 
-class SiteOut(BaseModel):
+class SiteOut(RowOut):
     id: str
     code: str
     name: str
@@ -249,18 +244,8 @@ class SiteOut(BaseModel):
 
     @classmethod
     def of(cls, site: Site, *, contacts: bool = True) -> SiteOut:
-        return cls(
-            id=site.public_id,
-            code=site.code,
-            name=site.name,
-            region=site.region,
-            kind=site.kind,
-            expected_attendance=site.expected_attendance,
-            contact_name=site.contact_name if contacts else None,
-            contact_phone=site.contact_phone if contacts else None,
-            contact_email=site.contact_email if contacts else None,
-            position=site.position,
-        )
+        hidden = {} if contacts else dict.fromkeys(CONTACT_FIELDS)
+        return cls.from_row(site, id=site.public_id, **hidden)
 
 
 def conference_data(conference: Conference) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr
 
 from conference.admin import Member
 from conference.models import Account, ApiToken, AuditEntry
-from conference.schemas import Input, Name, SiteCode
+from conference.schemas import Input, Name, RowOut, SiteCode
 from conference.text import clean_text
 
 GrantableRole = Literal["organizer", "chair", "secretary", "site_operator", "delegate", "screen"]
@@ -25,7 +25,7 @@ class TokenCreate(Input):
     )
 
 
-class TokenOut(BaseModel):
+class TokenOut(RowOut):
     id: str
     name: str
     role: str
@@ -37,15 +37,8 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, token: ApiToken, site_code: str | None) -> TokenOut:
-        return cls(
-            id=token.public_id,
-            name=token.name,
-            role=token.role,
-            site=site_code,
-            created_at=token.created_at,
-            last_used_at=token.last_used_at,
-            revoked_at=token.revoked_at,
-            active=token.revoked_at is None,
+        return cls.from_row(
+            token, id=token.public_id, site=site_code, active=token.revoked_at is None
         )
 
 
@@ -95,7 +88,7 @@ class AuditQuery(Input):
     limit: Annotated[int, Field(ge=1, le=500)] = 100
 
 
-class AuditEntryOut(BaseModel):
+class AuditEntryOut(RowOut):
     id: int
     at: datetime
     actor: str
@@ -111,18 +104,8 @@ class AuditEntryOut(BaseModel):
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryOut:
         assert entry.id is not None
-        return cls(
-            id=entry.id,
-            at=entry.at,
-            actor=entry.actor_name,
-            role=entry.actor_role,
-            site=entry.actor_site_code,
-            via=entry.via,
-            ip=entry.ip,
-            action=entry.action,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            changes=entry.changes,
+        return cls.from_row(
+            entry, actor=entry.actor_name, role=entry.actor_role, site=entry.actor_site_code
         )
 
 
@@ -138,7 +121,7 @@ class AccountCreate(Input):
     can_create_conferences: StrictBool = False
 
 
-class AccountOut(BaseModel):
+class AccountOut(RowOut):
     id: str
     username: str
     display_name: str
@@ -149,15 +132,7 @@ class AccountOut(BaseModel):
 
     @classmethod
     def of(cls, account: Account) -> AccountOut:
-        return cls(
-            id=account.public_id,
-            username=account.username,
-            display_name=account.display_name,
-            is_admin=account.is_admin,
-            can_create_conferences=account.can_create_conferences,
-            disabled=account.disabled,
-            created_at=account.created_at,
-        )
+        return cls.from_row(account, id=account.public_id)
 
 
 class AccountList(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func
@@ -118,6 +119,17 @@ async def create_conference(
     return conference
 
 
+async def _write_changes(
+    session: AsyncSession, row: Conference | Site, changes: Mapping[str, Any]
+) -> None:
+    """Set the changed fields on row, mark it updated and flush it."""
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    await session.flush()
+
+
 async def update_conference(
     session: AsyncSession, conference: Conference, data: ConferenceUpdate, *, actor: Actor
 ) -> Conference:
@@ -132,11 +144,7 @@ async def update_conference(
     changed = diff(before, changes)
     if not changed:
         return conference
-    for key, value in changes.items():
-        setattr(conference, key, value)
-    conference.updated_at = utcnow()
-    session.add(conference)
-    await session.flush()
+    await _write_changes(session, conference, changes)
     await record(session, actor, "conference.update", "conference", conference.public_id, changed)
     await append_event(session, conference.id, CONFERENCE_UPDATED, conference_data(conference))
     return conference
@@ -234,11 +242,7 @@ async def update_site(
     changed = diff(before, changes)
     if not changed:
         return site
-    for key, value in changes.items():
-        setattr(site, key, value)
-    site.updated_at = utcnow()
-    session.add(site)
-    await session.flush()
+    await _write_changes(session, site, changes)
     await record(session, actor, "site.update", "site", site.public_id, changed)
     await append_event(session, conference.id, SITE_UPDATED, site_data(site))
     return site

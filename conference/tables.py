@@ -122,6 +122,20 @@ class Table:
         return row.cells[index]
 
 
+# The accepted headers of fields that several kinds of list hold.
+TITLE_HEADERS = ("Chức vụ", "Chức danh", "title", "position")
+UNIT_HEADERS = (
+    "Đơn vị",
+    "Đơn vị công tác",
+    "Cơ quan",
+    "Cơ quan công tác",
+    "unit",
+    "organisation",
+    "organization",
+)
+SITE_HEADERS = ("Điểm cầu", "Mã điểm cầu", "site", "site code")
+
+
 # --- the header ------------------------------------------------------------------------
 
 

@@ -16,8 +16,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from agenda.models import AgendaItem
 from attendance.models import Delegate
 from awards.kinds import export_kinds
-from awards.models import Award, Decision
+from awards.models import Decision
 from awards.schemas import DecisionCreate
+from awards.services import decisions_with_awards
 from awards.settings import (
     export_documents,
 )
@@ -93,17 +94,7 @@ async def export_conference(session: AsyncSession, conference: Conference) -> di
         return [entry(i, AGENDA_KEYS) | ({"items": agenda(i.id)} if i.id in children else {})
                 for i in items]  # fmt: skip
 
-    decisions = (
-        await session.exec(_of(Decision, cid).order_by(col(Decision.issued_on), col(Decision.id)))
-    ).all()
-    awards: dict[int, list[Award]] = {}
-    found = await session.exec(
-        select(Award)
-        .where(col(Award.decision_id).in_([d.id for d in decisions]))
-        .order_by(col(Award.position), col(Award.id))
-    )
-    for award in found:
-        awards.setdefault(award.decision_id, []).append(award)
+    decisions = await decisions_with_awards(session, cid)
     document: dict[str, Any] = {
         "plenary": FORMAT_VERSION,
         "conference": entry(conference, CONFERENCE_KEYS),
@@ -116,9 +107,8 @@ async def export_conference(session: AsyncSession, conference: Conference) -> di
     if kinds:
         document["award_kinds"] = kinds
     document["decisions"] = [
-        entry(d, DECISION_KEYS)
-        | {"awards": [entry(a, AWARD_KEYS) for a in awards.get(d.id or 0, [])]}
-        for d in decisions
+        entry(d, DECISION_KEYS) | {"awards": [entry(a, AWARD_KEYS) for a in awards]}
+        for d, awards in decisions
     ]
     looks = await export_documents(session, conference)
     if looks:
