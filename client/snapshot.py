@@ -14,13 +14,14 @@ server code.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from client.events import ATTENDANCE, AWARDS, MAKING, MINUTES
+from client.wire import Json
 
-# The snapshot and event data are JSON documents as they arrive: Any is raw JSON here.
-Snapshot = dict[str, Any]
-Data = dict[str, Any]
+# The snapshot is kept in its own shape, whatever the server puts in it, so that it can be
+# compared with a fresh one; the event data are applied as they arrive.
+Snapshot = Json
+Data = Json
 
 
 def _reading_order(items: list[Data]) -> list[Data]:
