@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 
 from conference.dbtypes import timestamp, utcnow
 
+# JSON as it is stored and read back: a finalised version's content
+# (agenda.minutes.document.MinutesContent when it was made).
+Json = dict[str, Any]
+
 
 class MinutesSection(SQLModel, table=True):
     """The secretary's text of the minutes for one agenda item (or, item None, the
@@ -104,6 +108,6 @@ class MinutesVersion(SQLModel, table=True):
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     pages: int = Field(default=0)
-    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content: Json = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     made_at: datetime = timestamp(default_factory=utcnow)
     made_by: str = Field(default="", max_length=200)
