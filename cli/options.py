@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
 EPILOG = "Settings come from PLENARY_* environment variables; `plenary config` lists them."
 
@@ -12,3 +13,16 @@ def database_option(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         help="database URL (default: $PLENARY_DATABASE_URL or sqlite+aiosqlite:///plenary.db)",
     )
+
+
+# A string: argparse's class takes no type argument at run time.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def database_command(
+    sub: Subcommands, name: str, *, help: str, description: str
+) -> argparse.ArgumentParser:
+    """A subcommand that works on the database: the shared epilog and --database-url."""
+    parser = sub.add_parser(name, help=help, description=description, epilog=EPILOG)
+    database_option(parser)
+    return parser
