@@ -28,7 +28,13 @@ from typing_extensions import TypedDict
 
 from agenda.minutes.document import Amendment, amendments, minutes_content
 from agenda.minutes.events import FINALISED
-from agenda.minutes.models import Json, MinutesAmendment, MinutesBook, MinutesVersion
+from agenda.minutes.models import (
+    Json,
+    MinutesAmendment,
+    MinutesBook,
+    MinutesVersion,
+    conference_rows,
+)
 from agenda.minutes.services import READERS, WRITE_ROLES, minutes_book, require_reader
 from agenda.state import iso
 from conference.actors import Actor
@@ -340,12 +346,7 @@ async def list_versions(
     session: AsyncSession, conference: Conference, *, actor: Actor
 ) -> list[MinutesVersion]:
     await require_reader(session, conference, actor)
-    rows = await session.exec(
-        select(MinutesVersion)
-        .where(col(MinutesVersion.conference_id) == conference.id)
-        .order_by(col(MinutesVersion.version))
-    )
-    return list(rows)
+    return await conference_rows(session, MinutesVersion, conference.id, MinutesVersion.version)
 
 
 async def get_version(

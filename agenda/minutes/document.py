@@ -15,7 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from typing_extensions import TypedDict
 
 from agenda.minutes.facts import SiteAttendance, SpokenFacts, minutes_facts
-from agenda.minutes.models import Json, MinutesAmendment, MinutesBook, MinutesSection
+from agenda.minutes.models import (
+    Json,
+    MinutesAmendment,
+    MinutesBook,
+    MinutesSection,
+    conference_rows,
+)
 from agenda.minutes.text import Block, blocks
 from conference.models import Conference
 
@@ -216,12 +222,8 @@ async def _sections(session: AsyncSession, conference_id: int) -> dict[str, Minu
 
 
 async def amendments(session: AsyncSession, conference_id: int) -> list[MinutesAmendment]:
-    rows = await session.exec(
-        select(MinutesAmendment)
-        .where(col(MinutesAmendment.conference_id) == conference_id)
-        .order_by(col(MinutesAmendment.number))
-    )
-    return list(rows)
+    """The amendments made so far, by number."""
+    return await conference_rows(session, MinutesAmendment, conference_id, MinutesAmendment.number)
 
 
 def _speech(s: SpokenFacts, zone: ZoneInfo) -> Speech:

@@ -24,7 +24,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from typing_extensions import TypedDict
 
 from agenda.minutes.events import UPDATED
-from agenda.minutes.models import MinutesBook, MinutesRevision, MinutesSection
+from agenda.minutes.models import (
+    MinutesBook,
+    MinutesRevision,
+    MinutesSection,
+    conference_rows,
+)
 from agenda.state import iso, load_agenda
 from conference.actors import SITE_ROLES, Actor
 from conference.audit import record
@@ -237,11 +242,7 @@ async def read_minutes(
 ) -> list[SectionData]:
     """Every section that has text, at its latest revision."""
     await require_reader(session, conference, actor)
-    rows = await session.exec(
-        select(MinutesSection)
-        .where(col(MinutesSection.conference_id) == conference.id)
-        .order_by(col(MinutesSection.id))
-    )
+    rows = await conference_rows(session, MinutesSection, conference.id, MinutesSection.id)
     return [section_data(row) for row in rows]
 
 
