@@ -6,9 +6,7 @@ The stream's data arrive as raw JSON; each handler names the shape its event car
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
+from client.dispatch import EventTable
 from client.events import ATTENDANCE, AWARDS, MAKING, MINUTES
 from client.live_state import (
     LiveState,
@@ -48,6 +46,11 @@ class NewEpoch(Exception):
     """The conference's log was reset: what the follower holds is void."""
 
 
+# What each event changes in the state, and the lines it prints.
+SHOWN: EventTable[LiveState, list[str]] = EventTable()
+HANDLERS = SHOWN.handlers
+
+
 def apply_event(state: LiveState, frame: Json) -> list[str] | None:
     """Apply one event frame and return its lines; None when it was applied already.
 
@@ -70,6 +73,7 @@ def apply_event(state: LiveState, frame: Json) -> list[str] | None:
     return [f"{stamp(state, at)} {text}" for text in texts]
 
 
+@SHOWN.on("agenda/live")
 def _agenda_live(state: LiveState, data: AgendaMove) -> list[str]:
     ended, started = [], []
     for item in data.get("items") or []:
@@ -97,14 +101,17 @@ def _item_changed(state: LiveState, data: Item, verb: str) -> list[str]:
     return [f"{verb} {item_label(state, data['id'])}"]
 
 
+@SHOWN.on("agenda_item/created")
 def _item_created(state: LiveState, data: Item) -> list[str]:
     return _item_changed(state, data, "+ added to the agenda:")
 
 
+@SHOWN.on("agenda_item/updated")
 def _item_updated(state: LiveState, data: Item) -> list[str]:
     return _item_changed(state, data, "✎ changed:")
 
 
+@SHOWN.on("agenda_item/deleted")
 def _item_deleted(state: LiveState, data: ItemsDeleted) -> list[str]:
     label = item_label(state, data.get("id"))
     for gone in data.get("items") or []:
@@ -115,6 +122,7 @@ def _item_deleted(state: LiveState, data: ItemsDeleted) -> list[str]:
     return [f"− removed from the agenda: {label}"]
 
 
+@SHOWN.on("agenda/reordered")
 def _reordered(state: LiveState, data: Reordered) -> list[str]:
     for n, item_id in enumerate(data.get("order") or [], start=1):
         if item_id in state.items:
@@ -123,6 +131,7 @@ def _reordered(state: LiveState, data: Reordered) -> list[str]:
     return [f"↕ agenda reordered{where}"]
 
 
+@SHOWN.on("agenda/settings")
 def _settings(state: LiveState, data: Settings) -> list[str]:
     fair = ", fair order of sites" if data.get("fair_order") else ""
     return [f"⚙ speaking time {clock(data.get('default_speaking_seconds') or 0)} by default{fair}"]
@@ -158,6 +167,7 @@ def _speaker_line(state: LiveState, entries: SpeakerList, new: Speaker) -> str |
     return None
 
 
+@SHOWN.on("speakers/updated")
 def _speakers(state: LiveState, data: ListChange) -> list[str]:
     entries = state.lists.setdefault(data["item"], SpeakerList(item=data["item"]))
     old_order, old_open = entries.order, entries.open
@@ -189,6 +199,7 @@ def _speakers(state: LiveState, data: ListChange) -> list[str]:
     return lines
 
 
+@SHOWN.on("sites/presence")
 def _presence(state: LiveState, data: Presence) -> list[str]:
     lines = []
     for entry in data.get("sites") or []:
@@ -205,6 +216,7 @@ def _presence(state: LiveState, data: Presence) -> list[str]:
     return lines
 
 
+@SHOWN.on("roll_call/started")
 def _roll_call_started(state: LiveState, data: RollCallStarted) -> list[str]:
     sites = list(data.get("sites") or [])
     state.roll_call = {
@@ -218,6 +230,7 @@ def _roll_call_started(state: LiveState, data: RollCallStarted) -> list[str]:
     return [f"📣 roll call of {len(sites)} sites started by {data.get('started_by', '?')}"]
 
 
+@SHOWN.on("roll_call/answered")
 def _roll_call_answered(state: LiveState, data: RollCallAnswered) -> list[str]:
     call = state.roll_call
     if call is None or call.get("id") != data.get("id"):
@@ -229,6 +242,7 @@ def _roll_call_answered(state: LiveState, data: RollCallAnswered) -> list[str]:
     return [f"✅ {name} is ready (roll call: {len(call['answered'])} of {total})"]
 
 
+@SHOWN.on("roll_call/closed")
 def _roll_call_closed(state: LiveState, data: RollCallClosed) -> list[str]:
     if state.roll_call is not None and state.roll_call.get("id") == data.get("id"):
         state.roll_call["closed_at"] = data.get("closed_at")
@@ -237,6 +251,7 @@ def _roll_call_closed(state: LiveState, data: RollCallClosed) -> list[str]:
     return [f"📣 roll call closed: {data.get('answered', 0)} answered{gone}"]
 
 
+@SHOWN.on("site/created", "site/updated")
 def _site_changed(state: LiveState, data: Site) -> list[str]:
     known = data.get("code") in state.sites
     if data.get("code"):
@@ -244,12 +259,14 @@ def _site_changed(state: LiveState, data: Site) -> list[str]:
     return [] if known else [f"+ site {data.get('name') or data.get('code')} added"]
 
 
+@SHOWN.on("site/deleted")
 def _site_deleted(state: LiveState, data: SiteGone) -> list[str]:
     name = site_name(state, data.get("code"))
     state.sites.pop(data.get("code") or "", None)
     return [f"− site {name} removed"]
 
 
+@SHOWN.on("conference/updated")
 def _conference_updated(state: LiveState, data: Conference) -> list[str]:
     renamed = data.get("title") and data.get("title") != state.conference.get("title")
     state.conference = {**state.conference, **data}
@@ -258,11 +275,13 @@ def _conference_updated(state: LiveState, data: Conference) -> list[str]:
     return [f"✎ the conference is now called {data['title']}"] if renamed else []
 
 
+@SHOWN.on("agenda/reminder")
 def _reminder(state: LiveState, data: Reminder) -> list[str]:
     label = item_label(state, data.get("item"))
     return [f"⏰ {label} is due in {data.get('minutes_before', '?')} min"]
 
 
+@SHOWN.on("speaker/time_up")
 def _time_up(state: LiveState, data: TimeUp) -> list[str]:
     entries = state.lists.get(data.get("item") or "")
     speaker = entries.speakers.get(data.get("speaker") or "") if entries else None
@@ -270,12 +289,14 @@ def _time_up(state: LiveState, data: TimeUp) -> list[str]:
     return [f"⏱ {who}: time is up ({clock(data.get('limit_seconds') or 0)})"]
 
 
+@SHOWN.on("agenda/overrun")
 def _overrun(state: LiveState, data: Overrun) -> list[str]:
     end = moment(data.get("planned_end"))
     when = f" (planned to end at {stamp(state, end)[:5]})" if end else ""
     return [f"⌛ {item_label(state, data.get('item'))} is running over{when}"]
 
 
+@SHOWN.on("awards/announced")
 def _announced(state: LiveState, data: Announcement) -> list[str]:
     award = data.get("award") or {}
     where = f" ({award['site_name']})" if award.get("site_name") else ""
@@ -283,29 +304,6 @@ def _announced(state: LiveState, data: Announcement) -> list[str]:
     return [f"🏅 {award.get('kind_label', '')}: {award.get('name', '')}{where}{again}"]
 
 
-# Each handler takes the shape of its event's data, which arrives as raw JSON: the table
-# is where the event's type says which shape that is.
-HANDLERS: dict[str, Callable[[LiveState, Any], list[str]]] = {
-    "agenda/live": _agenda_live,
-    "agenda_item/created": _item_created,
-    "agenda_item/updated": _item_updated,
-    "agenda_item/deleted": _item_deleted,
-    "agenda/reordered": _reordered,
-    "agenda/settings": _settings,
-    "speakers/updated": _speakers,
-    "sites/presence": _presence,
-    "roll_call/started": _roll_call_started,
-    "roll_call/answered": _roll_call_answered,
-    "roll_call/closed": _roll_call_closed,
-    "site/created": _site_changed,
-    "site/updated": _site_changed,
-    "site/deleted": _site_deleted,
-    "conference/updated": _conference_updated,
-    "agenda/reminder": _reminder,
-    "speaker/time_up": _time_up,
-    "agenda/overrun": _overrun,
-    "awards/announced": _announced,
-}
 # The rest of the event catalogue (docs/events.md): nothing a hall's terminal shows. A
 # test checks that HANDLERS and IGNORED together are the catalogue, so a new event is
 # either shown here or left out on purpose. (The follower speaks only the protocol: it

@@ -13,8 +13,7 @@ server code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from client.dispatch import EventTable
 from client.events import ATTENDANCE, AWARDS, MAKING, MINUTES
 from client.wire import Json
 
@@ -22,6 +21,11 @@ from client.wire import Json
 # compared with a fresh one; the event data are applied as they arrive.
 Snapshot = Json
 Data = Json
+
+
+# What each event changes in the snapshot.
+APPLIED: EventTable[Snapshot, None] = EventTable()
+APPLY = APPLIED.handlers
 
 
 def _reading_order(items: list[Data]) -> list[Data]:
@@ -52,6 +56,7 @@ def _put_items(snapshot: Snapshot, changed: list[Data]) -> None:
     snapshot["agenda"]["items"] = _reading_order(list(by_id.values()))
 
 
+@APPLIED.on("agenda/live")
 def _agenda_live(snapshot: Snapshot, data: Data) -> None:
     _put_items(snapshot, data["items"])
     snapshot["agenda"]["current"] = data["current"]
@@ -59,10 +64,12 @@ def _agenda_live(snapshot: Snapshot, data: Data) -> None:
         snapshot["ceremony"] = data["ceremony"]
 
 
+@APPLIED.on("agenda_item/created", "agenda_item/updated")
 def _item_changed(snapshot: Snapshot, data: Data) -> None:
     _put_items(snapshot, [data])
 
 
+@APPLIED.on("agenda_item/deleted")
 def _item_deleted(snapshot: Snapshot, data: Data) -> None:
     gone = set(data["items"])
     snapshot["agenda"]["items"] = [i for i in _agenda_items(snapshot) if i["id"] not in gone]
@@ -71,6 +78,7 @@ def _item_deleted(snapshot: Snapshot, data: Data) -> None:
     snapshot["speakers"] = [s for s in snapshot.get("speakers", []) if s["item"] not in gone]
 
 
+@APPLIED.on("agenda/reordered")
 def _reordered(snapshot: Snapshot, data: Data) -> None:
     positions = {item_id: n for n, item_id in enumerate(data["order"], start=1)}
     for item in _agenda_items(snapshot):
@@ -79,10 +87,12 @@ def _reordered(snapshot: Snapshot, data: Data) -> None:
     snapshot["agenda"]["items"] = _reading_order(_agenda_items(snapshot))
 
 
+@APPLIED.on("agenda/settings")
 def _settings(snapshot: Snapshot, data: Data) -> None:
     snapshot["agenda"]["settings"] = data
 
 
+@APPLIED.on("speakers/updated")
 def _speakers(snapshot: Snapshot, data: Data) -> None:
     lists: list[Data] = snapshot.setdefault("speakers", [])
     found = next((s for s in lists if s["item"] == data["item"]), None)
@@ -101,6 +111,7 @@ def _speakers(snapshot: Snapshot, data: Data) -> None:
             item["speakers_open"], item["speakers_version"] = data["open"], data["version"]
 
 
+@APPLIED.on("sites/presence")
 def _presence(snapshot: Snapshot, data: Data) -> None:
     if "presence" not in snapshot:
         return  # this subscriber's snapshot has no sites' connections
@@ -110,6 +121,7 @@ def _presence(snapshot: Snapshot, data: Data) -> None:
     snapshot["presence"] = list(by_site.values())
 
 
+@APPLIED.on("roll_call/started")
 def _roll_call_started(snapshot: Snapshot, data: Data) -> None:
     if "roll_call" in snapshot:
         snapshot["roll_call"] = {
@@ -122,6 +134,7 @@ def _roll_call_started(snapshot: Snapshot, data: Data) -> None:
         }
 
 
+@APPLIED.on("roll_call/answered")
 def _roll_call_answered(snapshot: Snapshot, data: Data) -> None:
     call = snapshot.get("roll_call")
     if call and call["id"] == data["id"]:
@@ -129,27 +142,32 @@ def _roll_call_answered(snapshot: Snapshot, data: Data) -> None:
         call["missing"] = [code for code in call["missing"] if code != data["site"]]
 
 
+@APPLIED.on("roll_call/closed")
 def _roll_call_closed(snapshot: Snapshot, data: Data) -> None:
     call = snapshot.get("roll_call")
     if call and call["id"] == data["id"]:
         call["closed_at"] = data["closed_at"]
 
 
+@APPLIED.on("awards/announced")
 def _announced(snapshot: Snapshot, data: Data) -> None:
     ceremony = snapshot.get("ceremony") or {}
     remaining = ceremony.get("remaining", 0) - (1 if data["first"] else 0)
     snapshot["ceremony"] = {"item": data["item"], "current": data["award"], "remaining": remaining}
 
 
+@APPLIED.on("conference/updated")
 def _conference_updated(snapshot: Snapshot, data: Data) -> None:
     snapshot["conference"] = data
 
 
+@APPLIED.on("site/created", "site/updated")
 def _site_changed(snapshot: Snapshot, data: Data) -> None:
     sites = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
     snapshot["sites"] = sorted([*sites, data], key=lambda s: s["position"])
 
 
+@APPLIED.on("site/deleted")
 def _site_deleted(snapshot: Snapshot, data: Data) -> None:
     snapshot["sites"] = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
     if "presence" in snapshot:
@@ -160,24 +178,6 @@ def _site_deleted(snapshot: Snapshot, data: Data) -> None:
         call["answered"].pop(data["code"], None)
 
 
-APPLY: dict[str, Callable[[Snapshot, Data], None]] = {
-    "agenda/live": _agenda_live,
-    "agenda_item/created": _item_changed,
-    "agenda_item/updated": _item_changed,
-    "agenda_item/deleted": _item_deleted,
-    "agenda/reordered": _reordered,
-    "agenda/settings": _settings,
-    "speakers/updated": _speakers,
-    "sites/presence": _presence,
-    "roll_call/started": _roll_call_started,
-    "roll_call/answered": _roll_call_answered,
-    "roll_call/closed": _roll_call_closed,
-    "awards/announced": _announced,
-    "conference/updated": _conference_updated,
-    "site/created": _site_changed,
-    "site/updated": _site_changed,
-    "site/deleted": _site_deleted,
-}
 # Events that change nothing a snapshot holds (people, documents, minutes, the staff's
 # award records, the scheduler's notices). A test checks APPLY and IGNORED against the
 # catalogue, as for every client.
