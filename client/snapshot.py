@@ -13,14 +13,14 @@ server code.
 
 from __future__ import annotations
 
+from client import wire
 from client.dispatch import EventTable
 from client.events import ATTENDANCE, AWARDS, MAKING, MINUTES
-from client.wire import Json
 
 # The snapshot is kept in its own shape, whatever the server puts in it, so that it can be
-# compared with a fresh one; the event data are applied as they arrive.
-Snapshot = Json
-Data = Json
+# compared with a fresh one: its records are raw JSON, and the event data are put in whole.
+Snapshot = wire.Json
+Data = wire.Json
 
 
 # What each event changes in the snapshot.
@@ -49,7 +49,7 @@ def _agenda_items(snapshot: Snapshot) -> list[Data]:
     return items
 
 
-def _put_items(snapshot: Snapshot, changed: list[Data]) -> None:
+def _put_items(snapshot: Snapshot, changed: list[wire.Item]) -> None:
     by_id = {item["id"]: item for item in _agenda_items(snapshot)}
     for item in changed:
         by_id[item["id"]] = {**by_id.get(item["id"], {}), **item}
@@ -57,7 +57,7 @@ def _put_items(snapshot: Snapshot, changed: list[Data]) -> None:
 
 
 @APPLIED.on("agenda/live")
-def _agenda_live(snapshot: Snapshot, data: Data) -> None:
+def _agenda_live(snapshot: Snapshot, data: wire.AgendaMove) -> None:
     _put_items(snapshot, data["items"])
     snapshot["agenda"]["current"] = data["current"]
     if "ceremony" in data:
@@ -65,12 +65,12 @@ def _agenda_live(snapshot: Snapshot, data: Data) -> None:
 
 
 @APPLIED.on("agenda_item/created", "agenda_item/updated")
-def _item_changed(snapshot: Snapshot, data: Data) -> None:
+def _item_changed(snapshot: Snapshot, data: wire.Item) -> None:
     _put_items(snapshot, [data])
 
 
 @APPLIED.on("agenda_item/deleted")
-def _item_deleted(snapshot: Snapshot, data: Data) -> None:
+def _item_deleted(snapshot: Snapshot, data: wire.ItemsDeleted) -> None:
     gone = set(data["items"])
     snapshot["agenda"]["items"] = [i for i in _agenda_items(snapshot) if i["id"] not in gone]
     if snapshot["agenda"].get("current") in gone:
@@ -79,7 +79,7 @@ def _item_deleted(snapshot: Snapshot, data: Data) -> None:
 
 
 @APPLIED.on("agenda/reordered")
-def _reordered(snapshot: Snapshot, data: Data) -> None:
+def _reordered(snapshot: Snapshot, data: wire.Reordered) -> None:
     positions = {item_id: n for n, item_id in enumerate(data["order"], start=1)}
     for item in _agenda_items(snapshot):
         if item["id"] in positions:
@@ -88,12 +88,12 @@ def _reordered(snapshot: Snapshot, data: Data) -> None:
 
 
 @APPLIED.on("agenda/settings")
-def _settings(snapshot: Snapshot, data: Data) -> None:
+def _settings(snapshot: Snapshot, data: wire.Settings) -> None:
     snapshot["agenda"]["settings"] = data
 
 
 @APPLIED.on("speakers/updated")
-def _speakers(snapshot: Snapshot, data: Data) -> None:
+def _speakers(snapshot: Snapshot, data: wire.ListChange) -> None:
     lists: list[Data] = snapshot.setdefault("speakers", [])
     found = next((s for s in lists if s["item"] == data["item"]), None)
     if found is None:
@@ -112,7 +112,7 @@ def _speakers(snapshot: Snapshot, data: Data) -> None:
 
 
 @APPLIED.on("sites/presence")
-def _presence(snapshot: Snapshot, data: Data) -> None:
+def _presence(snapshot: Snapshot, data: wire.Presence) -> None:
     if "presence" not in snapshot:
         return  # this subscriber's snapshot has no sites' connections
     by_site = {entry["site"]: entry for entry in snapshot["presence"]}
@@ -122,7 +122,7 @@ def _presence(snapshot: Snapshot, data: Data) -> None:
 
 
 @APPLIED.on("roll_call/started")
-def _roll_call_started(snapshot: Snapshot, data: Data) -> None:
+def _roll_call_started(snapshot: Snapshot, data: wire.RollCallStarted) -> None:
     if "roll_call" in snapshot:
         snapshot["roll_call"] = {
             "id": data["id"],
@@ -135,7 +135,7 @@ def _roll_call_started(snapshot: Snapshot, data: Data) -> None:
 
 
 @APPLIED.on("roll_call/answered")
-def _roll_call_answered(snapshot: Snapshot, data: Data) -> None:
+def _roll_call_answered(snapshot: Snapshot, data: wire.RollCallAnswered) -> None:
     call = snapshot.get("roll_call")
     if call and call["id"] == data["id"]:
         call["answered"][data["site"]] = data["at"]
@@ -143,32 +143,32 @@ def _roll_call_answered(snapshot: Snapshot, data: Data) -> None:
 
 
 @APPLIED.on("roll_call/closed")
-def _roll_call_closed(snapshot: Snapshot, data: Data) -> None:
+def _roll_call_closed(snapshot: Snapshot, data: wire.RollCallClosed) -> None:
     call = snapshot.get("roll_call")
     if call and call["id"] == data["id"]:
         call["closed_at"] = data["closed_at"]
 
 
 @APPLIED.on("awards/announced")
-def _announced(snapshot: Snapshot, data: Data) -> None:
+def _announced(snapshot: Snapshot, data: wire.Announcement) -> None:
     ceremony = snapshot.get("ceremony") or {}
     remaining = ceremony.get("remaining", 0) - (1 if data["first"] else 0)
     snapshot["ceremony"] = {"item": data["item"], "current": data["award"], "remaining": remaining}
 
 
 @APPLIED.on("conference/updated")
-def _conference_updated(snapshot: Snapshot, data: Data) -> None:
+def _conference_updated(snapshot: Snapshot, data: wire.Conference) -> None:
     snapshot["conference"] = data
 
 
 @APPLIED.on("site/created", "site/updated")
-def _site_changed(snapshot: Snapshot, data: Data) -> None:
+def _site_changed(snapshot: Snapshot, data: wire.Site) -> None:
     sites = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
     snapshot["sites"] = sorted([*sites, data], key=lambda s: s["position"])
 
 
 @APPLIED.on("site/deleted")
-def _site_deleted(snapshot: Snapshot, data: Data) -> None:
+def _site_deleted(snapshot: Snapshot, data: wire.SiteGone) -> None:
     snapshot["sites"] = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
     if "presence" in snapshot:
         snapshot["presence"] = [p for p in snapshot["presence"] if p["site"] != data["code"]]

@@ -122,11 +122,13 @@ class Snapshot(TypedDict, total=False):
 
 
 class AgendaMove(TypedDict, total=False):
-    """``agenda/live``: action is start, end, skip or back."""
+    """``agenda/live``: action is start, end, skip or back; the ceremony after the move is
+    put in a snapshot as it comes."""
 
     action: str
     current: str | None
     items: list[Item]
+    ceremony: Json
 
 
 class ItemsDeleted(TypedDict, total=False):
@@ -203,4 +205,5 @@ class Announcement(TypedDict, total=False):
     """first: False when the chair presents the same award again."""
 
     award: Presented
+    item: str
     first: bool
