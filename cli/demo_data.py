@@ -222,23 +222,12 @@ class DecisionRow(TypedDict):
     awards: list[Recipient]
 
 
-class ConferenceRow(TypedDict):
-    title: str
-    starts_on: str
-    ends_on: str
-    timezone: str
-    venue: str
-    description: str
-    organizing_body: str
-    public: bool
-    cross_site_checkin: bool
-
-
 class ReferenceFile(TypedDict):
     """The file; plenary: its format's version."""
 
     plenary: int
-    conference: ConferenceRow
+    # Its fields as conference.schemas.ConferenceCreate reads them: texts and two flags.
+    conference: dict[str, str | bool]
     sites: list[SiteRow]
     agenda: list[AgendaEntry]
     delegates: list[Person]
