@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from cli.options import Subcommands, database_command
+from cli.options import Subcommands, conference_argument, database_command
 
 if TYPE_CHECKING:
     from runtime.config import Config
@@ -30,7 +30,7 @@ def add_parser(sub: Subcommands) -> None:
         "as one PDF per award with its QR code, plus the combined print-ready PDF, into a ZIP "
         "file. Each award's verification code stays what it was.",
     )
-    render.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
+    conference_argument(render)
     render.add_argument("--decision", metavar="DECISION_ID", help="only this decision's awards")
     render.add_argument("-o", "--output", metavar="FILE", required=True, help="the ZIP to write")
     render.add_argument(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cli import awards as cli_awards
 from cli import backup as cli_backup
-from cli.options import EPILOG, database_command
+from cli.options import EPILOG, conference_argument, database_command, listen_options
 from cli.serve import serve
 from conference.errors import PlenaryError
 
@@ -43,8 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the HTTP and "
         "WebSocket server. Refuses to start on a database that is not migrated.",
     )
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    listen_options(serve)
     serve.add_argument(
         "--local",
         action="store_true",
@@ -67,8 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create (once) the reference conference of 35 sites on "
         "the database, print the demo accounts and URLs, and serve it.",
     )
-    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    listen_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="create the data and exit")
 
     importer = database_command(
@@ -92,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a conference to a YAML or JSON conference file",
         description="Write a conference as a conference file that `plenary import` reads back.",
     )
-    exporter.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
+    conference_argument(exporter)
     exporter.add_argument(
         "--format", choices=["yaml", "json"], help="default: from -o's extension, else yaml"
     )

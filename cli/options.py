@@ -1,4 +1,5 @@
-"""What every `plenary` subcommand shares: the epilog and the --database-url option."""
+"""What `plenary`'s subcommands share: the epilog, the --database-url option, where a
+server listens and which conference a command works on."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ def database_option(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         help="database URL (default: $PLENARY_DATABASE_URL or sqlite+aiosqlite:///plenary.db)",
     )
+
+
+def listen_options(parser: argparse.ArgumentParser) -> None:
+    """--host and --port, for the commands that serve."""
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+
+
+def conference_argument(parser: argparse.ArgumentParser) -> None:
+    """The conference a command works on, by its public id."""
+    parser.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
 
 
 # A string: argparse's class takes no type argument at run time.
