@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from typing_extensions import TypedDict
 
-from agenda.minutes.facts import SiteAttendance, SpokenFacts, minutes_facts
+from agenda.minutes.facts import ItemFacts, SiteAttendance, SpokenFacts, minutes_facts
 from agenda.minutes.models import (
     Json,
     MinutesAmendment,
@@ -239,30 +239,17 @@ def _speech(s: SpokenFacts, zone: ZoneInfo) -> Speech:
     }
 
 
-async def minutes_content(
-    session: AsyncSession,
-    conference: Conference,
-    book: MinutesBook,
-    *,
-    now: datetime,
-    status: str,
-    version: int,
-    verification: Verification | None,
-    pending: list[Amendment] | None = None,
-) -> Json:
-    """The document's data (:class:`MinutesContent`), as JSON: it is stored with each version
-    and read back from there; pending: amendments not stored yet."""
-    assert conference.id is not None
-    zone = ZoneInfo(conference.timezone)
-    facts = await minutes_facts(session, conference, now=now)
-    sections = await _sections(session, conference.id)
-    opened = _local(facts["opened_at"], zone)
+def _entries(
+    facts: list[ItemFacts], sections: dict[str, MinutesSection], zone: ZoneInfo
+) -> tuple[list[Item], list[SpeakerRow], list[Decision]]:
+    """The items as printed, and the lists of every speech and every decision, numbered."""
     items: list[Item] = []
     speakers: list[SpeakerRow] = []
     decisions: list[Decision] = []
-    for item in facts["items"]:
+    for item in facts:
         section = sections.get(item["item"])
         marked = list(section.decisions) if section else []
+        speeches = [_speech(s, zone) for s in item["speakers"]]
         items.append(
             {
                 "number": item["number"],
@@ -276,13 +263,12 @@ async def minutes_content(
                 "duration_label": duration_label(item["duration_seconds"])
                 if item["ended_at"]
                 else "",
-                "speakers": [_speech(s, zone) for s in item["speakers"]],
+                "speakers": speeches,
                 "blocks": blocks(section.text) if section else [],
                 "decisions": marked,
             }
         )
-        for s in item["speakers"]:
-            speech = _speech(s, zone)
+        for speech in speeches:
             speakers.append(
                 {
                     "number": len(speakers) + 1,
@@ -307,6 +293,28 @@ async def minutes_content(
                     "text": text,
                 }
             )
+    return items, speakers, decisions
+
+
+async def minutes_content(
+    session: AsyncSession,
+    conference: Conference,
+    book: MinutesBook,
+    *,
+    now: datetime,
+    status: str,
+    version: int,
+    verification: Verification | None,
+    pending: list[Amendment] | None = None,
+) -> Json:
+    """The document's data (:class:`MinutesContent`), as JSON: it is stored with each version
+    and read back from there; pending: amendments not stored yet."""
+    assert conference.id is not None
+    zone = ZoneInfo(conference.timezone)
+    facts = await minutes_facts(session, conference, now=now)
+    sections = await _sections(session, conference.id)
+    opened = _local(facts["opened_at"], zone)
+    items, speakers, decisions = _entries(facts["items"], sections, zone)
     attendance = facts["attendance"]
     roll = facts["roll_call"]
     stored: list[Amendment] = [
