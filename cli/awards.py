@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from cli.options import EPILOG, database_option
+from cli.options import Subcommands, conference_argument, database_command
 
 if TYPE_CHECKING:
     from runtime.config import Config
@@ -19,19 +19,18 @@ if TYPE_CHECKING:
 BAR = 30
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subcommands) -> None:
     awards = sub.add_parser("awards", help="award documents", description="Award documents.")
     awards_sub = awards.add_subparsers(dest="awards_command", required=True, metavar="ACTION")
-    render = awards_sub.add_parser(
+    render = database_command(
+        awards_sub,
         "render",
         help="render the award documents to a ZIP file",
         description="Render every award (not revoked) of a conference, or of one decision, "
         "as one PDF per award with its QR code, plus the combined print-ready PDF, into a ZIP "
         "file. Each award's verification code stays what it was.",
-        epilog=EPILOG,
     )
-    database_option(render)
-    render.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
+    conference_argument(render)
     render.add_argument("--decision", metavar="DECISION_ID", help="only this decision's awards")
     render.add_argument("-o", "--output", metavar="FILE", required=True, help="the ZIP to write")
     render.add_argument(

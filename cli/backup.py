@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from pathlib import Path
 
-from cli.options import EPILOG, database_option
+from cli.options import Subcommands, database_command
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    backup = sub.add_parser(
+def add_parsers(sub: Subcommands) -> None:
+    backup = database_command(
+        sub,
         "backup",
         help="copy a running SQLite database to a file",
         description="Write a consistent copy of the SQLite database to FILE (a new file), "
         "safe while the server runs and writes: every change committed before the backup "
         "started is in it. SQLite only: on PostgreSQL use pg_dump (docs/installation.md).",
-        epilog=EPILOG,
     )
-    database_option(backup)
     backup.add_argument("file", metavar="FILE", help="the backup to write (must not exist)")
-    restore = sub.add_parser(
+    restore = database_command(
+        sub,
         "restore",
         help="put an SQLite backup back in place of the database",
         description="Replace the SQLite database with the backup FILE, with the server "
         "stopped. FILE must be a plenary database at a schema revision this version knows; "
         "an older one is migrated on the way in. The replaced database is kept as "
         "NAME.before-restore-TIME. Refuses while a process has the database open.",
-        epilog=EPILOG,
     )
-    database_option(restore)
     restore.add_argument("file", metavar="FILE", help="the backup written by `plenary backup`")
 
 

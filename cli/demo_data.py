@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import NotRequired
+
+from typing_extensions import TypedDict
 
 from awards.codes import ALPHABET as CODE_ALPHABET
 from conference.text import fold
@@ -162,15 +164,86 @@ class Names:
                 return name
 
 
+# The rows of the file, as conference_file reads them.
+
+
+class Person(TypedDict):
+    """A delegate; site: the site's code; category: official, alternate, guest or staff."""
+
+    name: str
+    title: str
+    unit: str
+    site: str
+    category: str
+
+
+class SiteRow(TypedDict):
+    code: str
+    name: str
+    region: str
+    kind: str
+    expected_attendance: int
+    contact_name: str
+    contact_email: str
+
+
+class AgendaEntry(TypedDict):
+    """An item (a break has no presenter or site; a session has items, no presenter)."""
+
+    title: str
+    kind: str
+    planned_start: str
+    duration_minutes: int
+    presenter: NotRequired[str]
+    site: NotRequired[str]
+    items: NotRequired[list[AgendaEntry]]
+
+
+class Recipient(TypedDict):
+    """A unit or a person (title and unit for a person); code: the printed code."""
+
+    recipient_kind: str
+    name: str
+    title: NotRequired[str]
+    unit: NotRequired[str]
+    site: str
+    citation: str
+    code: NotRequired[str]
+
+
+class DecisionRow(TypedDict):
+    number: str
+    issued_on: str
+    issuing_body: str
+    signer_name: str
+    signer_title: str
+    award_kind: str
+    title: str
+    awards: list[Recipient]
+
+
+class ReferenceFile(TypedDict):
+    """The file; plenary: its format's version."""
+
+    plenary: int
+    # Its fields as conference.schemas.ConferenceCreate reads them: texts and two flags.
+    conference: dict[str, str | bool]
+    sites: list[SiteRow]
+    agenda: list[AgendaEntry]
+    delegates: list[Person]
+    decisions: list[DecisionRow]
+    award_documents: dict[str, str]
+
+
 def _at(clock: str) -> str:
     return f"{DAY}T{clock}:00{ZONE_OFFSET}"
 
 
-def _delegate(name: str, title: str, unit: str, site: str, category: str) -> dict[str, Any]:
+def _delegate(name: str, title: str, unit: str, site: str, category: str) -> Person:
     return {"name": name, "title": title, "unit": unit, "site": site, "category": category}
 
 
-def main_site_delegates(names: Names) -> list[dict[str, Any]]:
+def main_site_delegates(names: Names) -> list[Person]:
     """About thirty at the main hall: the office's leaders, its departments, guests."""
     office = CENTRAL_OFFICE
     people = [
@@ -223,7 +296,7 @@ def main_site_delegates(names: Names) -> list[dict[str, Any]]:
     return people
 
 
-def site_delegates(names: Names, rng: random.Random, province: Province) -> list[dict[str, Any]]:
+def site_delegates(names: Names, rng: random.Random, province: Province) -> list[Person]:
     """Fifteen to twenty-five at a provincial site: committee leaders and office staff."""
     committee, office, code = province.committee, province.office, province.code
     people = [
@@ -251,9 +324,7 @@ def site_delegates(names: Names, rng: random.Random, province: Province) -> list
     return people
 
 
-def _site(
-    code: str, name: str, region: str, kind: str, people: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _site(code: str, name: str, region: str, kind: str, people: list[Person]) -> SiteRow:
     contact = next(p for p in people if "Chánh Văn phòng" in p["title"])
     return {
         "code": code,
@@ -266,18 +337,18 @@ def _site(
     }
 
 
-def _speaker(delegates: list[dict[str, Any]], code: str, title_part: str) -> str:
+def _speaker(delegates: list[Person], code: str, title_part: str) -> str:
     person = next(d for d in delegates if d["site"] == code and title_part in d["title"])
     return f"{person['name']}, {person['title']}"
 
 
-def agenda(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def agenda(delegates: list[Person]) -> list[AgendaEntry]:
     """The programme of the day, with the eight speeches inside their session."""
     chair = _speaker(delegates, "TW", "Chánh Văn phòng Trung ương")
     deputy = _speaker(delegates, "TW", "Phó Chánh Văn phòng Trung ương")
     senior = _speaker(delegates, "TW", "Ủy viên Bộ Chính trị")
 
-    def item(clock: str, minutes: int, kind: str, title: str, by: str, site: str) -> dict[str, Any]:
+    def item(clock: str, minutes: int, kind: str, title: str, by: str, site: str) -> AgendaEntry:
         return {
             "title": title,
             "kind": kind,
@@ -294,7 +365,7 @@ def agenda(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by = _speaker(delegates, code, "Chánh Văn phòng")
         place = BY_CODE[code].name
         speeches.append(item(clock, 10, "speech", f"Tham luận của {place}: {subject}", by, code))
-    session = {
+    session: AgendaEntry = {
         "title": "Tham luận của các điểm cầu",
         "kind": "session",
         "planned_start": _at("08:50"),
@@ -337,13 +408,11 @@ def agenda(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def decisions(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def decisions(delegates: list[Person]) -> list[DecisionRow]:
     """The emulation flags and certificates of merit, each on a numbered decision."""
     chair = next(d for d in delegates if d["title"] == "Chánh Văn phòng Trung ương Đảng")
 
-    def decision(
-        number: str, kind: str, title: str, awards: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    def decision(number: str, kind: str, title: str, awards: list[Recipient]) -> DecisionRow:
         return {
             "number": number,
             "issued_on": "2026-12-01",
@@ -355,7 +424,7 @@ def decisions(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "awards": awards,
         }
 
-    def unit(code: str, citation: str) -> dict[str, Any]:
+    def unit(code: str, citation: str) -> Recipient:
         office = BY_CODE[code].office
         return {"recipient_kind": "unit", "name": office, "site": code, "citation": citation}
 
@@ -364,7 +433,7 @@ def decisions(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "dẫn đầu phong trào thi đua năm 2026"
     )
     merit_reason = "Đã có thành tích xuất sắc trong công tác tham mưu, phục vụ cấp ủy năm 2026"
-    people = []
+    people: list[Recipient] = []
     for code in MERIT_PEOPLE:
         person = next(d for d in delegates if d["site"] == code and "Phó Chánh" in d["title"])
         people.append(
@@ -407,7 +476,7 @@ def decisions(delegates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def reference_document() -> dict[str, Any]:
+def reference_document() -> ReferenceFile:
     """The reference conference file, in the form an export writes it."""
     rng = random.Random(SEED)
     names = Names(rng)
@@ -441,4 +510,4 @@ def reference_document() -> dict[str, Any]:
 if __name__ == "__main__":  # pragma: no cover
     from conference_file.exporting import dump
 
-    sys.stdout.write(dump(reference_document(), "yaml"))
+    sys.stdout.write(dump(dict(reference_document()), "yaml"))

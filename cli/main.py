@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cli import awards as cli_awards
 from cli import backup as cli_backup
-from cli.options import EPILOG, database_option
+from cli.options import EPILOG, conference_argument, database_command, listen_options
 from cli.serve import serve
 from conference.errors import PlenaryError
 
@@ -36,16 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser(
+    serve = database_command(
+        sub,
         "serve",
         help="run the server",
         description="Run the HTTP and "
         "WebSocket server. Refuses to start on a database that is not migrated.",
-        epilog=EPILOG,
     )
-    database_option(serve)
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    listen_options(serve)
     serve.add_argument(
         "--local",
         action="store_true",
@@ -54,35 +52,31 @@ def build_parser() -> argparse.ArgumentParser:
         "and QR codes point to http://HOST:PORT (default: PLENARY_PUBLIC_URL is required)",
     )
 
-    migrate = sub.add_parser(
+    database_command(
+        sub,
         "migrate",
         help="apply database migrations",
         description="Bring the database schema to the newest version.",
-        epilog=EPILOG,
     )
-    database_option(migrate)
 
-    demo = sub.add_parser(
+    demo = database_command(
+        sub,
         "demo",
         help="create the reference conference and serve it",
         description="Create (once) the reference conference of 35 sites on "
         "the database, print the demo accounts and URLs, and serve it.",
-        epilog=EPILOG,
     )
-    database_option(demo)
-    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    listen_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="create the data and exit")
 
-    importer = sub.add_parser(
+    importer = database_command(
+        sub,
         "import",
         help="create a conference from a YAML or JSON conference file",
         description="Create a conference, its sites, agenda, delegates and awards from a "
         "conference file (docs/conference-file.md). Every problem in the file is listed "
         "with its line, and then nothing is created.",
-        epilog=EPILOG,
     )
-    database_option(importer)
     importer.add_argument("file", metavar="FILE", help="the file (.yaml, .yml, .json; - for stdin)")
     importer.add_argument(
         "--format", choices=["yaml", "json"], help="default: json for *.json, yaml otherwise"
@@ -90,14 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--dry-run", action="store_true", help="check the file, create nothing")
     importer.add_argument("--organizer", metavar="USERNAME", help="make this account organizer")
 
-    exporter = sub.add_parser(
+    exporter = database_command(
+        sub,
         "export",
         help="write a conference to a YAML or JSON conference file",
         description="Write a conference as a conference file that `plenary import` reads back.",
-        epilog=EPILOG,
     )
-    database_option(exporter)
-    exporter.add_argument("conference", metavar="CONFERENCE_ID", help="the conference's public id")
+    conference_argument(exporter)
     exporter.add_argument(
         "--format", choices=["yaml", "json"], help="default: from -o's extension, else yaml"
     )
@@ -105,14 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser("user", help="manage accounts", description="Manage accounts.")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
-    add = user_sub.add_parser(
+    add = database_command(
+        user_sub,
         "add",
         help="create an account",
         description="Create an account. The password is read from --password-stdin or asked "
         "for on the terminal.",
-        epilog=EPILOG,
     )
-    database_option(add)
     add.add_argument("username")
     add.add_argument("--name", default="", help="display name")
     add.add_argument(

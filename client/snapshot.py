@@ -13,14 +13,19 @@ server code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
+from client import wire
+from client.dispatch import EventTable
 from client.events import ATTENDANCE, AWARDS, MAKING, MINUTES
 
-# The snapshot and event data are JSON documents as they arrive: Any is raw JSON here.
-Snapshot = dict[str, Any]
-Data = dict[str, Any]
+# The snapshot is kept in its own shape, whatever the server puts in it, so that it can be
+# compared with a fresh one: its records are raw JSON, and the event data are put in whole.
+Snapshot = wire.Json
+Data = wire.Json
+
+
+# What each event changes in the snapshot.
+APPLIED: EventTable[Snapshot, None] = EventTable()
+APPLY = APPLIED.handlers
 
 
 def _reading_order(items: list[Data]) -> list[Data]:
@@ -44,25 +49,28 @@ def _agenda_items(snapshot: Snapshot) -> list[Data]:
     return items
 
 
-def _put_items(snapshot: Snapshot, changed: list[Data]) -> None:
+def _put_items(snapshot: Snapshot, changed: list[wire.Item]) -> None:
     by_id = {item["id"]: item for item in _agenda_items(snapshot)}
     for item in changed:
         by_id[item["id"]] = {**by_id.get(item["id"], {}), **item}
     snapshot["agenda"]["items"] = _reading_order(list(by_id.values()))
 
 
-def _agenda_live(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("agenda/live")
+def _agenda_live(snapshot: Snapshot, data: wire.AgendaMove) -> None:
     _put_items(snapshot, data["items"])
     snapshot["agenda"]["current"] = data["current"]
     if "ceremony" in data:
         snapshot["ceremony"] = data["ceremony"]
 
 
-def _item_changed(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("agenda_item/created", "agenda_item/updated")
+def _item_changed(snapshot: Snapshot, data: wire.Item) -> None:
     _put_items(snapshot, [data])
 
 
-def _item_deleted(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("agenda_item/deleted")
+def _item_deleted(snapshot: Snapshot, data: wire.ItemsDeleted) -> None:
     gone = set(data["items"])
     snapshot["agenda"]["items"] = [i for i in _agenda_items(snapshot) if i["id"] not in gone]
     if snapshot["agenda"].get("current") in gone:
@@ -70,7 +78,8 @@ def _item_deleted(snapshot: Snapshot, data: Data) -> None:
     snapshot["speakers"] = [s for s in snapshot.get("speakers", []) if s["item"] not in gone]
 
 
-def _reordered(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("agenda/reordered")
+def _reordered(snapshot: Snapshot, data: wire.Reordered) -> None:
     positions = {item_id: n for n, item_id in enumerate(data["order"], start=1)}
     for item in _agenda_items(snapshot):
         if item["id"] in positions:
@@ -78,11 +87,13 @@ def _reordered(snapshot: Snapshot, data: Data) -> None:
     snapshot["agenda"]["items"] = _reading_order(_agenda_items(snapshot))
 
 
-def _settings(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("agenda/settings")
+def _settings(snapshot: Snapshot, data: wire.Settings) -> None:
     snapshot["agenda"]["settings"] = data
 
 
-def _speakers(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("speakers/updated")
+def _speakers(snapshot: Snapshot, data: wire.ListChange) -> None:
     lists: list[Data] = snapshot.setdefault("speakers", [])
     found = next((s for s in lists if s["item"] == data["item"]), None)
     if found is None:
@@ -100,7 +111,8 @@ def _speakers(snapshot: Snapshot, data: Data) -> None:
             item["speakers_open"], item["speakers_version"] = data["open"], data["version"]
 
 
-def _presence(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("sites/presence")
+def _presence(snapshot: Snapshot, data: wire.Presence) -> None:
     if "presence" not in snapshot:
         return  # this subscriber's snapshot has no sites' connections
     by_site = {entry["site"]: entry for entry in snapshot["presence"]}
@@ -109,7 +121,8 @@ def _presence(snapshot: Snapshot, data: Data) -> None:
     snapshot["presence"] = list(by_site.values())
 
 
-def _roll_call_started(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("roll_call/started")
+def _roll_call_started(snapshot: Snapshot, data: wire.RollCallStarted) -> None:
     if "roll_call" in snapshot:
         snapshot["roll_call"] = {
             "id": data["id"],
@@ -121,35 +134,41 @@ def _roll_call_started(snapshot: Snapshot, data: Data) -> None:
         }
 
 
-def _roll_call_answered(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("roll_call/answered")
+def _roll_call_answered(snapshot: Snapshot, data: wire.RollCallAnswered) -> None:
     call = snapshot.get("roll_call")
     if call and call["id"] == data["id"]:
         call["answered"][data["site"]] = data["at"]
         call["missing"] = [code for code in call["missing"] if code != data["site"]]
 
 
-def _roll_call_closed(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("roll_call/closed")
+def _roll_call_closed(snapshot: Snapshot, data: wire.RollCallClosed) -> None:
     call = snapshot.get("roll_call")
     if call and call["id"] == data["id"]:
         call["closed_at"] = data["closed_at"]
 
 
-def _announced(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("awards/announced")
+def _announced(snapshot: Snapshot, data: wire.Announcement) -> None:
     ceremony = snapshot.get("ceremony") or {}
     remaining = ceremony.get("remaining", 0) - (1 if data["first"] else 0)
     snapshot["ceremony"] = {"item": data["item"], "current": data["award"], "remaining": remaining}
 
 
-def _conference_updated(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("conference/updated")
+def _conference_updated(snapshot: Snapshot, data: wire.Conference) -> None:
     snapshot["conference"] = data
 
 
-def _site_changed(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("site/created", "site/updated")
+def _site_changed(snapshot: Snapshot, data: wire.Site) -> None:
     sites = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
     snapshot["sites"] = sorted([*sites, data], key=lambda s: s["position"])
 
 
-def _site_deleted(snapshot: Snapshot, data: Data) -> None:
+@APPLIED.on("site/deleted")
+def _site_deleted(snapshot: Snapshot, data: wire.SiteGone) -> None:
     snapshot["sites"] = [s for s in snapshot.get("sites", []) if s["id"] != data["id"]]
     if "presence" in snapshot:
         snapshot["presence"] = [p for p in snapshot["presence"] if p["site"] != data["code"]]
@@ -159,24 +178,6 @@ def _site_deleted(snapshot: Snapshot, data: Data) -> None:
         call["answered"].pop(data["code"], None)
 
 
-APPLY: dict[str, Callable[[Snapshot, Data], None]] = {
-    "agenda/live": _agenda_live,
-    "agenda_item/created": _item_changed,
-    "agenda_item/updated": _item_changed,
-    "agenda_item/deleted": _item_deleted,
-    "agenda/reordered": _reordered,
-    "agenda/settings": _settings,
-    "speakers/updated": _speakers,
-    "sites/presence": _presence,
-    "roll_call/started": _roll_call_started,
-    "roll_call/answered": _roll_call_answered,
-    "roll_call/closed": _roll_call_closed,
-    "awards/announced": _announced,
-    "conference/updated": _conference_updated,
-    "site/created": _site_changed,
-    "site/updated": _site_changed,
-    "site/deleted": _site_deleted,
-}
 # Events that change nothing a snapshot holds (people, documents, minutes, the staff's
 # award records, the scheduler's notices). A test checks APPLY and IGNORED against the
 # catalogue, as for every client.

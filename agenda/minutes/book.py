@@ -17,16 +17,24 @@ Events: ``minutes/finalised {version, sha256, code, by, at, amendment, readers}`
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
-from agenda.minutes.document import amendments, minutes_content
+from agenda.minutes.document import Amendment, amendments, minutes_content
 from agenda.minutes.events import FINALISED
-from agenda.minutes.models import MinutesAmendment, MinutesBook, MinutesVersion
+from agenda.minutes.models import (
+    Json,
+    MinutesAmendment,
+    MinutesBook,
+    MinutesVersion,
+    conference_rows,
+)
 from agenda.minutes.services import READERS, WRITE_ROLES, minutes_book, require_reader
 from agenda.state import iso
 from conference.actors import Actor
@@ -52,9 +60,48 @@ AFTER_FINAL = ("readers",)
 MAX_AMENDMENT = 20_000
 
 
-def book_data(book: MinutesBook) -> dict[str, Any]:
+class BookData(TypedDict):
+    """The book's settings (SETTINGS), whether it is final and its latest version."""
+
+    issuing_body: str
+    document_number: str
+    heading: str
+    place: str
+    title: str
+    chair_name: str
+    secretary_name: str
+    readers: str
+    status: str
+    version: int
+    finalised_at: str | None
+    finalised_by: str
+
+
+class VersionData(TypedDict):
+    """A finalised version without its PDF: size is the PDF's in bytes."""
+
+    version: int
+    code: str
+    sha256: str
+    kid: int
+    pages: int
+    size: int
+    made_at: str | None
+    made_by: str
+    amendments: int
+
+
+def book_data(book: MinutesBook) -> BookData:
+    """The book as its API shows it."""
     return {
-        **{name: getattr(book, name) for name in SETTINGS},
+        "issuing_body": book.issuing_body,
+        "document_number": book.document_number,
+        "heading": book.heading,
+        "place": book.place,
+        "title": book.title,
+        "chair_name": book.chair_name,
+        "secretary_name": book.secretary_name,
+        "readers": book.readers,
         "status": book.status,
         "version": book.version,
         "finalised_at": iso(book.finalised_at),
@@ -62,7 +109,8 @@ def book_data(book: MinutesBook) -> dict[str, Any]:
     }
 
 
-def version_data(row: MinutesVersion) -> dict[str, Any]:
+def version_data(row: MinutesVersion) -> VersionData:
+    """A finalised version as its API lists it."""
     return {
         "version": row.version,
         "code": row.code,
@@ -81,15 +129,14 @@ def signed_message(conference: Conference, version: int, sha256: str) -> bytes:
     return f"plenary-minutes/v1\n{conference.public_id}\n{version}\n{sha256}".encode()
 
 
-async def read_book(
-    session: AsyncSession, conference: Conference, *, actor: Actor
-) -> dict[str, Any]:
+async def read_book(session: AsyncSession, conference: Conference, *, actor: Actor) -> BookData:
+    """The book's settings and state, for those who may read the minutes."""
     book = await require_reader(session, conference, actor)
     return book_data(book)
 
 
 async def update_book(
-    session: AsyncSession, conference: Conference, changes: dict[str, Any], *, actor: Actor
+    session: AsyncSession, conference: Conference, changes: Mapping[str, object], *, actor: Actor
 ) -> MinutesBook:
     """Change the heading, signatories or readers; after finalising only the readers."""
     actor.require(*WRITE_ROLES)
@@ -132,8 +179,8 @@ class Prepared:
     version: int
     code: str
     now: datetime
-    content: dict[str, Any]
-    amendment: dict[str, Any] | None = None
+    content: Json
+    amendment: Amendment | None = None
     verify_url: str = ""
 
 
@@ -145,8 +192,8 @@ async def _content(
     code: str,
     verify_url: str,
     now: datetime,
-    amendment: dict[str, Any] | None,
-) -> dict[str, Any]:
+    amendment: Amendment | None,
+) -> Json:
     return await minutes_content(
         session,
         conference,
@@ -176,7 +223,7 @@ async def prepare_version(
     assert conference.id is not None
     book = await minutes_book(session, conference.id)
     now = now or utcnow()
-    pending = None
+    pending: Amendment | None = None
     if amendment is None:
         if book.status == "final":
             raise Conflict("the minutes are final already: make an amendment", field="status")
@@ -299,12 +346,7 @@ async def list_versions(
     session: AsyncSession, conference: Conference, *, actor: Actor
 ) -> list[MinutesVersion]:
     await require_reader(session, conference, actor)
-    rows = await session.exec(
-        select(MinutesVersion)
-        .where(col(MinutesVersion.conference_id) == conference.id)
-        .order_by(col(MinutesVersion.version))
-    )
-    return list(rows)
+    return await conference_rows(session, MinutesVersion, conference.id, MinutesVersion.version)
 
 
 async def get_version(

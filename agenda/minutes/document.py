@@ -8,15 +8,21 @@ are in the conference's time zone.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
-from agenda.minutes.facts import minutes_facts
-from agenda.minutes.models import MinutesAmendment, MinutesBook, MinutesSection
-from agenda.minutes.text import blocks
+from agenda.minutes.facts import ItemFacts, SiteAttendance, SpokenFacts, minutes_facts
+from agenda.minutes.models import (
+    Json,
+    MinutesAmendment,
+    MinutesBook,
+    MinutesSection,
+    conference_rows,
+)
+from agenda.minutes.text import Block, blocks
 from conference.models import Conference
 
 STATUS_LABELS = {
@@ -26,6 +32,147 @@ STATUS_LABELS = {
     "done": "",
 }
 KIND_OF_SPEECH = {"registered": "Tham luận", "point_of_order": "Kiến nghị thủ tục", "request": ""}
+
+# The content: every key always present, labels empty strings where there is nothing to say.
+
+
+class Header(TypedDict):
+    """issuing_body: one line per level, the last one the body itself."""
+
+    issuing_body: list[str]
+    document_number: str
+    heading: str
+    place_date: str
+    title: str
+    subtitle: str
+
+
+class Attendance(TypedDict):
+    at_label: str
+    sites: list[SiteAttendance]
+    total_expected: int
+    total_present: int
+
+
+class RollCall(TypedDict):
+    """answered of total sites; missing: the names of those that did not answer."""
+
+    started_label: str
+    answered: int
+    total: int
+    missing: list[str]
+
+
+class Text(TypedDict):
+    blocks: list[Block]
+
+
+class Speech(TypedDict):
+    """A speaker under the item they spoke on; kind: empty for a plain request."""
+
+    name: str
+    title: str
+    unit: str
+    site_name: str
+    kind: str
+    started_label: str
+    ended_label: str
+    duration_label: str
+
+
+class Item(TypedDict):
+    number: str
+    depth: int
+    title: str
+    presenter: str
+    status: str
+    status_label: str
+    started_label: str
+    ended_label: str
+    duration_label: str
+    speakers: list[Speech]
+    blocks: list[Block]
+    decisions: list[str]
+
+
+class SpeakerRow(TypedDict):
+    """A line of the list of everyone who spoke, numbered from 1."""
+
+    number: int
+    name: str
+    title: str
+    unit: str
+    site_name: str
+    item_number: str
+    item_title: str
+    time_label: str
+    duration_label: str
+
+
+class Decision(TypedDict):
+    number: int
+    item_number: str
+    item_title: str
+    text: str
+
+
+class Award(TypedDict):
+    kind_label: str
+    recipient: str
+    decision_number: str
+
+
+class Amendment(TypedDict):
+    """An amendment as stored or about to be (at: ISO 8601)."""
+
+    number: int
+    text: str
+    at: str
+    by: str
+
+
+class AmendmentText(TypedDict):
+    number: int
+    at_label: str
+    by: str
+    blocks: list[Block]
+
+
+class Signatory(TypedDict):
+    role_label: str
+    name: str
+
+
+class Signatures(TypedDict):
+    chair: Signatory
+    secretary: Signatory
+
+
+class Verification(TypedDict):
+    code: str
+    url: str
+
+
+class MinutesContent(TypedDict):
+    """What the PDF template (web/templates/documents/minutes.html) and the DOCX builder
+    print; status: draft or final."""
+
+    status: str
+    version: int
+    lang: str
+    header: Header
+    intro: list[str]
+    attendance: Attendance
+    roll_call: RollCall | None
+    opening: Text
+    closing: Text
+    items: list[Item]
+    speakers: list[SpeakerRow]
+    decisions: list[Decision]
+    awards: list[Award]
+    amendments: list[AmendmentText]
+    signatures: Signatures
+    verification: Verification | None
 
 
 def _local(moment: str | None, zone: ZoneInfo) -> datetime | None:
@@ -75,15 +222,11 @@ async def _sections(session: AsyncSession, conference_id: int) -> dict[str, Minu
 
 
 async def amendments(session: AsyncSession, conference_id: int) -> list[MinutesAmendment]:
-    rows = await session.exec(
-        select(MinutesAmendment)
-        .where(col(MinutesAmendment.conference_id) == conference_id)
-        .order_by(col(MinutesAmendment.number))
-    )
-    return list(rows)
+    """The amendments made so far, by number."""
+    return await conference_rows(session, MinutesAmendment, conference_id, MinutesAmendment.number)
 
 
-def _speech(s: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+def _speech(s: SpokenFacts, zone: ZoneInfo) -> Speech:
     return {
         "name": s["name"],
         "title": s["title"],
@@ -96,29 +239,17 @@ def _speech(s: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-async def minutes_content(
-    session: AsyncSession,
-    conference: Conference,
-    book: MinutesBook,
-    *,
-    now: datetime,
-    status: str,
-    version: int,
-    verification: dict[str, str] | None,
-    pending: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The document's data; pending: amendments not stored yet ({number, text, at, by})."""
-    assert conference.id is not None
-    zone = ZoneInfo(conference.timezone)
-    facts = await minutes_facts(session, conference, now=now)
-    sections = await _sections(session, conference.id)
-    opened = _local(facts["opened_at"], zone)
-    items: list[dict[str, Any]] = []
-    speakers: list[dict[str, Any]] = []
-    decisions: list[dict[str, Any]] = []
-    for item in facts["items"]:
+def _entries(
+    facts: list[ItemFacts], sections: dict[str, MinutesSection], zone: ZoneInfo
+) -> tuple[list[Item], list[SpeakerRow], list[Decision]]:
+    """The items as printed, and the lists of every speech and every decision, numbered."""
+    items: list[Item] = []
+    speakers: list[SpeakerRow] = []
+    decisions: list[Decision] = []
+    for item in facts:
         section = sections.get(item["item"])
         marked = list(section.decisions) if section else []
+        speeches = [_speech(s, zone) for s in item["speakers"]]
         items.append(
             {
                 "number": item["number"],
@@ -132,13 +263,12 @@ async def minutes_content(
                 "duration_label": duration_label(item["duration_seconds"])
                 if item["ended_at"]
                 else "",
-                "speakers": [_speech(s, zone) for s in item["speakers"]],
+                "speakers": speeches,
                 "blocks": blocks(section.text) if section else [],
                 "decisions": marked,
             }
         )
-        for s in item["speakers"]:
-            speech = _speech(s, zone)
+        for speech in speeches:
             speakers.append(
                 {
                     "number": len(speakers) + 1,
@@ -163,9 +293,31 @@ async def minutes_content(
                     "text": text,
                 }
             )
+    return items, speakers, decisions
+
+
+async def minutes_content(
+    session: AsyncSession,
+    conference: Conference,
+    book: MinutesBook,
+    *,
+    now: datetime,
+    status: str,
+    version: int,
+    verification: Verification | None,
+    pending: list[Amendment] | None = None,
+) -> Json:
+    """The document's data (:class:`MinutesContent`), as JSON: it is stored with each version
+    and read back from there; pending: amendments not stored yet."""
+    assert conference.id is not None
+    zone = ZoneInfo(conference.timezone)
+    facts = await minutes_facts(session, conference, now=now)
+    sections = await _sections(session, conference.id)
+    opened = _local(facts["opened_at"], zone)
+    items, speakers, decisions = _entries(facts["items"], sections, zone)
     attendance = facts["attendance"]
     roll = facts["roll_call"]
-    stored = [
+    stored: list[Amendment] = [
         {"number": a.number, "text": a.text, "at": a.made_at.isoformat(), "by": a.made_by}
         for a in await amendments(session, conference.id)
     ]
@@ -183,7 +335,7 @@ async def minutes_content(
         intro.append(f"Chủ trì: {book.chair_name}.")
     if book.secretary_name:
         intro.append(f"Thư ký: {book.secretary_name}.")
-    return {
+    content: MinutesContent = {
         "status": status,
         "version": version,
         "lang": "vi",
@@ -238,3 +390,4 @@ async def minutes_content(
         },
         "verification": verification,
     }
+    return dict(content)

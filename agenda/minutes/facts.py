@@ -10,12 +10,14 @@ conference and checks the facts against the event log.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from agenda.ceremony import awards_given
 from agenda.models import AgendaItem, RollCall, RollCallAnswer, Speaker
@@ -33,6 +35,87 @@ class SiteInfo:
     code: str
     name: str
     expected: int
+
+
+# Times are ISO 8601 strings with their offset; None where the moment has not come.
+
+
+class SpokenFacts(TypedDict):
+    """One speaker who had the floor (site: the site's code)."""
+
+    id: str
+    name: str
+    title: str
+    unit: str
+    site: str | None
+    site_name: str
+    kind: str
+    status: str
+    started_at: str | None
+    ended_at: str | None
+    spoken_seconds: float
+
+
+class ItemFacts(TypedDict):
+    """An agenda item as it went: number as printed (2.1), depth (0 at the top)."""
+
+    item: str
+    number: str
+    depth: int
+    title: str
+    kind: str
+    presenter: str
+    status: str
+    planned_start: str | None
+    started_at: str | None
+    ended_at: str | None
+    duration_seconds: int | None
+    speakers: list[SpokenFacts]
+
+
+class SiteNamed(TypedDict):
+    site: str
+    site_name: str
+
+
+class SiteAnswered(SiteNamed):
+    at: str | None
+
+
+class RollCallFacts(TypedDict):
+    """The roll call of the opening: who answered, in order, and who did not."""
+
+    id: str
+    started_at: str | None
+    closed_at: str | None
+    answered: list[SiteAnswered]
+    missing: list[SiteNamed]
+
+
+class SiteAttendance(TypedDict):
+    site: str
+    name: str
+    expected: int
+    present: int
+
+
+class AttendanceFacts(TypedDict):
+    at: str | None
+    sites: list[SiteAttendance]
+    total_expected: int
+    total_present: int
+
+
+class MinutesFacts(TypedDict):
+    """at: when they were read; opened_at: when the first item started."""
+
+    at: str | None
+    opened_at: str | None
+    items: list[ItemFacts]
+    roll_call: RollCallFacts | None
+    attendance: AttendanceFacts
+    # The awards presented at the ceremony, as its events carry them (agenda.events.Presented).
+    awards: Sequence[Mapping[str, Any]]
 
 
 def numbering(agenda: Agenda) -> dict[int, str]:
@@ -73,7 +156,7 @@ async def _sites(session: AsyncSession, conference_id: int) -> dict[int, SiteInf
     }
 
 
-def _speaker(speaker: Speaker, sites: dict[int, SiteInfo], now: datetime) -> dict[str, Any]:
+def _speaker(speaker: Speaker, sites: dict[int, SiteInfo], now: datetime) -> SpokenFacts:
     site = sites.get(speaker.site_id) if speaker.site_id is not None else None
     return {
         "id": speaker.public_id,
@@ -94,9 +177,9 @@ def _item(
     item: AgendaItem,
     number: str,
     depth: int,
-    speakers: list[dict[str, Any]],
+    speakers: list[SpokenFacts],
     now: datetime,
-) -> dict[str, Any]:
+) -> ItemFacts:
     duration = None
     if item.started_at is not None:
         duration = round(((item.ended_at or now) - item.started_at).total_seconds())
@@ -118,7 +201,7 @@ def _item(
 
 async def _roll_call(
     session: AsyncSession, conference_id: int, until: datetime, sites: dict[int, SiteInfo]
-) -> dict[str, Any] | None:
+) -> RollCallFacts | None:
     """The roll call of the opening: the last one started by then, else the first."""
     calls = list(
         await session.exec(
@@ -153,7 +236,7 @@ async def _roll_call(
 
 async def _attendance(
     session: AsyncSession, conference_id: int, at: datetime, sites: dict[int, SiteInfo]
-) -> dict[str, Any]:
+) -> AttendanceFacts:
     present = dict(
         (
             await session.exec(
@@ -165,7 +248,7 @@ async def _attendance(
             )
         ).all()
     )
-    rows = [
+    rows: list[SiteAttendance] = [
         {
             "site": info.code,
             "name": info.name,
@@ -184,7 +267,7 @@ async def _attendance(
 
 async def minutes_facts(
     session: AsyncSession, conference: Conference, *, now: datetime
-) -> dict[str, Any]:
+) -> MinutesFacts:
     """What happened, for the minutes: items, speakers, roll call, attendance, awards."""
     assert conference.id is not None
     agenda = await load_agenda(session, conference.id)
@@ -196,7 +279,7 @@ async def minutes_facts(
         .where(col(Speaker.status).in_(SPOKE))
         .order_by(col(Speaker.started_at), col(Speaker.id))
     )
-    by_item: dict[int, list[dict[str, Any]]] = {}
+    by_item: dict[int, list[SpokenFacts]] = {}
     for speaker in spoke:
         by_item.setdefault(speaker.item_id, []).append(_speaker(speaker, sites, now))
     items = []

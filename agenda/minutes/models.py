@@ -4,12 +4,17 @@ book's settings and state, amendments after finalising, and each finalised versi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.dbtypes import timestamp, utcnow
+
+# JSON as it is stored and read back: a finalised version's content
+# (agenda.minutes.document.MinutesContent when it was made).
+Json = dict[str, Any]
 
 
 class MinutesSection(SQLModel, table=True):
@@ -104,6 +109,19 @@ class MinutesVersion(SQLModel, table=True):
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     pages: int = Field(default=0)
-    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content: Json = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     made_at: datetime = timestamp(default_factory=utcnow)
     made_by: str = Field(default="", max_length=200)
+
+
+Row = TypeVar("Row", MinutesSection, MinutesAmendment, MinutesVersion)
+
+
+async def conference_rows(
+    session: AsyncSession, table: type[Row], conference_id: int | None, order: object
+) -> list[Row]:
+    """A conference's rows of one of the minutes' tables, in the order of one column."""
+    rows = await session.exec(
+        select(table).where(col(table.conference_id) == conference_id).order_by(col(order))
+    )
+    return list(rows)

@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import difflib
 from datetime import datetime
-from typing import Any
+from typing import NotRequired
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from agenda.minutes.events import UPDATED
-from agenda.minutes.models import MinutesBook, MinutesRevision, MinutesSection
+from agenda.minutes.models import (
+    MinutesBook,
+    MinutesRevision,
+    MinutesSection,
+    conference_rows,
+)
 from agenda.state import iso, load_agenda
 from conference.actors import SITE_ROLES, Actor
 from conference.audit import record
@@ -43,7 +49,43 @@ MAX_DECISION = 2_000
 READERS = ("staff", "sites", "delegates")
 
 
-def section_data(section: MinutesSection) -> dict[str, Any]:
+class SectionData(TypedDict):
+    """A section at its latest revision (section: an item's public id, opening or closing)."""
+
+    section: str
+    text: str
+    decisions: list[str]
+    revision: int
+    updated_at: str | None
+    updated_by: str
+
+
+class RevisionData(TypedDict):
+    """A saved text of a section; revision 0, the empty text before the first, was never saved."""
+
+    revision: int
+    text: str
+    decisions: list[str]
+    saved_at: NotRequired[str | None]
+    saved_by: NotRequired[str]
+
+
+class Change(TypedDict):
+    """A run of lines: equal in both texts, removed from the old or added in the new."""
+
+    op: str
+    lines: list[str]
+
+
+# "from" is a keyword: this shape can only be declared by call.
+Comparison = TypedDict(
+    "Comparison",
+    {"section": str, "from": RevisionData, "to": RevisionData, "changes": list[Change]},
+)
+
+
+def section_data(section: MinutesSection) -> SectionData:
+    """A section as its API shows it."""
     return {
         "section": section.key,
         "text": section.text,
@@ -197,20 +239,16 @@ async def save_section(
 
 async def read_minutes(
     session: AsyncSession, conference: Conference, *, actor: Actor
-) -> list[dict[str, Any]]:
+) -> list[SectionData]:
     """Every section that has text, at its latest revision."""
     await require_reader(session, conference, actor)
-    rows = await session.exec(
-        select(MinutesSection)
-        .where(col(MinutesSection.conference_id) == conference.id)
-        .order_by(col(MinutesSection.id))
-    )
+    rows = await conference_rows(session, MinutesSection, conference.id, MinutesSection.id)
     return [section_data(row) for row in rows]
 
 
 async def section_revisions(
     session: AsyncSession, conference: Conference, key: str, *, actor: Actor
-) -> list[dict[str, Any]]:
+) -> list[RevisionData]:
     """Every saved text of a section, oldest first."""
     actor.require(*READ_ROLES)
     section = await _section(session, conference, key, create=False)
@@ -233,10 +271,10 @@ async def section_revisions(
     ]
 
 
-def compare_texts(old: str, new: str) -> list[dict[str, Any]]:
+def compare_texts(old: str, new: str) -> list[Change]:
     """Line by line what changed from old to new: runs of equal, removed and added lines."""
     a, b = old.splitlines(), new.splitlines()
-    out: list[dict[str, Any]] = []
+    out: list[Change] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             out.append({"op": "equal", "lines": a[i1:i2]})
@@ -250,7 +288,7 @@ def compare_texts(old: str, new: str) -> list[dict[str, Any]]:
 
 async def compare_revisions(
     session: AsyncSession, conference: Conference, key: str, old: int, new: int, *, actor: Actor
-) -> dict[str, Any]:
+) -> Comparison:
     """Two saved revisions of a section and the lines that changed between them."""
     revisions = {
         r["revision"]: r for r in await section_revisions(session, conference, key, actor=actor)

@@ -16,14 +16,27 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from dataclasses import dataclass, field
+
+from typing_extensions import TypedDict
 
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 BULLET = re.compile(r"[-*] +(.*)")
 NUMBERED = re.compile(r"(\d{1,4})\. +(.*)")
 
-Run = dict[str, Any]
-Block = dict[str, Any]
+
+class Run(TypedDict):
+    text: str
+    bold: bool
+
+
+class Block(TypedDict, total=False):
+    """type: p (with lines), ul or ol (with items; an ol with the number it starts at)."""
+
+    type: str
+    lines: list[list[Run]]
+    items: list[list[Run]]
+    start: int
 
 
 def runs(line: str) -> list[Run]:
@@ -50,30 +63,44 @@ def _list_item(line: str) -> tuple[str, int | None, str] | None:
     return None
 
 
+@dataclass
+class _Draft:
+    """A block while its lines are gathered: a paragraph's lines or a list's items."""
+
+    type: str
+    start: int | None = None
+    texts: list[str] = field(default_factory=list)
+
+    def block(self) -> Block:
+        texts = [runs(text) for text in self.texts]
+        if self.type == "p":
+            return {"type": "p", "lines": texts}
+        block: Block = {"type": self.type, "items": texts}
+        if self.type == "ol":
+            assert self.start is not None
+            block["start"] = self.start
+        return block
+
+
 def _chunk(lines: list[str]) -> list[Block]:
     """One blank-line-separated chunk as paragraphs and lists, in order."""
-    out: list[Block] = []
+    out: list[_Draft] = []
     for line in lines:
         item = _list_item(line)
         last = out[-1] if out else None
         if item is not None:
             kind, number, text = item
-            if last is None or last["type"] != kind:
-                last = {"type": kind, "items": []}
-                if kind == "ol":
-                    last["start"] = number
+            if last is None or last.type != kind:
+                last = _Draft(kind, number if kind == "ol" else None)
                 out.append(last)
-            last["items"].append(text.strip())
-        elif last is not None and last["type"] != "p" and line[:1].isspace():
-            last["items"][-1] = f"{last['items'][-1]} {line.strip()}".strip()
-        elif last is not None and last["type"] == "p":
-            last["lines"].append(line.strip())
+            last.texts.append(text.strip())
+        elif last is not None and last.type != "p" and line[:1].isspace():
+            last.texts[-1] = f"{last.texts[-1]} {line.strip()}".strip()
+        elif last is not None and last.type == "p":
+            last.texts.append(line.strip())
         else:
-            out.append({"type": "p", "lines": [line.strip()]})
-    for block in out:
-        key = "lines" if block["type"] == "p" else "items"
-        block[key] = [runs(text) for text in block[key]]
-    return out
+            out.append(_Draft("p", texts=[line.strip()]))
+    return [draft.block() for draft in out]
 
 
 def blocks(text: str) -> list[Block]:

@@ -2,28 +2,7 @@
 
 A4 with the margins of decree 30/2020 (top 20, bottom 20, left 30, right 15 mm), Times
 New Roman 13pt as Vietnamese offices use in Word. The content is the same plain data the
-PDF template renders (all keys always present; labels may be empty strings)::
-
-    {"status": "draft"|"final", "version": int, "lang": "vi",
-     "header": {"issuing_body": [str], "document_number", "heading", "place_date",
-                "title", "subtitle"},
-     "intro": [str],
-     "attendance": {"at_label", "sites": [{"code", "name", "expected", "present"}],
-                    "total_expected", "total_present"},
-     "roll_call": None | {"started_label", "answered", "total", "missing": [str]},
-     "opening": {"blocks"}, "closing": {"blocks"},
-     "items": [{"number", "depth", "title", "presenter", "status", "status_label",
-                "started_label", "ended_label", "duration_label",
-                "speakers": [{"name", "title", "unit", "site_name", "started_label",
-                              "ended_label", "duration_label", "kind"}],
-                "blocks", "decisions": [str]}],
-     "speakers": [{"number", "name", "title", "unit", "site_name", "item_number",
-                   "item_title", "time_label", "duration_label"}],
-     "decisions": [{"number", "item_number", "item_title", "text"}],
-     "awards": [{"kind_label", "recipient", "decision_number"}],
-     "amendments": [{"number", "at_label", "by", "blocks"}],
-     "signatures": {"chair": {"role_label", "name"}, "secretary": {"role_label", "name"}},
-     "verification": None | {"code", "url"}}
+PDF template renders: agenda.minutes.document.MinutesContent.
 
 ``blocks`` are agenda.minutes.text.blocks() output.
 """
@@ -32,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -45,6 +24,15 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from PIL import Image
 
+from agenda.minutes.document import (
+    Decision,
+    Header,
+    Item,
+    MinutesContent,
+    SpeakerRow,
+)
+from agenda.minutes.models import Json
+from agenda.minutes.text import Block, Run
 from conference.qr import qr_png
 
 FONT = "Times New Roman"
@@ -92,12 +80,12 @@ def _para(
     return paragraph
 
 
-def _runs(paragraph: Paragraph, runs: Sequence[dict[str, Any]]) -> None:
+def _runs(paragraph: Paragraph, runs: Sequence[Run]) -> None:
     for r in runs:
         paragraph.add_run(r["text"]).bold = bool(r["bold"]) or None
 
 
-def _blocks(where: Container, blocks: Sequence[dict[str, Any]], indent: Length | None) -> None:
+def _blocks(where: Container, blocks: Sequence[Block], indent: Length | None) -> None:
     """The secretary's paragraphs and lists (line breaks kept, numbers as written)."""
     for block in blocks:
         if block["type"] == "p":
@@ -181,7 +169,7 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
     paragraph._p.append(field)
 
 
-def _setup(document: DocumentObject, content: dict[str, Any]) -> None:
+def _setup(document: DocumentObject, content: MinutesContent) -> None:
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin = section.bottom_margin = Mm(20)
@@ -210,7 +198,7 @@ def _setup(document: DocumentObject, content: dict[str, Any]) -> None:
         mark.add_run("DỰ THẢO").bold = True
 
 
-def _heading(document: DocumentObject, header: dict[str, Any]) -> None:
+def _heading(document: DocumentObject, header: Header) -> None:
     table = document.add_table(rows=1, cols=2)
     table.autofit = False
     widths = (70, TEXT_WIDTH_MM - 70)
@@ -234,7 +222,7 @@ def _heading(document: DocumentObject, header: dict[str, Any]) -> None:
     _para(right, header["place_date"], italic=True, align=CENTER)
 
 
-def _items(document: DocumentObject, items: Sequence[dict[str, Any]]) -> None:
+def _items(document: DocumentObject, items: Sequence[Item]) -> None:
     for item in items:
         indent = Mm(8) if item["depth"] else None
         title = _para(document, f"{item['number']}. {item['title']}", bold=True, indent=indent)
@@ -262,7 +250,7 @@ def _items(document: DocumentObject, items: Sequence[dict[str, Any]]) -> None:
             _para(document, f"Quyết định/kết luận: {decision}", bold=True, indent=indent)
 
 
-def _signatures(document: DocumentObject, content: dict[str, Any]) -> None:
+def _signatures(document: DocumentObject, content: MinutesContent) -> None:
     if document.paragraphs:  # the last text goes with the signatures, never alone before them
         document.paragraphs[-1].paragraph_format.keep_with_next = True
     table = document.add_table(rows=1, cols=2)
@@ -308,8 +296,10 @@ class _Sections:
         heading.paragraph_format.keep_with_next = True
 
 
-def build_docx(content: dict[str, Any]) -> bytes:
+def build_docx(data: Json) -> bytes:
     """The minutes as a DOCX file, with the same structure as the PDF."""
+    # JSON just made by minutes_content or stored with a version it made: its shape.
+    content = cast(MinutesContent, data)
     document = Document()
     _setup(document, content)
     _title(document, content)
@@ -331,17 +321,17 @@ def build_docx(content: dict[str, Any]) -> bytes:
     _blocks(document, content["closing"]["blocks"], None)
     if content["amendments"]:
         sections.start("ĐÍNH CHÍNH, BỔ SUNG")
-        for a in content["amendments"]:
-            by = _joined([a["at_label"], a["by"]], ", ")
-            _para(document, f"Sửa đổi số {a['number']} ({by}):", bold=True)
-            _blocks(document, a["blocks"], None)
+        for change in content["amendments"]:
+            by = _joined([change["at_label"], change["by"]], ", ")
+            _para(document, f"Sửa đổi số {change['number']} ({by}):", bold=True)
+            _blocks(document, change["blocks"], None)
     _signatures(document, content)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
 
 
-def _title(document: DocumentObject, content: dict[str, Any]) -> None:
+def _title(document: DocumentObject, content: MinutesContent) -> None:
     """The heading, the draft mark, the title and subtitle, the opening lines."""
     header = content["header"]
     _heading(document, header)
@@ -357,7 +347,7 @@ def _title(document: DocumentObject, content: dict[str, Any]) -> None:
         _para(document, line, align=JUSTIFY)
 
 
-def _attendance(document: DocumentObject, content: dict[str, Any]) -> None:
+def _attendance(document: DocumentObject, content: MinutesContent) -> None:
     """Who was expected and present at each site, and the roll call."""
     attendance = content["attendance"]
     if attendance["at_label"]:
@@ -374,7 +364,7 @@ def _attendance(document: DocumentObject, content: dict[str, Any]) -> None:
         _para(document, text + ".")
 
 
-def _speakers(document: DocumentObject, speakers: list[dict[str, Any]]) -> None:
+def _speakers(document: DocumentObject, speakers: list[SpeakerRow]) -> None:
     if not speakers:
         _para(document, "Không có", italic=True)
         return
@@ -388,7 +378,7 @@ def _speakers(document: DocumentObject, speakers: list[dict[str, Any]]) -> None:
             title.italic, title.font.size = True, Pt(9.5)
 
 
-def _decisions(document: DocumentObject, decisions: list[dict[str, Any]]) -> None:
+def _decisions(document: DocumentObject, decisions: list[Decision]) -> None:
     for d in decisions:
         paragraph = _para(document, f"{d['number']}. {d['text']}", align=JUSTIFY)
         where = _joined([d["item_number"], d["item_title"]], ". ")

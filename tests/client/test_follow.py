@@ -27,16 +27,9 @@ from agenda.speakers import call_next, request_speaker
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
 from cli.main import main
-from client.follow import (
-    Follower,
-    FollowError,
-    NewEpoch,
-    apply_event,
-    backoff_delay,
-    load_snapshot,
-    summary_lines,
-    websocket_url,
-)
+from client.event_lines import NewEpoch, apply_event
+from client.follow import Follower, FollowError, backoff_delay, websocket_url
+from client.live_state import load_snapshot, summary_lines
 from conference.accounts import issue_token
 from conference.actors import CLI, Actor
 from conference.db import Database

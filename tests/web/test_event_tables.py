@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from client import follow
+from client import event_lines
 from server.events import DOCS_FILE, GENERATED, PAGES_FILE, build_catalogue
 from server.ws import command_registry
 
@@ -114,7 +114,7 @@ def test_each_page_handles_or_ignores_every_event(page: Path) -> None:
 
 def test_the_follower_handles_or_ignores_every_event() -> None:
     known = set(build_catalogue().names())
-    handled, ignored = set(follow.HANDLERS), set(follow.IGNORED)
+    handled, ignored = set(event_lines.HANDLERS), set(event_lines.IGNORED)
     assert not handled & ignored
     assert handled | ignored == known, (
         f"unknown to the follower: {sorted(known - handled - ignored)}; "
