@@ -22,7 +22,7 @@ from conference.actors import Actor
 from conference.models import Conference
 from server.auth import conference_actor
 from server.http import Handler, json_response, parse_body, transaction
-from server.keys import admitted_rkey, roles_rkey
+from server.keys import admitted_rkey, db_key, roles_rkey
 
 # Who may call a route in its conference. ANY_ROLE: any role in it (each caller sees
 # what they may).
@@ -58,6 +58,13 @@ class Call(Generic[B]):
 
 
 CallHandler = Callable[[Call[Any]], Awaitable[Any]]
+#: finds a route's conference and its caller in it (refusing whom it must)
+Caller = Callable[[web.Request, AsyncSession], Awaitable[tuple[Conference, Actor]]]
+
+
+async def in_path(request: web.Request, session: AsyncSession) -> tuple[Conference, Actor]:
+    """The conference ``{cid}`` of the path and the caller in it, admitted by the route."""
+    return await conference_actor(request, session, request.match_info["cid"])
 
 
 def admitting(handler: Handler, roles: tuple[str, ...]) -> Handler:
@@ -155,27 +162,32 @@ class ApiRoutes:
         self,
         method: str,
         path: str,
-        roles: tuple[str, ...],
+        roles: tuple[str, ...] | None,
         *,
+        caller: Caller = in_path,
         role: str | None = None,
         body: type[BaseModel] | None = None,
         response: Any = None,
         status: int = 200,
         query: dict[str, str] | None = None,
+        consistent: bool = False,
     ) -> Callable[[CallHandler], CallHandler]:
-        """Declare a route in the conference ``{cid}`` of its path, for the roles given.
+        """Declare a route in a conference, for the roles given.
 
-        The handler's docstring is the route's summary; ``role`` says the roles in words
-        where they need more than their names.
+        ``caller`` finds the conference and the caller (by default: the ``{cid}`` of the
+        path and the session or token; None roles: the caller decides, e.g. a personal
+        link). The handler's docstring is the route's summary; ``role`` says the roles in
+        words where they need more than their names. ``consistent``: a read that sees
+        one state of the database throughout (a snapshot with its seq).
         """
 
         def decorate(handler: CallHandler) -> CallHandler:
             async def serve(request: web.Request) -> web.StreamResponse:
                 data = None if body is None else await parse_body(request, body)
-                async with transaction(request) as session:
-                    conference, actor = await conference_actor(
-                        request, session, request.match_info["cid"]
-                    )
+                db = request.app[db_key]
+                opened = db.consistent_read() if consistent else transaction(request)
+                async with opened as session:
+                    conference, actor = await caller(request, session)
                     out = await handler(Call(request, session, conference, actor, data))
                     if isinstance(out, web.StreamResponse):
                         return out
@@ -184,11 +196,12 @@ class ApiRoutes:
                     return json_response(out, status=status)
 
             summary = " ".join((handler.__doc__ or "").split()).rstrip(".")
+            assert role or roles is not None, f"{path}: say who may call it"
             self.route(
                 method,
                 path,
                 summary=summary,
-                role=role or in_words(roles),
+                role=role or in_words(roles or ()),
                 body=body,
                 response=response,
                 status=status,

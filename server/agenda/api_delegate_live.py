@@ -21,11 +21,9 @@ from conference.dbtypes import utcnow
 from conference.models import Conference
 from conference.schemas import Input
 from server.attendance.api_checkin import check_rate
-from server.http import json_response, parse_body, transaction
-from server.keys import db_key
 from server.link_guesses import delegate_by_link
 from server.proxies import client_ip
-from server.routes import ApiRoutes
+from server.routes import ApiRoutes, Call
 from server.snapshot import live_snapshot
 
 routes = ApiRoutes("delegate page")
@@ -45,7 +43,7 @@ class Withdrawal(Input):
     reason: Annotated[str, Field(max_length=300)] = ""
 
 
-async def _as_delegate(request: web.Request, session: AsyncSession) -> tuple[Conference, Actor]:
+async def as_delegate(request: web.Request, session: AsyncSession) -> tuple[Conference, Actor]:
     """The link's conference and delegate; a wrong link counts as a guess."""
     secret = request.match_info["secret"]
     delegate, conference, site = await delegate_by_link(request, session, secret)
@@ -53,73 +51,64 @@ async def _as_delegate(request: web.Request, session: AsyncSession) -> tuple[Con
     return conference, links.delegate_actor(delegate, site, client_ip(request))
 
 
-@routes.get(
-    LINK + "/live",
-    summary="The live conference as the delegate sees it (agenda, current item, speaker "
-    "lists), with the delegate's own id to find their place",
-    role="the holder of the personal link",
+LINK_HOLDER = "the holder of the personal link"
+
+
+@routes.conference(
+    "GET", LINK + "/live", None, caller=as_delegate, role=LINK_HOLDER, consistent=True
 )
-async def read_live(request: web.Request) -> web.StreamResponse:
-    async with request.app[db_key].consistent_read() as session:
-        conference, actor = await _as_delegate(request, session)
-        snapshot: dict[str, Any] = await live_snapshot(session, conference, actor=actor)
-        assert actor.delegate_id is not None
-        me = await session.get(Delegate, actor.delegate_id)
-        assert me is not None
-    return json_response(snapshot | {"me": me.public_id})
+async def read_live(call: Call[None]) -> object:
+    """The live conference as the delegate sees it (agenda, current item, speaker lists),
+    with the delegate's own id to find their place."""
+    snapshot: dict[str, Any] = await live_snapshot(call.session, call.conference, actor=call.actor)
+    assert call.actor.delegate_id is not None
+    me = await call.session.get(Delegate, call.actor.delegate_id)
+    assert me is not None
+    return snapshot | {"me": me.public_id}
 
 
-@routes.post(
+@routes.conference(
+    "POST",
     LINK + "/speakers",
-    summary="Ask to speak (or raise a point of order); the chair approves",
-    role="the holder of the personal link",
+    None,
+    caller=as_delegate,
+    role=LINK_HOLDER,
     body=AskToSpeak,
     status=201,
 )
-async def ask_to_speak(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, AskToSpeak)
-    async with transaction(request) as session:
-        conference, actor = await _as_delegate(request, session)
-        out = await speakers.request_speaker(
-            session,
-            conference,
-            SpeakerCreate(item=data.item, topic=data.topic, kind=data.kind),
-            actor=actor,
-        )
-    return json_response(out, status=201)
+async def ask_to_speak(call: Call[AskToSpeak]) -> object:
+    """Ask to speak (or raise a point of order); the chair approves."""
+    asked = SpeakerCreate(item=call.body.item, topic=call.body.topic, kind=call.body.kind)
+    return await speakers.request_speaker(call.session, call.conference, asked, actor=call.actor)
 
 
-@routes.post(
+@routes.conference(
+    "POST",
     LINK + "/speakers/{spid}/withdraw",
-    summary="Withdraw one's own request to speak (while it waits)",
-    role="the holder of the personal link",
+    None,
+    caller=as_delegate,
+    role=LINK_HOLDER,
     body=Withdrawal,
 )
-async def withdraw(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, Withdrawal)
-    async with transaction(request) as session:
-        conference, actor = await _as_delegate(request, session)
-        out = await speakers.act_on_speaker(
-            session,
-            conference,
-            request.match_info["spid"],
-            "withdraw",
-            actor=actor,
-            reason=data.reason,
-        )
-    return json_response(out)
+async def withdraw(call: Call[Withdrawal]) -> object:
+    """Withdraw one's own request to speak (while it waits)."""
+    return await speakers.act_on_speaker(
+        call.session,
+        call.conference,
+        call.path("spid"),
+        "withdraw",
+        actor=call.actor,
+        reason=call.body.reason,
+    )
 
 
-@routes.get(
-    LINK + "/minutes",
-    summary="The minutes (settings, sections and the facts drafted from the live log) when "
-    "their readers include the delegates",
-    role="the holder of the personal link",
+@routes.conference(
+    "GET", LINK + "/minutes", None, caller=as_delegate, role=LINK_HOLDER, consistent=True
 )
-async def read_minutes(request: web.Request) -> web.StreamResponse:
-    async with request.app[db_key].consistent_read() as session:
-        conference, actor = await _as_delegate(request, session)
-        sections = await minutes.read_minutes(session, conference, actor=actor)
-        book = await minutes_book.read_book(session, conference, actor=actor)
-        facts = await minutes_facts(session, conference, now=utcnow())
-    return json_response({"book": book, "sections": sections, "facts": facts})
+async def read_minutes(call: Call[None]) -> object:
+    """The minutes (settings, sections and the facts drafted from the live log) when their
+    readers include the delegates."""
+    sections = await minutes.read_minutes(call.session, call.conference, actor=call.actor)
+    book = await minutes_book.read_book(call.session, call.conference, actor=call.actor)
+    facts = await minutes_facts(call.session, call.conference, now=utcnow())
+    return {"book": book, "sections": sections, "facts": facts}

@@ -22,13 +22,15 @@ from conference.models import Conference
 from conference.schemas import CLEAN, Input
 from conference.text import clean_prose
 from server.auth import conference_actor
-from server.http import json_response, parse_body, public_base, transaction
+from server.http import json_response, parse_body, public_base
 from server.keys import db_key
-from server.routes import ApiRoutes, Call
+from server.routes import STAFF, ApiRoutes, Call
 from server.runtime import documents_key
 from server.signing import ready_keyring
 
 routes = ApiRoutes("minutes")
+# Who may ask; minutes.require_reader decides by the readers the minutes name.
+MINUTES_READERS = ("organizer", "chair", "secretary", "site_operator", "screen")
 
 MINUTES = "/api/v1/conferences/{cid}/minutes"
 SECTION = MINUTES + "/sections/{section}"
@@ -102,7 +104,7 @@ def verify_base(request: web.Request) -> str:
 @routes.conference(
     "GET",
     MINUTES,
-    ("organizer", "chair", "secretary", "site_operator", "screen"),
+    MINUTES_READERS,
     role="secretary, organizer or chair; site operators and screens (and delegates) when "
     "the minutes' readers allow",
 )
@@ -113,95 +115,72 @@ async def read(call: Call[None]) -> object:
     return {"book": book, "sections": sections}
 
 
-@routes.get(
-    MINUTES + "/facts",
-    summary="What happened, drafted from the live log: each item's times, its speakers "
-    "(title, unit, site, time spoken), the roll call and the attendance at the opening",
-    role="as reading the minutes",
-    roles=("organizer", "chair", "secretary", "site_operator", "screen"),
+@routes.conference(
+    "GET", MINUTES + "/facts", MINUTES_READERS, role="as reading the minutes", consistent=True
 )
-async def facts(request: web.Request) -> web.StreamResponse:
-    async with request.app[db_key].consistent_read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        await minutes.require_reader(session, conference, actor)
-        out = await minutes_facts(session, conference, now=utcnow())
-    return json_response(out)
+async def facts(call: Call[None]) -> object:
+    """What happened, drafted from the live log: each item's times, its speakers (title,
+    unit, site, time spoken), the roll call and the attendance at the opening."""
+    await minutes.require_reader(call.session, call.conference, call.actor)
+    return await minutes_facts(call.session, call.conference, now=utcnow())
 
 
-@routes.post(
-    SECTION,
-    summary="Save a section's text (and decisions) made on a revision; a stale save is 409 "
-    "with the current text",
-    role="secretary or organizer",
-    body=SectionSave,
-    roles=minutes.WRITE_ROLES,
+@routes.conference(
+    "POST", SECTION, minutes.WRITE_ROLES, role="secretary or organizer", body=SectionSave
 )
-async def save(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, SectionSave)
-    key = _section_key(request)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        section = await minutes.save_section(
-            session,
-            conference,
-            key,
-            data.text,
-            data.revision,
-            decisions=data.decisions,
-            actor=actor,
-        )
-        out = minutes.section_data(section)
-    return json_response(out)
+async def save(call: Call[SectionSave]) -> object:
+    """Save a section's text (and decisions) made on a revision; a stale save is 409 with
+    the current text."""
+    section = await minutes.save_section(
+        call.session,
+        call.conference,
+        _section_key(call.request),
+        call.body.text,
+        call.body.revision,
+        decisions=call.body.decisions,
+        actor=call.actor,
+    )
+    return minutes.section_data(section)
 
 
-@routes.get(
-    SECTION + "/revisions",
-    summary="Every saved text of a section, oldest first",
-    role="secretary, organizer or chair",
-    roles=("organizer", "chair", "secretary"),
-)
-async def revisions(request: web.Request) -> web.StreamResponse:
-    key = _section_key(request)
-    async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        out = await minutes.section_revisions(session, conference, key, actor=actor)
-    return json_response({"section": key, "revisions": out})
+@routes.conference("GET", SECTION + "/revisions", STAFF)
+async def revisions(call: Call[None]) -> object:
+    """Every saved text of a section, oldest first."""
+    key = _section_key(call.request)
+    out = await minutes.section_revisions(call.session, call.conference, key, actor=call.actor)
+    return {"section": key, "revisions": out}
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     SECTION + "/compare",
-    summary="Two revisions of a section and the lines that changed between them",
-    role="secretary, organizer or chair",
+    STAFF,
     query={"from": "the older revision (0: empty)", "to": "the newer revision"},
-    roles=("organizer", "chair", "secretary"),
 )
-async def compare(request: web.Request) -> web.StreamResponse:
-    key = _section_key(request)
-    old = _int_query(request, "from", required=True)
-    new = _int_query(request, "to", required=True)
+async def compare(call: Call[None]) -> object:
+    """Two revisions of a section and the lines that changed between them."""
+    key = _section_key(call.request)
+    old = _int_query(call.request, "from", required=True)
+    new = _int_query(call.request, "to", required=True)
     assert old is not None and new is not None
-    async with request.app[db_key].read() as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        out = await minutes.compare_revisions(session, conference, key, old, new, actor=actor)
-    return json_response(out)
+    return await minutes.compare_revisions(
+        call.session, call.conference, key, old, new, actor=call.actor
+    )
 
 
-@routes.patch(
+@routes.conference(
+    "PATCH",
     MINUTES + "/settings",
-    summary="The heading (issuing body, document number, heading, place, title), the "
-    "signatories and who reads; after finalising only the readers",
+    minutes.WRITE_ROLES,
     role="secretary or organizer",
     body=BookChange,
-    roles=minutes.WRITE_ROLES,
 )
-async def update_settings(request: web.Request) -> web.StreamResponse:
-    data = await parse_body(request, BookChange)
-    changes = data.model_dump(exclude_none=True)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        book = await minutes_book.update_book(session, conference, changes, actor=actor)
-        out = minutes_book.book_data(book)
-    return json_response(out)
+async def update_settings(call: Call[BookChange]) -> object:
+    """The heading (issuing body, document number, heading, place, title), the signatories
+    and who reads; after finalising only the readers."""
+    changes = call.body.model_dump(exclude_none=True)
+    book = await minutes_book.update_book(call.session, call.conference, changes, actor=call.actor)
+    return minutes_book.book_data(book)
 
 
 async def _make_version(request: web.Request, amendment: str | None) -> dict[str, Any]:
@@ -268,12 +247,7 @@ async def amend(request: web.Request) -> web.StreamResponse:
     return json_response(await _make_version(request, data.text), status=201)
 
 
-@routes.conference(
-    "GET",
-    MINUTES + "/versions",
-    ("organizer", "chair", "secretary", "site_operator", "screen"),
-    role="as reading the minutes",
-)
+@routes.conference("GET", MINUTES + "/versions", MINUTES_READERS, role="as reading the minutes")
 async def versions(call: Call[None]) -> object:
     """The finalised versions: number, verification code, SHA-256, who and when."""
     rows = await minutes_book.list_versions(call.session, call.conference, actor=call.actor)
