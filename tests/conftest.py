@@ -23,18 +23,19 @@ from aiohttp.web_runner import BaseRunner
 from argon2 import PasswordHasher
 
 from conference import documents, passwords
-from conference.accounts import create_account
+from conference.accounts import create_account, grant_role
 from conference.actors import CLI, Actor
 from conference.catalogue import Audience, EventType
 from conference.db import Database
 from conference.live import Event, LiveHub
 from conference.models import Account, Conference, Site
 from conference.schemas import ConferenceCreate, SiteCreate
-from conference.services import create_conference, create_site
+from conference.services import create_conference, create_site, get_conference
 from runtime.config import Config
 from server.app import create_app
 from server.events import build_catalogue
 from server.migrate import upgrade
+from server.runtime import lent_pool_key
 from server.serving import JsonErrorRunner
 from tests.event_payloads import payload_problems
 
@@ -272,6 +273,15 @@ def app(config: Config) -> web.Application:
     return create_app(config, events=TEST_EVENTS)
 
 
+@pytest.fixture
+def rendering_app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
+    """The app, rendering its documents in the session's one worker; a module whose tests
+    make PDFs takes it as its `app`."""
+    made = create_app(config, events=TEST_EVENTS)
+    made[lent_pool_key] = document_pool
+    return made
+
+
 class PlenaryTestServer(TestServer):
     """A test server that serves the app as `plenary serve` does (server.serving)."""
 
@@ -300,6 +310,15 @@ async def add_account(
             can_create_conferences=can_create,
             actor=Actor(CLI),
         )
+
+
+async def add_member(db: Database, cid: str, username: str, role: str) -> Account:
+    """A new account with role in the conference whose public id is cid."""
+    account = await add_account(db, username)
+    async with db.transaction() as session:
+        conference = await get_conference(session, cid)
+        await grant_role(session, account, conference, role, actor=Actor(CLI))
+    return account
 
 
 class Api:
