@@ -345,6 +345,10 @@ class Api:
         headers.update(extra or {})
         return headers
 
+    def _request(self, method: str, path: str, **kw: Any) -> Any:
+        """The request as an async context manager; through the test client's cookie jar."""
+        return self.client.request(method, path, **kw)
+
     async def call(
         self,
         method: str,
@@ -354,12 +358,12 @@ class Api:
         data: Any = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        resp = await self.client.request(
+        async with self._request(
             method, path, json=json, data=data, headers=self._headers(headers)
-        )
-        if resp.content_type == "application/json":
-            return resp.status, await resp.json()
-        return resp.status, await resp.text()
+        ) as resp:
+            if resp.content_type == "application/json":
+                return resp.status, await resp.json()
+            return resp.status, await resp.text()
 
     async def get(self, path: str) -> tuple[int, Any]:
         return await self.call("GET", path)
@@ -374,6 +378,13 @@ class Api:
         return await self.call("DELETE", path)
 
 
+def bearer(client: TestClient[Any, Any], token: str) -> Api:
+    """A client that sends token as its bearer."""
+    api = Api(client)
+    api.bearer = token
+    return api
+
+
 class Public(Api):
     """Someone with no account and no cookie (the test client's jar holds the organizer's)."""
 
@@ -381,21 +392,8 @@ class Public(Api):
         super().__init__(client)
         self.session = session
 
-    async def call(
-        self,
-        method: str,
-        path: str,
-        json: Any = None,
-        *,
-        data: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        async with self.session.request(
-            method, self.client.make_url(path), json=json, data=data, headers=headers
-        ) as resp:
-            if resp.content_type == "application/json":
-                return resp.status, await resp.json()
-            return resp.status, await resp.text()
+    def _request(self, method: str, path: str, **kw: Any) -> Any:
+        return self.session.request(method, self.client.make_url(path), **kw)
 
 
 @pytest.fixture
@@ -422,6 +420,34 @@ CONFERENCE = {
     "timezone": "Asia/Ho_Chi_Minh",
     "venue": "Hội trường Trung ương, Hà Nội",
 }
+
+
+def assert_refused(
+    status: int, body: Any, want_status: int, code: str, field: str | None = None
+) -> None:
+    """The request was refused with want_status and the error code (naming field, if given)."""
+    assert status == want_status, body
+    assert body["error"]["code"] == code, body
+    if field is not None:
+        assert body["error"].get("field") == field, body
+
+
+def conf_url(conference: dict[str, Any], rest: str = "") -> str:
+    """The API address of conference (as the API returned it), with rest after it."""
+    return f"/api/v1/conferences/{conference['id']}{rest}"
+
+
+async def api_token(
+    organizer: Api, conference: dict[str, Any], role: str, site: str | None = None
+) -> str:
+    """A device token for role (at the site of that code) that organizer issues."""
+    body: dict[str, Any] = {"name": f"{role} device", "role": role}
+    if site is not None:
+        body["site"] = site
+    status, answer = await organizer.post(conf_url(conference, "/tokens"), body)
+    assert status == 201, answer
+    token: str = answer["token"]
+    return token
 
 
 @pytest.fixture
