@@ -23,18 +23,19 @@ from aiohttp.web_runner import BaseRunner
 from argon2 import PasswordHasher
 
 from conference import documents, passwords
-from conference.accounts import create_account
+from conference.accounts import create_account, grant_role
 from conference.actors import CLI, Actor
 from conference.catalogue import Audience, EventType
 from conference.db import Database
 from conference.live import Event, LiveHub
 from conference.models import Account, Conference, Site
 from conference.schemas import ConferenceCreate, SiteCreate
-from conference.services import create_conference, create_site
+from conference.services import create_conference, create_site, get_conference
 from runtime.config import Config
 from server.app import create_app
 from server.events import build_catalogue
 from server.migrate import upgrade
+from server.runtime import lent_pool_key
 from server.serving import JsonErrorRunner
 from tests.event_payloads import payload_problems
 
@@ -272,6 +273,15 @@ def app(config: Config) -> web.Application:
     return create_app(config, events=TEST_EVENTS)
 
 
+@pytest.fixture
+def rendering_app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
+    """The app, rendering its documents in the session's one worker; a module whose tests
+    make PDFs takes it as its `app`."""
+    made = create_app(config, events=TEST_EVENTS)
+    made[lent_pool_key] = document_pool
+    return made
+
+
 class PlenaryTestServer(TestServer):
     """A test server that serves the app as `plenary serve` does (server.serving)."""
 
@@ -302,6 +312,15 @@ async def add_account(
         )
 
 
+async def add_member(db: Database, cid: str, username: str, role: str) -> Account:
+    """A new account with role in the conference whose public id is cid."""
+    account = await add_account(db, username)
+    async with db.transaction() as session:
+        conference = await get_conference(session, cid)
+        await grant_role(session, account, conference, role, actor=Actor(CLI))
+    return account
+
+
 class Api:
     """A logged-in (or anonymous) JSON client that sends the CSRF header."""
 
@@ -326,6 +345,10 @@ class Api:
         headers.update(extra or {})
         return headers
 
+    def _request(self, method: str, path: str, **kw: Any) -> Any:
+        """The request as an async context manager; through the test client's cookie jar."""
+        return self.client.request(method, path, **kw)
+
     async def call(
         self,
         method: str,
@@ -335,12 +358,12 @@ class Api:
         data: Any = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        resp = await self.client.request(
+        async with self._request(
             method, path, json=json, data=data, headers=self._headers(headers)
-        )
-        if resp.content_type == "application/json":
-            return resp.status, await resp.json()
-        return resp.status, await resp.text()
+        ) as resp:
+            if resp.content_type == "application/json":
+                return resp.status, await resp.json()
+            return resp.status, await resp.text()
 
     async def get(self, path: str) -> tuple[int, Any]:
         return await self.call("GET", path)
@@ -355,6 +378,13 @@ class Api:
         return await self.call("DELETE", path)
 
 
+def bearer(client: TestClient[Any, Any], token: str) -> Api:
+    """A client that sends token as its bearer."""
+    api = Api(client)
+    api.bearer = token
+    return api
+
+
 class Public(Api):
     """Someone with no account and no cookie (the test client's jar holds the organizer's)."""
 
@@ -362,21 +392,8 @@ class Public(Api):
         super().__init__(client)
         self.session = session
 
-    async def call(
-        self,
-        method: str,
-        path: str,
-        json: Any = None,
-        *,
-        data: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        async with self.session.request(
-            method, self.client.make_url(path), json=json, data=data, headers=headers
-        ) as resp:
-            if resp.content_type == "application/json":
-                return resp.status, await resp.json()
-            return resp.status, await resp.text()
+    def _request(self, method: str, path: str, **kw: Any) -> Any:
+        return self.session.request(method, self.client.make_url(path), **kw)
 
 
 @pytest.fixture
@@ -403,6 +420,34 @@ CONFERENCE = {
     "timezone": "Asia/Ho_Chi_Minh",
     "venue": "Hội trường Trung ương, Hà Nội",
 }
+
+
+def assert_refused(
+    status: int, body: Any, want_status: int, code: str, field: str | None = None
+) -> None:
+    """The request was refused with want_status and the error code (naming field, if given)."""
+    assert status == want_status, body
+    assert body["error"]["code"] == code, body
+    if field is not None:
+        assert body["error"].get("field") == field, body
+
+
+def conf_url(conference: dict[str, Any], rest: str = "") -> str:
+    """The API address of conference (as the API returned it), with rest after it."""
+    return f"/api/v1/conferences/{conference['id']}{rest}"
+
+
+async def api_token(
+    organizer: Api, conference: dict[str, Any], role: str, site: str | None = None
+) -> str:
+    """A device token for role (at the site of that code) that organizer issues."""
+    body: dict[str, Any] = {"name": f"{role} device", "role": role}
+    if site is not None:
+        body["site"] = site
+    status, answer = await organizer.post(conf_url(conference, "/tokens"), body)
+    assert status == 201, answer
+    token: str = answer["token"]
+    return token
 
 
 @pytest.fixture

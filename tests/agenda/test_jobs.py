@@ -14,7 +14,7 @@ from agenda.live import move_agenda
 from agenda.models import AgendaItem, Speaker
 from agenda.schemas import AgendaItemCreate, AgendaItemUpdate, SpeakerCreate
 from agenda.services import create_agenda_item, update_agenda_item
-from agenda.speakers import act_on_speaker, request_speaker
+from agenda.speakers import SpeakerAction, act_on_speaker, request_speaker
 from conference.actors import Actor
 from conference.catalogue import EventType
 from conference.db import Database
@@ -77,6 +77,19 @@ async def speaking(
     async with db.read() as session:
         speaker = (await session.exec(select(Speaker).where(Speaker.public_id == speaker_id))).one()
     return item, speaker
+
+
+async def act(
+    db: Database,
+    conference: Conference,
+    actor: Actor,
+    speaker: Speaker,
+    action: SpeakerAction,
+    at: datetime,
+) -> None:
+    """The chair acts on the speaker's timer (pause, start, finish) at the time given."""
+    async with db.transaction() as session:
+        await act_on_speaker(session, conference, speaker.public_id, action, actor=actor, now=at)
 
 
 async def test_a_reminder_is_planned_and_sent_once(db: Database) -> None:
@@ -155,22 +168,11 @@ async def test_a_restarted_timer_counts_what_was_spoken(db: Database) -> None:
     conference, actor = await setup(db)
     _, speaker = await speaking(db, conference, actor, 60, T0)
     first = (await planned(db, conference, T0))[f"timeup:{speaker.public_id}"]
-    async with db.transaction() as session:
-        await act_on_speaker(
-            session,
-            conference,
-            speaker.public_id,
-            "pause",
-            actor=actor,
-            now=T0 + timedelta(seconds=20),
-        )
+    await act(db, conference, actor, speaker, "pause", T0 + timedelta(seconds=20))
     assert f"timeup:{speaker.public_id}" not in await planned(db, conference, T0)
     assert await run(db, jobs.announce_time_up, *first.args, now=first.run_at) is None
     restart = T0 + timedelta(minutes=5)
-    async with db.transaction() as session:
-        await act_on_speaker(
-            session, conference, speaker.public_id, "start", actor=actor, now=restart
-        )
+    await act(db, conference, actor, speaker, "start", restart)
     second = (await planned(db, conference, restart))[f"timeup:{speaker.public_id}"]
     assert second.run_at == restart + timedelta(seconds=40)
     assert second.args[2] == first.args[2] + 1
@@ -185,15 +187,7 @@ async def test_no_time_up_after_the_speaker_finished(db: Database) -> None:
     conference, actor = await setup(db)
     _, speaker = await speaking(db, conference, actor, 60, T0)
     job = (await planned(db, conference, T0))[f"timeup:{speaker.public_id}"]
-    async with db.transaction() as session:
-        await act_on_speaker(
-            session,
-            conference,
-            speaker.public_id,
-            "finish",
-            actor=actor,
-            now=T0 + timedelta(seconds=30),
-        )
+    await act(db, conference, actor, speaker, "finish", T0 + timedelta(seconds=30))
     assert await run(db, jobs.announce_time_up, *job.args, now=job.run_at) is None
     assert not [k for k in await planned(db, conference, T0) if k.startswith("timeup:")]
     assert await events(db, conference, agenda_events.TIME_UP) == []
@@ -206,16 +200,9 @@ async def test_a_timer_restarted_after_its_time_was_up_is_not_announced_again(
     _, speaker = await speaking(db, conference, actor, 60, T0)
     job = (await planned(db, conference, T0))[f"timeup:{speaker.public_id}"]
     assert await run(db, jobs.announce_time_up, *job.args, now=job.run_at) is not None
-    for action, seconds in (("pause", 70), ("start", 80)):
-        async with db.transaction() as session:
-            await act_on_speaker(
-                session,
-                conference,
-                speaker.public_id,
-                action,  # type: ignore[arg-type]
-                actor=actor,
-                now=T0 + timedelta(seconds=seconds),
-            )
+    steps: tuple[tuple[SpeakerAction, int], ...] = (("pause", 70), ("start", 80))
+    for action, seconds in steps:
+        await act(db, conference, actor, speaker, action, T0 + timedelta(seconds=seconds))
     assert f"timeup:{speaker.public_id}" not in await planned(db, conference, T0)
     args = (conference.id, speaker.public_id, speaker.timer_generation + 1)
     assert await run(db, jobs.announce_time_up, *args, now=T0 + timedelta(seconds=90)) is None

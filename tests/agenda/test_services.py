@@ -16,6 +16,7 @@ from conference.actors import Actor
 from conference.db import Database
 from conference.errors import InvalidInput
 from conference.models import Conference, LiveEvent
+from tests.agenda.test_jobs import add_item
 from tests.conftest import new_conference
 
 HANOI = timezone(timedelta(hours=7))
@@ -97,21 +98,15 @@ async def test_refused_items_name_the_field(
 
 async def test_a_postponed_conference_keeps_its_items_times(db: Database) -> None:
     conference, actor = await setup(db)
-    async with db.transaction() as session:
-        data = AgendaItemCreate(
-            title="Khai mạc", planned_start=datetime(2026, 11, 24, 8, 0, tzinfo=HANOI)
-        )
-        item = await create_agenda_item(session, conference, data, actor=actor)
+    start = datetime(2026, 11, 24, 8, 0, tzinfo=HANOI)
+    item = await add_item(db, conference, actor, "Khai mạc", planned_start=start)
     assert item.planned_start == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 
 
 async def test_a_time_just_after_midnight_local_is_on_the_day(db: Database) -> None:
     conference, actor = await setup(db)
-    async with db.transaction() as session:
-        data = AgendaItemCreate(
-            title="Sớm", planned_start=datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
-        )
-        item = await create_agenda_item(session, conference, data, actor=actor)
+    start = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    item = await add_item(db, conference, actor, "Sớm", planned_start=start)
     assert item.id is not None
 
 

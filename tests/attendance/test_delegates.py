@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.importing import read_table
 from attendance.models import CheckIn, Delegate
@@ -78,6 +79,15 @@ async def state(db: Database) -> tuple[Any, ...]:
 
 
 # --- listing and searching --------------------------------------------------------------------
+
+
+async def audited(session: AsyncSession, action: str) -> tuple[AuditEntry, LiveEvent]:
+    """The one audit entry of action, and the newest live event."""
+    entry = (await session.exec(select(AuditEntry).where(AuditEntry.action == action))).one()
+    event = (
+        await session.exec(select(LiveEvent).order_by(col(LiveEvent.seq).desc()).limit(1))
+    ).one()
+    return entry, event
 
 
 async def test_list_orders_by_site_position_then_name(db: Database) -> None:
@@ -218,12 +228,7 @@ async def test_update_changes_only_what_is_sent(db: Database) -> None:
     )
     assert delegate.phone == "0912 345 678" and delegate.category == "official"
     async with db.read() as session:
-        entry = (
-            await session.exec(select(AuditEntry).where(AuditEntry.action == "delegate.update"))
-        ).one()
-        event = (
-            await session.exec(select(LiveEvent).order_by(col(LiveEvent.seq).desc()).limit(1))
-        ).one()
+        entry, event = await audited(session, "delegate.update")
     # The unit was sent unchanged: not recorded.
     assert entry.changes == {
         "name": ["Lò Văn Páo", "Lò  Văn Pao"],
@@ -291,12 +296,7 @@ async def test_delete_announces_and_audits(db: Database) -> None:
     async with db.transaction() as session:
         await delete_delegate(session, conference, found, actor=actor)
     async with db.read() as session:
-        entry = (
-            await session.exec(select(AuditEntry).where(AuditEntry.action == "delegate.delete"))
-        ).one()
-        event = (
-            await session.exec(select(LiveEvent).order_by(col(LiveEvent.seq).desc()).limit(1))
-        ).one()
+        entry, event = await audited(session, "delegate.delete")
         gone = await session.get(Delegate, found[0].id)
     assert gone is None
     assert entry.target_id == found[0].public_id and entry.changes["name"] == "Trần Thị Bích"
@@ -378,12 +378,7 @@ async def test_import_inserts_in_one_go_with_one_audit_and_one_event(db: Databas
     found, _ = await names(db, conference, actor, q="dinh van moi")
     assert found == ["Đinh Văn Mới"]
     async with db.read() as session:
-        entry = (
-            await session.exec(select(AuditEntry).where(AuditEntry.action == "delegate.import"))
-        ).one()
-        event = (
-            await session.exec(select(LiveEvent).order_by(col(LiveEvent.seq).desc()).limit(1))
-        ).one()
+        entry, event = await audited(session, "delegate.import")
         new = (await session.exec(select(Delegate).where(Delegate.full_name == "Lê Thị Hai"))).one()
     assert entry.changes == {
         "format": "csv",

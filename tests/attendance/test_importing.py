@@ -24,7 +24,7 @@ from attendance.importing import (
 )
 from conference.errors import InvalidInput
 from tests import workbooks
-from tests.workbooks import rewritten
+from tests.workbooks import csv_bytes, problems, rewritten
 
 # A Vietnamese sheet name, as the offices' workbooks have.
 xlsx = partial(workbooks.xlsx, title="Danh sách")
@@ -33,24 +33,11 @@ SITES = [("HNI", "Hà Nội"), ("LCI", "Lào Cai"), ("HCM", "TP. Hồ Chí Minh"
 VN_HEADER = ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Điểm cầu", "Loại", "Điện thoại", "Email"]
 
 
-def csv_bytes(rows: list[list[str]], delimiter: str = ",", *, bom: bool = False) -> bytes:
-    text = "\r\n".join(delimiter.join(row) for row in rows) + "\r\n"
-    return (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
-
-
 def check(table: Table, people: set[tuple[str, str]] | None = None, **emails: str) -> Any:
     return check_table(table, SITES, people or set(), emails)
 
 
-def problems(checked: Any) -> list[tuple[int, str, str]]:
-    return [(p.row, p.field, p.column) for p in checked.report.problems]
-
-
-def refused(raw: bytes, declared: Any = None) -> InvalidInput:
-    with pytest.raises(InvalidInput) as excinfo:
-        read_table(raw, declared)
-    assert excinfo.value.field == "file", excinfo.value.message
-    return excinfo.value
+refused = partial(workbooks.refused, read_table)
 
 
 # --- headers -------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -106,8 +105,8 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     )
 
 
-def coloured_pixels(pdf: bytes, rgb: tuple[int, int, int], dpi: int = 30) -> int:
-    """How many pixels of the first page, printed at dpi, are about rgb."""
+def raster(pdf: bytes, dpi: int = 60) -> Image.Image:
+    """The first page printed at dpi."""
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "doc.pdf"
         source.write_bytes(pdf)
@@ -117,17 +116,20 @@ def coloured_pixels(pdf: bytes, rgb: tuple[int, int, int], dpi: int = 30) -> int
         )
         (path,) = Path(tmp).glob("p-*.png")
         with Image.open(path) as image:
-            data = image.convert("RGB").tobytes()
+            return image.convert("RGB")
+
+
+def coloured_pixels(pdf: bytes, rgb: tuple[int, int, int], dpi: int = 30) -> int:
+    """How many pixels of the first page, printed at dpi, are about rgb."""
+    data = raster(pdf, dpi).tobytes()
     pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
     return sum(1 for p in pixels if all(abs(a - b) < 40 for a, b in zip(p, rgb, strict=True)))
 
 
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    """One spawned worker for the module (starting one costs about a second)."""
-    executor = documents.new_pool(1)
-    yield executor
-    executor.shutdown(wait=True, cancel_futures=True)
+@pytest.fixture
+def pool(document_pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
+    """The session's one rendering worker (starting one costs about a second)."""
+    return document_pool
 
 
 # --- what the documents say -----------------------------------------------------------------
@@ -318,20 +320,6 @@ def test_pages_are_attributed_by_the_award_ids() -> None:
 
 
 # --- layers: what awards of a decision share, laid out once ---------------------------------
-
-
-def raster(pdf: bytes, dpi: int = 60) -> Image.Image:
-    """The first page printed at dpi."""
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "doc.pdf"
-        source.write_bytes(pdf)
-        subprocess.run(
-            ["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", str(source), f"{tmp}/p"],
-            check=True,
-        )
-        (path,) = Path(tmp).glob("p-*.png")
-        with Image.open(path) as image:
-            return image.convert("RGB")
 
 
 def whole(item: dict[str, Any], template: str = CERTIFICATE) -> bytes:

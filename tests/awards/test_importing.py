@@ -4,9 +4,6 @@ event, dry runs and refusals that change nothing)."""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import unicodedata
 from functools import partial
 from pathlib import Path
@@ -34,29 +31,17 @@ from conference.errors import Forbidden, InvalidInput, NotFound
 from conference.models import AuditEntry, Conference, LiveEvent
 from conference.tables import ROW_NUMBER_HEADERS, Table
 from tests import workbooks
+from tests.awards.test_services import DECISION as SERVICES_DECISION
 from tests.conftest import new_conference
+from tests.workbooks import csv_bytes, problems
 
 # A Vietnamese sheet name, as the offices' workbooks have.
 xlsx = partial(workbooks.xlsx, title="Danh sách khen thưởng")
 
 SITES = [("HNI", "Hà Nội"), ("LCI", "Lào Cai"), ("HPG", "Hải Phòng")]
-DECISION = {
-    "number": "1268-QĐ/VPTW",
-    "issued_on": "2026-12-01",
-    "issuing_body": "Văn phòng Trung ương Đảng",
-    "signer_name": "Nguyễn Văn A",
-    "signer_title": "Chánh Văn phòng",
-    "award_kind": "certificate_of_merit",
-}
+DECISION = SERVICES_DECISION | {"award_kind": "certificate_of_merit"}
 VN_HEADER = ["STT", "Loại", "Tên tập thể, cá nhân", "Chức vụ", "Đơn vị công tác", "Điểm cầu",
              "Thành tích"]  # fmt: skip
-
-
-def csv_bytes(rows: list[list[str]], delimiter: str = ",", *, bom: bool = False) -> bytes:
-    """CSV as Excel writes it (cells holding the delimiter quoted)."""
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter).writerows(rows)
-    return (codecs.BOM_UTF8 if bom else b"") + out.getvalue().encode("utf-8")
 
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -78,19 +63,11 @@ def check(table: Table, known: set[tuple[str, str]] | None = None) -> Checked:
     return check_recipients(table, SITES, known or set())
 
 
-def problems(checked: Checked) -> list[tuple[int, str, str]]:
-    return [(p.row, p.field, p.column) for p in checked.report.problems]
-
-
 def recipients(checked: Checked) -> list[tuple[str, str, str, str, str | None, str]]:
     return [(a.recipient_kind, a.name, a.title, a.unit, a.site, a.citation) for a in checked.awards]
 
 
-def refused(raw: bytes, declared: Any = None) -> InvalidInput:
-    with pytest.raises(InvalidInput) as excinfo:
-        read_recipients(raw, declared)
-    assert excinfo.value.field == "file", excinfo.value.message
-    return excinfo.value
+refused = partial(workbooks.refused, read_recipients)
 
 
 # --- headers -------------------------------------------------------------------------------

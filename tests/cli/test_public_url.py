@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from cli.main import main
 from runtime.config import Config
 from tests.conftest import Api
-from tests.server.test_api_agenda import make_stage
+from tests.server.stage import make_stage
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "https://plenary.example.vn"

@@ -25,8 +25,9 @@ def test_an_oserror_outside_the_driver_is_not_an_outage() -> None:
     assert not is_unavailable(caught.value)
 
 
-async def test_a_server_that_refuses_connections_is_an_outage() -> None:
-    # A port nobody listens on: the driver's connection is refused.
+async def refused_connection() -> Exception:
+    """What reading raises when the database server refuses the connection (nobody
+    listens on port 9)."""
     db = Database("postgresql+asyncpg://postgres@127.0.0.1:9/plenary")
     try:
         with pytest.raises(Exception) as caught:
@@ -34,6 +35,10 @@ async def test_a_server_that_refuses_connections_is_an_outage() -> None:
                 await (await session.connection()).execute(text("SELECT 1"))
     finally:
         await db.dispose()
-    error = unavailable_error(caught.value)
+    return caught.value
+
+
+async def test_a_server_that_refuses_connections_is_an_outage() -> None:
+    error = unavailable_error(await refused_connection())
     assert error is not None and error.code == "database_unavailable"
     assert error.retry_after >= 1

@@ -8,7 +8,6 @@ import io
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -125,12 +124,10 @@ def badge_context(items: list[dict[str, Any]], layout: str = "sheet") -> dict[st
     }
 
 
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    """One spawned worker for the module (starting one costs about a second)."""
-    executor = documents.new_pool(1)
-    yield executor
-    executor.shutdown(wait=True, cancel_futures=True)
+@pytest.fixture
+def pool(document_pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
+    """The session's one rendering worker (starting one costs about a second)."""
+    return document_pool
 
 
 # --- QR codes -----------------------------------------------------------------------------------

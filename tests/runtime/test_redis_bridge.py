@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 import redis.asyncio as aioredis
@@ -120,19 +121,33 @@ async def two_processes(pg_url: str) -> AsyncIterator[tuple[Database, Database]]
     await b.dispose()
 
 
+@asynccontextmanager
+async def bridges(
+    redis_url: str, channel: str, catch_up_interval: float, *dbs: Database
+) -> AsyncIterator[list[RedisBridge]]:
+    """A bridge on channel for each database, started and connected; stopped after."""
+    made = [
+        RedisBridge(redis_url, db, channel=channel, catch_up_interval=catch_up_interval)
+        for db in dbs
+    ]
+    for bridge in made:
+        await bridge.start()
+    try:
+        for bridge in made:
+            await asyncio.wait_for(bridge.connected.wait(), CONNECTED)
+        yield made
+    finally:
+        for bridge in made:
+            await bridge.stop()
+
+
 async def test_changes_made_in_a_reach_subscribers_of_b(
     two_processes: tuple[Database, Database], redis_url: str, channel: str
 ) -> None:
     db_a, db_b = two_processes
     conference, site = await _setup(db_a)
     # A long catch-up interval: what arrives here came through Redis.
-    bridge_a = RedisBridge(redis_url, db_a, channel=channel, catch_up_interval=3600)
-    bridge_b = RedisBridge(redis_url, db_b, channel=channel, catch_up_interval=3600)
-    await bridge_a.start()
-    await bridge_b.start()
-    try:
-        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
-        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
+    async with bridges(redis_url, channel, 3600, db_a, db_b) as (bridge_a, bridge_b):
         collector = await Collector.following(db_b, conference.id)
         start = collector.feed.last_seq
         for n in range(10):
@@ -142,9 +157,6 @@ async def test_changes_made_in_a_reach_subscribers_of_b(
         assert collector.received[-1].data["name"] == "Hà Nội 9"
         assert bridge_b.relayed >= 10
         assert bridge_a.relayed == 0  # nothing from B, and its own messages are ignored
-    finally:
-        await bridge_a.stop()
-        await bridge_b.stop()
 
 
 async def test_deployments_sharing_one_redis_do_not_hear_each_other(
@@ -317,13 +329,7 @@ async def test_speaker_requests_through_two_processes_end_in_one_order(
                     actor=actor,
                 )
             )
-    bridge_a = RedisBridge(redis_url, db_a, channel=channel, catch_up_interval=0.5)
-    bridge_b = RedisBridge(redis_url, db_b, channel=channel, catch_up_interval=0.5)
-    await bridge_a.start()
-    await bridge_b.start()
-    try:
-        await asyncio.wait_for(bridge_a.connected.wait(), CONNECTED)
-        await asyncio.wait_for(bridge_b.connected.wait(), CONNECTED)
+    async with bridges(redis_url, channel, 0.5, db_a, db_b):
         collectors = [await Collector.following(db, conference.id) for db in (db_a, db_b)]
         start = collectors[0].feed.last_seq
 
@@ -359,9 +365,6 @@ async def test_speaker_requests_through_two_processes_end_in_one_order(
         last = collectors[1].received[-1].data
         assert last["order"] == listed["order"] and last["version"] == listed["version"]
         assert listed["version"] == 34
-    finally:
-        await bridge_a.stop()
-        await bridge_b.stop()
 
 
 def test_the_channel_setting_names_a_bad_value_and_defaults_to_plenary() -> None:

@@ -15,10 +15,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from runtime.config import Config
-from server.app import API_MODULES, create_app
+from server.app import API_MODULES
 from server.keys import openapi_key
-from server.runtime import lent_pool_key
 from server.ws import command_registry
 from tests.conftest import PASSWORD, Api, Public
 from tests.server.access_matrix import (
@@ -28,7 +26,7 @@ from tests.server.access_matrix import (
     cells,
     markdown_tables,
 )
-from tests.server.test_api_agenda import Stage, _token, make_stage
+from tests.server.stage import Stage, make_stage, token_api
 from tests.server.test_ws import Socket, connect
 
 Client = TestClient[Any, Any]
@@ -51,10 +49,8 @@ LAST = (
 
 
 @pytest.fixture
-def app(config: Config, document_pool: Any) -> web.Application:
-    made = create_app(config)
-    made[lent_pool_key] = document_pool
-    return made
+def app(rendering_app: web.Application) -> web.Application:
+    return rendering_app
 
 
 @dataclass
@@ -85,7 +81,7 @@ async def _ok(api: Api, method: str, path: str, body: Any = None) -> Any:
 async def _world(client: Client, organizer: Api, public: Public) -> World:
     stage = await make_stage(client, organizer)
     url = stage.url()
-    screen = await _token(organizer, client, url, "screen", "LCI")
+    screen = await token_api(organizer, client, url, "screen", "LCI")
     spare = await _ok(organizer, "POST", url + "/tokens", {"name": "spare", "role": "chair"})
     sites = await _ok(organizer, "GET", url + "/sites")
     site_ids = {s["code"]: s["id"] for s in sites["items"]}

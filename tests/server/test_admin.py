@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,33 +17,23 @@ from conference.models import ApiToken, AuditEntry, Conference
 from conference.schemas import ConferenceCreate
 from conference.services import create_conference
 from server.keys import db_key
-from tests.conftest import CONFERENCE, PASSWORD, Api, add_account
+from tests.conftest import (
+    CONFERENCE,
+    PASSWORD,
+    Api,
+    add_account,
+    api_token,
+    assert_refused,
+    bearer,
+    conf_url,
+)
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def other(client: Client) -> AsyncIterator[Client]:
-    """A second browser on the same server, with its own (empty) cookie jar."""
-    second: Client = TestClient(client.server)
-    yield second
-    await second.session.close()
-
-
-def conf_url(conference: dict[str, Any], rest: str = "") -> str:
-    return f"/api/v1/conferences/{conference['id']}{rest}"
 
 
 async def audit_count(app: web.Application) -> int:
     async with app[db_key].transaction() as session:
         return (await session.exec(select(func.count()).select_from(AuditEntry))).one()
-
-
-def assert_refused(status: int, body: Any, want_status: int, code: str, field: str | None) -> None:
-    assert status == want_status, body
-    assert body["error"]["code"] == code, body
-    if field is not None:
-        assert body["error"]["field"] == field, body
 
 
 async def add_site(organizer: Api, conference: dict[str, Any], code: str) -> dict[str, Any]:
@@ -440,11 +429,7 @@ async def test_account_creation_refuses_bad_input(client: Client, app: web.Appli
 async def test_accounts_are_for_administrators(
     organizer: Api, conference: dict[str, Any], other: Client, app: web.Application
 ) -> None:
-    status, issued = await organizer.post(
-        conf_url(conference, "/tokens"), {"name": "x", "role": "organizer"}
-    )
-    device = Api(other)
-    device.bearer = issued["token"]
+    device = bearer(other, await api_token(organizer, conference, "organizer"))
     anonymous = Api(TestClient(organizer.client.server))
     try:
         before = await audit_count(app)

@@ -11,7 +11,6 @@ import resource
 import time
 import unicodedata
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -30,12 +29,10 @@ from conference.actors import CLI, Actor
 from conference.models import AuditEntry, Conference
 from runtime.config import Config
 from runtime.documents import DocumentRunner
-from server.app import create_app
 from server.keys import db_key
-from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_text, scan_qr_codes
 from tests.conftest import Api, Public
-from tests.server.test_api_agenda import Stage, make_stage
+from tests.server.stage import Stage
 from tests.server.test_api_awards import DECISION, _decision
 from tests.server.test_api_documents import finished
 from tests.server.test_minutes_final import fetch
@@ -44,17 +41,15 @@ Client = TestClient[Any, Any]
 
 
 @pytest.fixture
-def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
+def config(config: Config) -> Config:
     # An organizer's template that loops is stopped after 10 s here (60 by default): time
     # enough for an honest one on a loaded machine.
-    made = create_app(replace(config, template_seconds=10.0))
-    made[lent_pool_key] = document_pool
-    return made
+    return replace(config, template_seconds=10.0)
 
 
 @pytest.fixture
-async def stage(client: Client, organizer: Api) -> Stage:
-    return await make_stage(client, organizer)
+def app(rendering_app: web.Application) -> web.Application:
+    return rendering_app
 
 
 def words(pdf: bytes) -> str:
@@ -427,6 +422,23 @@ ONLY_LAO_CAI = (
 )
 
 
+async def failed_render(stage: Stage) -> str:
+    """A job rendering every award, which fails: its error."""
+    status, job = await stage.organizer.post(stage.url("/awards/render"), {})
+    assert status == 202
+    done = await finished(stage.organizer, {"id": stage.cid}, job["id"])
+    assert done["status"] == "failed", done
+    error: str = done["error"]
+    return error
+
+
+async def renders_again(stage: Stage, url: str, award: dict[str, Any]) -> None:
+    """With the organizer's template at url removed, the award prints again."""
+    await stage.organizer.delete(url)
+    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{award['id']}/document.pdf"))
+    assert status == 200 and pdf.startswith(b"%PDF")
+
+
 async def test_a_template_past_the_limits_on_real_data_fails_its_document_and_its_job(
     stage: Stage,
 ) -> None:
@@ -442,13 +454,8 @@ async def test_a_template_past_the_limits_on_real_data_fails_its_document_and_it
     assert status == 200, out
     status, err = await stage.organizer.get(stage.url(f"/awards/{award['id']}/document.pdf"))
     assert status == 422 and err["error"]["code"] == "template_limits", err
-    status, job = await stage.organizer.post(stage.url("/awards/render"), {})
-    assert status == 202
-    done = await finished(stage.organizer, {"id": stage.cid}, job["id"])
-    assert done["status"] == "failed" and "MB a document may use" in done["error"], done
-    await stage.organizer.delete(url)
-    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{award['id']}/document.pdf"))
-    assert status == 200 and pdf.startswith(b"%PDF")
+    assert "MB a document may use" in await failed_render(stage)
+    await renders_again(stage, url, award)
 
 
 def test_the_servers_document_workers_take_the_configured_limits(config: Config) -> None:
@@ -478,11 +485,6 @@ async def test_a_template_that_fails_on_real_data_is_the_organizers_to_fix(
     status, err = await stage.organizer.get(stage.url(f"/awards/{award['id']}/document.pdf"))
     assert status == 422 and err["error"]["field"] == "templates", err
     assert "do not render" in err["error"]["message"] and "nope" in err["error"]["message"]
-    status, job = await stage.organizer.post(stage.url("/awards/render"), {})
-    assert status == 202
-    done = await finished(stage.organizer, {"id": stage.cid}, job["id"])
-    assert done["status"] == "failed" and "templates do not render" in done["error"], done
+    assert "templates do not render" in await failed_render(stage)
     # The pool is still fine for everyone else.
-    await stage.organizer.delete(url)
-    status, pdf = await fetch(stage.organizer, stage.url(f"/awards/{award['id']}/document.pdf"))
-    assert status == 200 and pdf.startswith(b"%PDF")
+    await renders_again(stage, url, award)

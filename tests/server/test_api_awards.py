@@ -8,7 +8,6 @@ import io
 import re
 import unicodedata
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pytest
@@ -20,12 +19,11 @@ from sqlmodel import col, select
 from awards.codes import ALPHABET, normalise_code
 from conference.models import AuditEntry
 from runtime.config import Config
-from server.app import create_app
 from server.keys import db_key
-from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_text, scan_qr_codes
-from tests.conftest import Api, Public
-from tests.server.test_api_agenda import Stage, events, make_stage
+from tests.conftest import Public
+from tests.server.stage import Stage
+from tests.server.test_api_agenda import events
 from tests.server.test_api_documents import finished
 from tests.server.test_minutes_final import fetch
 
@@ -39,11 +37,6 @@ DECISION = {
     "signer_title": "Chánh Văn phòng Trung ương Đảng",
     "award_kind": "certificate_of_merit",
 }
-
-
-@pytest.fixture
-async def stage(client: Client, organizer: Api) -> Stage:
-    return await make_stage(client, organizer)
 
 
 async def _decision(stage: Stage, **extra: Any) -> dict[str, Any]:
@@ -284,10 +277,8 @@ async def test_the_ceremony_calls_each_recipient_and_the_minutes_list_them(
 
 
 @pytest.fixture
-def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
-    made = create_app(config)
-    made[lent_pool_key] = document_pool
-    return made
+def app(rendering_app: web.Application) -> web.Application:
+    return rendering_app
 
 
 async def test_documents_rendered_in_bulk_carry_their_own_qr_and_keep_codes(

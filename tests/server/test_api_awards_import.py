@@ -4,7 +4,7 @@ run, refusals that change nothing, skip_invalid, who may, which decision."""
 from __future__ import annotations
 
 import codecs
-import re
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -18,21 +18,13 @@ from conference.models import AuditEntry, LiveEvent
 from conference.tables import XLSX_MEDIA_TYPE
 from runtime.config import Config
 from server.keys import db_key
-from tests.conftest import Api, Public
-from tests.server.test_api_agenda import Stage, make_stage
+from tests.conftest import Api, Public, assert_refused
+from tests.server.stage import Stage, make_stage
+from tests.server.test_api_awards import CODE, DECISION
 from tests.workbooks import xlsx as workbook
 
 Client = TestClient[Any, Any]
 UPLOAD_LIMIT = 200_000
-CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
-DECISION = {
-    "number": "1268-QĐ/VPTW",
-    "issued_on": "2026-12-01",
-    "issuing_body": "Văn phòng Trung ương Đảng",
-    "signer_name": "Nguyễn Văn Thắng",
-    "signer_title": "Chánh Văn phòng Trung ương Đảng",
-    "award_kind": "certificate_of_merit",
-}
 GOOD_CSV = (
     "\ufeffSTT;Tên tập thể, cá nhân;Chức vụ;Điểm cầu;Thành tích;Ghi chú\n"
     "1;Văn phòng Thành ủy Hải Phòng;;HPG;Xuất sắc;\n"
@@ -45,19 +37,9 @@ MIXED_CSV = (
 
 
 @pytest.fixture
-def config(db_url: str) -> Config:
+def config(config: Config) -> Config:
     # A small upload limit, to test it without sending megabytes.
-    return Config(
-        database_url=db_url,
-        login_attempts_per_minute=5,
-        ws_auth_timeout=10.0,
-        max_upload_bytes=UPLOAD_LIMIT,
-    )
-
-
-@pytest.fixture
-async def stage(client: Client, organizer: Api) -> Stage:
-    return await make_stage(client, organizer)
+    return replace(config, max_upload_bytes=UPLOAD_LIMIT)
 
 
 async def new_decision(stage: Stage, **extra: Any) -> str:
@@ -98,13 +80,6 @@ async def recipients(stage: Stage, did: str) -> list[dict[str, Any]]:
     assert status == 200, decision
     awards: list[dict[str, Any]] = decision["awards"]
     return awards
-
-
-def assert_refused(status: int, body: Any, want: int, code: str, field: str | None) -> None:
-    assert status == want, body
-    assert body["error"]["code"] == code, body
-    if field is not None:
-        assert body["error"].get("field") == field, body
 
 
 async def test_dry_run_then_refused_then_skip_invalid(client: Client, stage: Stage) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from conference.models import AuditEntry, Conference, LiveEvent
 from server.keys import config_key, db_key
-from tests.conftest import CONFERENCE, Api, add_account
+from tests.conftest import CONFERENCE, Api, add_account, assert_refused
 
 VALID = {"title": "Hội nghị", "starts_on": "2026-12-10", "ends_on": "2026-12-11"}
 
@@ -35,13 +35,6 @@ async def state(api: Api, app: web.Application) -> tuple[Any, int, int]:
     status, listing = await api.get("/api/v1/conferences")
     assert status == 200
     return listing["items"], await audit_count(app), await event_count(app)
-
-
-def assert_refused(status: int, body: Any, want_status: int, code: str, field: str | None) -> None:
-    assert status == want_status, body
-    assert body["error"]["code"] == code, body
-    if field is not None:
-        assert body["error"]["field"] == field, body
 
 
 CREATE_CASES: list[tuple[str, Any, str]] = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -17,7 +17,7 @@ from attendance.models import CheckIn, Delegate
 from conference.models import AuditEntry, LiveEvent
 from runtime.config import Config
 from server.keys import db_key
-from tests.conftest import Api
+from tests.conftest import Api, api_token, assert_refused, bearer
 from tests.server.test_ws import connect
 from tests.workbooks import xlsx as workbook
 
@@ -35,22 +35,9 @@ PAO = {
 
 
 @pytest.fixture
-def config(db_url: str) -> Config:
+def config(config: Config) -> Config:
     # A small upload limit, to test it without sending megabytes.
-    return Config(
-        database_url=db_url,
-        login_attempts_per_minute=5,
-        ws_auth_timeout=10.0,
-        max_upload_bytes=UPLOAD_LIMIT,
-    )
-
-
-@pytest.fixture
-async def other(client: Client) -> AsyncIterator[Client]:
-    """A second client on the same server, with its own (empty) cookie jar."""
-    second: Client = TestClient(client.server)
-    yield second
-    await second.session.close()
+    return replace(config, max_upload_bytes=UPLOAD_LIMIT)
 
 
 def url(conference: dict[str, Any], rest: str = "") -> str:
@@ -73,22 +60,6 @@ async def add(organizer: Api, conference: dict[str, Any], **fields: Any) -> dict
     return created
 
 
-async def token(organizer: Api, conference: dict[str, Any], role: str, site: str = "") -> str:
-    body: dict[str, Any] = {"name": f"{role} device", "role": role}
-    if site:
-        body["site"] = site
-    status, answer = await organizer.post(f"/api/v1/conferences/{conference['id']}/tokens", body)
-    assert status == 201, answer
-    plaintext: str = answer["token"]
-    return plaintext
-
-
-def bearer(client: Client, plaintext: str) -> Api:
-    api = Api(client)
-    api.bearer = plaintext
-    return api
-
-
 async def state(app: web.Application) -> tuple[Any, ...]:
     """Every delegate, and the audit and event counts: a refused request changes none."""
     async with app[db_key].read() as session:
@@ -96,13 +67,6 @@ async def state(app: web.Application) -> tuple[Any, ...]:
         audits = (await session.exec(select(func.count()).select_from(AuditEntry))).one()
         events = (await session.exec(select(func.count()).select_from(LiveEvent))).one()
     return [r.model_dump() for r in rows], audits, events
-
-
-def assert_refused(status: int, body: Any, want: int, code: str, field: str | None) -> None:
-    assert status == want, body
-    assert body["error"]["code"] == code, body
-    if field is not None:
-        assert body["error"].get("field") == field, body
 
 
 # --- adding, reading, changing, removing ---------------------------------------------------
@@ -287,7 +251,7 @@ async def test_operator_sees_only_their_site(
 ) -> None:
     mine = await add(organizer, conference, name="Nguyễn Văn A", site="HNI")
     theirs = await add(organizer, conference)
-    operator = bearer(other, await token(organizer, conference, "site_operator", "HNI"))
+    operator = bearer(other, await api_token(organizer, conference, "site_operator", "HNI"))
     status, body = await operator.get(url(conference))
     assert status == 200 and [d["id"] for d in body["items"]] == [mine["id"]]
     assert body["total"] == 1 and body["items"][0]["phone"] == PAO["phone"]
@@ -321,7 +285,7 @@ async def test_chair_reads_all_viewers_and_strangers_nothing(
     organizer: Api, conference: dict[str, Any], sites: None, other: Client
 ) -> None:
     pao = await add(organizer, conference)
-    chair = bearer(other, await token(organizer, conference, "chair"))
+    chair = bearer(other, await api_token(organizer, conference, "chair"))
     status, body = await chair.get(url(conference))
     assert status == 200 and body["items"][0]["email"] == PAO["email"]
     status, body = await chair.patch(url(conference, f"/{pao['id']}"), {"title": "x"})
@@ -348,7 +312,7 @@ async def test_delegate_events_reach_staff_and_the_right_operator(
             await connect(
                 client,
                 session=bare,
-                token=await token(organizer, conference, "site_operator", code),
+                token=await api_token(organizer, conference, "site_operator", code),
             )
             for code in ("HNI", "LCI")
         ]
@@ -371,8 +335,7 @@ async def test_delegate_events_reach_staff_and_the_right_operator(
         # Páo is at LCI: the operator of HNI hears only of the import.
         (imported,) = await hni.events(1)
         assert imported["event"]["data"] == {"count": 1, "sites": ["HNI"]}
-        await hni.assert_quiet()
-        await hni.ws.close()
+        await hni.close_quiet()
         await lci.ws.close()
     await staff.ws.close()
 

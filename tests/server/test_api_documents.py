@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
@@ -27,22 +27,18 @@ from conference.events import DOCUMENT_UPDATED
 from conference.models import AuditEntry, DocumentFile, DocumentJob, LiveEvent
 from conference.schemas import SiteCreate
 from conference.services import create_site, get_conference, get_site_by_code
-from runtime.config import Config
-from server.app import create_app
 from server.keys import db_key
-from server.runtime import documents_key, lent_pool_key
+from server.runtime import documents_key
 from tests.conference.test_documents import pdf_pages, pdf_text
-from tests.conftest import Api, new_conference
+from tests.conftest import Api, conf_url, new_conference
 
 Client = TestClient[Any, Any]
 SITES = (("LCI", "Lào Cai"), ("HN", "Hội trường Trung ương, Hà Nội"))
 
 
 @pytest.fixture
-def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
-    made = create_app(config)
-    made[lent_pool_key] = document_pool
-    return made
+def app(rendering_app: web.Application) -> web.Application:
+    return rendering_app
 
 
 @pytest.fixture(autouse=True)
@@ -52,10 +48,6 @@ def no_missing_glyphs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         yield
     missing = [r.getMessage() for r in caplog.records if "no installed font" in r.getMessage()]
     assert not missing, missing
-
-
-def conf_url(conference: dict[str, Any], rest: str = "") -> str:
-    return f"/api/v1/conferences/{conference['id']}{rest}"
 
 
 async def populate(app: web.Application, public_id: str, people: dict[str, int]) -> list[str]:
@@ -196,23 +188,28 @@ async def test_a_sites_badges_as_a_job_with_progress(
     assert pdf_pages(await resp.read()) == 12
 
 
+async def badge_job(session: AsyncSession, cid: str, layout: str) -> DocumentJob:
+    """A queued job for one page of badges in layout, as the conference's organizer."""
+    found = await get_conference(session, cid)
+    actor = Actor(CLI, found.id, frozenset({"organizer"}))
+    return await jobs.create_job(
+        session,
+        found,
+        "badges",
+        params={"layout": layout},
+        total=1,
+        filename="x.pdf",
+        actor=actor,
+    )
+
+
 async def test_an_unfinished_documents_file_is_a_conflict(
     organizer: Api, conference: dict[str, Any], app: web.Application
 ) -> None:
     await populate(app, conference["id"], {"LCI": 1})
     db = app[db_key]
     async with db.transaction() as session:
-        found = await get_conference(session, conference["id"])
-        actor = Actor(CLI, found.id, frozenset({"organizer"}))
-        running = await jobs.create_job(
-            session,
-            found,
-            "badges",
-            params={"layout": "sheet"},
-            total=1,
-            filename="x.pdf",
-            actor=actor,
-        )
+        running = await badge_job(session, conference["id"], "sheet")
         # Claimed in the same transaction: the runner never sees it queued.
         assert (await jobs.claim_next(session)) is not None
     status, body = await organizer.get(conf_url(conference, f"/documents/{running.public_id}/file"))
@@ -230,17 +227,7 @@ async def test_a_job_that_cannot_be_rendered_fails_with_a_reason(
 ) -> None:
     await populate(app, conference["id"], {"LCI": 1})
     async with app[db_key].transaction() as session:
-        found = await get_conference(session, conference["id"])
-        actor = Actor(CLI, found.id, frozenset({"organizer"}))
-        job = await jobs.create_job(
-            session,
-            found,
-            "badges",
-            params={"layout": "poster"},
-            total=1,
-            filename="x.pdf",
-            actor=actor,
-        )
+        job = await badge_job(session, conference["id"], "poster")
     app[documents_key].wake()
     done = await finished(organizer, conference, job.public_id)
     assert done["status"] == "failed" and done["error"] == "unknown layout: poster"

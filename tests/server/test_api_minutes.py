@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from sqlmodel import col, select
 
 from conference.models import AuditEntry
 from server.keys import db_key
-from tests.conftest import Api
-from tests.server.test_api_agenda import Stage, events, last_seq, make_stage
+from tests.server.stage import Stage
+from tests.server.test_api_agenda import events, last_seq
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def stage(client: Client, organizer: Api) -> Stage:
-    return await make_stage(client, organizer)
 
 
 async def test_sections_save_on_their_revision_and_keep_every_text(

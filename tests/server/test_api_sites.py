@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from conference.models import AuditEntry, LiveEvent, Site
 from server.keys import db_key
-from tests.conftest import CONFERENCE, Api
+from tests.conftest import CONFERENCE, Api, assert_refused
 
 HNI = {"code": "HNI", "name": "Hà Nội", "kind": "remote", "expected_attendance": 40}
 
@@ -41,13 +41,6 @@ async def add_site(api: Api, conference: dict[str, Any], **fields: Any) -> dict[
     assert status == 201, body
     created: dict[str, Any] = body
     return created
-
-
-def assert_refused(status: int, body: Any, want_status: int, code: str, field: str | None) -> None:
-    assert status == want_status, body
-    assert body["error"]["code"] == code, body
-    if field is not None:
-        assert body["error"]["field"] == field, body
 
 
 CREATE_CASES: list[tuple[str, Any, str]] = [

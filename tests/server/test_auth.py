@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func
@@ -15,21 +13,18 @@ from sqlmodel import select
 from conference.models import AuditEntry, BrowserSession, LiveEvent
 from server.auth import SESSION_COOKIE
 from server.keys import db_key
-from tests.conftest import CONFERENCE, PASSWORD, Api, add_account
+from tests.conftest import (
+    CONFERENCE,
+    PASSWORD,
+    Api,
+    add_account,
+    api_token,
+    assert_refused,
+    bearer,
+    conf_url,
+)
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def other(client: Client) -> AsyncIterator[Client]:
-    """A second browser on the same server, with its own (empty) cookie jar."""
-    second: Client = TestClient(client.server)
-    yield second
-    await second.session.close()
-
-
-def conf_url(conference: dict[str, Any], rest: str = "") -> str:
-    return f"/api/v1/conferences/{conference['id']}{rest}"
 
 
 async def unchanged(app: web.Application) -> tuple[int, int, int]:
@@ -42,32 +37,17 @@ async def unchanged(app: web.Application) -> tuple[int, int, int]:
         )
 
 
-async def issue_token(
-    organizer: Api, conference: dict[str, Any], role: str, site: str | None = None
-) -> str:
-    body: dict[str, Any] = {"name": f"{role} device", "role": role}
-    if site is not None:
-        body["site"] = site
-    status, answer = await organizer.post(conf_url(conference, "/tokens"), body)
-    assert status == 201, answer
-    token: str = answer["token"]
-    return token
-
-
-def bearer(client: Client, token: str) -> Api:
-    api = Api(client)
-    api.bearer = token
-    return api
+async def refused_edits(chair: Api, conference: dict[str, Any]) -> None:
+    """The chair may neither rename the conference nor add a site to it."""
+    status, body = await chair.patch(conf_url(conference), {"title": "x"})
+    assert_refused(status, body, 403, "forbidden")
+    status, body = await chair.post(conf_url(conference, "/sites"), {"code": "A", "name": "A"})
+    assert_refused(status, body, 403, "forbidden")
 
 
 def session_cookie(client: Client) -> str:
     cookies = client.session.cookie_jar.filter_cookies(client.make_url("/"))
     return cookies[SESSION_COOKIE].value
-
-
-def assert_refused(status: int, body: Any, want_status: int, code: str) -> None:
-    assert status == want_status, body
-    assert body["error"]["code"] == code, body
 
 
 # --- logging in ----------------------------------------------------------------------
@@ -220,7 +200,7 @@ async def test_foreign_origin_is_refused(
 async def test_bearer_token_needs_no_csrf_until_revoked(
     organizer: Api, conference: dict[str, Any], other: Client, app: web.Application
 ) -> None:
-    token = await issue_token(organizer, conference, "organizer")
+    token = await api_token(organizer, conference, "organizer")
     device = bearer(other, token)
     status, body = await device.patch(conf_url(conference), {"venue": "Nhà Quốc hội"})
     assert status == 200, body
@@ -247,14 +227,11 @@ async def test_malformed_authorization_is_401(organizer: Api, other: Client) -> 
 async def test_chair_token_cannot_change_the_conference(
     organizer: Api, conference: dict[str, Any], other: Client, app: web.Application
 ) -> None:
-    chair = bearer(other, await issue_token(organizer, conference, "chair"))
+    chair = bearer(other, await api_token(organizer, conference, "chair"))
     status, body = await chair.get(conf_url(conference))
     assert status == 200 and body["title"] == CONFERENCE["title"]
     before = await unchanged(app)
-    status, body = await chair.patch(conf_url(conference), {"title": "x"})
-    assert_refused(status, body, 403, "forbidden")
-    status, body = await chair.post(conf_url(conference, "/sites"), {"code": "A", "name": "A"})
-    assert_refused(status, body, 403, "forbidden")
+    await refused_edits(chair, conference)
     assert await unchanged(app) == before
     status, now = await organizer.get(conf_url(conference))
     assert now == conference
@@ -265,7 +242,7 @@ async def test_token_of_one_conference_sees_no_other(
 ) -> None:
     status, second = await organizer.post("/api/v1/conferences", {**CONFERENCE, "title": "B"})
     assert status == 201
-    device = bearer(other, await issue_token(organizer, conference, "organizer"))
+    device = bearer(other, await api_token(organizer, conference, "organizer"))
     status, body = await device.get(conf_url(second))
     assert_refused(status, body, 404, "not_found")
     status, body = await device.patch(conf_url(second), {"title": "x"})
@@ -284,7 +261,7 @@ async def test_site_operator_token_sees_only_its_site(
         )
         assert status == 201
         ids[code] = site["id"]
-    operator = bearer(other, await issue_token(organizer, conference, "site_operator", "hni"))
+    operator = bearer(other, await api_token(organizer, conference, "site_operator", "hni"))
     status, listing = await operator.get(conf_url(conference, "/sites"))
     assert [s["code"] for s in listing["items"]] == ["HNI"]
     status, body = await operator.get(conf_url(conference, f"/sites/{ids['HNI']}"))
@@ -370,10 +347,7 @@ async def test_chair_reads_but_does_not_modify(
     status, body = await chair.get(conf_url(conference, "/sites"))
     assert status == 200
     before = await unchanged(app)
-    status, body = await chair.patch(conf_url(conference), {"title": "x"})
-    assert_refused(status, body, 403, "forbidden")
-    status, body = await chair.post(conf_url(conference, "/sites"), {"code": "A", "name": "A"})
-    assert_refused(status, body, 403, "forbidden")
+    await refused_edits(chair, conference)
     for path in ("/tokens", "/members", "/audit"):
         status, body = await chair.get(conf_url(conference, path))
         assert_refused(status, body, 403, "forbidden")

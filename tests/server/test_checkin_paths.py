@@ -160,17 +160,24 @@ def _now() -> str:
 # --- the operators' paths: a link is no credential there ----------------------------------
 
 
-async def test_operator_paths_refuse_a_link_and_a_screen_token(client: Client, hall: Hall) -> None:
-    an = hall.delegates["Nguyễn Văn An"]
+async def screen_token(hall: Hall) -> str:
+    """A token for Hà Nội's check-in screen."""
     status, screen = await hall.organizer.post(
         hall.url("/tokens"), {"name": "màn hình", "role": "screen", "site": "HNI"}
     )
     assert status == 201, screen
+    token: str = screen["token"]
+    return token
+
+
+async def test_operator_paths_refuse_a_link_and_a_screen_token(client: Client, hall: Hall) -> None:
+    an = hall.delegates["Nguyễn Văn An"]
+    screen = await screen_token(hall)
     scan = {"nonce": nonce(), "credential": an["credential"], "site": "HNI"}
     item = {"nonce": nonce(), "credential": an["credential"], "happened_at": _now()}
     batch = {"items": [item], "site": "HNI"}
     for path, body in (("/checkins", scan), ("/checkins/batch", batch)):
-        for bearer, expected in ((an["link"], 401), (screen["token"], 403)):
+        for bearer, expected in ((an["link"], 401), (screen, 403)):
             caller = Api(client)
             caller.bearer = bearer
             status, answer = await caller.post(hall.url(path), body)
@@ -188,13 +195,10 @@ async def test_operator_paths_refuse_a_link_and_a_screen_token(client: Client, h
 
 
 async def test_a_screen_token_socket_cannot_scan(client: Client, hall: Hall) -> None:
-    status, screen = await hall.organizer.post(
-        hall.url("/tokens"), {"name": "màn hình", "role": "screen", "site": "HNI"}
-    )
-    assert status == 201, screen
+    screen = await screen_token(hall)
     an = hall.delegates["Nguyễn Văn An"]
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
-        socket = await connect(client, session=bare, token=screen["token"])
+        socket = await connect(client, session=bare, token=screen)
         for fields in ({"credential": an["credential"]}, {"delegate": an["id"]}):
             error = await socket.error("checkin/scan", conference=hall.cid, nonce=nonce(), **fields)
             assert error["code"] in ("forbidden", "invalid_format"), error
@@ -312,13 +316,10 @@ async def test_each_link_socket_has_its_own_check_in_limit(hall_of_three: Hall) 
 
 async def test_each_token_socket_has_its_own_check_in_limit(hall_of_three: Hall) -> None:
     hall, client = hall_of_three, hall_of_three.organizer.client
-    status, screen = await hall.organizer.post(
-        hall.url("/tokens"), {"name": "màn hình", "role": "screen", "site": "HNI"}
-    )
-    assert status == 201, screen
+    screen = await screen_token(hall)
     an = hall.delegates["Nguyễn Văn An"]
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
-        hammer = await connect(client, session=bare, token=screen["token"])
+        hammer = await connect(client, session=bare, token=screen)
         codes = [
             (
                 await hammer.error(

@@ -147,17 +147,9 @@ async def test_errors_through_the_app(
 
 
 async def test_a_database_outage_is_the_same_code_on_the_websocket() -> None:
-    from sqlalchemy import text
-
-    from conference.db import Database
     from server.ws_connection import error_for
+    from tests.conference.test_db_unavailable import refused_connection
 
-    db = Database("postgresql+asyncpg://postgres@127.0.0.1:9/plenary")  # nobody listens on 9
-    try:
-        with pytest.raises(Exception) as caught:
-            async with db.read() as session:
-                await (await session.connection()).execute(text("SELECT 1"))
-    finally:
-        await db.dispose()
-    assert isinstance(caught.value, Exception)
-    assert error_for(caught.value).code == "database_unavailable"
+    caught = await refused_connection()
+    assert isinstance(caught, Exception)
+    assert error_for(caught).code == "database_unavailable"

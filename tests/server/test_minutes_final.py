@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,28 +21,19 @@ from agenda.minutes.models import MinutesVersion
 from attendance.models import Delegate
 from conference.dbtypes import utcnow
 from conference.models import AuditEntry
-from runtime.config import Config
-from server.app import create_app
 from server.keys import db_key
-from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_text
 from tests.conftest import Api, Public
-from tests.server.test_api_agenda import Stage, events, make_stage
+from tests.server.stage import Stage
+from tests.server.test_api_agenda import events
 
 Client = TestClient[Any, Any]
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
-    made = create_app(config)
-    made[lent_pool_key] = document_pool
-    return made
-
-
-@pytest.fixture
-async def stage(client: Client, organizer: Api) -> Stage:
-    return await make_stage(client, organizer)
+def app(rendering_app: web.Application) -> web.Application:
+    return rendering_app
 
 
 def nfc(text: str) -> str:

@@ -47,6 +47,14 @@ async def send_together(
         return await asyncio.gather(*(one(path) for path in paths))
 
 
+async def logins_together(
+    client: Client, username: str, password: str, times: int
+) -> list[tuple[int, str | None]]:
+    """times logins as username with password, all started at once: (status, Retry-After)."""
+    body = {"username": username, "password": password}
+    return await send_together(client, "POST", ["/api/v1/auth/login"] * times, body)
+
+
 def assert_rest_refused(answers: list[tuple[int, str | None]], done: int, status: int) -> None:
     counts = Counter(s for s, _ in answers)
     assert counts == {status: done, 429: ATTEMPTS - done}, counts
@@ -61,12 +69,7 @@ async def test_fifty_wrong_passwords_at_once_run_at_most_the_limit_of_hashes(
     # The config fixture allows LIMIT failed logins a minute per address and name.
     passwords = app[passwords_key]
     before = passwords.runs
-    answers = await send_together(
-        client,
-        "POST",
-        ["/api/v1/auth/login"] * ATTEMPTS,
-        {"username": "organizer", "password": "wrong password"},
-    )
+    answers = await logins_together(client, "organizer", "wrong password", ATTEMPTS)
     hashed = passwords.runs - before
     assert hashed == LIMIT  # at most the limit; none of them succeeds, so exactly it
     assert_rest_refused(answers, hashed, 401)
@@ -77,19 +80,9 @@ async def test_fifty_wrong_passwords_at_once_run_at_most_the_limit_of_hashes(
 async def test_the_right_password_after_a_refused_burst_waits_too(
     client: Client, app: web.Application, organizer: Api
 ) -> None:
-    await send_together(
-        client,
-        "POST",
-        ["/api/v1/auth/login"] * ATTEMPTS,
-        {"username": "organizer", "password": "wrong password"},
-    )
+    await logins_together(client, "organizer", "wrong password", ATTEMPTS)
     before = app[passwords_key].runs
-    [(status, retry_after)] = await send_together(
-        client,
-        "POST",
-        ["/api/v1/auth/login"],
-        {"username": "organizer", "password": "correct horse battery"},
-    )
+    [(status, retry_after)] = await logins_together(client, "organizer", "correct horse battery", 1)
     assert status == 429 and retry_after is not None
     assert app[passwords_key].runs == before
 
@@ -98,20 +91,10 @@ async def test_logins_that_succeed_together_do_not_use_up_the_limit(
     client: Client, app: web.Application
 ) -> None:
     await add_account(app[db_key], "chair")
-    ok = await send_together(
-        client,
-        "POST",
-        ["/api/v1/auth/login"] * LIMIT,
-        {"username": "chair", "password": "correct horse battery"},
-    )
+    ok = await logins_together(client, "chair", "correct horse battery", LIMIT)
     assert [s for s, _ in ok] == [200] * LIMIT
     # Successes were taken back: the name still has its whole allowance of failures.
-    wrong = await send_together(
-        client,
-        "POST",
-        ["/api/v1/auth/login"] * LIMIT,
-        {"username": "chair", "password": "wrong password"},
-    )
+    wrong = await logins_together(client, "chair", "wrong password", LIMIT)
     assert [s for s, _ in wrong] == [401] * LIMIT
 
 

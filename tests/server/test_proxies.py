@@ -86,6 +86,20 @@ def proxied_app(db_url: str, trusted: tuple[str, ...]) -> web.Application:
     return create_app(config)
 
 
+async def proxied_client(
+    aiohttp_client: ClientFactory,
+    db_url: str,
+    trusted: tuple[str, ...],
+    *,
+    can_create: bool = False,
+) -> Client:
+    """A client of the app trusting those proxies, which has an organizer's account."""
+    app = proxied_app(db_url, trusted)
+    client = await aiohttp_client(app)
+    await add_account(app[db_key], "organizer", can_create=can_create)
+    return client
+
+
 async def login(client: Client, headers: dict[str, str], password: str = "wrong!") -> int:
     async with (
         aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http,
@@ -102,9 +116,7 @@ async def login(client: Client, headers: dict[str, str], password: str = "wrong!
 async def test_two_clients_behind_a_trusted_proxy_have_their_own_limits(
     aiohttp_client: ClientFactory, db_url: str
 ) -> None:
-    app = proxied_app(db_url, ("127.0.0.1", "::1"))
-    client = await aiohttp_client(app)
-    await add_account(app[db_key], "organizer")
+    client = await proxied_client(aiohttp_client, db_url, ("127.0.0.1", "::1"))
     first = {"X-Forwarded-For": "203.0.113.1"}
     second = {"Forwarded": 'for="[2001:db8::2]:5000"'}
     assert [await login(client, first) for _ in range(LIMIT)] == [401] * LIMIT
@@ -116,9 +128,8 @@ async def test_two_clients_behind_a_trusted_proxy_have_their_own_limits(
 async def test_a_forged_header_from_an_untrusted_peer_changes_nothing(
     aiohttp_client: ClientFactory, db_url: str
 ) -> None:
-    app = proxied_app(db_url, ("10.0.0.0/8",))  # the test client (127.0.0.1) is not one
-    client = await aiohttp_client(app)
-    await add_account(app[db_key], "organizer")
+    # The test client (127.0.0.1) is not one of the trusted proxies.
+    client = await proxied_client(aiohttp_client, db_url, ("10.0.0.0/8",))
     statuses = [await login(client, {"X-Forwarded-For": f"203.0.113.{n}"}) for n in range(LIMIT)]
     assert statuses == [401] * LIMIT
     # Another forged address, another header: still the same bucket, the peer's.
@@ -129,9 +140,7 @@ async def test_a_forged_header_from_an_untrusted_peer_changes_nothing(
 async def test_malformed_headers_from_the_proxy_count_as_the_proxy(
     aiohttp_client: ClientFactory, db_url: str
 ) -> None:
-    app = proxied_app(db_url, ("127.0.0.1", "::1"))
-    client = await aiohttp_client(app)
-    await add_account(app[db_key], "organizer")
+    client = await proxied_client(aiohttp_client, db_url, ("127.0.0.1", "::1"))
     bad = [
         {"X-Forwarded-For": "garbage"},
         {"X-Forwarded-For": "203.0.113.5, unknown"},
@@ -172,9 +181,7 @@ async def audit_ips(client: Client, headers: dict[str, str]) -> list[str]:
 async def test_the_audit_log_shows_the_client_only_through_a_trusted_proxy(
     aiohttp_client: ClientFactory, db_url: str, trusted: tuple[str, ...], ip: str
 ) -> None:
-    app = proxied_app(db_url, trusted)
-    client = await aiohttp_client(app)
-    await add_account(app[db_key], "organizer", can_create=True)
+    client = await proxied_client(aiohttp_client, db_url, trusted, can_create=True)
     ips = await audit_ips(client, {"X-Forwarded-For": "198.51.100.1, 203.0.113.44"})
     assert ips and set(ips) == {ip}
 

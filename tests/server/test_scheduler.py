@@ -65,6 +65,12 @@ async def new_conference(api: Api) -> str:
     return str(body["id"])
 
 
+async def organized(client: Client) -> tuple[Api, str]:
+    """An organizer logged in on client, and the public id of a conference they made."""
+    api = await new_organizer(client)
+    return api, await new_conference(api)
+
+
 async def call_speaker(api: Api, cid: str, limit: int) -> tuple[str, str]:
     """Start an item whose speakers have limit seconds and call one; (item, speaker) ids."""
     agenda = f"/api/v1/conferences/{cid}/agenda"
@@ -132,8 +138,7 @@ async def test_a_speakers_time_up_is_announced_once(
     aiohttp_client: MakeClient, app: web.Application
 ) -> None:
     client = await aiohttp_client(app)
-    api = await new_organizer(client)
-    cid = await new_conference(api)
+    api, cid = await organized(client)
     item, speaker = await call_speaker(api, cid, 2)
     await wait_stored(app, f"timeup:{speaker}")
     events = await wait_for(app, TIME_UP)
@@ -148,8 +153,7 @@ async def test_a_paused_timer_announces_nothing(
     aiohttp_client: MakeClient, app: web.Application
 ) -> None:
     client = await aiohttp_client(app)
-    api = await new_organizer(client)
-    cid = await new_conference(api)
+    api, cid = await organized(client)
     _, speaker = await call_speaker(api, cid, 1)
     status, body = await api.post(
         f"/api/v1/conferences/{cid}/speakers/{speaker}", {"action": "pause"}
@@ -164,8 +168,7 @@ async def test_an_item_running_over_is_announced_once(
     aiohttp_client: MakeClient, app: web.Application
 ) -> None:
     client = await aiohttp_client(app)
-    api = await new_organizer(client)
-    cid = await new_conference(api)
+    api, cid = await organized(client)
     agenda = f"/api/v1/conferences/{cid}/agenda"
     status, item = await api.post(agenda, {"title": "Báo cáo", "duration_minutes": 1})
     assert status == 201, item
@@ -189,8 +192,7 @@ async def test_a_job_survives_a_restart_and_runs_once(
     config: Config, aiohttp_client: MakeClient
 ) -> None:
     first = await aiohttp_client(create_app(config))
-    api = await new_organizer(first)
-    cid = await new_conference(api)
+    api, cid = await organized(first)
     _, speaker = await call_speaker(api, cid, 2)
     await wait_stored(first.app, f"timeup:{speaker}")
     await first.close()
@@ -206,8 +208,7 @@ async def test_a_job_survives_a_restart_and_runs_once(
 async def test_the_scheduler_can_be_off(db_url: str, aiohttp_client: MakeClient) -> None:
     client = await aiohttp_client(create_app(fast(db_url, scheduler=False)))
     assert client.app[scheduler_key] is None
-    api = await new_organizer(client)
-    cid = await new_conference(api)
+    api, cid = await organized(client)
     await call_speaker(api, cid, 1)
     assert await stored_job_ids(client.app) == set()
 

@@ -22,7 +22,7 @@ from server.events import build_catalogue
 from server.runtime import presence_key
 from server.ws import command_registry
 from tests.conftest import Api
-from tests.server.test_api_agenda import Stage, make_stage
+from tests.server.stage import Stage, make_stage
 from tests.server.test_api_awards import DECISION
 from tests.server.test_ws import Socket, connect
 

@@ -96,6 +96,11 @@ class Socket:
         answer = await self.call("ping")
         assert answer["success"] is True
 
+    async def close_quiet(self) -> None:
+        """Nothing more came for this socket; then it closes."""
+        await self.assert_quiet()
+        await self.ws.close()
+
 
 async def connect(
     client: Client,
@@ -170,6 +175,15 @@ async def add_site(organizer: Api, cid: str, code: str, name: str) -> dict[str, 
 async def rename(organizer: Api, cid: str, sid: str, name: str) -> None:
     status, body = await organizer.patch(f"/api/v1/conferences/{cid}/sites/{sid}", {"name": name})
     assert status == 200, body
+
+
+async def look(client: Client, cid: str) -> dict[str, Any]:
+    """What a subscriber to the conference is told (its seq, epoch and snapshot), on a
+    socket closed after it."""
+    socket = await connect(client)
+    _, result = await socket.subscribe(cid)
+    await socket.ws.close()
+    return result
 
 
 async def new_client(
@@ -391,8 +405,7 @@ async def test_bad_frames_get_one_error_each(client: Client, organizer: Api) -> 
             assert answer["error"]["field"] == field, frame
         # The socket stays usable and nothing else was queued.
         socket.last_id = max(socket.last_id, answer_id or 0)
-        await socket.assert_quiet()
-        await socket.ws.close()
+        await socket.close_quiet()
 
 
 async def test_ids_must_increase(client: Client, organizer: Api) -> None:
@@ -494,8 +507,7 @@ async def test_subscribe_without_since_sends_a_snapshot(
     assert result["epoch"] == snapshot["epoch"] == conference["epoch"]
     assert {site["name"] for site in snapshot["sites"]} == {"Hà Nội", "TP. Hồ Chí Minh"}
     datetime.fromisoformat(result["server_time"])
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 async def test_site_rename_arrives_as_an_event(
@@ -517,18 +529,15 @@ async def test_site_rename_arrives_as_an_event(
         assert event["event"]["data"]["id"] == sites["HNI"]["id"]
         assert event["event"]["data"]["name"] == "Thủ đô Hà Nội"
         datetime.fromisoformat(event["event"]["at"])
-        await socket.assert_quiet()
-        await socket.ws.close()
+        await socket.close_quiet()
 
 
 async def test_resubscribe_replays_exactly_the_missed_events(
     client: Client, organizer: Api, conference: dict[str, Any], sites: dict[str, Any]
 ) -> None:
     cid, sid = conference["id"], sites["HCM"]["id"]
-    socket = await connect(client)
-    _, result = await socket.subscribe(cid)
+    result = await look(client, cid)
     since, epoch = result["seq"], result["epoch"]
-    await socket.ws.close()
     for n in range(20):
         await rename(organizer, cid, sid, f"Điểm cầu {n}")
     socket = await connect(client)
@@ -554,8 +563,7 @@ async def test_resume_at_the_head_replays_nothing(
     _, result = await socket.subscribe(conference["id"])
     _, again = await socket.subscribe(conference["id"], since=result["seq"], epoch=result["epoch"])
     assert again["snapshot"] is None and again["seq"] == result["seq"]
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 async def test_resume_beyond_the_replay_limit_gets_a_snapshot(
@@ -563,9 +571,7 @@ async def test_resume_beyond_the_replay_limit_gets_a_snapshot(
 ) -> None:
     client, organizer, cid = await new_client(aiohttp_client, config, replay_limit=5)
     site = await add_site(organizer, cid, "DNG", "Đà Nẵng")
-    socket = await connect(client)
-    _, start = await socket.subscribe(cid)
-    await socket.ws.close()
+    start = await look(client, cid)
     for n in range(5):
         await rename(organizer, cid, site["id"], f"Đà Nẵng {n}")
     socket = await connect(client)
@@ -580,8 +586,7 @@ async def test_resume_beyond_the_replay_limit_gets_a_snapshot(
     assert beyond["snapshot"] is not None
     assert beyond["seq"] == beyond["snapshot"]["seq"] == start["seq"] + 6
     assert beyond["snapshot"]["sites"][0]["name"] == "Đà Nẵng 5"
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 @pytest.mark.parametrize("resume", ["wrong_epoch", "ahead", "epoch_only"])
@@ -599,8 +604,7 @@ async def test_unusable_resume_point_gets_a_snapshot(
     assert result["snapshot"] is not None
     assert result["snapshot"]["conference"]["id"] == conference["id"]
     assert result["epoch"] == head["epoch"] and result["seq"] == head["seq"]
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 async def test_private_conference_is_not_found_without_a_role(
@@ -670,8 +674,7 @@ async def test_site_operator_sees_only_their_site(
     assert again["snapshot"] is None
     replayed = await socket.events(2)
     assert [e["seq"] for e in replayed] == [start + 2, start + 4]
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 async def test_unsubscribe_stops_events(
@@ -726,28 +729,24 @@ async def test_concurrent_updates_arrive_gapless(
     events = await socket.events(30, wait=10)
     assert [e["seq"] for e in events] == list(range(result["seq"] + 1, result["seq"] + 31))
     assert {e["event"]["data"]["name"] for e in events} == {f"Tên {n}" for n in range(30)}
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 async def test_subscribing_amid_updates_loses_and_repeats_nothing(
     client: Client, organizer: Api, conference: dict[str, Any], sites: dict[str, Any]
 ) -> None:
     cid, sid = conference["id"], sites["HNI"]["id"]
-    socket = await connect(client)
-    _, head = await socket.subscribe(cid)
-    await socket.ws.close()
-    since = head["seq"]
+    first = await look(client, cid)
+    since = first["seq"]
     writers = asyncio.gather(*(rename(organizer, cid, sid, f"Lần {n}") for n in range(30)))
     await asyncio.sleep(0.05)
     socket = await connect(client)
-    _, result = await socket.subscribe(cid, since=since, epoch=head["epoch"])
+    _, result = await socket.subscribe(cid, since=since, epoch=first["epoch"])
     await writers
     assert result["snapshot"] is None
     events = await socket.events(30, wait=10)
     assert [e["seq"] for e in events] == list(range(since + 1, since + 31))
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 @pytest.mark.parametrize("resume", ["snapshot", "replay"])
@@ -789,8 +788,7 @@ async def test_events_around_the_state_read_are_neither_lost_nor_repeated(
         assert result["snapshot"]["seq"] == head["seq"] + 1
     (live,) = await socket.events(1)
     assert (live["seq"], live["event"]["type"]) == (head["seq"] + 2, "test/after_read")
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 async def test_gap_is_filled_from_the_log(
@@ -815,8 +813,7 @@ async def test_gap_is_filled_from_the_log(
         (result["seq"] + 2, "site/updated"),
     ]
     assert events[0]["event"]["data"] == {"note": "only in the database"}
-    await socket.assert_quiet()
-    await socket.ws.close()
+    await socket.close_quiet()
 
 
 async def test_slow_socket_is_closed(aiohttp_client: ClientFactory, config: Config) -> None:

@@ -21,7 +21,7 @@ from server.app import create_app
 from server.keys import db_key
 from server.runtime import presence_key
 from tests.conftest import Api, add_account
-from tests.server.test_api_agenda import Stage, make_stage
+from tests.server.stage import Stage, make_stage
 from tests.server.test_ws import WS, Socket, connect, origin
 
 Client = TestClient[Any, Any]
@@ -85,17 +85,21 @@ async def fresh() -> AsyncIterator[Fresh]:
         await session.close()
 
 
-@pytest.fixture
-async def stage(client: Client, organizer: Api) -> Stage:
-    return await make_stage(client, organizer)
-
-
 async def as_token(client: Client, fresh: Fresh, token: str) -> Socket:
     return await connect(client, session=fresh(), token=token)
 
 
 async def chair_socket(client: Client, fresh: Fresh, stage: Stage) -> Socket:
     return await as_token(client, fresh, stage.chair.bearer)
+
+
+async def chair_and_operator(client: Client, fresh: Fresh, stage: Stage) -> tuple[Socket, Socket]:
+    """The chair's socket and Lào Cai's operator's, both subscribed to the conference."""
+    chair = await chair_socket(client, fresh, stage)
+    await chair.subscribe(stage.cid)
+    operator = await as_token(client, fresh, stage.operators["LCI"].bearer)
+    await operator.subscribe(stage.cid)
+    return chair, operator
 
 
 async def hundred_changes(stage: Stage) -> int:
@@ -174,10 +178,7 @@ async def test_a_client_whose_gap_is_too_large_gets_a_snapshot(
 async def test_heartbeats_make_a_site_present_and_silence_absent(
     client: Client, stage: Stage, fresh: Fresh
 ) -> None:
-    chair = await chair_socket(client, fresh, stage)
-    await chair.subscribe(stage.cid)
-    operator = await as_token(client, fresh, stage.operators["LCI"].bearer)
-    await operator.subscribe(stage.cid)
+    chair, operator = await chair_and_operator(client, fresh, stage)
     answer = await operator.result("presence/beat", conference=stage.cid, latency_ms=42)
     assert answer["site"] == "LCI" and answer["server_time"]
     runner = client.app[presence_key]
@@ -306,10 +307,7 @@ async def test_a_wrong_link_is_refused(client: Client, stage: Stage, fresh: Fres
 async def test_minutes_events_reach_the_staff_only(
     client: Client, stage: Stage, fresh: Fresh
 ) -> None:
-    chair = await chair_socket(client, fresh, stage)
-    await chair.subscribe(stage.cid)
-    operator = await as_token(client, fresh, stage.operators["LCI"].bearer)
-    await operator.subscribe(stage.cid)
+    chair, operator = await chair_and_operator(client, fresh, stage)
     status, _ = await stage.secretary.post(
         stage.url("/minutes/sections/opening"), {"text": "Mở đầu", "revision": 0}
     )
@@ -334,10 +332,7 @@ async def test_minutes_events_reach_the_staff_only(
 async def test_award_records_reach_the_staff_only_and_the_ceremony_everyone(
     client: Client, stage: Stage, fresh: Fresh
 ) -> None:
-    chair = await chair_socket(client, fresh, stage)
-    await chair.subscribe(stage.cid)
-    operator = await as_token(client, fresh, stage.operators["LCI"].bearer)
-    await operator.subscribe(stage.cid)
+    chair, operator = await chair_and_operator(client, fresh, stage)
     status, decision = await stage.organizer.post(
         stage.url("/awards/decisions"),
         {

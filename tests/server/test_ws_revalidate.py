@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import pytest
 
 from runtime.config import Config
-from server.app import create_app
 from server.keys import db_key
-from tests.conftest import CONFERENCE, PASSWORD, Api, add_account
-from tests.server.test_ws import Client, connect, expect_close, issue
+from tests.conftest import PASSWORD, Api, add_account
+from tests.server.test_ws import Client, Socket, connect, expect_close, issue, new_client
 
 ClientFactory = Any
 
 
 @pytest.fixture
 async def fast(aiohttp_client: ClientFactory, config: Config) -> tuple[Client, Api, str]:
-    client = await aiohttp_client(
-        create_app(dataclasses.replace(config, ws_revalidate_seconds=0.2))
-    )
-    await add_account(client.app[db_key], "organizer", can_create=True)
-    organizer = Api(client)
-    await organizer.login("organizer")
-    status, body = await organizer.post("/api/v1/conferences", CONFERENCE)
-    assert status == 201, body
-    return client, organizer, body["id"]
+    """A server that checks its sockets' sessions every 0.2 s, an organizer, a conference."""
+    return await new_client(aiohttp_client, config, ws_revalidate_seconds=0.2)
+
+
+@asynccontextmanager
+async def viewer(
+    client: Client, organizer: Api, cid: str
+) -> AsyncIterator[tuple[Socket, aiohttp.ClientSession]]:
+    """The conference made public, and an anonymous socket subscribed to it (with the
+    cookieless session it came through)."""
+    status, body = await organizer.patch(f"/api/v1/conferences/{cid}", {"public": True})
+    assert status == 200, body
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
+        socket = await connect(client, session=bare)
+        await socket.subscribe(cid)
+        yield socket, bare
 
 
 async def test_logout_closes_the_sessions_socket(fast: tuple[Client, Api, str]) -> None:
@@ -64,11 +71,7 @@ async def test_revoking_a_token_closes_its_socket(fast: tuple[Client, Api, str])
 
 async def test_anonymous_sockets_are_not_closed(fast: tuple[Client, Api, str]) -> None:
     client, organizer, cid = fast
-    status, body = await organizer.patch(f"/api/v1/conferences/{cid}", {"public": True})
-    assert status == 200, body
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
-        socket = await connect(client, session=bare)
-        await socket.subscribe(cid)
+    async with viewer(client, organizer, cid) as (socket, _):
         await asyncio.sleep(0.6)
         assert (await socket.result("ping"))["pong"] is True
         await socket.ws.close()
@@ -78,11 +81,7 @@ async def test_a_viewer_is_cut_off_when_the_conference_turns_private(
     fast: tuple[Client, Api, str],
 ) -> None:
     client, organizer, cid = fast
-    status, body = await organizer.patch(f"/api/v1/conferences/{cid}", {"public": True})
-    assert status == 200, body
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
-        socket = await connect(client, session=bare)
-        await socket.subscribe(cid)
+    async with viewer(client, organizer, cid) as (socket, bare):
         status, body = await organizer.patch(
             f"/api/v1/conferences/{cid}", {"public": False, "title": "Hội nghị nội bộ"}
         )

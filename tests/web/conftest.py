@@ -12,15 +12,18 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from runtime.config import Config
 from server.app import create_app
+from server.runtime import lent_pool_key
+from tests.web.checkin_hall import Hall, make_hall
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser as Chromium
@@ -61,11 +64,27 @@ def browser_db_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 @pytest.fixture
 async def live_server(
-    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]], browser_db_url: str
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+    browser_db_url: str,
+    document_pool: ProcessPoolExecutor,
 ) -> TestServer:
-    """The whole app listening on 127.0.0.1 at a free port."""
-    config = Config(database_url=browser_db_url, login_attempts_per_minute=20)
-    return await aiohttp_server(create_app(config))
+    """The whole app listening on 127.0.0.1 at a free port, rendering its documents in the
+    session's one worker (started at the first document)."""
+    app = create_app(Config(database_url=browser_db_url, login_attempts_per_minute=20))
+    app[lent_pool_key] = document_pool
+    return await aiohttp_server(app)
+
+
+@pytest.fixture
+async def hall(live_server: TestServer) -> Hall:
+    """The check-in hall on the live server."""
+    return await make_hall(live_server.app)
+
+
+@pytest.fixture
+async def small_hall(client: TestClient[Any, Any], app: web.Application) -> Hall:
+    """The check-in hall in the app the test client serves (pages rendered, no browser)."""
+    return await make_hall(app)
 
 
 class Browser:

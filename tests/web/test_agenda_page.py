@@ -12,27 +12,21 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from tests.web.checkin_hall import Hall, make_hall
+from tests.web.browsing import expect_fits, keep, live, open_as
+from tests.web.checkin_hall import Hall
 from tests.web.conftest import Browser
-from tests.web.test_chair_page import HeldSocket, Http
-from tests.web.test_checkin_pages import expect_fits, keep, live, log_in
+from tests.web.test_chair_page import Http, open_held
 from tests.web.test_checkin_render import log_in as form_log_in
 from tests.web.test_checkin_render import page as get_page
-from tests.web.test_pages import check_page_security, labelled
+from tests.web.test_checkin_render import staff_page
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
 
 Client = TestClient[Any, Any]
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.fixture
-async def hall(live_server: TestServer) -> Hall:
-    return await make_hall(live_server.app)
 
 
 def row(page: Page, title: str) -> Locator:
@@ -80,12 +74,7 @@ async def test_the_organizer_builds_reorders_and_trims_the_agenda(
 
     other = await Http(live_server).login("organizer")
     try:
-        socket = HeldSocket()
-        page = await browser.new_page(1280, 900)
-        await page.route_web_socket(re.compile(r"/api/v1/ws$"), socket.route)
-        await log_in(page, "organizer")
-        await page.goto(f"/c/{hall.cid}/agenda")
-        await live(page)
+        page, socket = await open_held(browser, "organizer", f"/c/{hall.cid}/agenda")
         await expect(page.locator("#agenda-empty")).to_be_visible()
         # The delegates are offered as presenters.
         await expect(page.locator("#delegate-names option")).to_have_count(5)
@@ -282,9 +271,7 @@ async def test_the_organizer_builds_reorders_and_trims_the_agenda(
         await keep(page, "agenda-1280")
 
         # On a phone: nothing scrolls sideways and the targets stay large.
-        phone = await browser.new_page(360, 780)
-        await log_in(phone, "organizer")
-        await phone.goto(f"/c/{hall.cid}/agenda")
+        phone = await open_as(browser, "organizer", f"/c/{hall.cid}/agenda")
         await live(phone)
         await expect(phone.locator("li.agenda-item")).to_have_count(4)
         await expect_fits(phone)
@@ -308,22 +295,10 @@ async def test_the_organizer_builds_reorders_and_trims_the_agenda(
 # --- as the server renders it (no browser) ---------------------------------------------------
 
 
-@pytest.fixture
-async def small_hall(client: Client, app: web.Application) -> Hall:
-    return await make_hall(app)
-
-
 async def test_the_page_is_for_organizers_only(client: Client, small_hall: Hall) -> None:
     hall = small_hall
     path = f"/c/{hall.cid}/agenda"
-    resp = await client.get(path, allow_redirects=False)
-    assert resp.status == 303 and resp.headers["Location"].startswith("/login?next=")
-
-    await form_log_in(client, "organizer")
-    resp, html = await get_page(client, path)
-    doc = check_page_security(resp, html)
-    labelled(doc)
-    assert doc.lang == "vi"
+    doc = await staff_page(client, path, "organizer")
     data = doc.page_data()
     assert data["conference"]["id"] == hall.cid
     assert data["conference"]["starts_on"] == date.today().isoformat()

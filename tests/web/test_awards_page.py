@@ -8,27 +8,27 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from PIL import Image
 
-from conference.accounts import grant_role
-from conference.actors import CLI, Actor
-from conference.services import get_conference
-from runtime.config import Config
-from server.app import create_app
 from server.keys import config_key, db_key
-from server.runtime import lent_pool_key
-from tests.conftest import Api, add_account
-from tests.web.checkin_hall import Hall, make_hall
+from tests.conftest import Api, add_member
+from tests.web.browsing import (
+    WATCH_PROGRESS,
+    api_get,
+    check_import,
+    expect_fits,
+    keep,
+    live,
+    open_as,
+)
+from tests.web.checkin_hall import Hall
 from tests.web.conftest import Browser, wait_until
-from tests.web.test_checkin_pages import api_get, expect_fits, keep, live, open_as
 from tests.web.test_pages import check_page_security, labelled, versioned
 
 if TYPE_CHECKING:
@@ -42,35 +42,6 @@ CSV = (
     "2,Tập thể,Văn phòng Tỉnh ủy Sao Hỏa,,,Sao Hỏa,Sai điểm cầu,xem lại\n"
     "3,Tập thể,Văn phòng Tỉnh ủy Đồng Tháp,,,DTP,Đã có thành tích xuất sắc năm 2026,\n"
 )
-
-# Records every value the progress bar of the newest job takes, as the page changes it.
-WATCH_PROGRESS = """() => {
-  window.progressSeen = [];
-  new MutationObserver(() => {
-    const bar = document.querySelector('#jobs [role="progressbar"]');
-    const value = bar?.getAttribute('aria-valuenow');
-    if (value !== null && value !== undefined && window.progressSeen.at(-1) !== value) {
-      window.progressSeen.push(value);
-    }
-  }).observe(document.getElementById('jobs'), {subtree: true, childList: true, attributes: true});
-}"""
-
-
-@pytest.fixture
-async def live_server(
-    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
-    browser_db_url: str,
-    document_pool: ProcessPoolExecutor,
-) -> TestServer:
-    """The whole app, rendering in the session's one worker."""
-    app = create_app(Config(database_url=browser_db_url, login_attempts_per_minute=20))
-    app[lent_pool_key] = document_pool
-    return await aiohttp_server(app)
-
-
-@pytest.fixture
-async def hall(live_server: TestServer) -> Hall:
-    return await make_hall(live_server.app)
 
 
 async def add_decision(page: Page, kind: str = "") -> None:
@@ -137,17 +108,8 @@ async def test_an_organizer_records_renders_and_revokes_on_a_phone(
     await decision.get_by_role("button", name=f"Nhập từ tệp: Quyết định số {NUMBER}").click()
     file_input = page.locator("#import-awards-file")
     await expect(file_input).to_be_focused()
-    await file_input.set_input_files(str(path))
     importing = page.locator("#import-awards")
-    await importing.get_by_role("button", name="Kiểm tra").click()
-    status = page.locator("#import-awards-status")
-    await expect(status).to_contain_text("3 dòng, 2 hợp lệ, 1 có lỗi")
-    problems = page.locator("#import-awards-problems li")
-    await expect(problems).to_have_count(1)
-    await expect(problems.first).to_contain_text("Dòng 3")
-    await expect(problems.first).to_contain_text("Điểm cầu")
-    await expect(page.locator("#import-awards-ignored")).to_contain_text("Ghi chú")
-    await expect(page.locator("#import-awards-report")).to_be_focused()
+    status = await check_import(page, "import-awards", path)
     await expect(recipients).to_have_count(1)
     await importing.get_by_role("button", name="Chỉ nhập các dòng hợp lệ").click()
     await expect(status).to_contain_text("Đã nhập 2 người nhận")
@@ -399,11 +361,7 @@ async def test_the_page_is_served_to_organizers_only(
     conference_page = await (await client.get(f"/conferences/{cid}")).text()
     assert f'href="/c/{cid}/awards"' in conference_page
 
-    db = app[db_key]
-    chair = await add_account(db, "chair")
-    async with db.transaction() as session:
-        found = await get_conference(session, cid)
-        await grant_role(session, chair, found, "chair", actor=Actor(CLI))
+    await add_member(app[db_key], cid, "chair", "chair")
     await Api(client).login("chair")
     resp = await client.get(f"/c/{cid}/awards")
     assert resp.status == 403 and "text/html" in resp.headers["Content-Type"]

@@ -4,12 +4,9 @@ progress bar reach 100 %, hear it announced, download the PDF; usable at 360 px.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from attendance.schemas import DelegateCreate
@@ -17,40 +14,13 @@ from attendance.services import create_delegate
 from conference.accounts import grant_role
 from conference.db import Database
 from conference.models import Account
-from runtime.config import Config
-from server.app import create_app
 from server.keys import db_key
-from server.runtime import lent_pool_key
 from tests.conference.test_documents import pdf_pages, pdf_text
 from tests.conftest import add_account, new_conference
+from tests.web.browsing import WATCH_PROGRESS, expect_fits, log_in
 from tests.web.conftest import Browser, wait_until
-from tests.web.test_browser import expect_fits, log_in
 
 pytestmark = pytest.mark.browser
-
-# Records every value the progress bar of the newest job takes, as the page changes it.
-WATCH_PROGRESS = """() => {
-  window.progressSeen = [];
-  new MutationObserver(() => {
-    const bar = document.querySelector('#jobs [role="progressbar"]');
-    const value = bar?.getAttribute('aria-valuenow');
-    if (value !== null && value !== undefined && window.progressSeen.at(-1) !== value) {
-      window.progressSeen.push(value);
-    }
-  }).observe(document.getElementById('jobs'), {subtree: true, childList: true, attributes: true});
-}"""
-
-
-@pytest.fixture
-async def live_server(
-    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
-    browser_db_url: str,
-    document_pool: ProcessPoolExecutor,
-) -> TestServer:
-    """The whole app, rendering in the module's one worker."""
-    app = create_app(Config(database_url=browser_db_url, login_attempts_per_minute=20))
-    app[lent_pool_key] = document_pool
-    return await aiohttp_server(app)
 
 
 async def conference_with_delegates(db: Database, account: Account) -> str:
@@ -81,7 +51,6 @@ async def test_an_organizer_prints_a_sites_badges(
     cid = await conference_with_delegates(db, account)
     page = await browser.new_page()
     await log_in(page, "organizer")
-    await page.wait_for_url(re.compile(r"/conferences$"))
     await page.goto(f"/conferences/{cid}")
     await page.get_by_role("link", name="In thẻ đại biểu").click()
     await page.wait_for_url(f"**/c/{cid}/badges")
@@ -124,7 +93,6 @@ async def test_an_organizer_prints_a_sites_badges(
     # The job is there after a reload, and the page fits a phone.
     phone = await browser.new_page(width=360, height=740)
     await log_in(phone, "organizer")
-    await phone.wait_for_url(re.compile(r"/conferences$"))
     await phone.goto(f"/c/{cid}/badges?lang=en")
     await expect(phone.get_by_role("heading", level=1)).to_have_text("Delegate badges")
     await expect(phone.locator("#jobs .job-status")).to_have_text("Done: 40 badges")
@@ -144,6 +112,5 @@ async def test_the_page_is_for_organizers_and_operators(
     await page.wait_for_url(re.compile(r"/login\?next="))
     await add_account(db, "stranger")
     await log_in(page, "stranger")
-    await page.wait_for_url(re.compile(r"/conferences$"))
     response = await page.goto(f"/c/{cid}/badges")
     assert response is not None and response.status == 404

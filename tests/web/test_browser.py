@@ -19,7 +19,8 @@ from conference.actors import CLI, Actor, resolve_actor
 from conference.models import BrowserSession
 from conference.schemas import ConferenceCreate, ConferenceUpdate, SiteCreate, SiteUpdate
 from server.keys import db_key, sockets_key
-from tests.conftest import PASSWORD, add_account
+from tests.conftest import add_account
+from tests.web.browsing import expect_fits, log_in, submit_login
 from tests.web.conftest import Browser
 
 if TYPE_CHECKING:
@@ -28,28 +29,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 TITLE = "Hội nghị toàn quốc Văn phòng cấp ủy lần thứ nhất"
-
-# Interactive elements a finger must be able to hit (checkboxes are hit through their label).
-SMALL_TARGETS = """() => [...document.querySelectorAll(
-    'a, button, select, summary, input:not([type=hidden]):not([type=checkbox])')]
-  .filter((el) => el.getClientRects().length && !el.closest('.skip-link, [hidden], dialog'))
-  .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])
-  .filter(([, r]) => r.height < 43.5 || r.width < 43.5)
-  .map(([html]) => html)"""
-
-
-async def expect_fits(page: Page, width: int = 360) -> None:
-    """No horizontal scrolling and no target smaller than 44 px."""
-    scroll = await page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} > {width}"
-    assert await page.evaluate(SMALL_TARGETS) == [], page.url
-
-
-async def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    await page.goto("/login")
-    await page.get_by_label("Tên đăng nhập").fill(username)
-    await page.get_by_label("Mật khẩu").fill(password)
-    await page.get_by_role("button", name="Đăng nhập").click()
 
 
 async def create_conference(page: Page) -> str:
@@ -94,10 +73,9 @@ async def test_organizer_sets_up_a_conference(browser: Browser, live_server: Tes
     await page.keyboard.press("Tab")
     assert await page.evaluate("document.activeElement.className") == "skip-link"
 
-    await log_in(page, "organizer", "not the password")
+    await submit_login(page, "organizer", "not the password")
     await expect(page.get_by_role("alert")).to_have_text("Sai tên đăng nhập hoặc mật khẩu.")
     await log_in(page, "organizer")
-    await page.wait_for_url(re.compile(r"/conferences$"))
 
     # The API's field errors show next to the field, in Vietnamese.
     form = page.locator("#create-conference")
@@ -198,14 +176,12 @@ async def test_a_second_browser_follows_live(browser: Browser, live_server: Test
     await add_account(app[db_key], "deputy", can_create=True)
     first = await browser.new_page()
     await log_in(first, "organizer")
-    await first.wait_for_url(re.compile(r"/conferences$"))
     url = await create_conference(first)
     cid = url.rsplit("/", 1)[1]
 
     # Another organizer, on a phone, opens the same conference.
     second = await browser.new_page(360, 740)
     await log_in(second, "deputy")
-    await second.wait_for_url(re.compile(r"/conferences$"))
     # The deputy is not an organizer yet: the page does not exist for them.
     response = await second.goto(url)
     assert response is not None and response.status == 404
@@ -457,7 +433,6 @@ async def two_organizers(browser: Browser, live_server: TestServer) -> tuple[Pag
     for username in ("organizer", "deputy"):
         page = await browser.new_page()
         await log_in(page, username)
-        await page.wait_for_url(re.compile(r"/conferences$"))
         await page.goto(f"/conferences/{cid}")
         await expect(page.locator("html")).to_have_attribute("data-live", "live")
         pages.append(page)

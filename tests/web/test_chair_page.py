@@ -28,12 +28,13 @@ from conference.schemas import ConferenceCreate
 from conference.services import create_conference, get_conference
 from server.keys import db_key
 from tests.conftest import PASSWORD, add_account
-from tests.web.checkin_hall import Hall, make_hall
+from tests.web.browsing import expect_fits, keep, live, log_in, open_as
+from tests.web.checkin_hall import Hall
 from tests.web.conftest import Browser
-from tests.web.test_checkin_pages import expect_fits, keep, live, log_in
 from tests.web.test_checkin_render import log_in as form_log_in
 from tests.web.test_checkin_render import page as get_page
-from tests.web.test_pages import check_page_security, check_static_url, labelled
+from tests.web.test_checkin_render import staff_page
+from tests.web.test_pages import check_page_security, check_static_url
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, WebSocketRoute
@@ -130,9 +131,15 @@ class HeldSocket:
         self.held.clear()
 
 
-@pytest.fixture
-async def hall(live_server: TestServer) -> Hall:
-    return await make_hall(live_server.app)
+async def open_held(pages: Browser, username: str, path: str) -> tuple[Page, HeldSocket]:
+    """A wide page as username at path, live, its socket through a HeldSocket."""
+    socket = HeldSocket()
+    page = await pages.new_page(1280, 900)
+    await page.route_web_socket(re.compile(r"/api/v1/ws$"), socket.route)
+    await log_in(page, username)
+    await page.goto(path)
+    await live(page)
+    return page, socket
 
 
 def queue_names(page: Page) -> Any:
@@ -151,12 +158,7 @@ async def test_the_chair_runs_the_agenda_the_speaker_list_and_the_roll_call(
     operator = await Http(live_server).login("op_lci")
     phones = Http(live_server)
     try:
-        socket = HeldSocket()
-        page = await browser.new_page(1280, 900)
-        await page.route_web_socket(re.compile(r"/api/v1/ws$"), socket.route)
-        await log_in(page, "chair")
-        await page.goto(f"/c/{hall.cid}/chair")
-        await live(page)
+        page, socket = await open_held(browser, "chair", f"/c/{hall.cid}/chair")
         await expect(page.locator("#steps li")).to_have_count(3)
         await expect(page.locator("#next-title")).to_have_text("Khai mạc")
         await expect(page.locator("#steps li").first).to_contain_text("Dự kiến 08:00–08:15")
@@ -283,9 +285,7 @@ async def test_the_chair_runs_the_agenda_the_speaker_list_and_the_roll_call(
         await keep(page, "chair-1280")
 
         # On a phone: everything stacks, nothing scrolls sideways, targets stay large.
-        phone = await browser.new_page(360, 780)
-        await log_in(phone, "chair")
-        await phone.goto(f"/c/{hall.cid}/chair")
+        phone = await open_as(browser, "chair", f"/c/{hall.cid}/chair")
         await live(phone)
         await expect(phone.locator("#steps li")).to_have_count(3)
         await expect(phone.locator("#sites-body tr")).to_have_count(3)
@@ -387,24 +387,12 @@ async def test_thousands_of_sites_load_count_and_filter(
 # --- as the server renders it (no browser) ---------------------------------------------------
 
 
-@pytest.fixture
-async def small_hall(client: Client, app: web.Application) -> Hall:
-    return await make_hall(app)
-
-
 async def test_the_page_for_the_chair_and_who_else_may_open_it(
     client: Client, small_hall: Hall
 ) -> None:
     hall = small_hall
     path = f"/c/{hall.cid}/chair"
-    resp = await client.get(path, allow_redirects=False)
-    assert resp.status == 303 and resp.headers["Location"].startswith("/login?next=")
-
-    await form_log_in(client, "chair")
-    resp, html = await get_page(client, path)
-    doc = check_page_security(resp, html)
-    labelled(doc)
-    assert doc.lang == "vi"
+    doc = await staff_page(client, path, "chair")
     data = doc.page_data()
     assert data["conference"]["id"] == hall.cid
     assert data["organizer"] is False
@@ -424,7 +412,7 @@ async def test_the_page_for_the_chair_and_who_else_may_open_it(
     assert "Control room" in html and "Phòng điều hành" not in html
 
     await form_log_in(client, "organizer")
-    _, html = await get_page(client, path)
+    resp, html = await get_page(client, path)
     doc = check_page_security(resp, html)
     assert doc.page_data()["organizer"] is True
 

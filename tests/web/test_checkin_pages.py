@@ -13,11 +13,11 @@ import pytest
 from aiohttp.test_utils import TestServer
 from PIL import Image
 
-from tests.conftest import PASSWORD
 from tests.web import camera as fake_camera
+from tests.web.browsing import api_get, expect_fits, keep, live, open_as
 from tests.web.camera import OpenCamera, qr_video, write_y4m
-from tests.web.checkin_hall import Hall, forged, make_hall
-from tests.web.conftest import ARTIFACTS, Browser, wait_until
+from tests.web.checkin_hall import Hall, forged
+from tests.web.conftest import Browser, wait_until
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -27,62 +27,10 @@ pytestmark = pytest.mark.browser
 # The fixture lives in tests/web/camera.py; naming it here makes it usable in this module.
 camera = fake_camera.camera
 
-SMALL_TARGETS = """() => [...document.querySelectorAll(
-    'a, button, select, summary, input:not([type=hidden]):not([type=checkbox])')]
-  .filter((el) => el.getClientRects().length && !el.closest('.skip-link, [hidden], dialog'))
-  .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])
-  .filter(([, r]) => r.height < 43.5 || r.width < 43.5)
-  .map(([html]) => html)"""
-
-
-async def expect_fits(page: Page, width: int = 360) -> None:
-    """No horizontal scrolling and no target smaller than 44 px."""
-    scroll = await page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} > {width}"
-    assert await page.evaluate(SMALL_TARGETS) == [], page.url
-
-
-async def log_in(page: Page, username: str) -> None:
-    await page.goto("/login")
-    await page.get_by_label("Tên đăng nhập").fill(username)
-    await page.get_by_label("Mật khẩu").fill(PASSWORD)
-    await page.get_by_role("button", name="Đăng nhập").click()
-    await page.wait_for_url(re.compile(r"/conferences$"))
-
-
-async def open_as(pages: Browser, username: str, path: str, width: int = 360) -> Page:
-    page = await pages.new_page(width, 780 if width <= 400 else 900)
-    await log_in(page, username)
-    await page.goto(path)
-    return page
-
-
-async def live(page: Page) -> None:
-    from playwright.async_api import expect
-
-    await expect(page.locator("html")).to_have_attribute("data-live", "live")
-
-
-async def keep(page: Page, name: str) -> None:
-    """A screenshot under test-artifacts/, kept whether the test passes or not."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-async def api_get(page: Page, url: str) -> Any:
-    response = await page.request.get(url)
-    assert response.ok, await response.text()
-    return await response.json()
-
 
 async def site_figures(page: Page, hall: Hall, code: str) -> dict[str, Any]:
     data = await api_get(page, hall.api("/attendance"))
     return next(site for site in data["sites"] if site["code"] == code)
-
-
-@pytest.fixture
-async def hall(live_server: TestServer) -> Hall:
-    return await make_hall(live_server.app)
 
 
 async def test_a_badge_filmed_by_the_camera_checks_in_and_the_board_sees_it(

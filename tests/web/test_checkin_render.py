@@ -38,6 +38,20 @@ async def page(client: Client, path: str, status: int = 200) -> tuple[Any, str]:
     return resp, html
 
 
+async def staff_page(client: Client, path: str, username: str) -> Page:
+    """A page that sends a stranger to the login form, as username: secure, labelled, in
+    Vietnamese."""
+    resp = await client.get(path, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"].startswith("/login?next=")
+
+    await log_in(client, username)
+    resp, html = await page(client, path)
+    doc = check_page_security(resp, html)
+    labelled(doc)
+    assert doc.lang == "vi"
+    return doc
+
+
 async def test_the_operator_page_is_their_own_site(client: Client, hall: Hall) -> None:
     await log_in(client, "op_lci")
     # Another site named in the URL changes nothing: an operator works at their own.

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from tests.web.checkin_hall import Hall, make_hall
+from tests.web.browsing import api_get, check_import, keep, open_as
+from tests.web.checkin_hall import Hall
 from tests.web.conftest import Browser
-from tests.web.test_checkin_pages import api_get, keep, open_as
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -23,11 +22,6 @@ BAD_CSV = (
     "2,Bùi Văn Khoa,Sao Hỏa,Chuyên viên,,sai điểm cầu\n"
     "3,Hoàng Minh Long,LCI,Chuyên viên,long@example.vn,\n"
 )
-
-
-@pytest.fixture
-async def hall(live_server: TestServer) -> Hall:
-    return await make_hall(live_server.app)
 
 
 async def delegates_page(browser: Browser, hall: Hall, width: int = 1280) -> Page:
@@ -87,16 +81,7 @@ async def test_import_checks_then_imports_the_valid_rows(
     path.write_text(BAD_CSV, encoding="utf-8")
     page = await delegates_page(browser, hall)
     form = page.locator("#import-delegates")
-    await page.locator("#import-delegates-file").set_input_files(str(path))
-    await form.get_by_role("button", name="Kiểm tra").click()
-    status = page.locator("#import-delegates-status")
-    await expect(status).to_contain_text("3 dòng, 2 hợp lệ, 1 có lỗi")
-    problems = page.locator("#import-delegates-problems li")
-    await expect(problems).to_have_count(1)
-    await expect(problems.first).to_contain_text("Dòng 3")
-    await expect(problems.first).to_contain_text("Điểm cầu")
-    await expect(page.locator("#import-delegates-ignored")).to_contain_text("Ghi chú")
-    await expect(page.locator("#import-delegates-report")).to_be_focused()
+    status = await check_import(page, "import-delegates", path)
     listed = await api_get(page, hall.api("/delegates"))
     assert listed["total"] == 5
 

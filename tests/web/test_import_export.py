@@ -9,13 +9,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from conference.accounts import grant_role
-from conference.actors import CLI, Actor
-from conference.services import get_conference
 from server.keys import db_key
-from tests.conftest import Api, add_account
+from tests.conftest import Api, add_account, add_member
+from tests.web.browsing import expect_fits, log_in
 from tests.web.conftest import Browser
-from tests.web.test_browser import expect_fits, log_in
 
 GOOD = """\
 plenary: 1
@@ -60,12 +57,7 @@ async def test_import_form_and_export_links_are_for_organizers(
     html = await (await client.get(f"/conferences/{cid}")).text()
     for fmt in ("yaml", "json"):
         assert f"/api/v1/conferences/{cid}/export?format={fmt}" in html
-    db = app[db_key]
-    chair = await add_account(db, "chair")
-    async with db.transaction() as session:
-        await grant_role(
-            session, chair, await get_conference(session, cid), "chair", actor=Actor(CLI)
-        )
+    await add_member(app[db_key], cid, "chair", "chair")
     await Api(client).login("chair")
     html = await (await client.get(f"/conferences/{cid}")).text()
     assert "/export?format=" not in html
@@ -82,7 +74,6 @@ async def test_organizer_imports_a_file_and_sees_every_problem(
     await add_account(live_server.app[db_key], "organizer", can_create=True)
     page = await browser.new_page()
     await log_in(page, "organizer")
-    await page.wait_for_url(re.compile(r"/conferences$"))
     form = page.locator("#import-conference")
 
     await form.get_by_role("button", name="Nhập tệp").click()
@@ -129,5 +120,4 @@ async def test_organizer_imports_a_file_and_sees_every_problem(
 
     small = await browser.new_page(width=360, height=740)
     await log_in(small, "organizer")
-    await small.wait_for_url(re.compile(r"/conferences$"))
     await expect_fits(small)

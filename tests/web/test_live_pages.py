@@ -17,10 +17,10 @@ from conference.admin import issue_token
 from conference.services import get_conference
 from server.keys import db_key, sockets_key
 from server.runtime import presence_key
-from tests.web.checkin_hall import TITLE, Hall, make_hall
+from tests.web.browsing import expect_fits, keep, live, open_as
+from tests.web.checkin_hall import TITLE, Hall
 from tests.web.conftest import Browser, wait_until
 from tests.web.htmlcheck import Page as HtmlPage
-from tests.web.test_checkin_pages import expect_fits, keep, live, log_in
 from tests.web.test_pages import check_page_security
 
 if TYPE_CHECKING:
@@ -57,11 +57,6 @@ class Chair:
             data = await response.json()
             assert response.status == status, data
             return data
-
-
-@pytest.fixture
-async def hall(live_server: TestServer) -> Hall:
-    return await make_hall(live_server.app)
 
 
 @pytest.fixture
@@ -130,9 +125,7 @@ async def test_screen_phone_and_operator_follow_the_chair(
     await live(phone)
     await expect(phone.locator("#live-item")).to_have_text("Coming up: Khai mạc hội nghị")
 
-    operator = await browser.new_page(360, 780)
-    await log_in(operator, "op_lci")
-    await operator.goto(f"/c/{hall.cid}/checkin")
+    operator = await open_as(browser, "op_lci", f"/c/{hall.cid}/checkin")
     await live(operator)
     await expect(operator.locator("#speakers-item")).to_have_text(
         "Chưa có nội dung nào đang diễn ra."
@@ -295,9 +288,7 @@ async def test_the_chair_page_drives_the_screen_and_the_phone(
     issued = await chair.call(
         "POST", "/tokens", {"name": "Màn hình Đồng Tháp", "role": "screen", "site": "DTP"}, 201
     )
-    room = await browser.new_page(1280, 900)
-    await log_in(room, "chair")
-    await room.goto(f"/c/{hall.cid}/chair")
+    room = await open_as(browser, "chair", f"/c/{hall.cid}/chair", 1280)
     await live(room)
     screen = await browser.new_page(1920, 1080)
     await screen.goto(f"/c/{hall.cid}/screen?token={issued['token']}")
@@ -372,9 +363,7 @@ async def test_every_screen_shows_who_is_honoured_at_the_ceremony(
     await expect(screen.locator("#award-decision")).to_contain_text("15-QĐ/VPTW")
     await expect(screen.locator("#award-decision")).to_contain_text("15/12/2026")
     # The chair's page calls the next one and shows who is being presented.
-    room = await browser.new_page(1280, 900)
-    await log_in(room, "chair")
-    await room.goto(f"/c/{hall.cid}/chair")
+    room = await open_as(browser, "chair", f"/c/{hall.cid}/chair", 1280)
     await live(room)
     await expect(room.locator("#ceremony")).to_be_visible()
     await expect(room.locator("#ceremony-award")).to_contain_text("Văn phòng Tỉnh ủy Lào Cai")

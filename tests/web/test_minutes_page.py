@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -20,18 +19,16 @@ from aiohttp.test_utils import TestClient, TestServer
 from conference.accounts import grant_role
 from conference.actors import CLI, Actor
 from conference.services import get_conference
-from runtime.config import Config
-from server.app import create_app
 from server.keys import db_key, verify_limiter_key
-from server.runtime import lent_pool_key
 from tests.conftest import Api, add_account, new_conference
+from tests.web.browsing import expect_fits, keep, live, open_as
 from tests.web.checkin_hall import TITLE, Hall, make_hall
 from tests.web.conftest import Browser
 from tests.web.htmlcheck import Page as Html
-from tests.web.test_chair_page import HeldSocket, Http, add_agenda
-from tests.web.test_checkin_pages import expect_fits, keep, live, log_in
+from tests.web.test_chair_page import Http, add_agenda, open_held
 from tests.web.test_checkin_render import log_in as form_log_in
 from tests.web.test_checkin_render import page as get_page
+from tests.web.test_checkin_render import staff_page
 from tests.web.test_pages import check_page_security, labelled
 
 if TYPE_CHECKING:
@@ -41,22 +38,8 @@ Client = TestClient[Any, Any]
 
 
 @pytest.fixture
-def app(config: Config, document_pool: ProcessPoolExecutor) -> web.Application:
-    made = create_app(config)
-    made[lent_pool_key] = document_pool
-    return made
-
-
-@pytest.fixture
-async def live_server(
-    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
-    browser_db_url: str,
-    document_pool: ProcessPoolExecutor,
-) -> TestServer:
-    """The whole app on a real port, rendering in the module's one worker."""
-    made = create_app(Config(database_url=browser_db_url, login_attempts_per_minute=20))
-    made[lent_pool_key] = document_pool
-    return await aiohttp_server(made)
+def app(rendering_app: web.Application) -> web.Application:
+    return rendering_app
 
 
 async def minutes_hall(app: web.Application) -> tuple[Hall, list[str]]:
@@ -85,264 +68,265 @@ def section(page: Page, key: str) -> Locator:
 # --- in a browser -------------------------------------------------------------------------------
 
 
+@pytest.fixture
+async def minutes(live_server: TestServer) -> tuple[Hall, list[str]]:
+    """The minutes hall on the live server."""
+    return await minutes_hall(live_server.app)
+
+
+@pytest.fixture
+async def chair(live_server: TestServer, minutes: tuple[Hall, list[str]]) -> AsyncIterator[Http]:
+    """The chair, through the API of the live server."""
+    client = await Http(live_server).login("chair")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def secretary(
+    live_server: TestServer, minutes: tuple[Hall, list[str]]
+) -> AsyncIterator[Http]:
+    """The secretary, through the API of the live server."""
+    client = await Http(live_server).login("secretary")
+    yield client
+    await client.close()
+
+
 @pytest.mark.browser
 async def test_the_secretary_writes_merges_finalises_and_anyone_verifies(
-    browser: Browser, live_server: TestServer
+    browser: Browser, minutes: tuple[Hall, list[str]], chair: Http, secretary: Http
 ) -> None:
     from playwright.async_api import expect
 
-    hall, items = await minutes_hall(live_server.app)
-    chair = await Http(live_server).login("chair")
-    secretary = await Http(live_server).login("secretary")
-    try:
-        page = await browser.new_page(1280, 900)
-        await log_in(page, "secretary")
-        await page.goto(f"/c/{hall.cid}/minutes")
-        await live(page)
-        await expect(page.locator("#minutes-doc > article")).to_have_count(5)
-        await expect(page.locator("#minutes-state")).to_have_text("Bản nháp — chưa hoàn tất.")
-        first, second = section(page, items[0]), section(page, items[1])
-        await expect(first.locator("h2")).to_have_text("1. Khai mạc")
+    hall, items = minutes
+    page = await open_as(browser, "secretary", f"/c/{hall.cid}/minutes", 1280)
+    await live(page)
+    await expect(page.locator("#minutes-doc > article")).to_have_count(5)
+    await expect(page.locator("#minutes-state")).to_have_text("Bản nháp — chưa hoàn tất.")
+    first, second = section(page, items[0]), section(page, items[1])
+    await expect(first.locator("h2")).to_have_text("1. Khai mạc")
 
-        # The chair runs the first item: its speakers appear with their sites, no reload.
-        await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
-        await expect(first.locator('[data-role="status"]')).to_have_text("Đang diễn ra")
-        await expect(first).to_have_attribute("aria-current", "step")
-        for name, kind in (("Lê Văn Cường", "registered"), ("Nguyễn Văn An", "request")):
-            body = {"delegate": hall.delegates[name], "kind": kind}
-            await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers"), body, status=201)
-        await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers/next"))
-        spoke = first.locator('[data-role="speakers"] tr')
-        await expect(spoke).to_have_count(1)
-        await expect(spoke.first).to_contain_text("Lê Văn Cường")
-        await expect(spoke.first).to_contain_text("Lào Cai")
-        await expect(spoke.first).to_contain_text("Chánh Văn phòng")
-        await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers/next"))
-        await expect(spoke).to_have_count(2)
-        await expect(spoke.nth(1)).to_contain_text("Nguyễn Văn An")
-        await expect(spoke.nth(1)).to_contain_text("Hà Nội")
+    # The chair runs the first item: its speakers appear with their sites, no reload.
+    await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
+    await expect(first.locator('[data-role="status"]')).to_have_text("Đang diễn ra")
+    await expect(first).to_have_attribute("aria-current", "step")
+    for name, kind in (("Lê Văn Cường", "registered"), ("Nguyễn Văn An", "request")):
+        body = {"delegate": hall.delegates[name], "kind": kind}
+        await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers"), body, status=201)
+    await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers/next"))
+    spoke = first.locator('[data-role="speakers"] tr')
+    await expect(spoke).to_have_count(1)
+    await expect(spoke.first).to_contain_text("Lê Văn Cường")
+    await expect(spoke.first).to_contain_text("Lào Cai")
+    await expect(spoke.first).to_contain_text("Chánh Văn phòng")
+    await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers/next"))
+    await expect(spoke).to_have_count(2)
+    await expect(spoke.nth(1)).to_contain_text("Nguyễn Văn An")
+    await expect(spoke.nth(1)).to_contain_text("Hà Nội")
 
-        # The secretary writes on the running item: saved by itself, revision 1.
-        text = first.get_by_label("Nội dung biên bản")
-        opening = "Đồng chí Chủ tịch khai mạc hội nghị."
-        await text.fill(opening)
-        save = first.locator('[data-role="save"]')
-        await expect(save).to_contain_text("Đã lưu (bản 1,")
-        saved = await secretary.call("GET", hall.api("/minutes"))
-        by_key = {s["section"]: s for s in saved["sections"]}
-        assert by_key[items[0]]["revision"] == 1 and by_key[items[0]]["text"] == opening
+    # The secretary writes on the running item: saved by itself, revision 1.
+    text = first.get_by_label("Nội dung biên bản")
+    opening = "Đồng chí Chủ tịch khai mạc hội nghị."
+    await text.fill(opening)
+    save = first.locator('[data-role="save"]')
+    await expect(save).to_contain_text("Đã lưu (bản 1,")
+    saved = await secretary.call("GET", hall.api("/minutes"))
+    by_key = {s["section"]: s for s in saved["sections"]}
+    assert by_key[items[0]]["revision"] == 1 and by_key[items[0]]["text"] == opening
 
-        # The second item starts; its speaker shows there, the first keeps its two.
-        await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
-        body = {"delegate": hall.delegates["Đặng Văn Giang"], "kind": "registered"}
-        await chair.call("POST", hall.api(f"/agenda/{items[1]}/speakers"), body, status=201)
-        await chair.call("POST", hall.api(f"/agenda/{items[1]}/speakers/next"))
-        await expect(second.locator('[data-role="speakers"] tr')).to_have_count(1)
-        await expect(second.locator('[data-role="speakers"] tr')).to_contain_text("Đồng Tháp")
-        await expect(second.locator('[data-role="status"]')).to_have_text("Đang diễn ra")
-        await expect(first.locator('[data-role="status"]')).to_have_text("Đã kết thúc")
-        await expect(spoke).to_have_count(2)
+    # The second item starts; its speaker shows there, the first keeps its two.
+    await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
+    body = {"delegate": hall.delegates["Đặng Văn Giang"], "kind": "registered"}
+    await chair.call("POST", hall.api(f"/agenda/{items[1]}/speakers"), body, status=201)
+    await chair.call("POST", hall.api(f"/agenda/{items[1]}/speakers/next"))
+    await expect(second.locator('[data-role="speakers"] tr')).to_have_count(1)
+    await expect(second.locator('[data-role="speakers"] tr')).to_contain_text("Đồng Tháp")
+    await expect(second.locator('[data-role="status"]')).to_have_text("Đang diễn ra")
+    await expect(first.locator('[data-role="status"]')).to_have_text("Đã kết thúc")
+    await expect(spoke).to_have_count(2)
 
-        # A second tab (the organizer) opens the section at revision 1 and hears nothing more.
-        socket = HeldSocket()
-        other = await browser.new_page(1280, 900)
-        await other.route_web_socket(re.compile(r"/api/v1/ws$"), socket.route)
-        await log_in(other, "organizer")
-        await other.goto(f"/c/{hall.cid}/minutes")
-        await live(other)
-        other_text = section(other, items[0]).get_by_label("Nội dung biên bản")
-        await expect(other_text).to_have_value(opening)
-        socket.holding = True
+    # A second tab (the organizer) opens the section at revision 1 and hears nothing more.
+    other, socket = await open_held(browser, "organizer", f"/c/{hall.cid}/minutes")
+    other_text = section(other, items[0]).get_by_label("Nội dung biên bản")
+    await expect(other_text).to_have_value(opening)
+    socket.holding = True
 
-        # The first tab saves again (a line and a decision): revision 2.
-        added = "- Thông qua chương trình hội nghị."
-        await text.press("End")
-        await text.press_sequentially("\n" + added)
-        await first.get_by_role("button", name="Đánh dấu kết luận/quyết định").click()
-        await first.get_by_label("Kết luận/quyết định 1").fill("Thông qua chương trình.")
-        await expect(save).to_contain_text("Đã lưu (bản 2,")
+    # The first tab saves again (a line and a decision): revision 2.
+    added = "- Thông qua chương trình hội nghị."
+    await text.press("End")
+    await text.press_sequentially("\n" + added)
+    await first.get_by_role("button", name="Đánh dấu kết luận/quyết định").click()
+    await first.get_by_label("Kết luận/quyết định 1").fill("Thông qua chương trình.")
+    await expect(save).to_contain_text("Đã lưu (bản 2,")
 
-        # The second tab edits from revision 1: the merge view shows the first tab's text.
-        theirs_line = "Đại biểu Hà Nội đề nghị bổ sung báo cáo."
-        await other_text.press("End")
-        await other_text.press_sequentially("\n" + theirs_line)
-        merge = section(other, items[0]).locator('[data-role="merge"]')
-        await expect(merge).to_be_visible()
-        await expect(merge).to_contain_text("Secretary đã lưu mục này (bản 2")
-        removed = merge.locator('[data-role="theirs"] li[data-op="removed"]')
-        await expect(removed).to_have_text(["−chỉ có trong bản đã lưu: " + added])
-        only_mine = merge.locator('[data-role="added"] li[data-op="added"]')
-        await expect(only_mine).to_have_text(["+chỉ có trong bản của bạn: " + theirs_line])
-        # The saved decision joins the second tab's list, not lost by the merge.
-        await expect(section(other, items[0]).get_by_label("Kết luận/quyết định 1")).to_have_value(
-            "Thông qua chương trình."
-        )
-        await keep(other, "minutes-merge-1280")
-        merged = "\n".join((opening, added, theirs_line))
-        await merge.get_by_label("Bản của bạn").fill(merged)
-        await merge.get_by_role("button", name="Lưu bản đã gộp").click()
-        await expect(merge).to_be_hidden()
-        await expect(section(other, items[0]).locator('[data-role="save"]')).to_contain_text(
-            "Đã lưu (bản 3,"
-        )
-        saved = await secretary.call("GET", hall.api("/minutes"))
-        by_key = {s["section"]: s for s in saved["sections"]}
-        assert by_key[items[0]]["revision"] == 3
-        assert by_key[items[0]]["text"] == merged
-        assert by_key[items[0]]["decisions"] == ["Thông qua chương trình."]
-        # The first tab, with nothing unsaved, takes the merged text silently.
-        await expect(text).to_have_value(merged)
-        socket.release()
+    # The second tab edits from revision 1: the merge view shows the first tab's text.
+    theirs_line = "Đại biểu Hà Nội đề nghị bổ sung báo cáo."
+    await other_text.press("End")
+    await other_text.press_sequentially("\n" + theirs_line)
+    merge = section(other, items[0]).locator('[data-role="merge"]')
+    await expect(merge).to_be_visible()
+    await expect(merge).to_contain_text("Secretary đã lưu mục này (bản 2")
+    removed = merge.locator('[data-role="theirs"] li[data-op="removed"]')
+    await expect(removed).to_have_text(["−chỉ có trong bản đã lưu: " + added])
+    only_mine = merge.locator('[data-role="added"] li[data-op="added"]')
+    await expect(only_mine).to_have_text(["+chỉ có trong bản của bạn: " + theirs_line])
+    # The saved decision joins the second tab's list, not lost by the merge.
+    await expect(section(other, items[0]).get_by_label("Kết luận/quyết định 1")).to_have_value(
+        "Thông qua chương trình."
+    )
+    await keep(other, "minutes-merge-1280")
+    merged = "\n".join((opening, added, theirs_line))
+    await merge.get_by_label("Bản của bạn").fill(merged)
+    await merge.get_by_role("button", name="Lưu bản đã gộp").click()
+    await expect(merge).to_be_hidden()
+    await expect(section(other, items[0]).locator('[data-role="save"]')).to_contain_text(
+        "Đã lưu (bản 3,"
+    )
+    saved = await secretary.call("GET", hall.api("/minutes"))
+    by_key = {s["section"]: s for s in saved["sections"]}
+    assert by_key[items[0]]["revision"] == 3
+    assert by_key[items[0]]["text"] == merged
+    assert by_key[items[0]]["decisions"] == ["Thông qua chương trình."]
+    # The first tab, with nothing unsaved, takes the merged text silently.
+    await expect(text).to_have_value(merged)
+    socket.release()
 
-        # Every revision is in the history, and two compare line by line.
-        history = first.locator("details.minutes-history")
-        await history.locator("summary").click()
-        await expect(history.locator('[data-role="revisions"] li')).to_have_count(3)
-        await expect(history.locator('[data-role="revisions"] li').nth(2)).to_contain_text(
-            "Bản 3 — Organizer"
-        )
-        await history.get_by_role("button", name="So sánh").click()
-        changes = history.locator('[data-role="changes"] li[data-op="added"]')
-        await expect(changes).to_have_text(["+đã thêm: " + theirs_line])
+    # Every revision is in the history, and two compare line by line.
+    history = first.locator("details.minutes-history")
+    await history.locator("summary").click()
+    await expect(history.locator('[data-role="revisions"] li')).to_have_count(3)
+    await expect(history.locator('[data-role="revisions"] li').nth(2)).to_contain_text(
+        "Bản 3 — Organizer"
+    )
+    await history.get_by_role("button", name="So sánh").click()
+    changes = history.locator('[data-role="changes"] li[data-op="added"]')
+    await expect(changes).to_have_text(["+đã thêm: " + theirs_line])
 
-        # Finalise (with its confirmation): version 1, read only, with its verification link.
-        await page.get_by_role("button", name="Hoàn tất biên bản…").click()
-        dialog = page.locator("#finalise-dialog")
-        await expect(dialog).to_be_visible()
-        await dialog.get_by_role("button", name="Hoàn tất và ký").click()
-        await expect(page.locator("#minutes-state")).to_contain_text(
-            "Đã hoàn tất — phiên bản 1.", timeout=30_000
-        )
-        version = page.locator('#versions li[data-version="1"]')
-        await expect(version).to_contain_text("Phiên bản 1")
-        verify_link = version.get_by_role("link", name=re.compile("^Trang xác minh"))
-        href = await verify_link.get_attribute("href")
-        assert href is not None and href.startswith("/verify/minutes/")
-        await expect(text).to_be_hidden()
-        await expect(first.locator(".minutes-prose li")).to_have_text(
-            "Thông qua chương trình hội nghị."
-        )
-        await expect(page.locator("#amend-form")).to_be_visible()
-        versions = await secretary.call("GET", hall.api("/minutes/versions"))
-        assert [v["version"] for v in versions["versions"]] == [1]
-        sha = versions["versions"][0]["sha256"]
-        await expect(version.locator(".minutes-sha")).to_have_text(sha)
+    # Finalise (with its confirmation): version 1, read only, with its verification link.
+    await page.get_by_role("button", name="Hoàn tất biên bản…").click()
+    dialog = page.locator("#finalise-dialog")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name="Hoàn tất và ký").click()
+    await expect(page.locator("#minutes-state")).to_contain_text(
+        "Đã hoàn tất — phiên bản 1.", timeout=30_000
+    )
+    version = page.locator('#versions li[data-version="1"]')
+    await expect(version).to_contain_text("Phiên bản 1")
+    verify_link = version.get_by_role("link", name=re.compile("^Trang xác minh"))
+    href = await verify_link.get_attribute("href")
+    assert href is not None and href.startswith("/verify/minutes/")
+    await expect(text).to_be_hidden()
+    await expect(first.locator(".minutes-prose li")).to_have_text(
+        "Thông qua chương trình hội nghị."
+    )
+    await expect(page.locator("#amend-form")).to_be_visible()
+    versions = await secretary.call("GET", hall.api("/minutes/versions"))
+    assert [v["version"] for v in versions["versions"]] == [1]
+    sha = versions["versions"][0]["sha256"]
+    await expect(version.locator(".minutes-sha")).to_have_text(sha)
 
-        # Anyone checks the downloaded PDF, with no account.
-        pdf = await download(secretary, hall.api("/minutes/export.pdf"))
-        assert hashlib.sha256(pdf).hexdigest() == sha
-        anyone = await browser.new_page(390, 844)
-        await anyone.goto("/verify/minutes")
-        files: FilePayload = {"name": "bien-ban.pdf", "mimeType": "application/pdf", "buffer": pdf}
-        await anyone.locator("#verify-file").set_input_files(files)
-        await anyone.get_by_role("button", name="Kiểm tra tệp").click()
-        result = anyone.locator("#verify-result")
-        await expect(result).to_have_attribute("data-result", "match")
-        await expect(result).to_contain_text("Đây là biên bản đã hoàn tất (phiên bản 1).")
-        await expect(result.locator('[data-field="signature"]')).to_have_text(re.compile("^Hợp lệ"))
-        await expect_fits(anyone, 390)
-        await keep(anyone, "minutes-verify-390")
-        changed: FilePayload = {**files, "buffer": pdf + b"\n%changed\n"}
-        await anyone.locator("#verify-file").set_input_files(changed)
-        await anyone.get_by_role("button", name="Kiểm tra tệp").click()
-        await expect(result).to_have_attribute("data-result", "none")
-        await expect(result).to_contain_text("không phải là một phiên bản đã hoàn tất")
-        await expect(result.locator(".verify-sha")).to_have_text(
-            hashlib.sha256(changed["buffer"]).hexdigest()
-        )
+    # Anyone checks the downloaded PDF, with no account.
+    pdf = await download(secretary, hall.api("/minutes/export.pdf"))
+    assert hashlib.sha256(pdf).hexdigest() == sha
+    anyone = await browser.new_page(390, 844)
+    await anyone.goto("/verify/minutes")
+    files: FilePayload = {"name": "bien-ban.pdf", "mimeType": "application/pdf", "buffer": pdf}
+    await anyone.locator("#verify-file").set_input_files(files)
+    await anyone.get_by_role("button", name="Kiểm tra tệp").click()
+    result = anyone.locator("#verify-result")
+    await expect(result).to_have_attribute("data-result", "match")
+    await expect(result).to_contain_text("Đây là biên bản đã hoàn tất (phiên bản 1).")
+    await expect(result.locator('[data-field="signature"]')).to_have_text(re.compile("^Hợp lệ"))
+    await expect_fits(anyone, 390)
+    await keep(anyone, "minutes-verify-390")
+    changed: FilePayload = {**files, "buffer": pdf + b"\n%changed\n"}
+    await anyone.locator("#verify-file").set_input_files(changed)
+    await anyone.get_by_role("button", name="Kiểm tra tệp").click()
+    await expect(result).to_have_attribute("data-result", "none")
+    await expect(result).to_contain_text("không phải là một phiên bản đã hoàn tất")
+    await expect(result.locator(".verify-sha")).to_have_text(
+        hashlib.sha256(changed["buffer"]).hexdigest()
+    )
 
-        # Signed in, the page of the printed code checks the same file (sent with the token).
-        await verify_link.click()
-        await expect(page.locator("h1")).to_have_text("Biên bản đã hoàn tất — phiên bản 1")
-        await page.locator("#verify-file").set_input_files(files)
-        await page.get_by_role("button", name="Kiểm tra tệp").click()
-        await expect(page.locator("#verify-result")).to_contain_text(
-            "Tệp này đúng là phiên bản 1 của biên bản."
-        )
-        await keep(page, "minutes-verify-code")
-        assert browser.errors == []
-    finally:
-        for client in (chair, secretary):
-            await client.close()
+    # Signed in, the page of the printed code checks the same file (sent with the token).
+    await verify_link.click()
+    await expect(page.locator("h1")).to_have_text("Biên bản đã hoàn tất — phiên bản 1")
+    await page.locator("#verify-file").set_input_files(files)
+    await page.get_by_role("button", name="Kiểm tra tệp").click()
+    await expect(page.locator("#verify-result")).to_contain_text(
+        "Tệp này đúng là phiên bản 1 của biên bản."
+    )
+    await keep(page, "minutes-verify-code")
+    assert browser.errors == []
 
 
 @pytest.mark.browser
-async def test_the_minutes_on_a_phone_in_english(browser: Browser, live_server: TestServer) -> None:
+async def test_the_minutes_on_a_phone_in_english(
+    browser: Browser, minutes: tuple[Hall, list[str]], chair: Http
+) -> None:
     from playwright.async_api import expect
 
-    hall, items = await minutes_hall(live_server.app)
-    chair = await Http(live_server).login("chair")
-    try:
-        await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
-        body = {"delegate": hall.delegates["Phạm Thị Dung"], "kind": "registered"}
-        await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers"), body, status=201)
-        await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers/next"))
-        page = await browser.new_page(360, 780)
-        await log_in(page, "secretary")
-        await page.goto(f"/c/{hall.cid}/minutes?lang=en")
-        await live(page)
-        first = section(page, items[0])
-        await expect(first.locator('[data-role="status"]')).to_have_text("Now")
-        await expect(first.locator('[data-role="speakers"] tr')).to_contain_text("Lào Cai")
-        await expect(page.locator("h1")).to_have_text("Minutes of the conference")
-        # Typed, and the page reloads before the autosave: the text comes back and saves.
-        typed = "A very long line: " + "Ủy-ban-nhân-dân-tỉnh-Lào-Cai-" * 8 + "\n- **bold** item"
-        await first.get_by_label("Minutes text").fill(typed)
-        await page.reload()
-        await live(page)
-        await expect(page.locator("#minutes-restored")).to_contain_text("1 section(s) was restored")
-        await expect(first.get_by_label("Minutes text")).to_have_value(typed)
-        await expect(first.locator('[data-role="save"]')).to_contain_text("Saved (revision 1,")
-        assert await page.evaluate("Object.keys(localStorage).length") == 0
-        await first.get_by_role("button", name="Mark a conclusion or decision").click()
-        await first.locator("details.minutes-history summary").click()
-        await expect(first.locator('[data-role="revisions"] li')).to_have_count(1)
-        html = await page.content()
-        for vietnamese in ("Nội dung biên bản", "Đang diễn ra", "Lịch sử", "Hoàn tất"):
-            assert vietnamese not in html, vietnamese
-        width = await page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 360, width
-        await expect_fits(page)
-        await keep(page, "minutes-360-en")
-        assert browser.errors == []
-    finally:
-        await chair.close()
+    hall, items = minutes
+    await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
+    body = {"delegate": hall.delegates["Phạm Thị Dung"], "kind": "registered"}
+    await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers"), body, status=201)
+    await chair.call("POST", hall.api(f"/agenda/{items[0]}/speakers/next"))
+    page = await open_as(browser, "secretary", f"/c/{hall.cid}/minutes?lang=en")
+    await live(page)
+    first = section(page, items[0])
+    await expect(first.locator('[data-role="status"]')).to_have_text("Now")
+    await expect(first.locator('[data-role="speakers"] tr')).to_contain_text("Lào Cai")
+    await expect(page.locator("h1")).to_have_text("Minutes of the conference")
+    # Typed, and the page reloads before the autosave: the text comes back and saves.
+    typed = "A very long line: " + "Ủy-ban-nhân-dân-tỉnh-Lào-Cai-" * 8 + "\n- **bold** item"
+    await first.get_by_label("Minutes text").fill(typed)
+    await page.reload()
+    await live(page)
+    await expect(page.locator("#minutes-restored")).to_contain_text("1 section(s) was restored")
+    await expect(first.get_by_label("Minutes text")).to_have_value(typed)
+    await expect(first.locator('[data-role="save"]')).to_contain_text("Saved (revision 1,")
+    assert await page.evaluate("Object.keys(localStorage).length") == 0
+    await first.get_by_role("button", name="Mark a conclusion or decision").click()
+    await first.locator("details.minutes-history summary").click()
+    await expect(first.locator('[data-role="revisions"] li')).to_have_count(1)
+    html = await page.content()
+    for vietnamese in ("Nội dung biên bản", "Đang diễn ra", "Lịch sử", "Hoàn tất"):
+        assert vietnamese not in html, vietnamese
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, width
+    await expect_fits(page)
+    await keep(page, "minutes-360-en")
+    assert browser.errors == []
 
 
 @pytest.mark.browser
 async def test_a_delegate_reads_the_minutes_only_when_allowed(
-    browser: Browser, live_server: TestServer
+    browser: Browser, minutes: tuple[Hall, list[str]], chair: Http, secretary: Http
 ) -> None:
     from playwright.async_api import expect
 
-    hall, items = await minutes_hall(live_server.app)
-    chair = await Http(live_server).login("chair")
-    secretary = await Http(live_server).login("secretary")
-    try:
-        await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
-        body = {"text": "Hội nghị **thống nhất** chương trình.", "revision": 0}
-        await secretary.call("POST", hall.api(f"/minutes/sections/{items[0]}"), body)
-        phone = await browser.new_page(360, 780)
-        await phone.goto(f"/d/{hall.links['Lê Văn Cường']}")
-        await live(phone)
-        panel = phone.locator("#minutes-panel")
-        await expect(panel).to_be_hidden()
-        # The organizers let delegates read: the phone shows them without a reload.
-        await secretary.call("PATCH", hall.api("/minutes/settings"), {"readers": "delegates"})
-        body = {"text": "Hội nghị **thống nhất** chương trình.\n\n- Giao Văn phòng", "revision": 1}
-        await secretary.call("POST", hall.api(f"/minutes/sections/{items[0]}"), body)
-        await expect(panel).to_be_visible()
-        await expect(panel.locator("h3").first).to_have_text("1. Khai mạc")
-        await expect(panel.locator("strong").first).to_have_text("thống nhất")
-        await expect(panel.locator("li")).to_contain_text(["Giao Văn phòng"])
-        await secretary.call("PATCH", hall.api("/minutes/settings"), {"readers": "staff"})
-        await phone.reload()
-        await live(phone)
-        await expect(panel).to_be_hidden()
-        assert browser.errors == []
-    finally:
-        await chair.close()
-        await secretary.close()
+    hall, items = minutes
+    await chair.call("POST", hall.api("/agenda/live"), {"action": "start"})
+    body = {"text": "Hội nghị **thống nhất** chương trình.", "revision": 0}
+    await secretary.call("POST", hall.api(f"/minutes/sections/{items[0]}"), body)
+    phone = await browser.new_page(360, 780)
+    await phone.goto(f"/d/{hall.links['Lê Văn Cường']}")
+    await live(phone)
+    panel = phone.locator("#minutes-panel")
+    await expect(panel).to_be_hidden()
+    # The organizers let delegates read: the phone shows them without a reload.
+    await secretary.call("PATCH", hall.api("/minutes/settings"), {"readers": "delegates"})
+    body = {"text": "Hội nghị **thống nhất** chương trình.\n\n- Giao Văn phòng", "revision": 1}
+    await secretary.call("POST", hall.api(f"/minutes/sections/{items[0]}"), body)
+    await expect(panel).to_be_visible()
+    await expect(panel.locator("h3").first).to_have_text("1. Khai mạc")
+    await expect(panel.locator("strong").first).to_have_text("thống nhất")
+    await expect(panel.locator("li")).to_contain_text(["Giao Văn phòng"])
+    await secretary.call("PATCH", hall.api("/minutes/settings"), {"readers": "staff"})
+    await phone.reload()
+    await live(phone)
+    await expect(panel).to_be_hidden()
+    assert browser.errors == []
 
 
 # --- as the server renders it (no browser) ----------------------------------------------------
@@ -358,14 +342,7 @@ async def test_who_may_open_the_minutes_page_and_where_it_is_linked(
 ) -> None:
     cid = hall[0].cid
     path = f"/c/{cid}/minutes"
-    resp = await client.get(path, allow_redirects=False)
-    assert resp.status == 303 and resp.headers["Location"].startswith("/login?next=")
-
-    await form_log_in(client, "secretary")
-    resp, html = await get_page(client, path)
-    doc = check_page_security(resp, html)
-    labelled(doc)
-    assert doc.lang == "vi"
+    doc = await staff_page(client, path, "secretary")
     data = doc.page_data()
     assert data["conference"]["id"] == cid and data["timezone"] == "Asia/Ho_Chi_Minh"
     assert data["canEdit"] is True and data["staff"] is True

@@ -11,13 +11,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from conference.accounts import grant_role
-from conference.actors import CLI, Actor
-from conference.services import get_conference
 from server.keys import db_key
 from server.pages_render import STATIC_DIR
 from server.pages_static import StaticUrl, file_versions
-from tests.conftest import CONFERENCE, PASSWORD, Api, add_account
+from tests.conftest import CONFERENCE, PASSWORD, Api, add_account, add_member
 from tests.web.htmlcheck import Page
 
 Client = TestClient[Any, Any]
@@ -350,23 +347,25 @@ async def test_conference_page_for_organizer(
     assert live is not None and live["aria-live"] in ("polite", "assertive")
 
 
+async def read_only_page(client: Client, cid: str) -> tuple[str, Page]:
+    """The conference page as someone who may not change it: no edit buttons."""
+    resp = await client.get(f"/conferences/{cid}")
+    assert resp.status == 200
+    html = await resp.text()
+    page = Page(html)
+    assert page.find("button", data_action="edit") is None
+    return html, page
+
+
 async def test_conference_page_is_read_only_for_a_chair(
     client: Client, app: web.Application, organizer: Api, conference: dict[str, Any]
 ) -> None:
     cid = conference["id"]
     await add_site(organizer, cid, code="hpg", name="Hải Phòng")
-    db = app[db_key]
-    chair = await add_account(db, "chair")
-    async with db.transaction() as session:
-        found = await get_conference(session, cid)
-        await grant_role(session, chair, found, "chair", actor=Actor(CLI))
+    await add_member(app[db_key], cid, "chair", "chair")
     await Api(client).login("chair")
-    resp = await client.get(f"/conferences/{cid}")
-    assert resp.status == 200
-    html = await resp.text()
-    page = Page(html)
+    html, page = await read_only_page(client, cid)
     assert "Hải Phòng" in html and "Chủ trì" in html
-    assert page.find("button", data_action="edit") is None
     assert page.find("button", data_action="remove") is None
     assert page.find("form", id="add-site") is None
     assert page.find("form", id="edit-conference") is None
@@ -414,12 +413,8 @@ async def test_public_conference_is_readable_anonymously(
     assert status == 200, body
     await add_site(organizer, cid, code="dng", name="Đà Nẵng")
     client.session.cookie_jar.clear()
-    resp = await client.get(f"/conferences/{cid}")
-    assert resp.status == 200
-    html = await resp.text()
-    page = Page(html)
+    html, page = await read_only_page(client, cid)
     assert "Đà Nẵng" in html and "Người xem" in html
-    assert page.find("button", data_action="edit") is None
     assert page.find("meta", name="csrf-token") is None
 
 

@@ -10,9 +10,9 @@ from awards.services import add_award, create_decision, revoke_award
 from conference.actors import CLI, Actor
 from conference.services import get_conference
 from server.keys import db_key
+from tests.web.browsing import expect_fits, keep
 from tests.web.checkin_hall import make_hall
 from tests.web.conftest import Browser
-from tests.web.test_checkin_pages import expect_fits, keep
 
 DECISION = {
     "number": "125-QĐ/VPTW",
