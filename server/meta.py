@@ -18,8 +18,9 @@ log = logging.getLogger("plenary.health")
 routes = ApiRoutes("meta")
 
 
-@routes.get("/healthz", summary="Liveness and database reachability", role="anyone")
+@routes.get("/healthz", role="anyone")
 async def healthz(request: web.Request) -> web.StreamResponse:
+    """Liveness and database reachability."""
     db = request.app[db_key]
     try:
         async with db.sessionmaker() as session:
@@ -33,10 +34,10 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 @routes.get(
     "/metrics",
-    summary="Prometheus metrics",
     role="its bearer token (PLENARY_METRICS_TOKEN) or an address in PLENARY_METRICS_ALLOW",
 )
 async def metrics(request: web.Request) -> web.StreamResponse:
+    """Prometheus metrics."""
     try:
         check_metrics_access(request, request.app[config_key])
     except PlenaryError as exc:
@@ -51,6 +52,7 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.get("/api/v1/openapi.json", summary="This document", role="anyone")
+@routes.get("/api/v1/openapi.json", role="anyone")
 async def openapi(request: web.Request) -> web.StreamResponse:
+    """This document."""
     return json_response(request.app[openapi_key])

@@ -121,8 +121,8 @@ class ApiRoutes:
         method: str,
         path: str,
         *,
-        summary: str,
-        role: str,
+        summary: str | None = None,
+        role: str | None = None,
         body: type[BaseModel] | None = None,
         response: Any = None,
         status: int = 200,
@@ -130,19 +130,21 @@ class ApiRoutes:
         content_type: str = "application/json",
         roles: tuple[str, ...] | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Declare a route; roles: who may call it in its conference (role says it in words).
+        """Declare a route; roles: who may call it in its conference (role says it in words
+        where the names are not enough); the summary is the handler's docstring unless given.
 
         A route with roles resolves its caller with ``server.auth.conference_actor``, which
         refuses a caller without one of them (forbidden) before the handler goes on.
         """
 
         def decorate(handler: Handler) -> Handler:
+            assert role or roles is not None, f"{path}: say who may call it"
             self.specs.append(
                 RouteSpec(
                     method,
                     path,
-                    summary,
-                    role,
+                    summary or " ".join((handler.__doc__ or "").split()).rstrip("."),
+                    role or in_words(roles or ()),
                     body,
                     response,
                     status,
@@ -195,13 +197,11 @@ class ApiRoutes:
                         return web.Response(status=204)
                     return json_response(out, status=status)
 
-            summary = " ".join((handler.__doc__ or "").split()).rstrip(".")
-            assert role or roles is not None, f"{path}: say who may call it"
+            # The served function carries the handler's docstring: the route's summary.
             self.route(
                 method,
                 path,
-                summary=summary,
-                role=role or in_words(roles or ()),
+                role=role,
                 body=body,
                 response=response,
                 status=status,

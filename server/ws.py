@@ -71,8 +71,9 @@ class AuthMessage(BaseModel):
     link: StrictStr | None = Field(default=None, max_length=100)
 
 
-@routes.get("/api/v1/ws", summary="The WebSocket (JSON text frames)", role="anyone")
+@routes.get("/api/v1/ws", role="anyone")
 async def websocket(request: web.Request) -> web.StreamResponse:
+    """The WebSocket (JSON text frames)."""
     if not origin_allowed(request, request.headers.get("Origin")):
         raise Forbidden("WebSocket connections from this origin are not allowed")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, compress=False, max_msg_size=MAX_FRAME)

@@ -134,15 +134,15 @@ async def list_speakers(call: Call[None]) -> object:
 
 @routes.post(
     SPEAKERS,
-    summary="Ask to speak (a delegate for themself, an operator for their site's "
-    "delegates) or put someone on the list (the chair)",
+    roles=("organizer", "chair", "site_operator"),
     role="chair, organizer, site_operator (own site) or delegate (themself)",
     body=SpeakerCreate,
     response=LiveChange,
     status=201,
-    roles=("organizer", "chair", "site_operator"),
 )
 async def request_to_speak(request: web.Request) -> web.StreamResponse:
+    """Ask to speak (a delegate for themself, an operator for their site's delegates) or put
+    someone on the list (the chair)."""
     data = await parse_body(request, SpeakerCreate)
     item = _item_ref(request)
     if data.item is not None and item is not None and data.item != item:

@@ -31,7 +31,7 @@ from server.auth import conference_actor, principal
 from server.http import json_response, parse_body, plain_json_response, transaction
 from server.keys import admitted_rkey, checkin_limiter_key, config_key, refused_limiter_key
 from server.proxies import client_ip
-from server.routes import CHAIR, HALL, ApiRoutes, Call
+from server.routes import CHAIR, HALL, ORGANIZER, SITE, ApiRoutes, Call
 from server.runtime import checkin_batcher_key
 from server.signing import ready_keyring
 
@@ -142,13 +142,13 @@ def answer(outcome: Outcome) -> web.Response:
 
 @routes.post(
     CONF + "/checkins",
-    summary="Check a delegate in by badge code or by id; the same nonce twice counts once",
+    roles=SITE,
     role="site operator (own site) or organizer",
     body=CheckinCreate,
     response=CheckinAnswer,
-    roles=("organizer", "site_operator"),
 )
 async def create_checkin(request: web.Request) -> web.StreamResponse:
+    """Check a delegate in by badge code or by id; the same nonce twice counts once."""
     data = await parse_body(request, CheckinCreate)
     key = caller_key(request)
     check_rate(request, key)
@@ -178,13 +178,13 @@ async def create_checkin(request: web.Request) -> web.StreamResponse:
 
 @routes.post(
     CONF + "/checkins/batch",
-    summary="Upload scans made offline, with the times they happened; conflicts are flagged",
+    roles=SITE,
     role="site operator (own site) or organizer",
     body=CheckinBatch,
     response=BatchAnswer,
-    roles=("organizer", "site_operator"),
 )
 async def upload_batch(request: web.Request) -> web.StreamResponse:
+    """Upload scans made offline, with the times they happened; conflicts are flagged."""
     data = await parse_body(request, CheckinBatch)
     key = caller_key(request)
     # Every item counts: an upload is no way around the limits of single scans.
@@ -211,13 +211,12 @@ async def upload_batch(request: web.Request) -> web.StreamResponse:
 
 @routes.get(
     CONF + "/checkins",
-    summary="Latest check-ins, newest first (an operator: at or of their site)",
-    role="organizer, chair, secretary, site operator",
+    roles=HALL,
     response=LedgerList,
     query={"site": "site code", "outcome": "ok | already_checked_in | conflict", "limit": "1-500"},
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def list_checkins(request: web.Request) -> web.StreamResponse:
+    """Latest check-ins, newest first (an operator: at or of their site)."""
     limit = _int_query(request, "limit", 50, 1, 500)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -237,12 +236,12 @@ async def list_checkins(request: web.Request) -> web.StreamResponse:
 
 @routes.post(
     CONF + "/delegates/{did}/checkin/undo",
-    summary="Take back a delegate's admission (recorded, with the reason)",
+    roles=SITE,
     role="site operator (own site) or organizer",
     body=UndoInput,
-    roles=("organizer", "site_operator"),
 )
 async def undo_checkin(request: web.Request) -> web.StreamResponse:
+    """Take back a delegate's admission (recorded, with the reason)."""
     data = await parse_body(request, UndoInput)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -280,14 +279,9 @@ async def list_conflicts(call: Call[None]) -> object:
     return {"items": [row.data() for row in rows]}
 
 
-@routes.post(
-    CONF + "/checkins/conflicts/{chid}/resolve",
-    summary="Keep the admission as it is, or move it to the conflicting site",
-    role="organizer",
-    body=ResolveInput,
-    roles=("organizer",),
-)
+@routes.post(CONF + "/checkins/conflicts/{chid}/resolve", roles=ORGANIZER, body=ResolveInput)
 async def resolve_conflict(request: web.Request) -> web.StreamResponse:
+    """Keep the admission as it is, or move it to the conflicting site."""
     data = await parse_body(request, ResolveInput)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -297,14 +291,9 @@ async def resolve_conflict(request: web.Request) -> web.StreamResponse:
         return json_response(row.data())
 
 
-@routes.get(
-    CONF + "/credentials/keys",
-    summary="Public keys that verify badge codes offline (Ed25519, raw, base64)",
-    role="organizer or site operator",
-    response=KeysOut,
-    roles=("organizer", "site_operator"),
-)
+@routes.get(CONF + "/credentials/keys", roles=SITE, response=KeysOut)
 async def credential_keys(request: web.Request) -> web.StreamResponse:
+    """Public keys that verify badge codes offline (Ed25519, raw, base64)."""
     async with transaction(request) as session:
         _, _ = await conference_actor(request, session, request.match_info["cid"])
     keys = (await ready_keyring(request.app)).public_keys()
@@ -313,12 +302,12 @@ async def credential_keys(request: web.Request) -> web.StreamResponse:
 
 @routes.get(
     CONF + "/sites/{sid}/checkin-code",
-    summary="The site screen's current self check-in code (changes every period)",
+    roles=SITE,
     role="organizer or the site's operator",
     response=SiteCodeOut,
-    roles=("organizer", "site_operator"),
 )
 async def site_checkin_code(request: web.Request) -> web.StreamResponse:
+    """The site screen's current self check-in code (changes every period)."""
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         site = await get_site(session, conference, request.match_info["sid"], actor=actor)

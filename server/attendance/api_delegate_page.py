@@ -67,13 +67,9 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-@routes.get(
-    LINK,
-    summary="A delegate's personal page data: badge code, site, agenda, check-in state",
-    role="the holder of the personal link",
-    response=DelegatePage,
-)
+@routes.get(LINK, role="the holder of the personal link", response=DelegatePage)
 async def read_delegate_page(request: web.Request) -> web.StreamResponse:
+    """A delegate's personal page data: badge code, site, agenda, check-in state."""
     async with transaction(request) as session:
         delegate, conference, site = await delegate_by_link(
             request, session, request.match_info["secret"]
@@ -117,13 +113,9 @@ async def read_delegate_page(request: web.Request) -> web.StreamResponse:
     return json_response(data)
 
 
-@routes.get(
-    LINK + "/qr.svg",
-    summary="The delegate's badge QR code as SVG",
-    role="the holder of the personal link",
-    content_type="image/svg+xml",
-)
+@routes.get(LINK + "/qr.svg", role="the holder of the personal link", content_type="image/svg+xml")
 async def delegate_qr(request: web.Request) -> web.StreamResponse:
+    """The delegate's badge QR code as SVG."""
     async with transaction(request) as session:
         delegate, conference, _ = await delegate_by_link(
             request, session, request.match_info["secret"]
@@ -134,13 +126,9 @@ async def delegate_qr(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.post(
-    LINK + "/checkin",
-    summary="Self check-in: the delegate's phone sends the code shown on the site's screen",
-    role="the holder of the personal link",
-    body=SelfCheckin,
-)
+@routes.post(LINK + "/checkin", role="the holder of the personal link", body=SelfCheckin)
 async def self_checkin(request: web.Request) -> web.StreamResponse:
+    """Self check-in: the delegate's phone sends the code shown on the site's screen."""
     data = await parse_body(request, SelfCheckin)
     # Limits per link (a hall's phones may share one address), and per address for
     # links that do not exist (someone guessing).
@@ -188,13 +176,12 @@ async def reissue(call: Call[None]) -> object:
 
 @routes.get(
     CONF + "/delegates/links.csv",
-    summary="Personal links of the delegates (of one site with ?site=CODE), as CSV",
-    role="organizer",
-    content_type="text/csv",
+    roles=ORGANIZER,
     query={"site": "site code (default: every site)"},
-    roles=("organizer",),
+    content_type="text/csv",
 )
 async def export_links(request: web.Request) -> web.StreamResponse:
+    """Personal links of the delegates (of one site with ?site=CODE), as CSV."""
     async with transaction(request) as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
         assert conference.id is not None

@@ -29,7 +29,7 @@ ONE = DELEGATES + "/{did}"
 
 @routes.get(
     DELEGATES,
-    summary="Delegates by site then name (an operator sees their own site's)",
+    roles=HALL,
     role="organizer, chair, secretary, or site_operator (their site)",
     response=DelegateList,
     query={
@@ -39,9 +39,9 @@ ONE = DELEGATES + "/{did}"
         "limit": "delegates per page, 1-1000 (default 100)",
         "offset": "delegates to skip (default 0)",
     },
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def list_delegates(request: web.Request) -> web.StreamResponse:
+    """Delegates by site then name (an operator sees their own site's)."""
     query = DelegateQuery.model_validate(dict(request.query))
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -65,18 +65,17 @@ async def create_delegate(call: Call[DelegateCreate]) -> object:
 
 @routes.post(
     DELEGATES + "/import",
-    summary="Import delegates from a CSV or XLSX file (raw body or multipart); "
-    "?dry_run=1 only checks it",
-    role="organizer",
+    roles=ORGANIZER,
     response=ImportReport,
-    content_type="text/csv",
     query={
         "dry_run": "1: check the file and report every problem, import nothing",
         "skip_invalid": "1: import the valid rows even if others have problems",
     },
-    roles=("organizer",),
+    content_type="text/csv",
 )
 async def import_delegates(request: web.Request) -> web.StreamResponse:
+    """Import delegates from a CSV or XLSX file (raw body or multipart); ?dry_run=1 only
+    checks it."""
     dry_run, skip_invalid = query_flag(request, "dry_run"), query_flag(request, "skip_invalid")
     cid = request.match_info["cid"]
     db = request.app[db_key]

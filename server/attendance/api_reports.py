@@ -10,7 +10,7 @@ from attendance import reports
 from conference import documents
 from server.auth import conference_actor
 from server.http import transaction
-from server.routes import ApiRoutes
+from server.routes import HALL, ApiRoutes
 
 routes = ApiRoutes("attendance reports")
 
@@ -34,13 +34,13 @@ async def _report(request: web.Request) -> reports.Report:
 
 @routes.get(
     CONF + "/attendance/export.csv",
-    summary="Attendance per site as CSV (?people=1: who came, site by site)",
+    roles=HALL,
     role="organizer, chair, secretary, site operator (own site)",
-    content_type="text/csv",
     query={"people": "1: one row per delegate instead of one per site"},
-    roles=("organizer", "chair", "secretary", "site_operator"),
+    content_type="text/csv",
 )
 async def export_csv(request: web.Request) -> web.StreamResponse:
+    """Attendance per site as CSV (?people=1: who came, site by site)."""
     report = await _report(request)
     people = request.query.get("people", "") in ("1", "true", "yes")
     name = "attendance-people.csv" if people else "attendance.csv"
@@ -51,24 +51,24 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 @routes.get(
     CONF + "/attendance/export.xlsx",
-    summary="Attendance per site and who came, as an Excel workbook",
+    roles=HALL,
     role="organizer, chair, secretary, site operator (own site)",
     content_type=XLSX,
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def export_xlsx(request: web.Request) -> web.StreamResponse:
+    """Attendance per site and who came, as an Excel workbook."""
     report = await _report(request)
     return _download(reports.as_xlsx(report), XLSX, "attendance.xlsx")
 
 
 @routes.get(
     CONF + "/attendance/export.pdf",
-    summary="Attendance per site and who came, as a printable PDF (A4)",
+    roles=HALL,
     role="organizer, chair, secretary, site operator (own site)",
     content_type="application/pdf",
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def export_pdf(request: web.Request) -> web.StreamResponse:
+    """Attendance per site and who came, as a printable PDF (A4)."""
     report = await _report(request)
     # WeasyPrint is synchronous: keep the event loop free while it lays out the pages.
     rendered = await asyncio.to_thread(

@@ -124,16 +124,10 @@ async def update_settings(call: Call[DocumentSettings]) -> object:
     return _settings_out(call.request, row, list(replaced))
 
 
-@routes.put(
-    EMBLEM,
-    summary="Upload the emblem printed on the certificates (PNG, JPEG, WebP or GIF as the "
-    "request body; kept as a PNG of at most 500 px a side)",
-    role="organizer",
-    response=DocumentSettingsOut,
-    content_type="image/png",
-    roles=("organizer",),
-)
+@routes.put(EMBLEM, roles=ORGANIZER, response=DocumentSettingsOut, content_type="image/png")
 async def put_emblem(request: web.Request) -> web.StreamResponse:
+    """Upload the emblem printed on the certificates (PNG, JPEG, WebP or GIF as the request body;
+    kept as a PNG of at most 500 px a side)."""
     cid = request.match_info["cid"]
     async with request.app[db_key].read() as session:
         _, actor = await conference_actor(request, session, cid)
@@ -149,14 +143,9 @@ async def put_emblem(request: web.Request) -> web.StreamResponse:
     return json_response(out)
 
 
-@routes.get(
-    EMBLEM,
-    summary="The emblem printed on the certificates (PNG); 404 while none is uploaded",
-    role="organizer, chair or secretary",
-    content_type="image/png",
-    roles=READERS,
-)
+@routes.get(EMBLEM, roles=READERS, role="organizer, chair or secretary", content_type="image/png")
 async def get_emblem(request: web.Request) -> web.StreamResponse:
+    """The emblem printed on the certificates (PNG); 404 while none is uploaded."""
     async with transaction(request) as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
         row = await award_settings.settings_of(session, conference)
@@ -182,14 +171,9 @@ def _template_name(request: web.Request) -> str:
     return f"{award_settings.TEMPLATE_FOLDER}/{request.match_info['name']}"
 
 
-@routes.get(
-    TEMPLATES,
-    summary="The award template files and which of them the conference replaces",
-    role="organizer",
-    response=list[TemplateOut],
-    roles=("organizer",),
-)
+@routes.get(TEMPLATES, roles=ORGANIZER, response=list[TemplateOut])
 async def list_templates(request: web.Request) -> web.StreamResponse:
+    """The award template files and which of them the conference replaces."""
     async with transaction(request) as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
         rows = {row.name: row for row in await award_settings.template_rows(session, conference)}
@@ -209,14 +193,13 @@ async def list_templates(request: web.Request) -> web.StreamResponse:
 
 @routes.get(
     TEMPLATE,
-    summary="A template's source: the conference's replacement, else the shipped file "
-    "(?default=1: always the shipped file)",
-    role="organizer",
-    content_type="text/plain",
+    roles=ORGANIZER,
     query={"default": "1: the file shipped with plenary, even where it is replaced"},
-    roles=("organizer",),
+    content_type="text/plain",
 )
 async def read_template(request: web.Request) -> web.StreamResponse:
+    """A template's source: the conference's replacement, else the shipped file (?default=1: always
+    the shipped file)."""
     name = _template_name(request)
     async with transaction(request) as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
@@ -231,16 +214,10 @@ def _try_flag_proof(item: dict[str, Any], templates: dict[str, str]) -> None:
     award_flag.flag_proof_svg(item, templates=templates)
 
 
-@routes.put(
-    TEMPLATE,
-    summary="Replace a template file for this conference (its source as the request body); "
-    "it is kept only if a sample certificate, flag award document and flag proof render",
-    role="organizer",
-    response=TemplateOut,
-    content_type="text/plain",
-    roles=("organizer",),
-)
+@routes.put(TEMPLATE, roles=ORGANIZER, response=TemplateOut, content_type="text/plain")
 async def put_template(request: web.Request) -> web.StreamResponse:
+    """Replace a template file for this conference (its source as the request body); it is kept
+    only if a sample certificate, flag award document and flag proof render."""
     name = _template_name(request)
     cid = request.match_info["cid"]
     async with request.app[db_key].read() as session:
@@ -295,15 +272,10 @@ async def reset_template(call: Call[None]) -> None:
     )
 
 
-@routes.get(
-    AWARDS + "/sample.pdf",
-    summary="A sample certificate and flag award document as the conference's settings and "
-    "templates print them (before any award is recorded)",
-    role="organizer",
-    content_type="application/pdf",
-    roles=("organizer",),
-)
+@routes.get(AWARDS + "/sample.pdf", roles=ORGANIZER, content_type="application/pdf")
 async def sample_pdf(request: web.Request) -> web.StreamResponse:
+    """A sample certificate and flag award document as the conference's settings and templates
+    print them (before any award is recorded)."""
     async with transaction(request) as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
         look = await award_render.document_look(session, conference)

@@ -158,16 +158,11 @@ def award_verify_base(request: web.Request) -> str:
 
 
 @routes.post(
-    AWARDS + "/render",
-    summary="Render award documents in the background: a ZIP of one PDF per award (each "
-    "with its QR) and the combined print-ready PDF; progress as for every document",
-    role="organizer",
-    body=RenderOrder,
-    response=DocumentOut,
-    status=202,
-    roles=("organizer",),
+    AWARDS + "/render", roles=ORGANIZER, body=RenderOrder, response=DocumentOut, status=202
 )
 async def render_awards(request: web.Request) -> web.StreamResponse:
+    """Render award documents in the background: a ZIP of one PDF per award (each with its QR) and
+    the combined print-ready PDF; progress as for every document."""
     data = await parse_body(request, RenderOrder)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -236,14 +231,9 @@ def _in_pool(
     return documents.run_in_pool(document_runner(request).pool(), work, seconds=limit)
 
 
-@routes.get(
-    AWARD + "/document.pdf",
-    summary="One award's document (certificate or flag award document), rendered now",
-    role="organizer",
-    content_type="application/pdf",
-    roles=("organizer",),
-)
+@routes.get(AWARD + "/document.pdf", roles=ORGANIZER, content_type="application/pdf")
 async def award_document(request: web.Request) -> web.StreamResponse:
+    """One award's document (certificate or flag award document), rendered now."""
     award, item, templates = await _award_item(request)
     pool = document_runner(request).pool()
     work = award_documents.render_awards(
@@ -260,32 +250,25 @@ async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any], Overr
     return award, item, templates
 
 
-@routes.get(
-    AWARD + "/flag.pdf",
-    summary="The print proof of an emulation flag (850 x 650 mm) for its maker, as PDF",
-    role="organizer",
-    content_type="application/pdf",
-    roles=("organizer",),
-)
-async def flag_pdf(request: web.Request) -> web.StreamResponse:
+async def _flag_proof(request: web.Request, make: Callable[..., T]) -> tuple[Award, T]:
+    """The award of the path and its flag's print proof, made by make in the pool."""
     award, item, templates = await _flag_item(request)
-    render = partial(award_flag.render_flag_proof_pdf, item, templates=templates)
-    pdf = await with_templates(request, _in_pool(request, render, templates), templates)
+    work = partial(make, item, templates=templates)
+    return award, await with_templates(request, _in_pool(request, work, templates), templates)
+
+
+@routes.get(AWARD + "/flag.pdf", roles=ORGANIZER, content_type="application/pdf")
+async def flag_pdf(request: web.Request) -> web.StreamResponse:
+    """The print proof of an emulation flag (850 x 650 mm) for its maker, as PDF."""
+    award, pdf = await _flag_proof(request, award_flag.render_flag_proof_pdf)
     name = award_render.file_name(1, award).replace(".pdf", "-co.pdf")
     return pdf_response(pdf, name, attachment=False)
 
 
-@routes.get(
-    AWARD + "/flag.svg",
-    summary="The same print proof of the flag as an SVG drawing",
-    role="organizer",
-    content_type="image/svg+xml",
-    roles=("organizer",),
-)
+@routes.get(AWARD + "/flag.svg", roles=ORGANIZER, content_type="image/svg+xml")
 async def flag_svg(request: web.Request) -> web.StreamResponse:
-    award, item, templates = await _flag_item(request)
-    draw = partial(award_flag.flag_proof_svg, item, templates=templates)
-    svg = await with_templates(request, _in_pool(request, draw, templates), templates)
+    """The same print proof of the flag as an SVG drawing."""
+    award, svg = await _flag_proof(request, award_flag.flag_proof_svg)
     name = award_render.file_name(1, award).replace(".pdf", "-co.svg")
     # A download, never a page of this site: a drawing is opened by the maker's tools.
     return pdf_response(svg.encode(), name, attachment=True, content_type="image/svg+xml")

@@ -12,7 +12,7 @@ from conference.tables import TableReport
 from server.auth import conference_actor
 from server.http import json_response
 from server.keys import db_key
-from server.routes import ApiRoutes
+from server.routes import ORGANIZER, ApiRoutes
 from server.runtime import in_parse_pool
 from server.uploads import query_flag, read_upload
 
@@ -23,18 +23,17 @@ IMPORT = "/api/v1/conferences/{cid}/awards/decisions/{did}/import"
 
 @routes.post(
     IMPORT,
-    summary="Import a decision's recipients from a CSV or XLSX file (raw body or multipart), "
-    "after those it names; ?dry_run=1 only checks it",
-    role="organizer",
+    roles=ORGANIZER,
     response=TableReport,
-    content_type="text/csv",
     query={
         "dry_run": "1: check the file and report every problem, import nothing",
         "skip_invalid": "1: import the valid rows even if others have problems",
     },
-    roles=("organizer",),
+    content_type="text/csv",
 )
 async def import_recipients(request: web.Request) -> web.StreamResponse:
+    """Import a decision's recipients from a CSV or XLSX file (raw body or multipart), after those
+    it names; ?dry_run=1 only checks it."""
     dry_run, skip_invalid = query_flag(request, "dry_run"), query_flag(request, "skip_invalid")
     cid, did = request.match_info["cid"], request.match_info["did"]
     db = request.app[db_key]

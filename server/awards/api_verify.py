@@ -103,23 +103,17 @@ async def verify_hash(request: web.Request, sha256: str) -> dict[str, Any]:
     return {"match": True} | found
 
 
-@routes.get(
-    VERIFY_MINUTES + "/{code}",
-    summary="Finalised minutes by the verification code printed on them: which minutes, "
-    "which version, who finalised them and when, superseded or not, signature valid",
-    role="anyone (rate-limited)",
-)
+@routes.get(VERIFY_MINUTES + "/{code}", role="anyone (rate-limited)")
 async def by_code(request: web.Request) -> web.StreamResponse:
+    """Finalised minutes by the verification code printed on them: which minutes, which version,
+    who finalised them and when, superseded or not, signature valid."""
     return json_response(await verify_code(request, request.match_info["code"]))
 
 
-@routes.post(
-    VERIFY_MINUTES,
-    summary="Is this PDF a finalised version of minutes? Send the PDF (application/pdf or "
-    'a form\'s file) or {"sha256"}; the answer has match true with the version, or false',
-    role="anyone (rate-limited)",
-)
+@routes.post(VERIFY_MINUTES, role="anyone (rate-limited)")
 async def by_document(request: web.Request) -> web.StreamResponse:
+    """Is this PDF a finalised version of minutes? Send the PDF (application/pdf or a form's file)
+    or {"sha256"}; the answer has match true with the version, or false."""
     check_verify_rate(request)
     return json_response(await verify_hash(request, await uploaded_hash(request)))
 
@@ -131,11 +125,8 @@ async def verify_award_code(request: web.Request, code: str) -> dict[str, Any]:
 
 
 # Registered last: /api/v1/verify/minutes... above are not award codes.
-@routes.get(
-    "/api/v1/verify/{code}",
-    summary="An award by the code printed on it: the award, recipient, decision, issuing "
-    "body, and whether it is valid or revoked (when and why)",
-    role="anyone (rate-limited)",
-)
+@routes.get("/api/v1/verify/{code}", role="anyone (rate-limited)")
 async def award_by_code(request: web.Request) -> web.StreamResponse:
+    """An award by the code printed on it: the award, recipient, decision, issuing body, and
+    whether it is valid or revoked (when and why)."""
     return json_response(await verify_award_code(request, request.match_info["code"]))

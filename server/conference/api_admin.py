@@ -54,14 +54,9 @@ async def issue_token(call: Call[TokenCreate]) -> object:
     return TokenIssued(**TokenOut.of(token, code).model_dump(), token=plaintext)
 
 
-@routes.post(
-    CONF + "/tokens/{tid}/revoke",
-    summary="Revoke an API token",
-    role="organizer",
-    response=TokenOut,
-    roles=("organizer",),
-)
+@routes.post(CONF + "/tokens/{tid}/revoke", roles=ORGANIZER, response=TokenOut)
 async def revoke_token(request: web.Request) -> web.StreamResponse:
+    """Revoke an API token."""
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         token, code = await admin.revoke_token(
@@ -103,16 +98,15 @@ async def revoke_role(call: Call[MemberRevoke]) -> None:
 
 @routes.get(
     CONF + "/audit",
-    summary="The audit log, newest first",
-    role="organizer",
+    roles=ORGANIZER,
     response=AuditPage,
     query={
         "before": "only entries older than this entry id (next_before of the previous page)",
         "limit": "entries per page, 1-500 (default 100)",
     },
-    roles=("organizer",),
 )
 async def audit_log(request: web.Request) -> web.StreamResponse:
+    """The audit log, newest first."""
     query = AuditQuery.model_validate(dict(request.query))
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -124,8 +118,9 @@ async def audit_log(request: web.Request) -> web.StreamResponse:
     return json_response(AuditPage(items=items, next_before=next_before))
 
 
-@routes.get("/api/v1/accounts", summary="Every account", role="administrator", response=AccountList)
+@routes.get("/api/v1/accounts", role="administrator", response=AccountList)
 async def list_accounts(request: web.Request) -> web.StreamResponse:
+    """Every account."""
     who = require_login(request)
     async with transaction(request) as session:
         found = await admin.list_accounts(session, actor=Actor(who))
@@ -133,14 +128,10 @@ async def list_accounts(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post(
-    "/api/v1/accounts",
-    summary="Create an account",
-    role="administrator",
-    body=AccountCreate,
-    response=AccountOut,
-    status=201,
+    "/api/v1/accounts", role="administrator", body=AccountCreate, response=AccountOut, status=201
 )
 async def create_account(request: web.Request) -> web.StreamResponse:
+    """Create an account."""
     who = require_login(request)
     data = await parse_body(request, AccountCreate)
     async with transaction(request) as session:

@@ -47,14 +47,9 @@ class MeOut(BaseModel):
     roles: list[RoleOut] = []
 
 
-@routes.post(
-    "/api/v1/auth/login",
-    summary="Log in; sets the session cookie",
-    role="anyone",
-    body=LoginIn,
-    response=MeOut,
-)
+@routes.post("/api/v1/auth/login", role="anyone", body=LoginIn, response=MeOut)
 async def login(request: web.Request) -> web.StreamResponse:
+    """Log in; sets the session cookie."""
     data = await parse_body(request, LoginIn)
     token, account, row = await log_in(request, data.username, data.password)
     me = MeOut(
@@ -76,10 +71,9 @@ class LogoutOut(BaseModel):
     sessions_ended: int
 
 
-@routes.post(
-    "/api/v1/auth/logout", summary="End the browser session", role="anyone", response=LogoutOut
-)
+@routes.post("/api/v1/auth/logout", role="anyone", response=LogoutOut)
 async def logout(request: web.Request) -> web.StreamResponse:
+    """End the browser session."""
     ended = await log_out(request)
     response = json_response(LogoutOut(ok=True, sessions_ended=ended))
     clear_session_cookie(response)
@@ -88,21 +82,20 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @routes.post(
     "/api/v1/auth/logout-everywhere",
-    summary="End every browser session of the caller's account (other browsers, phones)",
     role="anyone (a logged-in browser; nothing to end otherwise)",
     response=LogoutOut,
 )
 async def logout_everywhere(request: web.Request) -> web.StreamResponse:
+    """End every browser session of the caller's account (other browsers, phones)."""
     ended = await log_out(request, everywhere=True)
     response = json_response(LogoutOut(ok=True, sessions_ended=ended))
     clear_session_cookie(response)
     return response
 
 
-@routes.get(
-    "/api/v1/me", summary="The caller, their roles and CSRF token", role="anyone", response=MeOut
-)
+@routes.get("/api/v1/me", role="anyone", response=MeOut)
 async def me(request: web.Request) -> web.StreamResponse:
+    """The caller, their roles and CSRF token."""
     who = principal(request)
     row = browser_session(request)
     out = MeOut(

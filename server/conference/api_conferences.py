@@ -34,13 +34,9 @@ class SiteList(BaseModel):
     items: list[SiteOut]
 
 
-@routes.get(
-    "/api/v1/conferences",
-    summary="Conferences the caller may see",
-    role="anyone",
-    response=ConferenceList,
-)
+@routes.get("/api/v1/conferences", role="anyone", response=ConferenceList)
 async def list_conferences(request: web.Request) -> web.StreamResponse:
+    """Conferences the caller may see."""
     async with transaction(request) as session:
         found = await services.list_conferences(session, Actor(principal(request)))
         return json_response(ConferenceList(items=[ConferenceOut.of(c) for c in found]))
@@ -48,13 +44,13 @@ async def list_conferences(request: web.Request) -> web.StreamResponse:
 
 @routes.post(
     "/api/v1/conferences",
-    summary="Create a conference (the caller becomes organizer)",
     role="account allowed to create conferences",
     body=ConferenceCreate,
     response=ConferenceOut,
     status=201,
 )
 async def create_conference(request: web.Request) -> web.StreamResponse:
+    """Create a conference (the caller becomes organizer)."""
     who = require_login(request)
     data = await parse_body(request, ConferenceCreate)
     async with transaction(request) as session:
@@ -68,15 +64,9 @@ async def read_conference(call: Call[None]) -> object:
     return ConferenceOut.of(call.conference)
 
 
-@routes.patch(
-    CONF,
-    summary="Change a conference's details",
-    role="organizer",
-    body=ConferenceUpdate,
-    response=ConferenceOut,
-    roles=("organizer",),
-)
+@routes.patch(CONF, roles=ORGANIZER, body=ConferenceUpdate, response=ConferenceOut)
 async def update_conference(request: web.Request) -> web.StreamResponse:
+    """Change a conference's details."""
     data = await parse_body(request, ConferenceUpdate)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -143,13 +133,9 @@ async def delete_site(call: Call[None]) -> None:
     await services.delete_site(call.session, call.conference, site, actor=call.actor)
 
 
-@routes.get(
-    CONF + "/live",
-    summary="The live snapshot with its seq, epoch and server time",
-    role="any role in it",
-    roles=ANY_ROLE,
-)
+@routes.get(CONF + "/live", roles=ANY_ROLE)
 async def read_live_snapshot(request: web.Request) -> web.StreamResponse:
+    """The live snapshot with its seq, epoch and server time."""
     # One consistent read: the sites must be exactly the state at the snapshot's seq.
     async with request.app[db_key].consistent_read() as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])

@@ -16,7 +16,7 @@ from conference.schemas import Input, SiteCode
 from server.auth import conference_actor
 from server.http import json_response, parse_body, transaction
 from server.keys import config_key
-from server.routes import HALL, ApiRoutes, Call
+from server.routes import HALL, SITE, ApiRoutes, Call
 from server.runtime import document_runner
 from server.signing import ready_keyring
 
@@ -89,13 +89,13 @@ def pdf_response(
 
 @routes.get(
     CONF + "/delegates/{did}/badge.pdf",
-    summary="One delegate's badge as a PDF, rendered now",
+    roles=SITE,
     role="organizer, or the site operator of the delegate's site",
     query={"layout": "single (one badge-sized page, the default) or sheet (on an A4 sheet)"},
     content_type=PDF,
-    roles=("organizer", "site_operator"),
 )
 async def delegate_badge(request: web.Request) -> web.StreamResponse:
+    """One delegate's badge as a PDF, rendered now."""
     layout = request.query.get("layout", "single")
     if layout not in badges.PER_PAGE:
         raise InvalidInput("layout must be single or sheet", field="layout")
@@ -116,14 +116,14 @@ async def delegate_badge(request: web.Request) -> web.StreamResponse:
 
 @routes.post(
     CONF + "/badges",
-    summary="Print badges in the background: one site's or the whole conference's",
+    roles=SITE,
     role="organizer; a site operator for their own site only",
     body=BadgeOrder,
     response=DocumentOut,
     status=202,
-    roles=("organizer", "site_operator"),
 )
 async def order_badges(request: web.Request) -> web.StreamResponse:
+    """Print badges in the background: one site's or the whole conference's."""
     data = await parse_body(request, BadgeOrder)
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
@@ -175,12 +175,12 @@ async def read_document(call: Call[None]) -> object:
 
 @routes.get(
     CONF + "/documents/{jobid}/file",
-    summary="The finished document (409 conflict while it is not finished)",
+    roles=HALL,
     role="organizer, chair, secretary; a site operator for their site's",
     content_type=PDF,
-    roles=("organizer", "chair", "secretary", "site_operator"),
 )
 async def document_file(request: web.Request) -> web.StreamResponse:
+    """The finished document (409 conflict while it is not finished)."""
     async with transaction(request) as session:
         conference, actor = await conference_actor(request, session, request.match_info["cid"])
         job = await jobs.get_job(session, conference, request.match_info["jobid"], actor=actor)

@@ -16,7 +16,7 @@ from conference_file.reader import Format
 from server.auth import conference_actor, require_login
 from server.http import UNSUPPORTED_MEDIA_TYPE, json_response, read_body, transaction
 from server.keys import config_key, db_key
-from server.routes import ApiRoutes
+from server.routes import ORGANIZER, ApiRoutes
 from server.runtime import in_parse_pool
 
 routes = ApiRoutes("transfer")
@@ -41,15 +41,15 @@ class ImportCheck(BaseModel):
 
 @routes.post(
     "/api/v1/conferences/import",
-    summary="Create a conference from a conference file (YAML or JSON); ?dry_run=1 only checks it",
     role="account allowed to create conferences (it becomes organizer)",
     body=importing.ConferenceFile,
-    content_type="application/yaml",
     response=ConferenceOut,
     status=201,
     query={"dry_run": "1: check the file and report what it holds, create nothing (200)"},
+    content_type="application/yaml",
 )
 async def import_conference(request: web.Request) -> web.StreamResponse:
+    """Create a conference from a conference file (YAML or JSON); ?dry_run=1 only checks it."""
     actor = Actor(require_login(request))
     importing.require_may_create(actor)
     fmt = FORMAT_BY_MEDIA_TYPE.get(request.content_type)
@@ -74,13 +74,10 @@ async def import_conference(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(
-    "/api/v1/conferences/{cid}/export",
-    summary="The conference as a conference file (a download)",
-    role="organizer",
-    query={"format": "yaml (default) or json"},
-    roles=("organizer",),
+    "/api/v1/conferences/{cid}/export", roles=ORGANIZER, query={"format": "yaml (default) or json"}
 )
 async def export_conference(request: web.Request) -> web.StreamResponse:
+    """The conference as a conference file (a download)."""
     fmt = importing.parse_format(request.query.get("format", "yaml"))
     async with transaction(request) as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])

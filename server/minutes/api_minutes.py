@@ -223,26 +223,26 @@ async def _make_version(request: web.Request, amendment: str | None) -> dict[str
 
 @routes.post(
     MINUTES + "/finalise",
-    summary="Finalise the minutes: they lock, version 1 is rendered, hashed and signed",
+    roles=minutes.WRITE_ROLES,
     role="secretary or organizer",
     body=Finalise,
     status=201,
-    roles=minutes.WRITE_ROLES,
 )
 async def finalise(request: web.Request) -> web.StreamResponse:
+    """Finalise the minutes: they lock, version 1 is rendered, hashed and signed."""
     await parse_body(request, Finalise)
     return json_response(await _make_version(request, None), status=201)
 
 
 @routes.post(
     MINUTES + "/amendments",
-    summary="A numbered amendment to final minutes; it makes the next signed version",
+    roles=minutes.WRITE_ROLES,
     role="secretary or organizer",
     body=Amendment,
     status=201,
-    roles=minutes.WRITE_ROLES,
 )
 async def amend(request: web.Request) -> web.StreamResponse:
+    """A numbered amendment to final minutes; it makes the next signed version."""
     data = await parse_body(request, Amendment)
     return json_response(await _make_version(request, data.text), status=201)
 
@@ -281,14 +281,14 @@ def _attachment(conference: Conference, version: int | None, ext: str) -> dict[s
 
 @routes.get(
     MINUTES + "/export.pdf",
-    summary="The minutes as PDF: a finalised version (the latest unless ?version=), or a "
-    "draft while they are not final",
+    roles=EXPORT_ROLES,
     role="organizer or secretary",
     query={"version": "a finalised version (default: the latest)"},
     content_type="application/pdf",
-    roles=EXPORT_ROLES,
 )
 async def export_pdf(request: web.Request) -> web.StreamResponse:
+    """The minutes as PDF: a finalised version (the latest unless ?version=), or a draft while they
+    are not final."""
     conference, _, content, pdf, version = await _export(request)
     if pdf is None:
         pdf = (await request.app[documents_key].render_now(TEMPLATE, content)).pdf
@@ -301,13 +301,13 @@ async def export_pdf(request: web.Request) -> web.StreamResponse:
 
 @routes.get(
     MINUTES + "/export.docx",
-    summary="The minutes as DOCX (Word, LibreOffice): the same content as the PDF",
+    roles=EXPORT_ROLES,
     role="organizer or secretary",
     query={"version": "a finalised version (default: the latest)"},
     content_type=DOCX_TYPE,
-    roles=EXPORT_ROLES,
 )
 async def export_docx(request: web.Request) -> web.StreamResponse:
+    """The minutes as DOCX (Word, LibreOffice): the same content as the PDF."""
     conference, _, content, _pdf, version = await _export(request)
     return web.Response(
         body=build_docx(content),
