@@ -40,7 +40,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference
-from conference.services import get_site_by_code
+from conference.services import named_site
 
 CHAIR_ROLES = ("chair", "organizer")
 # Who may ask to speak (for themself, their site, or anyone) and act on a request.
@@ -363,13 +363,9 @@ async def _named_speakers_site(
     """The site of a speaker the chair names who is not a delegate (None: no site)."""
     if not data.name:
         raise InvalidInput("name the speaker (a delegate or a name)", field="name")
-    if data.site is None:
-        return None
     assert conference.id is not None
-    site = await get_site_by_code(session, conference.id, data.site)
-    if site is None:
-        raise InvalidInput(f"no site with the code {data.site!r}", field="site")
-    return site.id
+    site = await named_site(session, conference.id, data.site)
+    return site.id if site is not None else None
 
 
 async def act_on_speaker(

@@ -26,7 +26,7 @@ from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
 from conference.queries import conference_row, flushed_or
-from conference.services import get_site_by_code
+from conference.services import named_site
 
 _DECISION_FIELDS = set(DecisionCreate.model_fields)
 # Who reads the decisions and awards of a conference (verification is public).
@@ -124,11 +124,7 @@ async def add_award(
     await lock_conference(session, conference.id)
     if decision.conference_id != conference.id:
         raise InvalidInput("the decision belongs to another conference", field="decision")
-    site: Site | None = None
-    if data.site is not None:
-        site = await get_site_by_code(session, conference.id, data.site)
-        if site is None:
-            raise InvalidInput(f"no site with the code {data.site!r}", field="site")
+    site = await named_site(session, conference.id, data.site)
     highest = await session.exec(
         select(func.max(Award.position)).where(col(Award.decision_id) == decision.id)
     )
@@ -265,11 +261,7 @@ async def update_award(
     changes = data.model_dump(exclude_unset=True)
     site_code: str | None = None
     if "site" in changes:
-        site = None
-        if changes["site"] is not None:
-            site = await get_site_by_code(session, conference.id, changes["site"])
-            if site is None:
-                raise InvalidInput(f"no site with the code {changes['site']!r}", field="site")
+        site = await named_site(session, conference.id, changes["site"])
         award.site_id = site.id if site is not None else None
     columns = {"name": "recipient_name", "title": "recipient_title", "unit": "recipient_unit"}
     before = {}

@@ -188,6 +188,16 @@ async def get_site_by_code(session: AsyncSession, conference_id: int, code: str)
     return result.one_or_none()
 
 
+async def named_site(session: AsyncSession, conference_id: int, code: str | None) -> Site | None:
+    """The site with this code (None when none is named); InvalidInput on `site` if none has it."""
+    if code is None:
+        return None
+    site = await get_site_by_code(session, conference_id, code)
+    if site is None:
+        raise InvalidInput(f"no site with the code {code!r}", field="site")
+    return site
+
+
 async def _check_site_rules(
     session: AsyncSession, conference_id: int, values: dict[str, Any], site_id: int | None
 ) -> None:
