@@ -40,6 +40,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference
+from conference.queries import conference_row
 from conference.services import named_site
 
 CHAIR_ROLES = ("chair", "organizer")
@@ -333,14 +334,7 @@ async def _asking_delegate(
     who asks; None where the chair adds a person who is not a delegate."""
     delegate: Delegate | None = None
     if data.delegate is not None:
-        delegate = (
-            await session.exec(
-                select(Delegate).where(
-                    col(Delegate.public_id) == data.delegate,
-                    col(Delegate.conference_id) == conference.id,
-                )
-            )
-        ).first()
+        delegate = await conference_row(session, Delegate, conference.id, public_id=data.delegate)
         if delegate is None:
             raise NotFound("no such delegate in this conference", field="delegate")
     elif actor.has("delegate") and not chair and actor.delegate_id is not None:
