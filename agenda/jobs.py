@@ -148,14 +148,7 @@ async def announce_time_up(
     """Announce that a speaker's time is up; None if this run of the timer is over."""
     now = now or utcnow()
     await lock_conference(session, conference_id)
-    speaker = (
-        await session.exec(
-            select(Speaker).where(
-                col(Speaker.conference_id) == conference_id,
-                col(Speaker.public_id) == speaker_id,
-            )
-        )
-    ).one_or_none()
+    speaker = await conference_row(session, Speaker, conference_id, public_id=speaker_id)
     if speaker is None or speaker.timer_generation != generation:
         return None
     if speaker.time_up_generation == generation or time_up_at(speaker) is None:

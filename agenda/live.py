@@ -56,6 +56,14 @@ def _step(agenda: Agenda, public_id: str) -> AgendaItem:
     return item
 
 
+def _target(agenda: Agenda, item: str | None, none_left: str) -> AgendaItem:
+    """The item named, else the next planned one; Conflict saying none_left if there is none."""
+    target = _step(agenda, item) if item else _next_planned(agenda)
+    if target is None:
+        raise Conflict(none_left, field="item")
+    return target
+
+
 def _run(item: AgendaItem, now: datetime, changes: _Changes) -> None:
     item.status = "running"
     item.started_at = item.started_at or now
@@ -143,9 +151,7 @@ Move = Callable[[Agenda, AgendaItem | None, str | None, datetime, _Changes], Age
 def _start(
     agenda: Agenda, current: AgendaItem | None, item: str | None, now: datetime, changes: _Changes
 ) -> AgendaItem | None:
-    target = _step(agenda, item) if item else _next_planned(agenda)
-    if target is None:
-        raise Conflict("every item has been taken: there is none left to start", field="item")
+    target = _target(agenda, item, "every item has been taken: there is none left to start")
     if target is current:
         raise Conflict("this item is already running", field="item")
     if current is not None:
@@ -166,9 +172,7 @@ def _end(
 def _skip(
     agenda: Agenda, current: AgendaItem | None, item: str | None, now: datetime, changes: _Changes
 ) -> AgendaItem | None:
-    target = _step(agenda, item) if item else _next_planned(agenda)
-    if target is None:
-        raise Conflict("there is no planned item to skip", field="item")
+    target = _target(agenda, item, "there is no planned item to skip")
     if target.status not in ("planned", "running"):
         raise Conflict(f"this item is {target.status}: only a planned item is skipped")
     _finish(target, "skipped", now, changes)

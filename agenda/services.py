@@ -29,10 +29,10 @@ from conference.audit import record
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput
 from conference.live import append_event, lock_conference
-from conference.models import Conference, Site
+from conference.models import Conference
 from conference.queries import conference_row
 from conference.schemas import FIRST_YEAR, LAST_YEAR, ConferenceCreate
-from conference.services import get_site_by_code
+from conference.services import named_site
 
 
 def planned_start_problem(
@@ -100,11 +100,7 @@ async def create_agenda_item(
     problem = planned_start_problem(conference, data.planned_start)
     if problem is not None:
         raise InvalidInput(problem, field="planned_start")
-    site: Site | None = None
-    if data.site is not None:
-        site = await get_site_by_code(session, conference.id, data.site)
-        if site is None:
-            raise InvalidInput(f"no site with the code {data.site!r}", field="site")
+    site = await named_site(session, conference.id, data.site)
     parent = await _parent(session, conference.id, data.parent) if data.parent else None
     presenter = (
         await _presenter(session, conference.id, data.presenter_delegate)
@@ -192,11 +188,9 @@ async def _given_site(
     session: AsyncSession, conference_id: int, agenda: Agenda, code: str | None
 ) -> int | None:
     """The id of the site an item is given from (None: none), noted in agenda."""
-    if code is None:
-        return None
-    site = await get_site_by_code(session, conference_id, code)
+    site = await named_site(session, conference_id, code)
     if site is None:
-        raise InvalidInput(f"no site with the code {code!r}", field="site")
+        return None
     agenda.site_codes[site.id or 0] = site.code
     return site.id
 

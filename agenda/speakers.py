@@ -40,7 +40,8 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference
-from conference.services import get_site_by_code
+from conference.queries import conference_row
+from conference.services import named_site
 
 CHAIR_ROLES = ("chair", "organizer")
 # Who may ask to speak (for themself, their site, or anyone) and act on a request.
@@ -333,14 +334,7 @@ async def _asking_delegate(
     who asks; None where the chair adds a person who is not a delegate."""
     delegate: Delegate | None = None
     if data.delegate is not None:
-        delegate = (
-            await session.exec(
-                select(Delegate).where(
-                    col(Delegate.public_id) == data.delegate,
-                    col(Delegate.conference_id) == conference.id,
-                )
-            )
-        ).first()
+        delegate = await conference_row(session, Delegate, conference.id, public_id=data.delegate)
         if delegate is None:
             raise NotFound("no such delegate in this conference", field="delegate")
     elif actor.has("delegate") and not chair and actor.delegate_id is not None:
@@ -363,13 +357,9 @@ async def _named_speakers_site(
     """The site of a speaker the chair names who is not a delegate (None: no site)."""
     if not data.name:
         raise InvalidInput("name the speaker (a delegate or a name)", field="name")
-    if data.site is None:
-        return None
     assert conference.id is not None
-    site = await get_site_by_code(session, conference.id, data.site)
-    if site is None:
-        raise InvalidInput(f"no site with the code {data.site!r}", field="site")
-    return site.id
+    site = await named_site(session, conference.id, data.site)
+    return site.id if site is not None else None
 
 
 async def act_on_speaker(

@@ -15,6 +15,7 @@ from agenda.schemas import agenda_item_data
 from attendance.models import Delegate
 from conference.errors import NotFound
 from conference.models import Site
+from conference.queries import conference_record
 
 
 @dataclass
@@ -108,13 +109,7 @@ async def agenda_state(
 
     With create=False (a read) a missing state is the defaults, not stored.
     """
-    state = await session.get(AgendaState, conference_id, populate_existing=True)
-    if state is None:
-        state = AgendaState(conference_id=conference_id)
-        if create:
-            session.add(state)
-            await session.flush()
-    return state
+    return await conference_record(session, AgendaState, conference_id, create=create)
 
 
 def speaking_limit(state: AgendaState, item: AgendaItem) -> int:

@@ -154,17 +154,11 @@ class _Checker(RowChecker):
             key = delegate_key(code, name)
             if key in self.known_people:
                 self.problem("name", f"{name} is already a delegate at {code}")
-            elif key in self.people:
-                also = self.people[key]
-                self.problem("name", f"{name} is listed twice at {code} (also row {also})")
             else:
-                self.people[key] = self.row.number
+                self.listed_once("name", key, self.people, f"{name} is listed twice at {code}")
         if email:
             if email in self.known_emails:
                 whose = self.known_emails[email]
                 self.problem("email", f"the email {email} is already that of {whose}")
-            elif email in self.emails:
-                also = self.emails[email]
-                self.problem("email", f"the email {email} is listed twice (also row {also})")
             else:
-                self.emails[email] = self.row.number
+                self.listed_once("email", email, self.emails, f"the email {email} is listed twice")

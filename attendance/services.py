@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import func, insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -35,6 +34,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
+from conference.queries import flushed_or
 from conference.services import get_site_by_code, list_sites
 from conference.tables import import_gate
 from conference.text import fold, is_public_id
@@ -285,13 +285,9 @@ async def delete_delegate(
         delegate.public_id,
         delegate_data(delegate, site.code),
     )
-    try:
-        async with session.begin_nested():
-            await session.delete(delegate)
-            await session.flush()
-    except IntegrityError:
-        # A check-in (or another record of this person) arrived in the meantime.
-        raise refused from None
+    # A check-in (or another record of this person) may have arrived in the meantime.
+    async with flushed_or(session, refused):
+        await session.delete(delegate)
     await append_event(
         session, conference.id, DELEGATE_REMOVED, {"id": delegate.public_id, "site": site.code}
     )

@@ -155,8 +155,7 @@ class _Checker(RowChecker):
             self.problem(
                 "name", f"{name} is already a recipient of this decision, as {KIND_NAMES[kind]}"
             )
-        elif key in self.seen:
-            also = self.seen[key]
-            self.problem("name", f"{name} is listed twice, as {KIND_NAMES[kind]} (also row {also})")
         else:
-            self.seen[key] = self.row.number
+            self.listed_once(
+                "name", key, self.seen, f"{name} is listed twice, as {KIND_NAMES[kind]}"
+            )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,8 +25,8 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference, Site
-from conference.queries import conference_row
-from conference.services import get_site_by_code
+from conference.queries import conference_row, flushed_or
+from conference.services import named_site
 
 _DECISION_FIELDS = set(DecisionCreate.model_fields)
 # Who reads the decisions and awards of a conference (verification is public).
@@ -80,13 +79,10 @@ async def used_codes(session: AsyncSession, codes: Iterable[str]) -> set[str]:
     return set(rows.all())
 
 
-async def flush_decisions(session: AsyncSession) -> None:
-    """Flush, turning a number taken meanwhile by another transaction into a Conflict."""
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        raise Conflict("a decision number is already used", field="number") from None
+async def add_decisions(session: AsyncSession, decisions: Sequence[Decision]) -> None:
+    """Add and flush decisions; a number taken meanwhile by another transaction: Conflict."""
+    async with flushed_or(session, Conflict("a decision number is already used", field="number")):
+        session.add_all(decisions)
 
 
 async def create_decision(
@@ -105,8 +101,7 @@ async def create_decision(
             field="number",
         )
     decision = new_decision(conference.id, data)
-    session.add(decision)
-    await flush_decisions(session)
+    await add_decisions(session, [decision])
     await record(
         session, actor, "decision.create", "decision", decision.public_id, data.model_dump()
     )
@@ -129,11 +124,7 @@ async def add_award(
     await lock_conference(session, conference.id)
     if decision.conference_id != conference.id:
         raise InvalidInput("the decision belongs to another conference", field="decision")
-    site: Site | None = None
-    if data.site is not None:
-        site = await get_site_by_code(session, conference.id, data.site)
-        if site is None:
-            raise InvalidInput(f"no site with the code {data.site!r}", field="site")
+    site = await named_site(session, conference.id, data.site)
     highest = await session.exec(
         select(func.max(Award.position)).where(col(Award.decision_id) == decision.id)
     )
@@ -171,8 +162,8 @@ async def insert_decisions(
 ) -> None:
     """Checked decisions and their awards, without per-row audit or events."""
     decisions = [new_decision(conference_id, entry) for entry in entries]
-    session.add_all(decisions)
-    await flush_decisions(session)
+    await add_decisions(session, decisions)
+    awards: list[Award] = []
     for decision, entry in zip(decisions, entries, strict=True):
         assert decision.id is not None
         for i, given in enumerate(entry.awards):
@@ -182,13 +173,12 @@ async def insert_decisions(
             award.revoked_reason = given.revoked_reason
             if given.code is not None:
                 award.verification_code = given.code
-            session.add(award)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        # Checked before; only a code taken meanwhile by another transaction gets here.
-        raise Conflict("a verification code is already another award's", field="code") from None
+            awards.append(award)
+    # Checked before; only a code taken meanwhile by another transaction gets here.
+    async with flushed_or(
+        session, Conflict("a verification code is already another award's", field="code")
+    ):
+        session.add_all(awards)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -271,11 +261,7 @@ async def update_award(
     changes = data.model_dump(exclude_unset=True)
     site_code: str | None = None
     if "site" in changes:
-        site = None
-        if changes["site"] is not None:
-            site = await get_site_by_code(session, conference.id, changes["site"])
-            if site is None:
-                raise InvalidInput(f"no site with the code {changes['site']!r}", field="site")
+        site = await named_site(session, conference.id, changes["site"])
         award.site_id = site.id if site is not None else None
     columns = {"name": "recipient_name", "title": "recipient_title", "unit": "recipient_unit"}
     before = {}

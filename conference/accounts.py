@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +27,7 @@ from conference.models import (
     Site,
 )
 from conference.passwords import Passwords, hash_password, verify_password
+from conference.queries import flushed_or
 from conference.text import has_control, is_public_id, nfc
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
@@ -79,13 +79,9 @@ async def create_account(
         is_admin=is_admin,
         can_create_conferences=can_create_conferences or is_admin,
     )
-    try:
-        async with session.begin_nested():
-            session.add(account)
-            await session.flush()
-    except IntegrityError:
-        # Another request took the name between the check and the insert.
-        raise Conflict(f"the username {name!r} is taken", field="username") from None
+    # Another request may take the name between the check and the insert.
+    async with flushed_or(session, Conflict(f"the username {name!r} is taken", field="username")):
+        session.add(account)
     await record(
         session,
         actor,

@@ -8,7 +8,7 @@ as written in the file and the field it holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -39,6 +39,13 @@ class RowChecker:
         self.problems.append(
             RowProblem(row=self.row.number, column=column, field=name, message=message)
         )
+
+    def listed_once(self, name: str, key: Hashable, seen: dict[Any, int], twice: str) -> None:
+        """Note that key was listed in this row; a problem (twice, and where) if it was before."""
+        if key in seen:
+            self.problem(name, f"{twice} (also row {seen[key]})")
+        else:
+            seen[key] = self.row.number
 
     def site(self, text: str, *, missing: str | None) -> str | None:
         """The code of the site text names; None, with a problem, if it names none.

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -25,6 +24,7 @@ from conference.events import (
 )
 from conference.live import append_event, lock_conference
 from conference.models import Account, Conference, Membership, Site
+from conference.queries import flushed_or
 from conference.schemas import (
     ConferenceCreate,
     ConferenceUpdate,
@@ -188,6 +188,16 @@ async def get_site_by_code(session: AsyncSession, conference_id: int, code: str)
     return result.one_or_none()
 
 
+async def named_site(session: AsyncSession, conference_id: int, code: str | None) -> Site | None:
+    """The site with this code (None when none is named); InvalidInput on `site` if none has it."""
+    if code is None:
+        return None
+    site = await get_site_by_code(session, conference_id, code)
+    if site is None:
+        raise InvalidInput(f"no site with the code {code!r}", field="site")
+    return site
+
+
 async def _check_site_rules(
     session: AsyncSession, conference_id: int, values: dict[str, Any], site_id: int | None
 ) -> None:
@@ -255,15 +265,12 @@ async def delete_site(
     actor.require("organizer")
     assert conference.id is not None and site.conference_id == conference.id
     await record(session, actor, "site.delete", "site", site.public_id, site_data(site))
-    try:
-        async with session.begin_nested():
-            await session.delete(site)
-            await session.flush()
-    except IntegrityError:
-        # Delegates (and what else must not vanish) still point at this site.
-        raise Conflict(
-            f"site {site.code} still has delegates: move or remove them first", field="site"
-        ) from None
+    # Delegates (and what else must not vanish) may still point at this site.
+    still_used = Conflict(
+        f"site {site.code} still has delegates: move or remove them first", field="site"
+    )
+    async with flushed_or(session, still_used):
+        await session.delete(site)
     await append_event(
         session, conference.id, SITE_DELETED, {"id": site.public_id, "code": site.code}
     )

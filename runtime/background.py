@@ -4,13 +4,15 @@ One `task.cancel()` is a request, not a guarantee: a cancellation can be swallow
 way (a database driver turning it into an error that the task's retry loop then catches,
 seen with the scheduler's lock connection on PostgreSQL), and a shutdown that awaits such
 a task waits for ever. `stop_task` cancels again until the task has ended, and loops that
-retry on errors ask `cancelling()` before they do.
+retry on errors ask `cancelling()` before they do. `Outage` is how such a loop says
+once, not every round, that it cannot reach the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("plenary.background")
@@ -35,3 +37,25 @@ def cancelling() -> bool:
     request in disguise: the loop must end, not retry)."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+@dataclass
+class Outage:
+    """A retrying loop's lost database, logged once when lost and (if back says so) once back."""
+
+    log: logging.Logger
+    lost: str
+    back: str = ""
+    away: bool = False
+
+    def failed(self) -> None:
+        """Note a failed round; only the first of a run is logged, with its traceback."""
+        if not self.away:
+            self.log.warning(self.lost, exc_info=True)
+        self.away = True
+
+    def succeeded(self) -> None:
+        """Note a round that reached the database."""
+        if self.away and self.back:
+            self.log.info(self.back)
+        self.away = False

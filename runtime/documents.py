@@ -27,7 +27,7 @@ from conference.db import Database
 from conference.errors import PlenaryError
 from conference.models import Conference, DocumentJob
 from conference.signing import Keyring
-from runtime.background import stop_task
+from runtime.background import Outage, stop_task
 from runtime.config import Config
 
 log = logging.getLogger("plenary.documents")
@@ -137,7 +137,11 @@ class DocumentRunner:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
-        away = False
+        outage = Outage(
+            log,
+            "the document runner cannot reach the database",
+            "the document runner reaches the database again",
+        )
         while not self._stopping:
             try:
                 # First the jobs a dead process left running; only then take any.
@@ -146,9 +150,7 @@ class DocumentRunner:
                     next_sweep = loop.time() + self.sweep_seconds
                 self._wake.clear()
                 job = await self._db(self._claim)
-                if away:
-                    log.info("the document runner reaches the database again")
-                    away = False
+                outage.succeeded()
                 if job is not None:
                     await self._process(job)
                     continue
@@ -156,9 +158,7 @@ class DocumentRunner:
                 raise
             except Exception:
                 # The database is away (/healthz says so): say it once, try again later.
-                if not away:
-                    log.warning("the document runner cannot reach the database", exc_info=True)
-                away = True
+                outage.failed()
             with contextlib.suppress(TimeoutError):
                 wait = max(0.0, min(self.poll_seconds, next_sweep - loop.time()))
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -9,7 +9,7 @@ import logging
 
 from agenda import presence
 from conference.db import Database
-from runtime.background import stop_task
+from runtime.background import Outage, stop_task
 
 log = logging.getLogger("plenary.presence")
 
@@ -50,15 +50,13 @@ class PresenceRunner:
             await presence.mark_silent(session, silent_for=self.timeout)
 
     async def _run(self) -> None:
-        away = False
+        outage = Outage(log, "site presence cannot be written")
         while True:
             await asyncio.sleep(self.flush_seconds)
             try:
                 await self.flush()
-                away = False
+                outage.succeeded()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if not away:
-                    log.warning("site presence cannot be written", exc_info=True)
-                away = True
+                outage.failed()

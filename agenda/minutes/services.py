@@ -37,6 +37,7 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference
+from conference.queries import conference_record
 
 WRITE_ROLES = ("secretary", "organizer")
 READ_ROLES = ("secretary", "organizer", "chair")
@@ -100,13 +101,7 @@ async def minutes_book(
     session: AsyncSession, conference_id: int, *, create: bool = False
 ) -> MinutesBook:
     """The conference's minutes book, made on first write (writers hold the lock)."""
-    book = await session.get(MinutesBook, conference_id, populate_existing=True)
-    if book is None:
-        book = MinutesBook(conference_id=conference_id)
-        if create:
-            session.add(book)
-            await session.flush()
-    return book
+    return await conference_record(session, MinutesBook, conference_id, create=create)
 
 
 def may_read(actor: Actor, book: MinutesBook) -> bool:

@@ -5,9 +5,12 @@ cancellation as a database error and gone back to sleep)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from conference.db import Database
-from runtime.background import stop_task
+from runtime.background import Outage, stop_task
 from runtime.config import Config
 from runtime.scheduler import SchedulerRunner
 
@@ -64,3 +67,16 @@ async def test_the_scheduler_stops_when_the_driver_turns_its_cancellation_into_a
         assert runner._task is None
     finally:
         await db.dispose()
+
+
+def test_an_outage_is_logged_once_when_lost_and_once_when_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outage = Outage(logging.getLogger("plenary.test"), "lost it", "back again")
+    with caplog.at_level(logging.INFO, logger="plenary.test"):
+        outage.succeeded()
+        for _ in range(3):
+            outage.failed()
+        outage.succeeded()
+        outage.succeeded()
+    assert [r.getMessage() for r in caplog.records] == ["lost it", "back again"]
