@@ -16,8 +16,9 @@ from conference.models import Conference, Site
 from server.http import transaction
 from server.keys import static_versions_key
 from server.link_guesses import delegate_by_link
-from server.pages_render import Translator, login_redirect, page_actor, render, translator
+from server.pages_render import Translator, conference_page, render, translator
 from server.pages_static import StaticUrl
+from server.routes import Call
 
 routes = web.RouteTableDef()
 
@@ -45,32 +46,31 @@ def _conference_data(conference: Conference) -> dict[str, object]:
 
 
 @routes.get("/c/{cid}/checkin")
-async def checkin_page(request: web.Request) -> web.StreamResponse:
+@conference_page(OPERATOR_ROLES)
+async def checkin_page(call: Call[None]) -> web.StreamResponse:
     """The operator's own site; an organizer picks one with ?site=CODE."""
-    async with transaction(request) as session:
-        found = await page_actor(request, session, OPERATOR_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-        sites = await services.list_sites(session, conference, actor=actor)
-    organizer = actor.has("organizer")
-    wanted = request.query.get("site", "").strip().upper()
+    sites = await services.list_sites(call.session, call.conference, actor=call.actor)
+    organizer = call.actor.has("organizer")
+    wanted = call.request.query.get("site", "").strip().upper()
     if organizer:
         site = next((s for s in sites if s.code == wanted), None)
     else:
-        site = next((s for s in sites if s.id == actor.site_id), None)
+        site = next((s for s in sites if s.id == call.actor.site_id), None)
         if site is None:
             raise NotFound("no such site in this conference", field="site")
     page_data: dict[str, object] = {
-        "conference": _conference_data(conference),
-        "timezone": conference.timezone,
+        "conference": _conference_data(call.conference),
+        "timezone": call.conference.timezone,
     }
     if site is not None:
-        page_data |= {"site": _site_data(site), "jsqr": _static(request, "vendor/jsqr/jsQR.js")}
+        page_data |= {
+            "site": _site_data(site),
+            "jsqr": _static(call.request, "vendor/jsqr/jsQR.js"),
+        }
     return render(
-        request,
+        call.request,
         "checkin.html",
-        conference=conference,
+        conference=call.conference,
         site=site,
         organizer=organizer,
         sites=sites[:MAX_SITE_OPTIONS] if organizer else [],
@@ -81,40 +81,37 @@ async def checkin_page(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/c/{cid}/attendance")
-async def attendance_page(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        found = await page_actor(request, session, BOARD_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
+@conference_page(BOARD_ROLES)
+async def attendance_page(call: Call[None]) -> web.StreamResponse:
     return render(
-        request,
+        call.request,
         "attendance.html",
-        conference=conference,
-        can_check_in=actor.has(*OPERATOR_ROLES),
-        page_data={"conference": _conference_data(conference), "timezone": conference.timezone},
+        conference=call.conference,
+        can_check_in=call.actor.has(*OPERATOR_ROLES),
+        page_data={
+            "conference": _conference_data(call.conference),
+            "timezone": call.conference.timezone,
+        },
     )
 
 
 @routes.get("/c/{cid}/sites/{sid}/checkin-screen")
-async def checkin_screen(request: web.Request) -> web.StreamResponse:
+@conference_page(OPERATOR_ROLES)
+async def checkin_screen(call: Call[None]) -> web.StreamResponse:
     """For the hall's projector: the organizer's, or that site's operator's."""
-    async with transaction(request) as session:
-        found = await page_actor(request, session, OPERATOR_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-        site = await services.get_site(session, conference, request.match_info["sid"], actor=actor)
-    if not actor.has("organizer") and site.id != actor.site_id:
+    site = await services.get_site(
+        call.session, call.conference, call.request.match_info["sid"], actor=call.actor
+    )
+    if not call.actor.has("organizer") and site.id != call.actor.site_id:
         raise NotFound("no such site in this conference", field="site")
     return render(
-        request,
+        call.request,
         "checkin_screen.html",
-        conference=conference,
+        conference=call.conference,
         site=site,
         page_data={
-            "conference": _conference_data(conference),
-            "timezone": conference.timezone,
+            "conference": _conference_data(call.conference),
+            "timezone": call.conference.timezone,
             "site": _site_data(site),
         },
     )

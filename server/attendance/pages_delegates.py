@@ -6,8 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from conference import services
-from server.http import transaction
-from server.pages_render import login_redirect, page_actor, render
+from server.pages_render import conference_page, render
+from server.routes import Call
 
 routes = web.RouteTableDef()
 
@@ -17,25 +17,21 @@ PAGE_SIZE = 50
 
 
 @routes.get("/c/{cid}/delegates")
-async def delegates_page(request: web.Request) -> web.StreamResponse:
+@conference_page(READ_ROLES)
+async def delegates_page(call: Call[None]) -> web.StreamResponse:
     """Staff see every site; a site operator their own (the API scopes the list)."""
-    async with transaction(request) as session:
-        found = await page_actor(request, session, READ_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-        sites = await services.list_sites(session, conference, actor=actor)
-    organizer = actor.has("organizer")
+    sites = await services.list_sites(call.session, call.conference, actor=call.actor)
+    organizer = call.actor.has("organizer")
     site_rows = [{"code": site.code, "name": site.name} for site in sites]
     return render(
-        request,
+        call.request,
         "delegates.html",
-        conference=conference,
+        conference=call.conference,
         organizer=organizer,
         sites=site_rows,
         categories=CATEGORIES,
         page_data={
-            "conference": {"id": conference.public_id, "title": conference.title},
+            "conference": {"id": call.conference.public_id, "title": call.conference.title},
             "organizer": organizer,
             "sites": site_rows,
             "pageSize": PAGE_SIZE,
