@@ -5,14 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from attendance import badges
-from conference import jobs, services
-from server.conference.api_documents import DocumentOut
-from server.pages_render import conference_page, render
+from conference import services
+from server.pages_render import conference_page, recent_jobs, render
 from server.routes import Call
 
 routes = web.RouteTableDef()
-
-RECENT_JOBS = 20
 
 
 @routes.get("/c/{cid}/badges")
@@ -21,13 +18,7 @@ async def badges_page(call: Call[None]) -> web.StreamResponse:
     """An organizer prints any site or all; a site operator their own site."""
     sites = await services.list_sites(call.session, call.conference, actor=call.actor)
     counts = await badges.badge_counts(call.session, call.conference)
-    recent = [
-        DocumentOut.of(job, call.conference.public_id).model_dump(mode="json")
-        for job in await jobs.list_jobs(
-            call.session, call.conference, actor=call.actor, limit=RECENT_JOBS
-        )
-        if job.kind == badges.KIND
-    ]
+    recent = await recent_jobs(call, badges.KIND)
     organizer = call.actor.has("organizer")
     site_rows = [
         {"code": site.code, "name": site.name, "count": counts.get(site.id or 0, 0)}

@@ -10,17 +10,15 @@ from aiohttp import web
 from awards import kinds as award_kinds
 from awards import render as award_render
 from awards import settings as award_settings
-from conference import jobs, services
+from conference import services
 from server.awards.api_awards import award_verify_base
-from server.conference.api_documents import DocumentOut
 from server.keys import config_key
-from server.pages_render import conference_page, render
+from server.pages_render import conference_page, recent_jobs, render
 from server.routes import Call
 
 routes = web.RouteTableDef()
 
 PAGE_ROLES = ("organizer",)
-RECENT_JOBS = 20
 
 
 @routes.get("/c/{cid}/awards")
@@ -30,13 +28,7 @@ async def awards_page(call: Call[None]) -> web.StreamResponse:
     sites = await services.list_sites(call.session, call.conference, actor=call.actor)
     kinds = await award_kinds.conference_kinds(call.session, call.conference.id)
     settings = await award_settings.settings_of(call.session, call.conference)
-    recent = [
-        DocumentOut.of(job, call.conference.public_id).model_dump(mode="json")
-        for job in await jobs.list_jobs(
-            call.session, call.conference, actor=call.actor, limit=RECENT_JOBS
-        )
-        if job.kind == award_render.KIND
-    ]
+    recent = await recent_jobs(call, award_render.KIND)
     site_rows = [{"code": site.code, "name": site.name} for site in sites]
     kind_rows = [kind.as_dict() for kind in kinds.values()]
     return render(
