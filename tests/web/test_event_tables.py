@@ -53,8 +53,12 @@ SPREAD_GROUP = re.compile(r"\.\.\.([A-Z_]+)\b")
 
 
 def groups() -> dict[str, set[str]]:
-    """The named groups of lib/event-groups.js."""
-    return {n: set(NAME.findall(body)) for n, body in GROUP.findall(GROUPS_FILE.read_text())}
+    """The named groups of lib/event-groups.js, each with the groups it takes in (named
+    before it) spelled out."""
+    found: dict[str, set[str]] = {}
+    for name, body in GROUP.findall(GROUPS_FILE.read_text()):
+        found[name] = set(NAME.findall(body)).union(*(found[g] for g in SPREAD_GROUP.findall(body)))
+    return found
 
 
 def ignored_by(text: str) -> set[str]:

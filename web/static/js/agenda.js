@@ -9,8 +9,8 @@
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
-import { applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
+import { OFF_THE_FLOOR } from "./lib/event-groups.js";
+import { ITEM_EVENTS, applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
 import { announce, page, t } from "./page.js";
 import { limitOf } from "./chair-speakers.js";
 import { moved, sortable } from "./reorder.js";
@@ -655,15 +655,12 @@ function onSnapshot(snapshot) {
 function onEvent(event) {
   if (!state) return;
   applyEvent(state, event);
+  if (ITEM_EVENTS.has(event.type)) {
+    render();
+    followOpenDialogs();
+    return;
+  }
   switch (event.type) {
-    case "agenda/live":
-    case "agenda_item/created":
-    case "agenda_item/updated":
-    case "agenda_item/deleted":
-    case "agenda/reordered":
-      render();
-      followOpenDialogs();
-      break;
     case "agenda/settings":
       render();
       showSettings();
@@ -685,10 +682,7 @@ function onEvent(event) {
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
   ...eventsOf("attendance", "minutes"),
-  ...NOTICES,
-  ...MAKING,
-  ...AWARD_RECORDS,
-  "conference/updated",
+  ...OFF_THE_FLOOR,
   "document/updated",
 );
 feed = new LiveFeed(conference.id, {

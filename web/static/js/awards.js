@@ -6,7 +6,7 @@
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { MAKING } from "./lib/event-groups.js";
+import { SETUP } from "./lib/event-groups.js";
 import { announce, api, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
 import {
@@ -451,14 +451,7 @@ setupSettings({
 load();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
-const IGNORED = eventSet(
-  ...eventsOf("agenda", "attendance", "minutes"),
-  ...MAKING,
-  "conference/updated",
-  "site/created",
-  "site/deleted",
-  "site/updated",
-);
+const IGNORED = eventSet(...eventsOf("agenda", "attendance", "minutes"), ...SETUP);
 const feed = new LiveFeed(page.conference.id, {
   ignored: IGNORED,
   onSnapshot() {

@@ -6,7 +6,7 @@
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { MAKING } from "./lib/event-groups.js";
+import { SETUP } from "./lib/event-groups.js";
 import { announce, api, conferenceApi, page, t } from "./page.js";
 import { clearErrors, showErrors } from "./forms.js";
 import { jobCard, jobPart, jobPoller, showJobs, unfinished } from "./lib/jobs.js";
@@ -122,14 +122,7 @@ renderList();
 watch();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
-const IGNORED = eventSet(
-  ...eventsOf("agenda", "awards", "attendance", "minutes"),
-  ...MAKING,
-  "conference/updated",
-  "site/created",
-  "site/deleted",
-  "site/updated",
-);
+const IGNORED = eventSet(...eventsOf("agenda", "awards", "attendance", "minutes"), ...SETUP);
 const feed = new LiveFeed(page.conference.id, {
   ignored: IGNORED,
   onSnapshot() {
