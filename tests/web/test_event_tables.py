@@ -1,9 +1,9 @@
 """Every client of the stream handles each event of the catalogue or ignores it on purpose.
 
-The pages: each page module that follows the stream (``new LiveFeed``) gives its LiveFeed
-an ``ignored`` set; every other event of the catalogue must be named by the page's code (a
-``case``, a comparison, an ``eventSet``) in the module or in the modules it imports. The
-follower (``plenary follow``): its HANDLERS and IGNORED together are the catalogue.
+The pages: each page module that follows the stream (``new LiveFeed`` or ``followPage``)
+gives its feed an ``ignored`` set; every other event of the catalogue must be named by the
+page's code (a ``case``, a comparison, an ``eventSet``) in the module or in the modules it
+imports. The follower (``plenary follow``): its HANDLERS and IGNORED together are the catalogue.
 """
 
 from __future__ import annotations
@@ -74,8 +74,12 @@ def ignored_by(text: str) -> set[str]:
 
 
 def pages_that_follow() -> list[Path]:
+    """The page modules that open a LiveFeed, themselves or through live.js's followPage."""
     return sorted(
-        p for p in JS.glob("*.js") if p.name != "live.js" and "new LiveFeed(" in p.read_text()
+        p
+        for p in JS.glob("*.js")
+        if p.name != "live.js"
+        and ("new LiveFeed(" in p.read_text() or "followPage(" in p.read_text())
     )
 
 

@@ -7,7 +7,7 @@
 // event comes back. An order the server refuses as stale (409) is said and the agenda is
 // drawn again from a fresh reading.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { OFF_THE_FLOOR } from "./lib/event-groups.js";
 import { ITEM_EVENTS, applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
@@ -42,7 +42,6 @@ const FORM_FIELDS = [
 const NUMBERS = ["duration_minutes", "speaking_limit_seconds"];
 
 let state = null;
-let feed = null;
 
 /** The API under this conference: {ok, status, data, error}. */
 function call(method, path, body) {
@@ -685,12 +684,9 @@ const IGNORED = eventSet(
   ...OFF_THE_FLOOR,
   "document/updated",
 );
-feed = new LiveFeed(conference.id, {
+followPage(conference.id, {
   ignored: IGNORED,
   onSnapshot,
   onEvent,
-  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
-window.addEventListener("pagehide", () => feed.stop());
-feed.start();
 loadDelegates();

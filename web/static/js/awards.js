@@ -4,7 +4,7 @@
 // (awards-settings.js). It follows the conference's live stream: another organizer's
 // change, an import or a finished rendering redraws the list.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { SETUP } from "./lib/event-groups.js";
 import { announce, api, page, t } from "./page.js";
@@ -452,7 +452,7 @@ load();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(...eventsOf("agenda", "attendance", "minutes"), ...SETUP);
-const feed = new LiveFeed(page.conference.id, {
+followPage(page.conference.id, {
   ignored: IGNORED,
   onSnapshot() {
     // Whatever changed while disconnected.
@@ -467,7 +467,4 @@ const feed = new LiveFeed(page.conference.id, {
       reloadSoon();
     }
   },
-  onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
 });
-feed.start();
-window.addEventListener("pagehide", () => feed.stop());

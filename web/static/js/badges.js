@@ -4,7 +4,7 @@
 // a job that has had no event for a while is asked for its status instead (a site
 // operator is not sent these events, and a dropped connection loses none of them).
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { SETUP } from "./lib/event-groups.js";
 import { announce, api, conferenceApi, page, t } from "./page.js";
@@ -123,7 +123,7 @@ watch();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(...eventsOf("agenda", "awards", "attendance", "minutes"), ...SETUP);
-const feed = new LiveFeed(page.conference.id, {
+followPage(page.conference.id, {
   ignored: IGNORED,
   onSnapshot() {
     // Whatever changed while disconnected: ask for the jobs still under way.
@@ -132,7 +132,4 @@ const feed = new LiveFeed(page.conference.id, {
   onEvent(event) {
     if (event.type === "document/updated" && event.data?.kind === "badges") update(event.data);
   },
-  onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
 });
-feed.start();
-window.addEventListener("pagehide", () => feed.stop());

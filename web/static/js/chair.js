@@ -4,7 +4,7 @@
 // The state is the shared live agenda (live-agenda.js) fed by the live stream; nothing
 // polls. Changes go to the JSON API with the session's CSRF token; their events redraw.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { OFF_THE_FLOOR } from "./lib/event-groups.js";
 import {
@@ -433,11 +433,8 @@ const IGNORED = eventSet(
   "delegate/reissued",
   "document/updated",
 );
-feed = new LiveFeed(conferenceId, {
+feed = followPage(conferenceId, {
   ignored: IGNORED,
   onSnapshot,
   onEvent,
-  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
-window.addEventListener("pagehide", () => feed.stop());
-feed.start();
