@@ -16,12 +16,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlmodel.ext.asyncio.session import AsyncSession
 from yarl import URL
 
-from conference import jobs
 from conference.actors import Actor
 from conference.errors import Forbidden, NotFound
 from conference.models import Conference
 from server.auth import browser_session, conference_actor, principal
-from server.conference.api_documents import DocumentOut
 from server.http import Handler, transaction
 from server.keys import config_key, templates_key
 from server.pages_static import STATIC_PREFIX, set_static_cache
@@ -173,20 +171,6 @@ def conference_page(roles: tuple[str, ...]) -> Callable[[PageHandler], Handler]:
         return page
 
     return decorate
-
-
-# How many of the latest document jobs a page with job cards shows at first.
-RECENT_JOBS = 20
-
-
-async def recent_jobs(call: Call[None], kind: str) -> list[dict[str, Any]]:
-    """The latest document jobs of kind the caller may see, as the API describes them."""
-    found = await jobs.list_jobs(call.session, call.conference, actor=call.actor, limit=RECENT_JOBS)
-    return [
-        DocumentOut.of(job, call.conference.public_id).model_dump(mode="json")
-        for job in found
-        if job.kind == kind
-    ]
 
 
 def render(

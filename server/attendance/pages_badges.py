@@ -6,7 +6,8 @@ from aiohttp import web
 
 from attendance import badges
 from conference import services
-from server.pages_render import conference_page, recent_jobs, render
+from server.conference.pages_documents import recent_jobs
+from server.pages_render import conference_page, render
 from server.routes import Call
 
 routes = web.RouteTableDef()

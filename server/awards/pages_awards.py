@@ -12,8 +12,9 @@ from awards import render as award_render
 from awards import settings as award_settings
 from conference import services
 from server.awards.api_awards import award_verify_base
+from server.conference.pages_documents import recent_jobs
 from server.keys import config_key
-from server.pages_render import conference_page, recent_jobs, render
+from server.pages_render import conference_page, render
 from server.routes import Call
 
 routes = web.RouteTableDef()
