@@ -212,6 +212,20 @@ def render(
     return response
 
 
+def conference_data(conference: Conference) -> dict[str, object]:
+    """What a page's scripts know of its conference."""
+    return {"id": conference.public_id, "title": conference.title}
+
+
+def render_page(call: Call[None], template: str, **context: Any) -> web.Response:
+    """A conference page: render with the conference in the template's context and in the
+    page's data (where page_data does not say more of it)."""
+    page_data = {"conference": conference_data(call.conference), **context.pop("page_data", {})}
+    return render(
+        call.request, template, conference=call.conference, page_data=page_data, **context
+    )
+
+
 def content_security_policy(request: web.Request) -> str:
     host = request.host
     return "; ".join(

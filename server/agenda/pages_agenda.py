@@ -9,23 +9,20 @@ from aiohttp import web
 
 from agenda.models import ITEM_KINDS
 from conference import services
-from server.pages_render import conference_page, render
-from server.routes import Call
+from server.pages_render import conference_page, render_page
+from server.routes import ORGANIZER, Call
 
 routes = web.RouteTableDef()
 
-AGENDA_ROLES = ("organizer",)
-
 
 @routes.get("/c/{cid}/agenda")
-@conference_page(AGENDA_ROLES)
+@conference_page(ORGANIZER)
 async def agenda_page(call: Call[None]) -> web.StreamResponse:
     sites = await services.list_sites(call.session, call.conference, actor=call.actor)
     site_rows = [{"code": site.code, "name": site.name} for site in sites]
-    return render(
-        call.request,
+    return render_page(
+        call,
         "agenda.html",
-        conference=call.conference,
         sites=site_rows,
         kinds=ITEM_KINDS,
         page_data={

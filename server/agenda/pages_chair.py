@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.pages_render import conference_page, render
+from server.pages_render import conference_page, render_page
 from server.routes import Call
 
 routes = web.RouteTableDef()
@@ -18,13 +18,11 @@ CHAIR_ROLES = ("chair", "organizer")
 @conference_page(CHAIR_ROLES)
 async def chair_page(call: Call[None]) -> web.StreamResponse:
     organizer = call.actor.has("organizer")
-    return render(
-        call.request,
+    return render_page(
+        call,
         "chair.html",
-        conference=call.conference,
         organizer=organizer,
         page_data={
-            "conference": {"id": call.conference.public_id, "title": call.conference.title},
             "timezone": call.conference.timezone,
             "organizer": organizer,
         },

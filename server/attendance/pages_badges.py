@@ -7,7 +7,7 @@ from aiohttp import web
 from attendance import badges
 from conference import services
 from server.conference.pages_documents import recent_jobs
-from server.pages_render import conference_page, render
+from server.pages_render import conference_page, render_page
 from server.routes import Call
 
 routes = web.RouteTableDef()
@@ -26,15 +26,13 @@ async def badges_page(call: Call[None]) -> web.StreamResponse:
         for site in sites
     ]
     total = sum(counts.get(site.id or 0, 0) for site in sites) if organizer else None
-    return render(
-        call.request,
+    return render_page(
+        call,
         "badges.html",
-        conference=call.conference,
         organizer=organizer,
         sites=site_rows,
         total=total,
         page_data={
-            "conference": {"id": call.conference.public_id, "title": call.conference.title},
             "sites": site_rows,
             "jobs": recent,
         },

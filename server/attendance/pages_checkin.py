@@ -12,18 +12,23 @@ from aiohttp import web
 from agenda.services import list_agenda
 from conference import services
 from conference.errors import NotFound
-from conference.models import Conference, Site
+from conference.models import Site
 from server.http import transaction
 from server.keys import static_versions_key
 from server.link_guesses import delegate_by_link
-from server.pages_render import Translator, conference_page, render, translator
+from server.pages_render import (
+    Translator,
+    conference_data,
+    conference_page,
+    render,
+    render_page,
+    translator,
+)
 from server.pages_static import StaticUrl
-from server.routes import Call
+from server.routes import SITE, STAFF, Call
 
 routes = web.RouteTableDef()
 
-OPERATOR_ROLES = ("organizer", "site_operator")
-BOARD_ROLES = ("organizer", "chair", "secretary")
 # Organizers pick a site by code from a list; past this many, only by typing it.
 MAX_SITE_OPTIONS = 5000
 
@@ -41,12 +46,8 @@ def _site_data(site: Site) -> dict[str, object]:
     }
 
 
-def _conference_data(conference: Conference) -> dict[str, object]:
-    return {"id": conference.public_id, "title": conference.title}
-
-
 @routes.get("/c/{cid}/checkin")
-@conference_page(OPERATOR_ROLES)
+@conference_page(SITE)
 async def checkin_page(call: Call[None]) -> web.StreamResponse:
     """The operator's own site; an organizer picks one with ?site=CODE."""
     sites = await services.list_sites(call.session, call.conference, actor=call.actor)
@@ -58,19 +59,15 @@ async def checkin_page(call: Call[None]) -> web.StreamResponse:
         site = next((s for s in sites if s.id == call.actor.site_id), None)
         if site is None:
             raise NotFound("no such site in this conference", field="site")
-    page_data: dict[str, object] = {
-        "conference": _conference_data(call.conference),
-        "timezone": call.conference.timezone,
-    }
+    page_data: dict[str, object] = {"timezone": call.conference.timezone}
     if site is not None:
         page_data |= {
             "site": _site_data(site),
             "jsqr": _static(call.request, "vendor/jsqr/jsQR.js"),
         }
-    return render(
-        call.request,
+    return render_page(
+        call,
         "checkin.html",
-        conference=call.conference,
         site=site,
         organizer=organizer,
         sites=sites[:MAX_SITE_OPTIONS] if organizer else [],
@@ -81,22 +78,18 @@ async def checkin_page(call: Call[None]) -> web.StreamResponse:
 
 
 @routes.get("/c/{cid}/attendance")
-@conference_page(BOARD_ROLES)
+@conference_page(STAFF)
 async def attendance_page(call: Call[None]) -> web.StreamResponse:
-    return render(
-        call.request,
+    return render_page(
+        call,
         "attendance.html",
-        conference=call.conference,
-        can_check_in=call.actor.has(*OPERATOR_ROLES),
-        page_data={
-            "conference": _conference_data(call.conference),
-            "timezone": call.conference.timezone,
-        },
+        can_check_in=call.actor.has(*SITE),
+        page_data={"timezone": call.conference.timezone},
     )
 
 
 @routes.get("/c/{cid}/sites/{sid}/checkin-screen")
-@conference_page(OPERATOR_ROLES)
+@conference_page(SITE)
 async def checkin_screen(call: Call[None]) -> web.StreamResponse:
     """For the hall's projector: the organizer's, or that site's operator's."""
     site = await services.get_site(
@@ -104,13 +97,11 @@ async def checkin_screen(call: Call[None]) -> web.StreamResponse:
     )
     if not call.actor.has("organizer") and site.id != call.actor.site_id:
         raise NotFound("no such site in this conference", field="site")
-    return render(
-        call.request,
+    return render_page(
+        call,
         "checkin_screen.html",
-        conference=call.conference,
         site=site,
         page_data={
-            "conference": _conference_data(call.conference),
             "timezone": call.conference.timezone,
             "site": _site_data(site),
         },
@@ -190,7 +181,7 @@ async def delegate_page(request: web.Request) -> web.StreamResponse:
         qr_url=f"/api/v1/delegate/{secret}/qr.svg",
         page_data={
             "secret": secret,
-            "conference": _conference_data(conference),
+            "conference": conference_data(conference),
             "me": delegate.public_id,
             "timezone": conference.timezone,
             "siteNames": names,

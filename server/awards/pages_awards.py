@@ -14,16 +14,14 @@ from conference import services
 from server.awards.api_awards import award_verify_base
 from server.conference.pages_documents import recent_jobs
 from server.keys import config_key
-from server.pages_render import conference_page, render
-from server.routes import Call
+from server.pages_render import conference_page, render_page
+from server.routes import ORGANIZER, Call
 
 routes = web.RouteTableDef()
 
-PAGE_ROLES = ("organizer",)
-
 
 @routes.get("/c/{cid}/awards")
-@conference_page(PAGE_ROLES)
+@conference_page(ORGANIZER)
 async def awards_page(call: Call[None]) -> web.StreamResponse:
     """Organizers only: the chair and the secretary read awards over the API."""
     sites = await services.list_sites(call.session, call.conference, actor=call.actor)
@@ -32,10 +30,9 @@ async def awards_page(call: Call[None]) -> web.StreamResponse:
     recent = await recent_jobs(call, award_render.KIND)
     site_rows = [{"code": site.code, "name": site.name} for site in sites]
     kind_rows = [kind.as_dict() for kind in kinds.values()]
-    return render(
-        call.request,
+    return render_page(
+        call,
         "awards.html",
-        conference=call.conference,
         sites=site_rows,
         kinds=kind_rows,
         place=settings.place,
@@ -43,7 +40,6 @@ async def awards_page(call: Call[None]) -> web.StreamResponse:
         verify_base=award_verify_base(call.request),
         public_url_set=bool(call.request.app[config_key].public_url),
         page_data={
-            "conference": {"id": call.conference.public_id, "title": call.conference.title},
             "timezone": call.conference.timezone,
             "sites": site_rows,
             "kinds": kind_rows,

@@ -22,7 +22,7 @@ from conference.actors import SITE_ROLES
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.awards.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
 from server.http import InvalidForm
-from server.pages_render import Translator, conference_page, render, translator
+from server.pages_render import Translator, conference_page, render, render_page, translator
 from server.routes import Call
 
 routes = web.RouteTableDef()
@@ -41,16 +41,14 @@ async def minutes_page(call: Call[None]) -> web.StreamResponse:
     can_edit = call.actor.has(*minutes.WRITE_ROLES)
     staff = call.actor.has(*minutes.READ_ROLES)
     base = f"/api/v1/conferences/{call.conference.public_id}/minutes"
-    return render(
-        call.request,
+    return render_page(
+        call,
         "minutes.html",
-        conference=call.conference,
         can_edit=can_edit,
         staff=staff,
         chair=call.actor.has("chair", "organizer"),
         exports={"pdf": base + "/export.pdf", "docx": base + "/export.docx"},
         page_data={
-            "conference": {"id": call.conference.public_id, "title": call.conference.title},
             "timezone": call.conference.timezone,
             "canEdit": can_edit,
             "staff": staff,
