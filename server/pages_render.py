@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,9 +20,10 @@ from conference.actors import Actor
 from conference.errors import Forbidden, NotFound
 from conference.models import Conference
 from server.auth import browser_session, conference_actor, principal
-from server.http import Handler
+from server.http import Handler, transaction
 from server.keys import config_key, templates_key
 from server.pages_static import STATIC_PREFIX, set_static_cache
+from server.routes import Call
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -149,6 +151,28 @@ async def page_actor(
     return conference, actor
 
 
+PageHandler = Callable[[Call[None]], Awaitable[web.StreamResponse]]
+
+
+def conference_page(roles: tuple[str, ...]) -> Callable[[PageHandler], Handler]:
+    """A page of the conference in the URL, for a caller holding one of roles: the handler
+    gets the request, its session, the conference and the caller (as an API route's Call,
+    with no body); the anonymous log in first."""
+
+    def decorate(handler: PageHandler) -> Handler:
+        @functools.wraps(handler)
+        async def page(request: web.Request) -> web.StreamResponse:
+            async with transaction(request) as session:
+                found = await page_actor(request, session, roles)
+                if found is None:
+                    return login_redirect(request)
+                return await handler(Call(request, session, *found, body=None))
+
+        return page
+
+    return decorate
+
+
 def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
@@ -186,6 +210,20 @@ def render(
             secure=request.app[config_key].secure_cookies or request.secure,
         )
     return response
+
+
+def conference_data(conference: Conference) -> dict[str, object]:
+    """What a page's scripts know of its conference."""
+    return {"id": conference.public_id, "title": conference.title}
+
+
+def render_page(call: Call[None], template: str, **context: Any) -> web.Response:
+    """A conference page: render with the conference in the template's context and in the
+    page's data (where page_data does not say more of it)."""
+    page_data = {"conference": conference_data(call.conference), **context.pop("page_data", {})}
+    return render(
+        call.request, template, conference=call.conference, page_data=page_data, **context
+    )
 
 
 def content_security_policy(request: web.Request) -> str:

@@ -9,37 +9,30 @@ from aiohttp import web
 
 from agenda.models import ITEM_KINDS
 from conference import services
-from server.http import transaction
-from server.pages_render import login_redirect, page_actor, render
+from server.pages_render import conference_page, render_page
+from server.routes import ORGANIZER, Call
 
 routes = web.RouteTableDef()
 
-AGENDA_ROLES = ("organizer",)
-
 
 @routes.get("/c/{cid}/agenda")
-async def agenda_page(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        found = await page_actor(request, session, AGENDA_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-        sites = await services.list_sites(session, conference, actor=actor)
+@conference_page(ORGANIZER)
+async def agenda_page(call: Call[None]) -> web.StreamResponse:
+    sites = await services.list_sites(call.session, call.conference, actor=call.actor)
     site_rows = [{"code": site.code, "name": site.name} for site in sites]
-    return render(
-        request,
+    return render_page(
+        call,
         "agenda.html",
-        conference=conference,
         sites=site_rows,
         kinds=ITEM_KINDS,
         page_data={
             "conference": {
-                "id": conference.public_id,
-                "title": conference.title,
-                "starts_on": conference.starts_on.isoformat(),
-                "ends_on": conference.ends_on.isoformat(),
+                "id": call.conference.public_id,
+                "title": call.conference.title,
+                "starts_on": call.conference.starts_on.isoformat(),
+                "ends_on": call.conference.ends_on.isoformat(),
             },
-            "timezone": conference.timezone,
+            "timezone": call.conference.timezone,
             "sites": site_rows,
             "kinds": list(ITEM_KINDS),
         },

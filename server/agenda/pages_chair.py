@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.http import transaction
-from server.pages_render import login_redirect, page_actor, render
+from server.pages_render import conference_page, render_page
+from server.routes import Call
 
 routes = web.RouteTableDef()
 
@@ -15,21 +15,15 @@ CHAIR_ROLES = ("chair", "organizer")
 
 
 @routes.get("/c/{cid}/chair")
-async def chair_page(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        found = await page_actor(request, session, CHAIR_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-    organizer = actor.has("organizer")
-    return render(
-        request,
+@conference_page(CHAIR_ROLES)
+async def chair_page(call: Call[None]) -> web.StreamResponse:
+    organizer = call.actor.has("organizer")
+    return render_page(
+        call,
         "chair.html",
-        conference=conference,
         organizer=organizer,
         page_data={
-            "conference": {"id": conference.public_id, "title": conference.title},
-            "timezone": conference.timezone,
+            "timezone": call.conference.timezone,
             "organizer": organizer,
         },
     )

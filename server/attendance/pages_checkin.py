@@ -12,17 +12,23 @@ from aiohttp import web
 from agenda.services import list_agenda
 from conference import services
 from conference.errors import NotFound
-from conference.models import Conference, Site
+from conference.models import Site
 from server.http import transaction
 from server.keys import static_versions_key
 from server.link_guesses import delegate_by_link
-from server.pages_render import Translator, login_redirect, page_actor, render, translator
+from server.pages_render import (
+    Translator,
+    conference_data,
+    conference_page,
+    render,
+    render_page,
+    translator,
+)
 from server.pages_static import StaticUrl
+from server.routes import SITE, STAFF, Call
 
 routes = web.RouteTableDef()
 
-OPERATOR_ROLES = ("organizer", "site_operator")
-BOARD_ROLES = ("organizer", "chair", "secretary")
 # Organizers pick a site by code from a list; past this many, only by typing it.
 MAX_SITE_OPTIONS = 5000
 
@@ -40,37 +46,28 @@ def _site_data(site: Site) -> dict[str, object]:
     }
 
 
-def _conference_data(conference: Conference) -> dict[str, object]:
-    return {"id": conference.public_id, "title": conference.title}
-
-
 @routes.get("/c/{cid}/checkin")
-async def checkin_page(request: web.Request) -> web.StreamResponse:
+@conference_page(SITE)
+async def checkin_page(call: Call[None]) -> web.StreamResponse:
     """The operator's own site; an organizer picks one with ?site=CODE."""
-    async with transaction(request) as session:
-        found = await page_actor(request, session, OPERATOR_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-        sites = await services.list_sites(session, conference, actor=actor)
-    organizer = actor.has("organizer")
-    wanted = request.query.get("site", "").strip().upper()
+    sites = await services.list_sites(call.session, call.conference, actor=call.actor)
+    organizer = call.actor.has("organizer")
+    wanted = call.request.query.get("site", "").strip().upper()
     if organizer:
         site = next((s for s in sites if s.code == wanted), None)
     else:
-        site = next((s for s in sites if s.id == actor.site_id), None)
+        site = next((s for s in sites if s.id == call.actor.site_id), None)
         if site is None:
             raise NotFound("no such site in this conference", field="site")
-    page_data: dict[str, object] = {
-        "conference": _conference_data(conference),
-        "timezone": conference.timezone,
-    }
+    page_data: dict[str, object] = {"timezone": call.conference.timezone}
     if site is not None:
-        page_data |= {"site": _site_data(site), "jsqr": _static(request, "vendor/jsqr/jsQR.js")}
-    return render(
-        request,
+        page_data |= {
+            "site": _site_data(site),
+            "jsqr": _static(call.request, "vendor/jsqr/jsQR.js"),
+        }
+    return render_page(
+        call,
         "checkin.html",
-        conference=conference,
         site=site,
         organizer=organizer,
         sites=sites[:MAX_SITE_OPTIONS] if organizer else [],
@@ -81,40 +78,31 @@ async def checkin_page(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/c/{cid}/attendance")
-async def attendance_page(request: web.Request) -> web.StreamResponse:
-    async with transaction(request) as session:
-        found = await page_actor(request, session, BOARD_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-    return render(
-        request,
+@conference_page(STAFF)
+async def attendance_page(call: Call[None]) -> web.StreamResponse:
+    return render_page(
+        call,
         "attendance.html",
-        conference=conference,
-        can_check_in=actor.has(*OPERATOR_ROLES),
-        page_data={"conference": _conference_data(conference), "timezone": conference.timezone},
+        can_check_in=call.actor.has(*SITE),
+        page_data={"timezone": call.conference.timezone},
     )
 
 
 @routes.get("/c/{cid}/sites/{sid}/checkin-screen")
-async def checkin_screen(request: web.Request) -> web.StreamResponse:
+@conference_page(SITE)
+async def checkin_screen(call: Call[None]) -> web.StreamResponse:
     """For the hall's projector: the organizer's, or that site's operator's."""
-    async with transaction(request) as session:
-        found = await page_actor(request, session, OPERATOR_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-        site = await services.get_site(session, conference, request.match_info["sid"], actor=actor)
-    if not actor.has("organizer") and site.id != actor.site_id:
+    site = await services.get_site(
+        call.session, call.conference, call.request.match_info["sid"], actor=call.actor
+    )
+    if not call.actor.has("organizer") and site.id != call.actor.site_id:
         raise NotFound("no such site in this conference", field="site")
-    return render(
-        request,
+    return render_page(
+        call,
         "checkin_screen.html",
-        conference=conference,
         site=site,
         page_data={
-            "conference": _conference_data(conference),
-            "timezone": conference.timezone,
+            "timezone": call.conference.timezone,
             "site": _site_data(site),
         },
     )
@@ -193,7 +181,7 @@ async def delegate_page(request: web.Request) -> web.StreamResponse:
         qr_url=f"/api/v1/delegate/{secret}/qr.svg",
         page_data={
             "secret": secret,
-            "conference": _conference_data(conference),
+            "conference": conference_data(conference),
             "me": delegate.public_id,
             "timezone": conference.timezone,
             "siteNames": names,

@@ -21,8 +21,9 @@ from agenda.minutes import services as minutes
 from conference.actors import SITE_ROLES
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.awards.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
-from server.http import InvalidForm, transaction
-from server.pages_render import Translator, login_redirect, page_actor, render, translator
+from server.http import InvalidForm
+from server.pages_render import Translator, conference_page, render, render_page, translator
+from server.routes import Call
 
 routes = web.RouteTableDef()
 
@@ -33,28 +34,22 @@ DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 
 
 @routes.get("/c/{cid}/minutes")
-async def minutes_page(request: web.Request) -> web.StreamResponse:
+@conference_page(PAGE_ROLES)
+async def minutes_page(call: Call[None]) -> web.StreamResponse:
     """The secretary and organizers write; the chair and the readers the book allows read."""
-    async with transaction(request) as session:
-        found = await page_actor(request, session, PAGE_ROLES)
-        if found is None:
-            return login_redirect(request)
-        conference, actor = found
-        await minutes.require_reader(session, conference, actor)
-    can_edit = actor.has(*minutes.WRITE_ROLES)
-    staff = actor.has(*minutes.READ_ROLES)
-    base = f"/api/v1/conferences/{conference.public_id}/minutes"
-    return render(
-        request,
+    await minutes.require_reader(call.session, call.conference, call.actor)
+    can_edit = call.actor.has(*minutes.WRITE_ROLES)
+    staff = call.actor.has(*minutes.READ_ROLES)
+    base = f"/api/v1/conferences/{call.conference.public_id}/minutes"
+    return render_page(
+        call,
         "minutes.html",
-        conference=conference,
         can_edit=can_edit,
         staff=staff,
-        chair=actor.has("chair", "organizer"),
+        chair=call.actor.has("chair", "organizer"),
         exports={"pdf": base + "/export.pdf", "docx": base + "/export.docx"},
         page_data={
-            "conference": {"id": conference.public_id, "title": conference.title},
-            "timezone": conference.timezone,
+            "timezone": call.conference.timezone,
             "canEdit": can_edit,
             "staff": staff,
             "verify": VERIFY,

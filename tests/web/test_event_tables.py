@@ -1,9 +1,9 @@
 """Every client of the stream handles each event of the catalogue or ignores it on purpose.
 
-The pages: each page module that follows the stream (``new LiveFeed``) gives its LiveFeed
-an ``ignored`` set; every other event of the catalogue must be named by the page's code (a
-``case``, a comparison, an ``eventSet``) in the module or in the modules it imports. The
-follower (``plenary follow``): its HANDLERS and IGNORED together are the catalogue.
+The pages: each page module that follows the stream (``new LiveFeed`` or ``followPage``)
+gives its feed an ``ignored`` set; every other event of the catalogue must be named by the
+page's code (a ``case``, a comparison, an ``eventSet``) in the module or in the modules it
+imports. The follower (``plenary follow``): its HANDLERS and IGNORED together are the catalogue.
 """
 
 from __future__ import annotations
@@ -53,8 +53,12 @@ SPREAD_GROUP = re.compile(r"\.\.\.([A-Z_]+)\b")
 
 
 def groups() -> dict[str, set[str]]:
-    """The named groups of lib/event-groups.js."""
-    return {n: set(NAME.findall(body)) for n, body in GROUP.findall(GROUPS_FILE.read_text())}
+    """The named groups of lib/event-groups.js, each with the groups it takes in (named
+    before it) spelled out."""
+    found: dict[str, set[str]] = {}
+    for name, body in GROUP.findall(GROUPS_FILE.read_text()):
+        found[name] = set(NAME.findall(body)).union(*(found[g] for g in SPREAD_GROUP.findall(body)))
+    return found
 
 
 def ignored_by(text: str) -> set[str]:
@@ -70,8 +74,12 @@ def ignored_by(text: str) -> set[str]:
 
 
 def pages_that_follow() -> list[Path]:
+    """The page modules that open a LiveFeed, themselves or through live.js's followPage."""
     return sorted(
-        p for p in JS.glob("*.js") if p.name != "live.js" and "new LiveFeed(" in p.read_text()
+        p
+        for p in JS.glob("*.js")
+        if p.name != "live.js"
+        and ("new LiveFeed(" in p.read_text() or "followPage(" in p.read_text())
     )
 
 

@@ -7,10 +7,10 @@
 // event comes back. An order the server refuses as stale (409) is said and the agenda is
 // drawn again from a fresh reading.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
-import { applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
+import { OFF_THE_FLOOR } from "./lib/event-groups.js";
+import { ITEM_EVENTS, applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
 import { announce, page, t } from "./page.js";
 import { limitOf } from "./chair-speakers.js";
 import { moved, sortable } from "./reorder.js";
@@ -42,7 +42,6 @@ const FORM_FIELDS = [
 const NUMBERS = ["duration_minutes", "speaking_limit_seconds"];
 
 let state = null;
-let feed = null;
 
 /** The API under this conference: {ok, status, data, error}. */
 function call(method, path, body) {
@@ -655,15 +654,12 @@ function onSnapshot(snapshot) {
 function onEvent(event) {
   if (!state) return;
   applyEvent(state, event);
+  if (ITEM_EVENTS.has(event.type)) {
+    render();
+    followOpenDialogs();
+    return;
+  }
   switch (event.type) {
-    case "agenda/live":
-    case "agenda_item/created":
-    case "agenda_item/updated":
-    case "agenda_item/deleted":
-    case "agenda/reordered":
-      render();
-      followOpenDialogs();
-      break;
     case "agenda/settings":
       render();
       showSettings();
@@ -685,18 +681,12 @@ function onEvent(event) {
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
   ...eventsOf("attendance", "minutes"),
-  ...NOTICES,
-  ...MAKING,
-  ...AWARD_RECORDS,
-  "conference/updated",
+  ...OFF_THE_FLOOR,
   "document/updated",
 );
-feed = new LiveFeed(conference.id, {
+followPage(conference.id, {
   ignored: IGNORED,
   onSnapshot,
   onEvent,
-  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
-window.addEventListener("pagehide", () => feed.stop());
-feed.start();
 loadDelegates();

@@ -2,7 +2,7 @@
 // national total, kept live. Built for thousands of sites: the rows are made once, an
 // event updates one row, and the filter only hides rows.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
 import { announce, conferenceApi, page, t } from "./page.js";
@@ -244,7 +244,7 @@ const IGNORED = eventSet(
   "delegate/reissued",
   "document/updated",
 );
-const feed = new LiveFeed(conferenceId, {
+followPage(conferenceId, {
   ignored: IGNORED,
   // The first snapshot comes with the page's own first reading; a later one means a
   // reconnection missed events, so the figures are read again.
@@ -253,8 +253,5 @@ const feed = new LiveFeed(conferenceId, {
     if (snapshots > 1) refresh();
   },
   onEvent: apply,
-  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
-window.addEventListener("pagehide", () => feed.stop());
-feed.start();
 refresh();

@@ -4,9 +4,9 @@
 // (awards-settings.js). It follows the conference's live stream: another organizer's
 // change, an import or a finished rendering redraws the list.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { MAKING } from "./lib/event-groups.js";
+import { SETUP } from "./lib/event-groups.js";
 import { announce, api, page, t } from "./page.js";
 import { changedFields, clearErrors, loadForm, readForm, showErrors, submitting } from "./forms.js";
 import {
@@ -451,15 +451,8 @@ setupSettings({
 load();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
-const IGNORED = eventSet(
-  ...eventsOf("agenda", "attendance", "minutes"),
-  ...MAKING,
-  "conference/updated",
-  "site/created",
-  "site/deleted",
-  "site/updated",
-);
-const feed = new LiveFeed(page.conference.id, {
+const IGNORED = eventSet(...eventsOf("agenda", "attendance", "minutes"), ...SETUP);
+followPage(page.conference.id, {
   ignored: IGNORED,
   onSnapshot() {
     // Whatever changed while disconnected.
@@ -474,7 +467,4 @@ const feed = new LiveFeed(page.conference.id, {
       reloadSoon();
     }
   },
-  onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
 });
-feed.start();
-window.addEventListener("pagehide", () => feed.stop());

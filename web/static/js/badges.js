@@ -4,9 +4,9 @@
 // a job that has had no event for a while is asked for its status instead (a site
 // operator is not sent these events, and a dropped connection loses none of them).
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { MAKING } from "./lib/event-groups.js";
+import { SETUP } from "./lib/event-groups.js";
 import { announce, api, conferenceApi, page, t } from "./page.js";
 import { clearErrors, showErrors } from "./forms.js";
 import { jobCard, jobPart, jobPoller, showJobs, unfinished } from "./lib/jobs.js";
@@ -122,15 +122,8 @@ renderList();
 watch();
 
 // The events of the catalogue this page does nothing with (the rest it handles).
-const IGNORED = eventSet(
-  ...eventsOf("agenda", "awards", "attendance", "minutes"),
-  ...MAKING,
-  "conference/updated",
-  "site/created",
-  "site/deleted",
-  "site/updated",
-);
-const feed = new LiveFeed(page.conference.id, {
+const IGNORED = eventSet(...eventsOf("agenda", "awards", "attendance", "minutes"), ...SETUP);
+followPage(page.conference.id, {
   ignored: IGNORED,
   onSnapshot() {
     // Whatever changed while disconnected: ask for the jobs still under way.
@@ -139,7 +132,4 @@ const feed = new LiveFeed(page.conference.id, {
   onEvent(event) {
     if (event.type === "document/updated" && event.data?.kind === "badges") update(event.data);
   },
-  onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
 });
-feed.start();
-window.addEventListener("pagehide", () => feed.stop());

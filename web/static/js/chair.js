@@ -4,10 +4,11 @@
 // The state is the shared live agenda (live-agenda.js) fed by the live stream; nothing
 // polls. Changes go to the JSON API with the session's CSRF token; their events redraw.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
+import { OFF_THE_FLOOR } from "./lib/event-groups.js";
 import {
+  ITEM_EVENTS,
   applyEvent,
   clock,
   currentItem,
@@ -365,16 +366,13 @@ function onSnapshot(snapshot) {
 function onEvent(event, message) {
   if (!state) return;
   applyEvent(state, event);
+  if (ITEM_EVENTS.has(event.type)) {
+    renderAgenda();
+    speakers.render(state);
+    renderCeremony();
+    return;
+  }
   switch (event.type) {
-    case "agenda/live":
-    case "agenda_item/created":
-    case "agenda_item/updated":
-    case "agenda_item/deleted":
-    case "agenda/reordered":
-      renderAgenda();
-      speakers.render(state);
-      renderCeremony();
-      break;
     case "awards/announced":
       renderCeremony();
       break;
@@ -429,20 +427,14 @@ function tick() {
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
   ...eventsOf("minutes"),
-  ...NOTICES,
-  ...MAKING,
-  ...AWARD_RECORDS,
-  "conference/updated",
+  ...OFF_THE_FLOOR,
   "delegate/checkin_conflict",
   "delegate/checkin_conflict_resolved",
   "delegate/reissued",
   "document/updated",
 );
-feed = new LiveFeed(conferenceId, {
+feed = followPage(conferenceId, {
   ignored: IGNORED,
   onSnapshot,
   onEvent,
-  onStatus: connectionBanner(element("live-region"), bannerStrings(t)),
 });
-window.addEventListener("pagehide", () => feed.stop());
-feed.start();

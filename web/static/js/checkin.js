@@ -4,7 +4,7 @@
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
+import { OFF_THE_FLOOR } from "./lib/event-groups.js";
 import {
   applyEvent as applyLive,
   currentItem,
@@ -702,10 +702,7 @@ let snapshots = 0;
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
   ...eventsOf("minutes"),
-  ...NOTICES,
-  ...MAKING,
-  ...AWARD_RECORDS,
-  "conference/updated",
+  ...OFF_THE_FLOOR,
   "delegate/checkin_conflict_resolved",
   "delegate/created",
   "delegate/reissued",

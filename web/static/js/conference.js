@@ -1,6 +1,6 @@
 // The conference page: details and connection points, kept live; editing for organizers.
 
-import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
+import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
 import { announce, api, page, t } from "./page.js";
@@ -155,7 +155,7 @@ const IGNORED = eventSet(
   ...MAKING,
   "document/updated",
 );
-const feed = new LiveFeed(state.conference.id, {
+followPage(state.conference.id, {
   ignored: IGNORED,
   onSnapshot(snapshot) {
     state.conference = snapshot.conference;
@@ -165,10 +165,7 @@ const feed = new LiveFeed(state.conference.id, {
     followOpenDialogs();
   },
   onEvent: applyEvent,
-  onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
 });
-feed.start();
-window.addEventListener("pagehide", () => feed.stop());
 
 // --- editing (organizers) -------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import { newNonce } from "./checkin-queue.js";
 import { cameraToggle, refusalText } from "./checkin-common.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
+import { OFF_THE_FLOOR } from "./lib/event-groups.js";
 import { minutesEvent } from "./delegate-minutes.js";
 import {
   applyEvent,
@@ -361,10 +361,7 @@ const liveBanner = connectionBanner(element("live-region"), bannerStrings(t));
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
   ...eventsOf("attendance"),
-  ...NOTICES,
-  ...MAKING,
-  ...AWARD_RECORDS,
-  "conference/updated",
+  ...OFF_THE_FLOOR,
   "document/updated",
 );
 const feed = new LiveFeed(page.conference.id, {

@@ -83,6 +83,15 @@ function reorder(state) {
   state.order = out;
 }
 
+// The events that change the items or which one is current: a page redraws its agenda.
+export const ITEM_EVENTS = new Set([
+  "agenda/live",
+  "agenda_item/created",
+  "agenda_item/updated",
+  "agenda_item/deleted",
+  "agenda/reordered",
+]);
+
 /** Apply one event; returns true when it changed something this state holds. */
 export function applyEvent(state, event) {
   const data = event.data ?? {};

@@ -3,6 +3,9 @@
 //   const feed = new LiveFeed(conferenceId, { onSnapshot, onEvent, onStatus });
 //   feed.start();
 //
+// A page that shows the feed's state in its #live-region banner and stops it when it goes
+// away calls followPage(conferenceId, { ignored, onSnapshot, onEvent }) instead.
+//
 // onSnapshot(snapshot) replaces the caller's state; onEvent(event, message) applies one
 // change in seq order; onStatus(state, error) reports "connecting", "live",
 // "reconnecting" or "failed". After a drop the feed reconnects with backoff and resumes
@@ -19,6 +22,7 @@
 // feed.clockOffset is the server's clock minus this one's, in ms (from the snapshot).
 
 import { EVENTS } from "./lib/events.js";
+import { t } from "./page.js";
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 // Errors that retrying cannot cure.
@@ -257,4 +261,16 @@ export function bannerStrings(t, lost = t("js.live.lost")) {
         ? t("js.live.gone")
         : t("js.live.failed", { message: error?.message || error?.code || "" }),
   };
+}
+
+/** Follow the page's conference: a feed whose state the page's banner (#live-region)
+ * reports, stopped when the page goes away. options: LiveFeed's, but for onStatus. */
+export function followPage(conference, options) {
+  const feed = new LiveFeed(conference, {
+    ...options,
+    onStatus: connectionBanner(document.getElementById("live-region"), bannerStrings(t)),
+  });
+  window.addEventListener("pagehide", () => feed.stop());
+  feed.start();
+  return feed;
 }
