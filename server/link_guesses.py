@@ -4,13 +4,17 @@ reserved before the lookup, so guesses sent together cannot overshoot the limit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agenda.models import AgendaItem
+from agenda.services import list_agenda
 from attendance import links
 from attendance.models import Delegate
 from conference.models import Conference, Site
-from server.keys import refused_limiter_key
+from server.keys import db_key, refused_limiter_key
 from server.proxies import client_ip
 from server.ratelimit import failures_counted
 
@@ -36,3 +40,31 @@ async def counted_lookup(
         "too many unknown personal links from this address",
     ):
         return await links.delegate_by_link(session, secret)
+
+
+@dataclass(frozen=True)
+class LinkPage:
+    """What a delegate's personal page shows: who, where they belong and checked in, the
+    agenda."""
+
+    delegate: Delegate
+    conference: Conference
+    home: Site
+    checked_in_at: Site | None
+    items: list[AgendaItem]
+
+
+async def link_page(request: web.Request) -> LinkPage:
+    """The personal page of the link in the path (``{secret}``), read in one session."""
+    async with request.app[db_key].read() as session:
+        delegate, conference, home = await delegate_by_link(
+            request, session, request.match_info["secret"]
+        )
+        assert conference.id is not None
+        where = (
+            await session.get(Site, delegate.checkin_site_id)
+            if delegate.checkin_site_id is not None
+            else None
+        )
+        items = list(await list_agenda(session, conference.id))
+    return LinkPage(delegate, conference, home, where, items)

@@ -167,20 +167,18 @@ class ApiRoutes:
         roles: tuple[str, ...] | None,
         *,
         caller: Caller = in_path,
-        role: str | None = None,
         body: type[BaseModel] | None = None,
-        response: Any = None,
         status: int = 200,
-        query: dict[str, str] | None = None,
         consistent: bool = False,
+        **described: Any,
     ) -> Callable[[CallHandler], CallHandler]:
         """Declare a route in a conference, for the roles given.
 
         ``caller`` finds the conference and the caller (by default: the ``{cid}`` of the
         path and the session or token; None roles: the caller decides, e.g. a personal
-        link). The handler's docstring is the route's summary; ``role`` says the roles in
-        words where they need more than their names. ``consistent``: a read that sees
-        one state of the database throughout (a snapshot with its seq).
+        link). The handler's docstring is the route's summary; ``described`` goes to the
+        API document as ``route`` takes it (role, response, query). ``consistent``: a
+        read that sees one state of the database throughout (a snapshot with its seq).
         """
 
         def decorate(handler: CallHandler) -> CallHandler:
@@ -198,16 +196,9 @@ class ApiRoutes:
                     return json_response(out, status=status)
 
             # The served function carries the handler's docstring: the route's summary.
-            self.route(
-                method,
-                path,
-                role=role,
-                body=body,
-                response=response,
-                status=status,
-                query=query,
-                roles=roles,
-            )(functools.wraps(handler)(serve))
+            self.route(method, path, roles=roles, body=body, status=status, **described)(
+                functools.wraps(handler)(serve)
+            )
             return handler
 
         return decorate

@@ -31,7 +31,14 @@ from server.auth import conference_actor, principal
 from server.http import json_response, parse_body, plain_json_response, transaction
 from server.keys import admitted_rkey, checkin_limiter_key, config_key, refused_limiter_key
 from server.proxies import client_ip
-from server.routes import CHAIR, HALL, ORGANIZER, SITE, ApiRoutes, Call
+from server.routes import (
+    CHAIR,
+    HALL,
+    ORGANIZER,
+    SITE,
+    ApiRoutes,
+    Call,
+)
 from server.runtime import checkin_batcher_key
 from server.signing import ready_keyring
 
@@ -234,23 +241,19 @@ async def list_checkins(request: web.Request) -> web.StreamResponse:
         return json_response({"items": [row.data() for row in rows]})
 
 
-@routes.post(
+@routes.conference(
+    "POST",
     CONF + "/delegates/{did}/checkin/undo",
-    roles=SITE,
+    SITE,
     role="site operator (own site) or organizer",
     body=UndoInput,
 )
-async def undo_checkin(request: web.Request) -> web.StreamResponse:
+async def undo_checkin(call: Call[UndoInput]) -> object:
     """Take back a delegate's admission (recorded, with the reason)."""
-    data = await parse_body(request, UndoInput)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        delegate, site, present = await ledger.undo_checkin(
-            session, conference, request.match_info["did"], data.reason, actor=actor
-        )
-        return json_response(
-            {"delegate": delegate.public_id, "site": site.code, "present": present}
-        )
+    delegate, site, present = await ledger.undo_checkin(
+        call.session, call.conference, call.path("did"), call.body.reason, actor=call.actor
+    )
+    return {"delegate": delegate.public_id, "site": site.code, "present": present}
 
 
 @routes.conference(
@@ -279,48 +282,49 @@ async def list_conflicts(call: Call[None]) -> object:
     return {"items": [row.data() for row in rows]}
 
 
-@routes.post(CONF + "/checkins/conflicts/{chid}/resolve", roles=ORGANIZER, body=ResolveInput)
-async def resolve_conflict(request: web.Request) -> web.StreamResponse:
+@routes.conference(
+    "POST", CONF + "/checkins/conflicts/{chid}/resolve", ORGANIZER, body=ResolveInput
+)
+async def resolve_conflict(call: Call[ResolveInput]) -> object:
     """Keep the admission as it is, or move it to the conflicting site."""
-    data = await parse_body(request, ResolveInput)
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        row = await ledger.resolve_conflict(
-            session, conference, request.match_info["chid"], data.keep, data.note, actor=actor
-        )
-        return json_response(row.data())
+    row = await ledger.resolve_conflict(
+        call.session,
+        call.conference,
+        call.path("chid"),
+        call.body.keep,
+        call.body.note,
+        actor=call.actor,
+    )
+    return row.data()
 
 
-@routes.get(CONF + "/credentials/keys", roles=SITE, response=KeysOut)
-async def credential_keys(request: web.Request) -> web.StreamResponse:
+@routes.conference("GET", CONF + "/credentials/keys", SITE, response=KeysOut)
+async def credential_keys(call: Call[None]) -> object:
     """Public keys that verify badge codes offline (Ed25519, raw, base64)."""
-    async with transaction(request) as session:
-        _, _ = await conference_actor(request, session, request.match_info["cid"])
-    keys = (await ready_keyring(request.app)).public_keys()
-    return json_response({"keys": {str(k): base64.b64encode(v).decode() for k, v in keys.items()}})
+    keys = (await ready_keyring(call.request.app)).public_keys()
+    return {"keys": {str(k): base64.b64encode(v).decode() for k, v in keys.items()}}
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     CONF + "/sites/{sid}/checkin-code",
-    roles=SITE,
+    SITE,
     role="organizer or the site's operator",
     response=SiteCodeOut,
 )
-async def site_checkin_code(request: web.Request) -> web.StreamResponse:
+async def site_checkin_code(call: Call[None]) -> object:
     """The site screen's current self check-in code (changes every period)."""
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        site = await get_site(session, conference, request.match_info["sid"], actor=actor)
-        checkin.check_site_access(actor, site, [])
-    period = request.app[config_key].self_checkin_seconds
+    site = await get_site(call.session, call.conference, call.path("sid"), actor=call.actor)
+    checkin.check_site_access(call.actor, site, [])
+    period = call.request.app[config_key].self_checkin_seconds
     code, expires = selfcheckin.site_code(
-        await ready_keyring(request.app),
-        conference.public_id,
+        await ready_keyring(call.request.app),
+        call.conference.public_id,
         site.public_id,
         now=utcnow(),
         period=period,
     )
-    return json_response({"code": code, "expires_at": expires.isoformat(), "period": period})
+    return {"code": code, "expires_at": expires.isoformat(), "period": period}
 
 
 def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:

@@ -14,7 +14,6 @@ from aiohttp import web
 from qrcode.image.svg import SvgPathImage
 from sqlmodel import col, select
 
-from agenda.services import list_agenda
 from attendance import credentials, links, selfcheckin
 from attendance.checkin_self import self_check_in
 from attendance.models import Delegate
@@ -30,7 +29,7 @@ from server.attendance.api_checkin import answer, check_rate, count_refusals
 from server.auth import conference_actor
 from server.http import json_response, parse_body, public_base, transaction
 from server.keys import config_key, refused_limiter_key
-from server.link_guesses import delegate_by_link
+from server.link_guesses import delegate_by_link, link_page
 from server.proxies import client_ip
 from server.routes import ORGANIZER, ApiRoutes, Call
 from server.signing import ready_keyring
@@ -70,17 +69,9 @@ def _iso(at: datetime | None) -> str | None:
 @routes.get(LINK, role="the holder of the personal link", response=DelegatePage)
 async def read_delegate_page(request: web.Request) -> web.StreamResponse:
     """A delegate's personal page data: badge code, site, agenda, check-in state."""
-    async with transaction(request) as session:
-        delegate, conference, site = await delegate_by_link(
-            request, session, request.match_info["secret"]
-        )
-        assert conference.id is not None
-        where = (
-            await session.get(Site, delegate.checkin_site_id)
-            if delegate.checkin_site_id is not None
-            else None
-        )
-        items = await list_agenda(session, conference.id)
+    page = await link_page(request)
+    delegate, conference, site = page.delegate, page.conference, page.home
+    where, items = page.checked_in_at, page.items
     parents = {item.id: item.public_id for item in items}
     data: dict[str, Any] = {
         "delegate": delegate_card(delegate, site.code),

@@ -9,13 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from agenda.services import list_agenda
 from conference import services
 from conference.errors import NotFound
 from conference.models import Site
-from server.http import transaction
 from server.keys import static_versions_key
-from server.link_guesses import delegate_by_link
+from server.link_guesses import link_page
 from server.pages_render import (
     Translator,
     conference_data,
@@ -139,17 +137,14 @@ def _clock(at: datetime | None, zone: ZoneInfo, t: Translator | None = None) -> 
 @routes.get("/d/{secret}")
 async def delegate_page(request: web.Request) -> web.StreamResponse:
     """No login: whoever holds the link is the delegate (NotFound for anything else)."""
-    async with transaction(request) as session:
-        delegate, conference, home = await delegate_by_link(
-            request, session, request.match_info["secret"]
-        )
-        assert conference.id is not None
-        where = (
-            await session.get(Site, delegate.checkin_site_id)
-            if delegate.checkin_site_id is not None
-            else None
-        )
-        items = await list_agenda(session, conference.id)
+    page = await link_page(request)
+    delegate, conference, home, where = (
+        page.delegate,
+        page.conference,
+        page.home,
+        page.checked_in_at,
+    )
+    items = page.items
     zone = _zone(conference.timezone)
     days = translator(request) if conference.ends_on != conference.starts_on else None
     lines: dict[int | None, AgendaLine] = {}

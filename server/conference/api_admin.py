@@ -54,15 +54,13 @@ async def issue_token(call: Call[TokenCreate]) -> object:
     return TokenIssued(**TokenOut.of(token, code).model_dump(), token=plaintext)
 
 
-@routes.post(CONF + "/tokens/{tid}/revoke", roles=ORGANIZER, response=TokenOut)
-async def revoke_token(request: web.Request) -> web.StreamResponse:
+@routes.conference("POST", CONF + "/tokens/{tid}/revoke", ORGANIZER, response=TokenOut)
+async def revoke_token(call: Call[None]) -> object:
     """Revoke an API token."""
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        token, code = await admin.revoke_token(
-            session, conference, request.match_info["tid"], actor=actor
-        )
-        return json_response(TokenOut.of(token, code))
+    token, code = await admin.revoke_token(
+        call.session, call.conference, call.path("tid"), actor=call.actor
+    )
+    return TokenOut.of(token, code)
 
 
 @routes.conference("GET", CONF + "/members", ORGANIZER, response=MemberList)

@@ -173,18 +173,17 @@ async def read_document(call: Call[None]) -> object:
     return DocumentOut.of(job, call.conference.public_id)
 
 
-@routes.get(
+@routes.conference(
+    "GET",
     CONF + "/documents/{jobid}/file",
-    roles=HALL,
+    HALL,
     role="organizer, chair, secretary; a site operator for their site's",
     content_type=PDF,
 )
-async def document_file(request: web.Request) -> web.StreamResponse:
+async def document_file(call: Call[None]) -> object:
     """The finished document (409 conflict while it is not finished)."""
-    async with transaction(request) as session:
-        conference, actor = await conference_actor(request, session, request.match_info["cid"])
-        job = await jobs.get_job(session, conference, request.match_info["jobid"], actor=actor)
-        content = await jobs.job_file(session, job)
+    job = await jobs.get_job(call.session, call.conference, call.path("jobid"), actor=call.actor)
+    content = await jobs.job_file(call.session, job)
     # Badges are a PDF, award documents a ZIP: the job says which.
     return pdf_response(
         content, job.filename, attachment=True, content_type=job.content_type or PDF
