@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
 from aiohttp.web_runner import BaseRunner
 from argon2 import PasswordHasher
+from sqlmodel import col, select
 
 from conference import documents, passwords
 from conference.accounts import create_account, grant_role
@@ -28,7 +29,7 @@ from conference.actors import CLI, Actor
 from conference.catalogue import Audience, EventType
 from conference.db import Database
 from conference.live import Event, LiveHub
-from conference.models import Account, Conference, Site
+from conference.models import Account, AuditEntry, Conference, Site
 from conference.schemas import ConferenceCreate, SiteCreate
 from conference.services import create_conference, create_site, get_conference
 from runtime.config import Config
@@ -319,6 +320,13 @@ async def add_member(db: Database, cid: str, username: str, role: str) -> Accoun
         conference = await get_conference(session, cid)
         await grant_role(session, account, conference, role, actor=Actor(CLI))
     return account
+
+
+async def audit_entries(db: Database, *where: Any) -> list[AuditEntry]:
+    """The audit log's entries that meet every condition in where, oldest first."""
+    async with db.read() as session:
+        query = select(AuditEntry).order_by(col(AuditEntry.id))
+        return list(await session.exec(query.where(*where) if where else query))
 
 
 class Api:

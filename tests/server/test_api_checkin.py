@@ -22,7 +22,7 @@ from conference.actors import CLI, Actor
 from conference.models import AuditEntry, Conference
 from conference.signing import Keyring, new_key_row
 from server.keys import config_key, db_key, keyring_key
-from tests.conftest import Api
+from tests.conftest import Api, audit_entries
 
 Client = TestClient[Any, Any]
 
@@ -346,10 +346,7 @@ async def test_offline_batch_keeps_times_and_flags_conflicts(hall: Hall) -> None
     status, board = await hall.organizer.get(hall.url("/attendance"))
     by_code = {s["code"]: s["checked_in"] for s in board["sites"]}
     assert by_code == {"HNI": 0, "LCI": 2, "HPG": 0} and board["conflicts"] == 0
-    async with hall.app[db_key].read() as session:
-        refused = list(
-            await session.exec(select(AuditEntry).where(AuditEntry.action == "checkin.refused"))
-        )
+    refused = await audit_entries(hall.app[db_key], col(AuditEntry.action) == "checkin.refused")
     assert len(refused) == 2 and refused[0].changes["code"] == "credential_malformed"
 
 

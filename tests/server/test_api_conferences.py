@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from conference.models import AuditEntry, Conference, LiveEvent
 from server.keys import config_key, db_key
-from tests.conftest import CONFERENCE, Api, add_account, assert_refused
+from tests.conftest import CONFERENCE, Api, add_account, assert_refused, audit_entries
 
 VALID = {"title": "Hội nghị", "starts_on": "2026-12-10", "ends_on": "2026-12-11"}
 
@@ -155,14 +155,7 @@ async def test_create_gives_random_ids_and_audits(organizer: Api, app: web.Appli
     assert ids[0] != ids[1]
     assert body["seq"] == 1
     assert all(len(i) >= 16 and not i.isdigit() for i in ids)
-    async with app[db_key].transaction() as session:
-        rows = (
-            await session.exec(
-                select(AuditEntry)
-                .where(col(AuditEntry.action) == "conference.create")
-                .order_by(col(AuditEntry.id))
-            )
-        ).all()
+    rows = await audit_entries(app[db_key], col(AuditEntry.action) == "conference.create")
     assert [r.target_id for r in rows] == ids
     assert rows[0].actor_name == "Organizer" and rows[0].actor_role == "organizer"
     assert rows[0].changes["title"] == CONFERENCE["title"]

@@ -30,7 +30,7 @@ from conference.services import create_site, get_conference, get_site_by_code
 from server.keys import db_key
 from server.runtime import documents_key
 from tests.conference.test_documents import pdf_pages, pdf_text
-from tests.conftest import Api, conf_url, new_conference
+from tests.conftest import Api, audit_entries, conf_url, new_conference
 
 Client = TestClient[Any, Any]
 SITES = (("LCI", "Lào Cai"), ("HN", "Hội trường Trung ương, Hà Nội"))
@@ -172,10 +172,7 @@ async def test_a_sites_badges_as_a_job_with_progress(
         "total": 10,
         "site": "LCI",
     }
-    async with app[db_key].read() as session:
-        audit = (
-            await session.exec(select(AuditEntry).where(AuditEntry.action == "document.create"))
-        ).one()
+    (audit,) = await audit_entries(app[db_key], col(AuditEntry.action) == "document.create")
     assert audit.target_id == job["id"] and audit.changes["site"] == "LCI"
     # The whole conference, one badge per page.
     status, every = await organizer.post(

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from conference.models import AuditEntry, LiveEvent, Site
 from server.keys import db_key
-from tests.conftest import CONFERENCE, Api, assert_refused
+from tests.conftest import CONFERENCE, Api, assert_refused, audit_entries
 
 HNI = {"code": "HNI", "name": "Hà Nội", "kind": "remote", "expected_attendance": 40}
 
@@ -220,14 +220,8 @@ async def test_changes_are_audited_and_logged(
     status, _ = await organizer.delete(url)
     assert status == 204
     async with app[db_key].transaction() as session:
-        entries = (
-            await session.exec(
-                select(AuditEntry)
-                .where(col(AuditEntry.target_type) == "site")
-                .order_by(col(AuditEntry.id))
-            )
-        ).all()
         events = (await session.exec(select(LiveEvent).order_by(col(LiveEvent.seq)))).all()
+    entries = await audit_entries(app[db_key], col(AuditEntry.target_type) == "site")
     assert [e.action for e in entries] == ["site.create", "site.update", "site.delete"]
     assert all(e.target_id == site["id"] for e in entries)
     assert all(e.actor_name == "Organizer" and e.actor_role == "organizer" for e in entries)

@@ -71,6 +71,12 @@ async def organized(client: Client) -> tuple[Api, str]:
     return api, await new_conference(api)
 
 
+@pytest.fixture
+async def running(aiohttp_client: MakeClient, app: web.Application) -> tuple[Api, str]:
+    """The app served, with an organizer logged in and their conference."""
+    return await organized(await aiohttp_client(app))
+
+
 async def call_speaker(api: Api, cid: str, limit: int) -> tuple[str, str]:
     """Start an item whose speakers have limit seconds and call one; (item, speaker) ids."""
     agenda = f"/api/v1/conferences/{cid}/agenda"
@@ -135,10 +141,9 @@ async def stored_job_ids(app: web.Application) -> set[str]:
 
 
 async def test_a_speakers_time_up_is_announced_once(
-    aiohttp_client: MakeClient, app: web.Application
+    app: web.Application, running: tuple[Api, str]
 ) -> None:
-    client = await aiohttp_client(app)
-    api, cid = await organized(client)
+    api, cid = running
     item, speaker = await call_speaker(api, cid, 2)
     await wait_stored(app, f"timeup:{speaker}")
     events = await wait_for(app, TIME_UP)
@@ -150,10 +155,9 @@ async def test_a_speakers_time_up_is_announced_once(
 
 
 async def test_a_paused_timer_announces_nothing(
-    aiohttp_client: MakeClient, app: web.Application
+    app: web.Application, running: tuple[Api, str]
 ) -> None:
-    client = await aiohttp_client(app)
-    api, cid = await organized(client)
+    api, cid = running
     _, speaker = await call_speaker(api, cid, 1)
     status, body = await api.post(
         f"/api/v1/conferences/{cid}/speakers/{speaker}", {"action": "pause"}
@@ -165,10 +169,9 @@ async def test_a_paused_timer_announces_nothing(
 
 
 async def test_an_item_running_over_is_announced_once(
-    aiohttp_client: MakeClient, app: web.Application
+    app: web.Application, running: tuple[Api, str]
 ) -> None:
-    client = await aiohttp_client(app)
-    api, cid = await organized(client)
+    api, cid = running
     agenda = f"/api/v1/conferences/{cid}/agenda"
     status, item = await api.post(agenda, {"title": "Báo cáo", "duration_minutes": 1})
     assert status == 201, item

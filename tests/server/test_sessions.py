@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from conference.dbtypes import utcnow
 from conference.models import Account, AuditEntry, BrowserSession
 from server.keys import db_key
-from tests.conftest import PASSWORD, Api, add_account
+from tests.conftest import PASSWORD, Api, add_account, audit_entries
 
 Client = TestClient[Any, Any]
 Opener = Callable[[str], Awaitable["Browser"]]
@@ -135,12 +135,9 @@ async def test_logout_everywhere_ends_every_session_of_the_account(
     assert await phone.logged_in() is False
     assert (await organizer.get("/api/v1/me"))[1]["authenticated"] is False
     assert await other.logged_in() is True  # another account keeps its session
-    async with app[db_key].read() as session:
-        entries = list(
-            await session.exec(
-                select(AuditEntry).where(col(AuditEntry.action) == "account.logout_everywhere")
-            )
-        )
+    entries = await audit_entries(
+        app[db_key], col(AuditEntry.action) == "account.logout_everywhere"
+    )
     assert [e.changes for e in entries] == [{"sessions": 3}]
 
 
