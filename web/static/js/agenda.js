@@ -11,7 +11,7 @@ import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { OFF_THE_FLOOR } from "./lib/event-groups.js";
 import { ITEM_EVENTS, applyEvent, clock, fromSnapshot, itemsInOrder } from "./live-agenda.js";
-import { announce, page, t } from "./page.js";
+import { announce, element, page, t } from "./page.js";
 import { limitOf } from "./chair-speakers.js";
 import { moved, sortable } from "./reorder.js";
 import {
@@ -28,7 +28,6 @@ import { request } from "./lib/http.js";
 
 const conference = page.conference;
 const base = `/api/v1/conferences/${encodeURIComponent(conference.id)}`;
-const element = (id) => document.getElementById(id);
 const FORM_FIELDS = [
   "title",
   "kind",

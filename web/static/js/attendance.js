@@ -5,14 +5,13 @@
 import { followPage } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING } from "./lib/event-groups.js";
-import { announce, conferenceApi, page, t } from "./page.js";
+import { announce, conferenceApi, element, page, t } from "./page.js";
 import { formatNumber, formatPercent } from "./lib/format.js";
 import { request } from "./lib/http.js";
 
 const FILTER_DELAY_MS = 150;
 const conferenceId = page.conference.id;
 const base = conferenceApi;
-const element = (id) => document.getElementById(id);
 const tbody = element("board-body");
 const rowTemplate = element("board-row");
 const filterInput = element("site-filter");

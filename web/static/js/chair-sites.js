@@ -4,7 +4,7 @@
 // updates only the rows it names, the counts change by what changed, and the filter and
 // sort only hide and move rows.
 
-import { announce, page, t } from "./page.js";
+import { announce, element, page, t } from "./page.js";
 import { formatNumber, formatTime } from "./lib/format.js";
 
 const FILTER_DELAY_MS = 150;
@@ -19,7 +19,6 @@ export function fold(text) {
     .toLowerCase();
 }
 
-const element = (id) => document.getElementById(id);
 
 export class SitesPanel {
   constructor({ call, base }) {

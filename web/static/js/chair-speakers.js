@@ -6,11 +6,10 @@
 // refused by the server: the conflict and the list as it is now are shown, never applied.
 
 import { clock, elapsedSeconds, queueOf, requestsOf, speakingOf } from "./live-agenda.js";
-import { announce, t } from "./page.js";
+import { announce, element, t } from "./page.js";
 import { moved, sortable } from "./reorder.js";
 import { formatTime } from "./lib/format.js";
 
-const element = (id) => document.getElementById(id);
 
 function make(tag, className, text) {
   const node = document.createElement(tag);

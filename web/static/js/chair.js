@@ -17,7 +17,7 @@ import {
   presenting,
   steps,
 } from "./live-agenda.js";
-import { announce, conferenceApi, page, t } from "./page.js";
+import { announce, conferenceApi, element, page, t } from "./page.js";
 import { SitesPanel } from "./chair-sites.js";
 import { SpeakersPanel } from "./chair-speakers.js";
 import { formatNumber, formatTime } from "./lib/format.js";
@@ -27,7 +27,6 @@ const TICK_MS = 250;
 const STATS_EVERY_MS = 5000;
 const conferenceId = page.conference.id;
 const base = conferenceApi;
-const element = (id) => document.getElementById(id);
 
 let state = null;
 let feed = null;

@@ -5,7 +5,7 @@ import qrcode from "../vendor/qrcode-generator/qrcode.js";
 import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { conferenceApi, page, t } from "./page.js";
+import { conferenceApi, element, page, t } from "./page.js";
 import { SitePresent } from "./lib/site-present.js";
 import { request } from "./lib/http.js";
 
@@ -16,8 +16,6 @@ const ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]*$/;
 
 const conferenceId = page.conference.id;
 const site = page.site;
-const base = conferenceApi;
-const element = (id) => document.getElementById(id);
 const qrBox = element("screen-qr");
 const qrPath = element("screen-qr-path");
 const countdown = element("countdown-seconds");
@@ -61,7 +59,7 @@ function drawQr(text) {
 
 async function fetchCode() {
   window.clearTimeout(state.timer);
-  const url = `${base}/sites/${encodeURIComponent(site.id)}/checkin-code`;
+  const url = `${conferenceApi}/sites/${encodeURIComponent(site.id)}/checkin-code`;
   const answer = await request("GET", url, undefined, 8000);
   if (!answer.ok) {
     qrBox.classList.add("stale");
@@ -91,7 +89,7 @@ function tick() {
   countdownText.hidden = !state.code;
 }
 
-const figure = new SitePresent(base, site.code);
+const figure = new SitePresent(conferenceApi, site.code);
 
 const banner = connectionBanner(element("live-region"), bannerStrings(t));
 

@@ -12,7 +12,7 @@ import {
   queueOf,
   speakingOf,
 } from "./live-agenda.js";
-import { announce, conferenceApi, page, t } from "./page.js";
+import { announce, conferenceApi, element, page, t } from "./page.js";
 import { CheckinQueue, newNonce } from "./checkin-queue.js";
 import { CredentialChecker } from "./credential.js";
 import { alreadyText, cameraToggle, delegateLine, refusalText } from "./checkin-common.js";
@@ -29,9 +29,7 @@ const METHOD_NOTES = new Set(["search", "self", "manual"]);
 
 const conferenceId = page.conference.id;
 const site = page.site;
-const base = conferenceApi;
 
-const element = (id) => document.getElementById(id);
 const resultBox = element("scan-result");
 const queueStatus = element("queue-status");
 const queueText = element("queue-text");
@@ -98,7 +96,7 @@ function showRefused(error, retryAfter, name = "") {
 
 // --- the site's figure ----------------------------------------------------------------
 
-const figure = new SitePresent(base, site.code);
+const figure = new SitePresent(conferenceApi, site.code);
 
 // --- the latest check-ins ------------------------------------------------------------------
 
@@ -175,7 +173,7 @@ async function loadRecent() {
   const meanwhile = [];
   addedDuringLoad = meanwhile;
   const query = new URLSearchParams({ site: site.code, limit: String(RECENT_LIMIT) });
-  const answer = await request("GET", `${base}/checkins?${query}`);
+  const answer = await request("GET", `${conferenceApi}/checkins?${query}`);
   if (addedDuringLoad !== meanwhile) return; // a later load is under way: it decides
   addedDuringLoad = null;
   if (!answer.ok) return;
@@ -201,7 +199,7 @@ async function loadKeys() {
   } catch {
     // Nothing usable kept: fetch below.
   }
-  const answer = await request("GET", `${base}/credentials/keys`);
+  const answer = await request("GET", `${conferenceApi}/credentials/keys`);
   if (answer.ok && answer.data?.keys) {
     await checker.setKeys(answer.data.keys);
     try {
@@ -216,7 +214,7 @@ const queue = new CheckinQueue(`plenary.checkin-queue.${conferenceId}.${site.cod
   upload: (items) =>
     request(
       "POST",
-      `${base}/checkins/batch`,
+      `${conferenceApi}/checkins/batch`,
       {
         site: site.code,
         items: items.map(({ nonce, credential, delegate, happened_at }) =>
@@ -333,7 +331,7 @@ async function checkIn(what) {
   // With the live link down the server is likely out of reach too: give up sooner.
   const answer = await request(
     "POST",
-    `${base}/checkins`,
+    `${conferenceApi}/checkins`,
     body,
     feed.state === "live" ? 8000 : 3000,
   );
@@ -408,7 +406,7 @@ async function runSearch() {
     return;
   }
   const query = new URLSearchParams({ q, site: site.code, limit: "20" });
-  const answer = await request("GET", `${base}/delegates?${query}`);
+  const answer = await request("GET", `${conferenceApi}/delegates?${query}`);
   if (ticket !== searchTicket) return;
   if (!answer.ok) {
     searchResults.replaceChildren();
@@ -483,7 +481,7 @@ element("undo-form").addEventListener("submit", async (e) => {
   }
   const submit = form.querySelector('button[type="submit"]');
   submit.disabled = true;
-  const url = `${base}/delegates/${encodeURIComponent(undoing.id)}/checkin/undo`;
+  const url = `${conferenceApi}/delegates/${encodeURIComponent(undoing.id)}/checkin/undo`;
   const answer = await request("POST", url, { reason: reason.value.trim() });
   submit.disabled = false;
   if (!answer.ok) {
@@ -604,7 +602,7 @@ function drawMeeting() {
 
 rollReady.addEventListener("click", async () => {
   rollReady.disabled = true;
-  const answer = await request("POST", `${base}/roll-call/answer`, { site: site.code });
+  const answer = await request("POST", `${conferenceApi}/roll-call/answer`, { site: site.code });
   rollReady.disabled = false;
   if (answer.ok) {
     // The roll_call/answered event follows with the server's time.
@@ -620,7 +618,7 @@ rollReady.addEventListener("click", async () => {
 
 async function loadSiteDelegates() {
   const query = new URLSearchParams({ site: site.code, limit: "1000" });
-  const answer = await request("GET", `${base}/delegates?${query}`);
+  const answer = await request("GET", `${conferenceApi}/delegates?${query}`);
   if (!answer.ok) return;
   const options = (answer.data?.items ?? []).map((delegate) => {
     const option = document.createElement("option");
@@ -639,7 +637,7 @@ speakerForm.addEventListener("submit", async (e) => {
   const name = speakerSelect.selectedOptions[0]?.textContent ?? "";
   const submit = speakerForm.querySelector('button[type="submit"]');
   submit.disabled = true;
-  const answer = await request("POST", `${base}/agenda/current/speakers`, { delegate });
+  const answer = await request("POST", `${conferenceApi}/agenda/current/speakers`, { delegate });
   submit.disabled = false;
   if (answer.ok) {
     const data = answer.data;

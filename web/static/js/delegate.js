@@ -1,7 +1,7 @@
 // The delegate's personal page: scan the hall screen's rotating code to check in, follow the
 // agenda live, ask to speak (or raise a point of order) and see one's place in the list.
 
-import { announce, page, t } from "./page.js";
+import { announce, element, page, t } from "./page.js";
 import { newNonce } from "./checkin-queue.js";
 import { cameraToggle, refusalText } from "./checkin-common.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
@@ -20,7 +20,6 @@ import {
 import { formatTime } from "./lib/format.js";
 import { request } from "./lib/http.js";
 
-const element = (id) => document.getElementById(id);
 const button = element("scan-toggle");
 const cameraBox = element("camera");
 const cameraStatus = element("camera-status");

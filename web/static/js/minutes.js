@@ -8,7 +8,7 @@
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { MAKING, NOTICES } from "./lib/event-groups.js";
-import { announce, conferenceApi, page, t } from "./page.js";
+import { announce, conferenceApi, element, page, t } from "./page.js";
 import { SectionEditor } from "./minutes-editor.js";
 import { renderItemFacts, renderOpeningFacts } from "./minutes-facts.js";
 import { momentOf } from "./minutes-text.js";
@@ -43,7 +43,6 @@ const OWN = { opening: "js.minutes.section.opening", closing: "js.minutes.sectio
 const conferenceId = page.conference.id;
 const base = conferenceApi;
 const canEdit = Boolean(page.canEdit);
-const element = (id) => document.getElementById(id);
 const roleIn = (root, name) => root.querySelector(`[data-role="${name}"]`);
 const message = (error) => error?.message || error?.code || "?";
 

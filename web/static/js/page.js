@@ -11,6 +11,9 @@ export const conferenceApi = page.conference
   : "";
 
 /** The page's string for key, with {name} placeholders filled from values. */
+/** The page's element with this id. */
+export const element = (id) => document.getElementById(id);
+
 export function t(key, values = {}) {
   const text = page.strings[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) =>

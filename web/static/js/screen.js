@@ -11,7 +11,7 @@ import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
 import { AWARD_RECORDS, MAKING, NOTICES } from "./lib/event-groups.js";
-import { page, t } from "./page.js";
+import { element, page, t } from "./page.js";
 import { LOCALE, zoneFormat } from "./lib/format.js";
 import {
   applyEvent,
@@ -31,7 +31,6 @@ const QUEUE_SHOWN = 5;
 const FATAL = new Set(["forbidden", "not_found", "unauthorized"]);
 
 const conferenceId = page.conference.id;
-const element = (id) => document.getElementById(id);
 const tokenKey = `plenary.screen-token.${conferenceId}`;
 
 /** The token from the URL (then removed from it), else the one this tab kept. */
