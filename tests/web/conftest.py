@@ -63,15 +63,25 @@ def browser_db_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 
 @pytest.fixture
+def renders_documents() -> bool:
+    """Whether the module's pages make PDFs; a module that does says so (True)."""
+    return False
+
+
+@pytest.fixture
 async def live_server(
     aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
     browser_db_url: str,
-    document_pool: ProcessPoolExecutor,
+    renders_documents: bool,
+    request: pytest.FixtureRequest,
 ) -> TestServer:
-    """The whole app listening on 127.0.0.1 at a free port, rendering its documents in the
-    session's one worker (started at the first document)."""
+    """The whole app listening on 127.0.0.1 at a free port; where the pages make PDFs, it
+    renders them in the session's one worker (warming a worker takes seconds: pages
+    that make none do not wait for it)."""
     app = create_app(Config(database_url=browser_db_url, login_attempts_per_minute=20))
-    app[lent_pool_key] = document_pool
+    if renders_documents:
+        pool: ProcessPoolExecutor = request.getfixturevalue("document_pool")
+        app[lent_pool_key] = pool
     return await aiohttp_server(app)
 
 

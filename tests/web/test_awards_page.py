@@ -31,6 +31,13 @@ from tests.web.checkin_hall import Hall
 from tests.web.conftest import Browser, wait_until
 from tests.web.test_pages import check_page_security, labelled, versioned
 
+
+@pytest.fixture
+def renders_documents() -> bool:
+    """These pages make PDFs: the live server renders them in the session's worker."""
+    return True
+
+
 if TYPE_CHECKING:
     from playwright.async_api import Page
 

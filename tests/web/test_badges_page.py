@@ -20,6 +20,13 @@ from tests.conftest import add_account, new_conference
 from tests.web.browsing import WATCH_PROGRESS, expect_fits, log_in
 from tests.web.conftest import Browser, wait_until
 
+
+@pytest.fixture
+def renders_documents() -> bool:
+    """These pages make PDFs: the live server renders them in the session's worker."""
+    return True
+
+
 pytestmark = pytest.mark.browser
 
 

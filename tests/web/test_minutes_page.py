@@ -31,6 +31,13 @@ from tests.web.test_checkin_render import page as get_page
 from tests.web.test_checkin_render import staff_page
 from tests.web.test_pages import check_page_security, labelled
 
+
+@pytest.fixture
+def renders_documents() -> bool:
+    """These pages make PDFs: the live server renders them in the session's worker."""
+    return True
+
+
 if TYPE_CHECKING:
     from playwright.async_api import FilePayload, Locator, Page
 
