@@ -184,8 +184,9 @@ class ApiRoutes:
         def decorate(handler: CallHandler) -> CallHandler:
             async def serve(request: web.Request) -> web.StreamResponse:
                 data = None if body is None else await parse_body(request, body)
-                db = request.app[db_key]
-                opened = db.consistent_read() if consistent else transaction(request)
+                opened = (
+                    request.app[db_key].consistent_read() if consistent else transaction(request)
+                )
                 async with opened as session:
                     conference, actor = await caller(request, session)
                     out = await handler(Call(request, session, conference, actor, data))

@@ -165,7 +165,7 @@ async def call_next(call: Call[None]) -> object:
 @routes.conference("POST", SPEAKERS + "/order", CHAIR, body=SpeakersReorder, response=LiveChange)
 async def reorder_speakers(call: Call[SpeakersReorder]) -> object:
     """Reorder the queue; made on an older version of the list it is a conflict."""
-    out = await speakers.reorder_speakers(
+    return await speakers.reorder_speakers(
         call.session,
         call.conference,
         call.path("iid"),
@@ -173,16 +173,14 @@ async def reorder_speakers(call: Call[SpeakersReorder]) -> object:
         call.body.version,
         actor=call.actor,
     )
-    return out
 
 
 @routes.conference("POST", SPEAKERS + "/open", CHAIR, body=SpeakersOpen, response=LiveChange)
 async def open_list(call: Call[SpeakersOpen]) -> object:
     """Close the list to new requests, or open it again."""
-    out = await speakers.set_speakers_open(
+    return await speakers.set_speakers_open(
         call.session, call.conference, call.path("iid"), call.body.open, actor=call.actor
     )
-    return out
 
 
 @routes.conference(
@@ -196,7 +194,7 @@ async def open_list(call: Call[SpeakersOpen]) -> object:
 async def act(call: Call[SpeakerAction]) -> object:
     """Approve, reject, call, finish, start or pause the timer (the chair); withdraw (the
     chair, the delegate, or their site's operator)."""
-    out = await speakers.act_on_speaker(
+    return await speakers.act_on_speaker(
         call.session,
         call.conference,
         call.path("spid"),
@@ -204,7 +202,6 @@ async def act(call: Call[SpeakerAction]) -> object:
         actor=call.actor,
         reason=call.body.reason,
     )
-    return out
 
 
 @routes.conference("GET", CONF + "/speaking-stats", STAFF)
