@@ -1,4 +1,8 @@
-"""The database: async engine, sessions, and transactions that publish their live events."""
+"""The database: async engine, sessions, and the three kinds of transaction.
+
+Live events committed by a transaction reach the hub through the session itself
+(conference/live.py, ``LiveSession``).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.access import ACCESS_CHANGED
 from conference.errors import DatabaseUnavailable
-from conference.live import PENDING_EVENTS, LiveHub
+from conference.live import LiveHub, live_sessions
 
 DEFAULT_URL = "sqlite+aiosqlite:///plenary.db"
 # Set on the connection of a writing transaction (SQLite: BEGIN IMMEDIATE).
@@ -76,10 +76,8 @@ class Database:
     def __init__(self, url: str = DEFAULT_URL, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, **engine_kwargs)
-        self.sessionmaker = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
-        )
         self.hub = LiveHub()
+        self.sessionmaker = live_sessions(self.engine, self.hub)
         # Called after the commit of a transaction that may have taken access away.
         self.access_listeners: list[Callable[[], None]] = []
 
@@ -89,15 +87,12 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One writing transaction; its live events go to the hub only after it commits."""
+        """One writing transaction (its live events reach the hub when it commits)."""
         async with self.sessionmaker() as session:
             async with session.begin():
                 await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
-            events = session.info.pop(PENDING_EVENTS, [])
             access_changed = session.info.pop(ACCESS_CHANGED, False)
-        for item in events:
-            self.hub.publish(item)
         if access_changed:
             for listener in self.access_listeners:
                 listener()

@@ -1,8 +1,16 @@
-"""The live event log: gapless seq per conference, the hub, ordered delivery.
+"""The life of a live event: logged with a gapless seq, handed to the hub after the
+commit, fanned out to subscribers, put in order on the way.
 
-Services call :func:`append_event` inside their transaction; after commit
-:meth:`conference.db.Database.transaction` hands the events to the
-:class:`LiveHub`, which serialises each once and fans it out to subscribers.
+1. A service calls :func:`append_event` inside its transaction: the event takes the
+   conference's next seq (the counter row is locked until the commit), its row joins
+   the transaction, and it waits in the session for the commit.
+2. When the transaction commits, :class:`LiveSession` hands what waited to the
+   deployment's :class:`LiveHub` (a rolled-back transaction's events are dropped with it).
+3. The hub serialises each event once and gives it to every local subscriber of the
+   conference (the live socket, ``server/ws_live.py``), to its taps (the Redis doorbell
+   for the other processes) and to its watchers (the scheduler).
+4. A subscriber puts what it receives in seq order with an :class:`OrderedFeed`, which
+   fills a gap from the log (:func:`events_between`).
 """
 
 from __future__ import annotations
@@ -13,18 +21,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.orm.session import Session
 
 from conference.bulk import insert_rows
 from conference.catalogue import EventType, without_private
 from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
 
+# Keys of a session's info: the events its transaction logged, and the hub they go to.
 PENDING_EVENTS = "plenary_pending_events"
+HUB = "plenary_live_hub"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +229,38 @@ class LiveHub:
         payload_json = json.dumps(event.payload(), ensure_ascii=False, separators=(",", ":"))
         for sub in list(subs):
             sub.deliver(event, payload_json)
+
+
+class LiveSession(Session):
+    """A session whose committed transaction hands its logged events to the hub in its info."""
+
+
+@event.listens_for(LiveSession, "after_commit")
+def _hand_over(session: Session) -> None:
+    events: list[Event] = session.info.pop(PENDING_EVENTS, [])
+    hub: LiveHub | None = session.info.get(HUB)
+    if hub is not None:
+        for item in events:
+            hub.publish(item)
+
+
+@event.listens_for(LiveSession, "after_transaction_end")
+def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    # After a commit nothing is left (handed over above); after a rollback of the whole
+    # transaction its events never happened. A savepoint's end leaves them waiting.
+    if transaction.parent is None:
+        session.info.pop(PENDING_EVENTS, None)
+
+
+def live_sessions(engine: AsyncEngine, hub: LiveHub) -> async_sessionmaker[AsyncSession]:
+    """The session factory of a deployment: its transactions publish to hub once committed."""
+    return async_sessionmaker(
+        engine,
+        class_=AsyncSession,
+        sync_session_class=LiveSession,
+        expire_on_commit=False,
+        info={HUB: hub},
+    )
 
 
 Fetch = Callable[[int, str, int, int], Awaitable[list[Event]]]

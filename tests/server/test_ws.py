@@ -122,10 +122,14 @@ async def connect(
 
 
 async def expect_close(ws: aiohttp.ClientWebSocketResponse, wait: float = 5.0) -> int | None:
-    """Read until the server closes; the close code."""
+    """Read until the server closes; the close code it sent."""
     while True:
         message = await ws.receive(timeout=wait)
-        if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+        if message.type == WSMsgType.CLOSE:
+            # The code in the frame: ws.close_code turns 1006 when the server drops the
+            # connection before the client's reply to its close frame is written.
+            return int(message.data)
+        if message.type in (WSMsgType.CLOSED, WSMsgType.CLOSING):
             return ws.close_code
         assert message.type in (WSMsgType.TEXT, WSMsgType.ERROR), message
 
