@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import event, update
+from sqlalchemy import event as orm_event
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
@@ -235,8 +236,10 @@ class LiveSession(Session):
     """A session whose committed transaction hands its logged events to the hub in its info."""
 
 
-@event.listens_for(LiveSession, "after_commit")
+@orm_event.listens_for(LiveSession, "after_commit")
 def _hand_over(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release (this event fires for those too): wait for the root
     events: list[Event] = session.info.pop(PENDING_EVENTS, [])
     hub: LiveHub | None = session.info.get(HUB)
     if hub is not None:
@@ -244,7 +247,7 @@ def _hand_over(session: Session) -> None:
             hub.publish(item)
 
 
-@event.listens_for(LiveSession, "after_transaction_end")
+@orm_event.listens_for(LiveSession, "after_transaction_end")
 def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
     # After a commit nothing is left (handed over above); after a rollback of the whole
     # transaction its events never happened. A savepoint's end leaves them waiting.

@@ -173,3 +173,23 @@ async def test_hub_hears_only_after_commit(db: Database) -> None:
     async with db.transaction() as session:
         await append_event(session, conference.id, own_event("third"), {})
     assert len(subscriber.received) == 2
+
+
+async def test_a_session_publishes_on_its_own_commit_and_forgets_a_rollback(db: Database) -> None:
+    """Any session of the deployment hands over its events when it commits, not only
+    db.transaction(); what a rolled-back transaction logged never reaches the hub, and a
+    savepoint that ends keeps the events logged before it."""
+    conference = await new_conference(db)
+    assert conference.id is not None
+    subscriber = FakeSubscriber()
+    db.hub.subscribe(conference.id, subscriber)
+    async with db.sessionmaker() as session:
+        await append_event(session, conference.id, own_event("undone"), {})
+        await session.rollback()
+        await append_event(session, conference.id, own_event("kept"), {})
+        async with session.begin_nested():
+            pass
+        assert subscriber.received == []
+        await session.commit()
+    assert [(e.seq, e.type) for e, _ in subscriber.received] == [(1, "test/kept")]
+    assert await logged(db, conference.id) == ([1], 1)
