@@ -22,7 +22,7 @@ from aiohttp import web
 
 from server.auth import token_cache_key
 from server.keys import bridge_key, db_key
-from server.runtime import checkin_batcher_key
+from server.runtime import group_commit_key
 
 if TYPE_CHECKING:
     from server.ws_connection import Connection
@@ -53,9 +53,9 @@ class AccessBell:
         """Forget the lookups kept in memory and have every open socket check again."""
         self.rung += 1
         self.app[token_cache_key].clear()
-        batcher = self.app.get(checkin_batcher_key)
-        if batcher is not None:
-            batcher.forget()
+        writer = self.app.get(group_commit_key)
+        if writer is not None:
+            writer.forget()
         for conn in list(self.connections):
             conn.recheck.set()
         rang, self._rang = self._rang, asyncio.Event()

@@ -50,8 +50,8 @@ from server.proxies import ProxyTrust, proxy_trust_key
 from server.ratelimit import RateLimiter
 from server.routes import ApiRoutes
 from server.runtime import (
-    checkin_batcher_ctx,
     documents_ctx,
+    group_commit_ctx,
     parse_pool_ctx,
     presence_ctx,
     scheduler_ctx,
@@ -175,7 +175,7 @@ def create_app(
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(parse_pool_ctx)
-    app.cleanup_ctx.append(checkin_batcher_ctx)
+    app.cleanup_ctx.append(group_commit_ctx)
     app.cleanup_ctx.append(access_bell_ctx)
     app.cleanup_ctx.append(documents_ctx)
     app.cleanup_ctx.append(presence_ctx)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from runtime.batching import CheckinBatcher
+from runtime.batching import GroupCommit
 from runtime.documents import DocumentRunner
 from runtime.parsing import WAITING_PER_WORKER, ParsePool
 from runtime.presence import PresenceRunner
@@ -33,7 +33,7 @@ parse_pool_key = web.AppKey("parse_pool_key", ParsePool)
 presence_key = web.AppKey("presence_key", PresenceRunner)
 # The timed work; None when PLENARY_SCHEDULER is off.
 scheduler_key: web.AppKey[SchedulerRunner | None] = web.AppKey("scheduler_key")
-checkin_batcher_key = web.AppKey("checkin_batcher_key", CheckinBatcher)
+group_commit_key = web.AppKey("group_commit_key", GroupCommit)
 
 
 def document_runner(request: web.Request) -> DocumentRunner:
@@ -86,10 +86,10 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     await runner.close()
 
 
-async def checkin_batcher_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Run the app's check-in writer while the app runs (after the database is up)."""
-    batcher = CheckinBatcher(app[db_key])
-    batcher.start()
-    app[checkin_batcher_key] = batcher
+async def group_commit_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the app's group writer (single scans) while the app runs (after the database)."""
+    writer = GroupCommit(app[db_key])
+    writer.start()
+    app[group_commit_key] = writer
     yield
-    await batcher.stop()
+    await writer.stop()

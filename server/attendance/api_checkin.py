@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +25,7 @@ from attendance.schemas_checkin import (
 )
 from conference.actors import Actor
 from conference.dbtypes import utcnow
-from conference.errors import InvalidInput, NotFound, RateLimited
+from conference.errors import InvalidInput, NotFound, PlenaryError, RateLimited
 from conference.models import Conference, Site
 from conference.services import get_site, get_site_by_code
 from server.auth import conference_actor, principal
@@ -39,7 +40,7 @@ from server.routes import (
     ApiRoutes,
     Call,
 )
-from server.runtime import checkin_batcher_key
+from server.runtime import group_commit_key
 from server.signing import ready_keyring
 
 routes = ApiRoutes("check-in")
@@ -160,22 +161,36 @@ async def create_checkin(request: web.Request) -> web.StreamResponse:
     key = caller_key(request)
     check_rate(request, key)
     cid = request.match_info["cid"]
+    writer = request.app[group_commit_key]
+    keyring = await ready_keyring(request.app)
+    method = "manual" if data.override else "scan" if data.credential is not None else "search"
+    caller = (cid, principal(request), data.site)
 
     async def resolve(session: AsyncSession) -> tuple[Conference, Actor, Site]:
         conference, actor = await conference_actor(request, session, cid)
         return conference, actor, await scan_site(session, conference, actor, data.site)
 
-    method = "scan" if data.credential is not None else "search"
-    # Written with the scans that arrive meanwhile, in one transaction (group commit).
-    outcome = await request.app[checkin_batcher_key].check_in(
-        (cid, principal(request), data.site),
-        resolve,
-        Scan(data.nonce, data.credential, data.delegate),
-        keyring=await ready_keyring(request.app),
-        method="manual" if data.override else method,
-        override=data.override,
-        note=data.note,
-    )
+    async def write(session: AsyncSession, scans: list[Scan]) -> Sequence[Outcome | PlenaryError]:
+        try:
+            conference, actor, site = await writer.kept(caller, session, resolve)
+        except PlenaryError as exc:
+            return [exc] * len(scans)
+        return await checkin.check_in(
+            session,
+            conference,
+            site,
+            scans,
+            actor=actor,
+            keyring=keyring,
+            method=method,
+            override=data.override,
+            note=data.note,
+        )
+
+    # Written with the scans of the same caller, site and options that arrive meanwhile,
+    # by one check_in call, in one transaction with everyone else's (group commit).
+    group = (caller, method, data.override, data.note)
+    outcome = await writer.submit(group, Scan(data.nonce, data.credential, data.delegate), write)
     # The writer keeps the callers it resolved (until access changes): one it held was
     # admitted by this same route's roles when it was resolved.
     request[admitted_rkey] = True

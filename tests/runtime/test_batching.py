@@ -1,5 +1,5 @@
 """Group commit of single scans: one transaction for the scans that arrive together, and a
-scan that fails never fails the others of its group."""
+scan that fails never fails the others of its group; a caller's lookup is kept a moment."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from attendance.schemas import DelegateCreate
 from attendance.services import insert_delegates
 from conference.actors import Actor, Principal
 from conference.db import Database
-from conference.errors import Forbidden, NotFound
+from conference.errors import Forbidden, NotFound, PlenaryError
 from conference.models import Conference, Site
 from conference.signing import Keyring, load_keyring
-from runtime.batching import CheckinBatcher
+from runtime.batching import GroupCommit
 from tests.conftest import new_conference
 
 
@@ -49,18 +49,25 @@ class Door:
         return self.conference, self.operator, self.site
 
     def scan(
-        self, batcher: CheckinBatcher, key: str, n: int, **options: Any
+        self, writer: GroupCommit, key: str, n: int, **options: Any
     ) -> asyncio.Future[Outcome]:
+        """One scan of delegate n submitted as the check-in route does, under key."""
         options.setdefault("method", "search")
-        return asyncio.ensure_future(
-            batcher.check_in(
-                key,
-                options.pop("resolve", self.resolve),
-                Scan(options.pop("nonce", None) or nonce(), delegate_id=self.ids[n]),
-                keyring=self.ring,
-                **options,
+        resolve = options.pop("resolve", self.resolve)
+        scan = Scan(options.pop("nonce", None) or nonce(), delegate_id=self.ids[n])
+
+        async def write(session: AsyncSession, scans: list[Scan]) -> list[Outcome | PlenaryError]:
+            try:
+                conference, actor, site = await writer.kept(key, session, resolve)
+            except PlenaryError as exc:
+                return [exc] * len(scans)
+            outcomes = await checkin.check_in(
+                session, conference, site, scans, actor=actor, keyring=self.ring, **options
             )
-        )
+            return list(outcomes)
+
+        group = (key, *sorted(options.items()))
+        return asyncio.ensure_future(writer.submit(group, scan, write))
 
 
 @pytest.fixture
@@ -80,8 +87,8 @@ async def door(db: Database) -> Door:
 
 
 @pytest.fixture
-async def batcher(db: Database) -> Any:
-    running = CheckinBatcher(db)
+async def writer(db: Database) -> Any:
+    running = GroupCommit(db)
     running.start()
     yield running
     await running.stop()
@@ -93,7 +100,7 @@ async def ledger(db: Database) -> int:
 
 
 async def test_scans_arriving_together_share_a_transaction(
-    db: Database, door: Door, batcher: CheckinBatcher, monkeypatch: pytest.MonkeyPatch
+    db: Database, door: Door, writer: GroupCommit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
     real = checkin.check_in
@@ -104,8 +111,8 @@ async def test_scans_arriving_together_share_a_transaction(
 
     monkeypatch.setattr(checkin, "check_in", counted)
     same = nonce()
-    scans = [door.scan(batcher, "op", n) for n in range(4)]
-    scans += [door.scan(batcher, "op", 4, nonce=same), door.scan(batcher, "op", 4, nonce=same)]
+    scans = [door.scan(writer, "op", n) for n in range(4)]
+    scans += [door.scan(writer, "op", 4, nonce=same), door.scan(writer, "op", 4, nonce=same)]
     outcomes = await asyncio.gather(*scans)
     assert calls == [6]  # one call (one transaction) for all six
     assert [o.outcome for o in outcomes] == ["ok"] * 6
@@ -114,17 +121,17 @@ async def test_scans_arriving_together_share_a_transaction(
 
 
 async def test_a_failing_scan_does_not_fail_its_group(
-    db: Database, door: Door, batcher: CheckinBatcher
+    db: Database, door: Door, writer: GroupCommit
 ) -> None:
     async def nowhere(session: AsyncSession) -> tuple[Conference, Actor, Site]:
         raise NotFound("no such conference", field="conference")
 
     scans = [
-        door.scan(batcher, "op", 0),
-        door.scan(batcher, "ghost", 1, resolve=nowhere),
+        door.scan(writer, "op", 0),
+        door.scan(writer, "ghost", 1, resolve=nowhere),
         # An operator may not override: check_in raises for the whole call.
-        door.scan(batcher, "op", 2, method="manual", override=True, note="VIP"),
-        door.scan(batcher, "op", 3),
+        door.scan(writer, "op", 2, method="manual", override=True, note="VIP"),
+        door.scan(writer, "op", 3),
     ]
     done = await asyncio.gather(*scans, return_exceptions=True)
     assert isinstance(done[0], Outcome) and done[0].outcome == "ok"
@@ -135,7 +142,7 @@ async def test_a_failing_scan_does_not_fail_its_group(
 
 
 async def test_an_integrity_error_falls_back_to_one_scan_per_transaction(
-    db: Database, door: Door, batcher: CheckinBatcher, monkeypatch: pytest.MonkeyPatch
+    db: Database, door: Door, writer: GroupCommit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As if another process wrote the same nonce meanwhile: the ledger's unique nonce
     # refuses the second row, which rolls the whole group back.
@@ -145,10 +152,10 @@ async def test_an_integrity_error_falls_back_to_one_scan_per_transaction(
     monkeypatch.setattr(checkin, "_replays", no_replays)
     same = nonce()
     scans = [
-        door.scan(batcher, "a", 0, nonce=same),
-        door.scan(batcher, "a", 1),
-        door.scan(batcher, "b", 2, nonce=same),
-        door.scan(batcher, "b", 3),
+        door.scan(writer, "a", 0, nonce=same),
+        door.scan(writer, "a", 1),
+        door.scan(writer, "b", 2, nonce=same),
+        door.scan(writer, "b", 3),
     ]
     done = await asyncio.gather(*scans, return_exceptions=True)
     assert [getattr(o, "outcome", None) for o in done] == ["ok", "ok", None, "ok"]
@@ -157,10 +164,28 @@ async def test_an_integrity_error_falls_back_to_one_scan_per_transaction(
 
 
 async def test_stopping_writes_what_is_queued(db: Database, door: Door) -> None:
-    batcher = CheckinBatcher(db)
-    batcher.start()
-    scans = [door.scan(batcher, "op", n) for n in range(3)]
+    writer = GroupCommit(db)
+    writer.start()
+    scans = [door.scan(writer, "op", n) for n in range(3)]
     await asyncio.sleep(0)
-    await batcher.stop()
+    await writer.stop()
     assert [o.outcome for o in await asyncio.gather(*scans)] == ["ok"] * 3
     assert await ledger(db) == 3
+
+
+async def test_a_callers_lookup_is_kept_until_access_changes(
+    db: Database, door: Door, writer: GroupCommit
+) -> None:
+    looked_up: list[str] = []
+
+    async def counted(session: AsyncSession) -> tuple[Conference, Actor, Site]:
+        looked_up.append("op")
+        return await door.resolve(session)
+
+    first = await door.scan(writer, "op", 0, resolve=counted)
+    second = await door.scan(writer, "op", 1, resolve=counted)
+    assert [first.outcome, second.outcome] == ["ok", "ok"]
+    assert looked_up == ["op"]  # the second group used the first one's lookup
+    writer.forget()  # what the access bell does when a role or a setting changes
+    assert (await door.scan(writer, "op", 2, resolve=counted)).outcome == "ok"
+    assert looked_up == ["op", "op"]

@@ -15,13 +15,13 @@ from sqlmodel import select
 
 from attendance import checkin, ledger, links, selfcheckin
 from attendance.models import Delegate
-from attendance.scans import Scan
+from attendance.scans import Outcome, Scan
 from conference.errors import Forbidden
 from conference.models import Conference, Site
 from runtime.config import Config
 from server.app import create_app
 from server.keys import db_key, keyring_key
-from server.runtime import checkin_batcher_key
+from server.runtime import group_commit_key
 from tests.conftest import Api, add_account
 from tests.server.test_api_checkin import Client, Hall, ledger_rows, make_hall, nonce
 from tests.server.test_ws import WS, Socket, connect, origin
@@ -241,16 +241,14 @@ async def test_check_in_refuses_a_delegate_without_proof_whatever_the_path(hall:
                 )
         assert refused.value.code == "site_code_required"
 
-    async def resolve(session: Any) -> tuple[Conference, Any, Site]:
-        return conference, actor, home
+    async def write(session: Any, scans: list[Scan]) -> list[Outcome]:
+        return await checkin.check_in(
+            session, conference, home, scans, actor=actor, keyring=ring, method="search"
+        )
 
     with pytest.raises(selfcheckin.CodeRefused) as refused:
-        await hall.app[checkin_batcher_key].check_in(
-            ("a delegate", conference.public_id),
-            resolve,
-            Scan(nonce(), delegate_id=an["id"]),
-            keyring=ring,
-            method="search",
+        await hall.app[group_commit_key].submit(
+            ("a delegate", conference.public_id), Scan(nonce(), delegate_id=an["id"]), write
         )
     assert refused.value.code == "site_code_required"
     assert await ledger_rows(hall.app) == 0
