@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 from cli import awards as cli_awards
 from cli import backup as cli_backup
-from cli.options import EPILOG, conference_argument, database_command, listen_options
+from cli.options import (
+    EPILOG,
+    Subcommands,
+    conference_argument,
+    database_command,
+    listen_options,
+)
 from cli.serve import serve
 from conference.errors import PlenaryError
 
@@ -35,7 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serving(sub)
+    _add_transfer(sub)
+    _add_user(sub)
+    _add_follow(sub)
+    cli_awards.add_parser(sub)
+    cli_backup.add_parsers(sub)
+    sub.add_parser(
+        "config",
+        help="list the settings and their environment variables",
+        description="List every setting, its environment variable and default.",
+    )
+    return parser
 
+
+def _add_serving(sub: Subcommands) -> None:
+    """serve, migrate, demo."""
     serve = database_command(
         sub,
         "serve",
@@ -69,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     listen_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="create the data and exit")
 
+
+def _add_transfer(sub: Subcommands) -> None:
+    """import and export of a conference file."""
     importer = database_command(
         sub,
         "import",
@@ -96,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exporter.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
 
+
+def _add_user(sub: Subcommands) -> None:
+    """user add."""
     user = sub.add_parser("user", help="manage accounts", description="Manage accounts.")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = database_command(
@@ -122,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--site", help="site code (for a site operator)")
 
+
+def _add_follow(sub: Subcommands) -> None:
+    """follow: the live agenda in a terminal."""
     follow = sub.add_parser(
         "follow",
         help="print a conference's live agenda and speaker changes",
@@ -147,16 +177,6 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument(
         "--json", action="store_true", help="print the snapshot and each event as one JSON line"
     )
-
-    cli_awards.add_parser(sub)
-    cli_backup.add_parsers(sub)
-
-    sub.add_parser(
-        "config",
-        help="list the settings and their environment variables",
-        description="List every setting, its environment variable and default.",
-    )
-    return parser
 
 
 def _config(args: argparse.Namespace) -> Config:
