@@ -6,23 +6,13 @@ from typing import NotRequired
 
 from typing_extensions import TypedDict
 
+from attendance.schemas import DelegateCard
 from conference.catalogue import Audience, EventType
 
 
-class DelegateCard(TypedDict):
-    """A delegate as events show them: no phone or email (site: their site's code)."""
-
-    id: str
-    name: str
-    title: str
-    unit: str
-    site: str
-    category: str
-
-
 class DelegateChanged(DelegateCard):
-    #: the site they left, when they were moved.
-    from_site: NotRequired[str]
+    #: the site they left, when they were moved (absent otherwise).
+    from_site: str = ""
 
 
 class DelegateRef(TypedDict):

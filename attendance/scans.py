@@ -8,14 +8,13 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from attendance.events import Admission, DelegateCard, SiteCount
 from attendance.models import Delegate
 from conference.errors import Conflict, InvalidInput, NotFound, PlenaryError
 from conference.models import Site
@@ -136,8 +135,9 @@ async def expected_at(session: AsyncSession, site: Site) -> int:
     return int(result.one())
 
 
-def delegate_card(delegate: Delegate | DelegateRow, site_code: str) -> DelegateCard:
-    """The delegate as check-in answers and events show them (no phone or email)."""
+def delegate_card(delegate: Delegate | DelegateRow, site_code: str) -> dict[str, str]:
+    """The delegate as check-in answers and events show them: the fields of
+    attendance.schemas.DelegateCard."""
     return {
         "id": delegate.public_id,
         "name": delegate.full_name,
@@ -148,8 +148,9 @@ def delegate_card(delegate: Delegate | DelegateRow, site_code: str) -> DelegateC
     }
 
 
-def event_data(outcome: Outcome) -> Admission:
-    """The data of delegate/checked_in (and, with other_site, of a conflict)."""
+def event_data(outcome: Outcome) -> dict[str, Any]:
+    """The data of delegate/checked_in (attendance.events.Admission; with other_site, of a
+    conflict)."""
     assert outcome.delegate is not None and outcome.at is not None
     return {
         "delegate": delegate_card(outcome.delegate, outcome.delegate_site),
@@ -159,7 +160,7 @@ def event_data(outcome: Outcome) -> Admission:
         "method": outcome.method,
         "offline": outcome.offline,
         # Filled by the admission with the site's new count (attendance.checkin._present).
-        "present": cast(SiteCount, outcome.present),
+        "present": outcome.present,
     }
 
 

@@ -66,7 +66,8 @@ class DelegateQuery(Input):
     offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
 
 
-# A delegate as a check-in shows them: no phone or email (site: their site's code).
+# A delegate as check-in and the live events show them: no phone or email (site: their
+# site's code).
 class DelegateCard(RowOut):
     id: str
     name: str

@@ -36,7 +36,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from common import PASSWORD, report, serve, set_up, tail, wait_until_up
+from common import (
+    PASSWORD,
+    delegate_badges,
+    report,
+    serve,
+    set_up,
+    stop_server,
+    tail,
+    wait_until_up,
+)
 
 SITE = "HNI"
 
@@ -54,15 +63,6 @@ def server_env(url: str) -> dict[str, str]:
 def start_server(url: str, prefix: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
     with log.open("ab") as out:
         return serve(server_env(url), stderr=out, prefix=prefix)
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(10)
 
 
 @dataclass
@@ -83,13 +83,10 @@ async def prepare(base: str, url: str, delegates: int) -> Prepared:
     """Conference, site and token through the API; delegates straight into the database."""
     from sqlmodel import col, select
 
-    from attendance.credentials import credential_for
-    from attendance.models import Delegate
     from attendance.schemas import DelegateCreate
     from attendance.services import insert_delegates
     from conference.db import Database
     from conference.models import Conference, Site
-    from conference.signing import load_keyring
 
     jar = aiohttp.CookieJar(unsafe=True)  # cookies from an IP address host
     async with aiohttp.ClientSession(base_url=base, cookie_jar=jar) as http:
@@ -135,15 +132,7 @@ async def prepare(base: str, url: str, delegates: int) -> Prepared:
                     session, conference.id, {SITE: site.id}, rows[start : start + 2000]
                 )
         async with db.transaction() as session:
-            ring = await load_keyring(session)
-            ids = list(
-                await session.exec(
-                    select(Delegate.public_id)
-                    .where(col(Delegate.conference_id) == conference.id)
-                    .order_by(col(Delegate.id))
-                )
-            )
-        badges = [credential_for(ring, cid, conference.ends_on, did, 1, 7) for did in ids]
+            badges = [badge for _, badge in await delegate_badges(session, conference)]
     finally:
         await db.dispose()
     return Prepared(cid, token["token"], badges)

@@ -1,8 +1,10 @@
 """What the benchmarks share: the project on the import path, the `plenary` command run to
-completion, a server started and awaited, sample Vietnamese names and the closing report.
+completion, a server started, awaited and stopped, sample Vietnamese names, the delegates'
+badges and the closing report.
 
 Importing it puts the project's root on ``sys.path``, so that a script run as
-``python bench/<script>.py`` can import the packages after it.
+``python bench/<script>.py`` can import the packages after it. The tests that drive a real
+server (tests/server/test_checkin_crash.py) import it as ``bench.common``.
 """
 
 from __future__ import annotations
@@ -105,6 +107,16 @@ def serve(
     return server, f"http://127.0.0.1:{port}"
 
 
+def stop_server(server: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """Ask a server to stop, and kill it when it has not within grace seconds."""
+    server.terminate()
+    try:
+        server.wait(grace)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(10)
+
+
 def tail(log: Path) -> str:
     """The end of a server's log."""
     return log.read_text(errors="replace")[-3000:]
@@ -126,6 +138,25 @@ async def wait_until_up(
                 pass
             await asyncio.sleep(0.05)
     raise RuntimeError("the server did not start")
+
+
+async def delegate_badges(session: Any, conference: Any) -> list[tuple[str, str]]:
+    """Each delegate of conference (a conference.models.Conference), in the order they were
+    added: their public id and their badge's code."""
+    from sqlmodel import col, select
+
+    from attendance.credentials import credential_for
+    from attendance.models import Delegate
+    from conference.signing import load_keyring
+
+    ring = await load_keyring(session)
+    ids = await session.exec(
+        select(Delegate.public_id)
+        .where(col(Delegate.conference_id) == conference.id)
+        .order_by(col(Delegate.id))
+    )
+    cid, ends_on = conference.public_id, conference.ends_on
+    return [(did, credential_for(ring, cid, ends_on, did, 1, 7)) for did in ids]
 
 
 def report(figures: dict[str, Any], *lines: str) -> None:

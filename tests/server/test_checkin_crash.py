@@ -23,16 +23,15 @@ import aiohttp
 import pytest
 from sqlmodel import col, select
 
-from attendance.credentials import credential_for
 from attendance.models import CheckIn, Delegate
 from attendance.schemas import DelegateCreate
 from attendance.services import insert_delegates
+from bench.common import delegate_badges, stop_server
 from conference.accounts import issue_token
 from conference.actors import CLI, Actor
 from conference.db import Database
 from conference.schemas import ConferenceCreate, SiteCreate
 from conference.services import create_conference, create_site
-from conference.signing import load_keyring
 from tests.server.serve_process import start_server
 
 CLIENTS = 6
@@ -81,22 +80,11 @@ async def prepare(url: str) -> Hall:
                     for n in range(CLIENTS * PER_CLIENT)
                 ],
             )
-            ring = await load_keyring(session)
-            ids = list(
-                await session.exec(
-                    select(Delegate.public_id)
-                    .where(col(Delegate.conference_id) == conference.id)
-                    .order_by(col(Delegate.id))
-                )
-            )
+            badges = await delegate_badges(session, conference)
         hall = Hall(conference.public_id, token)
-        for n, did in enumerate(ids):
+        for n, (did, badge) in enumerate(badges):
             # Half by badge code, half picked by name (the delegate's id).
-            if n % 2:
-                hall.scans.append({"delegate": did})
-            else:
-                badge = credential_for(ring, conference.public_id, conference.ends_on, did, 1, 7)
-                hall.scans.append({"credential": badge})
+            hall.scans.append({"delegate": did} if n % 2 else {"credential": badge})
         return hall
     finally:
         await db.dispose()
@@ -209,9 +197,4 @@ async def test_kill_9_mid_stream_loses_no_answered_checkin(db_url: str, tmp_path
         assert len(admitted) == len(sent)
     finally:
         if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(5)
+            stop_server(server, grace=15)

@@ -5,6 +5,7 @@ import qrcode from "../vendor/qrcode-generator/qrcode.js";
 import { fullscreenToggle } from "./lib/fullscreen.js";
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
+import { DELEGATE_RECORDS } from "./lib/event-groups.js";
 import { conferenceApi, element, page, t } from "./page.js";
 import { SitePresent } from "./lib/site-present.js";
 import { request } from "./lib/http.js";
@@ -96,13 +97,8 @@ const banner = connectionBanner(element("live-region"), bannerStrings(t));
 // The events of the catalogue this page does nothing with (the rest it handles).
 const IGNORED = eventSet(
   ...eventsOf("agenda", "awards", "conference", "minutes"),
+  ...DELEGATE_RECORDS,
   "delegate/checkin_conflict",
-  "delegate/checkin_conflict_resolved",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
 );
 const feed = new LiveFeed(conferenceId, {
   ignored: IGNORED,

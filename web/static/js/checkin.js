@@ -4,7 +4,7 @@
 
 import { LiveFeed, bannerStrings, connectionBanner } from "./live.js";
 import { eventSet, eventsOf } from "./lib/events.js";
-import { OFF_THE_FLOOR } from "./lib/event-groups.js";
+import { DELEGATE_RECORDS, OFF_THE_FLOOR } from "./lib/event-groups.js";
 import {
   applyEvent as applyLive,
   currentItem,
@@ -701,12 +701,7 @@ let snapshots = 0;
 const IGNORED = eventSet(
   ...eventsOf("minutes"),
   ...OFF_THE_FLOOR,
-  "delegate/checkin_conflict_resolved",
-  "delegate/created",
-  "delegate/reissued",
-  "delegate/removed",
-  "delegate/updated",
-  "delegates/imported",
+  ...DELEGATE_RECORDS,
   "document/updated",
 );
 const feed = new LiveFeed(conferenceId, {

@@ -17,16 +17,6 @@ import {
 import { formatDate, formatDates } from "./lib/format.js";
 
 const CONFERENCE_FIELDS = ["title", "starts_on", "ends_on", "timezone", "venue", "public"];
-const SITE_FIELDS = [
-  "code",
-  "name",
-  "region",
-  "kind",
-  "expected_attendance",
-  "contact_name",
-  "contact_phone",
-  "contact_email",
-];
 const SITE_KINDS = { expected_attendance: "int" };
 
 const state = {
@@ -49,6 +39,8 @@ const confirmDialog = document.getElementById("confirm-dialog");
 const editSite = document.getElementById("edit-site");
 const removeSite = document.getElementById("remove-site");
 const addSite = document.getElementById("add-site");
+// The site fields this page edits: those its forms hold (macros.html, site_fields).
+const siteFields = (form) => [...form.elements].map((input) => input.name).filter(Boolean);
 let editing = null;
 let removing = null;
 let deleting = null;
@@ -252,7 +244,8 @@ if (addSite) {
     e.preventDefault();
     if (!checkParsable(addSite)) return;
     submitting(addSite, async () => {
-      const answer = await api("POST", `${base}/sites`, readForm(addSite, SITE_FIELDS, SITE_KINDS));
+      const values = readForm(addSite, siteFields(addSite), SITE_KINDS);
+      const answer = await api("POST", `${base}/sites`, values);
       if (!answer.ok) return showErrors(addSite, answer.error, answer.status);
       remember(answer.data);
       addSite.reset();
@@ -273,7 +266,7 @@ if (tbody && siteDialog) {
     if (button.dataset.action === "edit") {
       editing = site;
       clearErrors(editSite);
-      loadForm(editSite, site, SITE_FIELDS);
+      loadForm(editSite, site, siteFields(editSite));
       siteDialog.showModal();
     } else if (button.dataset.action === "remove") {
       removing = site;

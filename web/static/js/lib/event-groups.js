@@ -17,3 +17,13 @@ export const OFF_THE_FLOOR = [...NOTICES, ...MAKING, ...AWARD_RECORDS, "conferen
 // The conference and its sites being set up: the pages that make documents read them with
 // the page.
 export const SETUP = [...MAKING, "conference/updated", "site/created", "site/deleted", "site/updated"];
+// The delegate list being kept: the check-in pages (the operator's and the site's screen)
+// count admissions, not the records behind them.
+export const DELEGATE_RECORDS = [
+  "delegate/checkin_conflict_resolved",
+  "delegate/created",
+  "delegate/reissued",
+  "delegate/removed",
+  "delegate/updated",
+  "delegates/imported",
+];
