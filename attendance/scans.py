@@ -8,12 +8,13 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import func
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from attendance.events import Admission, DelegateCard, SiteCount
 from attendance.models import Delegate
@@ -28,6 +29,12 @@ NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Offline scans may carry times from the door; not from the future, nor from long ago.
 CLOCK_SLACK = timedelta(minutes=5)
 OFFLINE_MAX_AGE = timedelta(days=7)
+
+
+class NoCount(TypedDict):
+    """An outcome's count before the admission fills it (and a refused scan's): {}."""
+
+
 MAX_BATCH = 500
 
 
@@ -90,7 +97,7 @@ class Outcome:
     target: str = ""
     # The admission time in the conference's time zone, for messages.
     local_at: str = ""
-    present: dict[str, Any] = field(default_factory=dict)
+    present: SiteCount | NoCount = field(default_factory=lambda: NoCount())
 
     def error(self) -> PlenaryError | None:
         """The error this outcome answers with (None for ok)."""
