@@ -19,7 +19,7 @@ the time since. ``limit_seconds`` is fixed when the speaker is called.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -42,7 +42,6 @@ from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.live import append_event, lock_conference
 from conference.models import Conference
 from conference.queries import conference_row
-from conference.rawjson import JsonObject
 from conference.services import named_site
 
 CHAIR_ROLES = ("chair", "organizer")
@@ -273,7 +272,7 @@ async def _publish(
     actor: Actor,
     action: str,
     target: str,
-    details: JsonObject | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> SpeakerList:
     """Store the changes, bump the list's version, audit and append the one event."""
     spl.item.speakers_version += 1
