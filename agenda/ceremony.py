@@ -11,12 +11,11 @@ It lives with the agenda, which reads the awards (awards never read the agenda).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.events import AWARD_ANNOUNCED
+from agenda.events import AWARD_ANNOUNCED, Announcement, Ceremony, Presented
 from agenda.models import AgendaItem
 from agenda.state import agenda_state
 from awards.kinds import Kind, conference_kinds, kind_of
@@ -39,7 +38,7 @@ def announced_data(
     site_code: str | None,
     site_name: str,
     kinds: dict[str, Kind],
-) -> dict[str, Any]:
+) -> Presented:
     """What screens show of an award being presented (nothing private)."""
     return {
         "id": award.public_id,
@@ -93,7 +92,7 @@ async def announce_award(
     *,
     actor: Actor,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Presented:
     """Call a recipient (award_id None: the next not yet called) on the running awards item."""
     actor.require(*CHAIR_ROLES)
     assert conference.id is not None
@@ -127,16 +126,17 @@ async def announce_award(
     await record(
         session, actor, "award.announce", "award", award.public_id, {"item": item.public_id}
     )
-    await append_event(
-        session,
-        conference.id,
-        AWARD_ANNOUNCED,
-        {"award": data, "item": item.public_id, "at": data["announced_at"], "first": first},
-    )
+    announcement: Announcement = {
+        "award": data,
+        "item": item.public_id,
+        "at": data["announced_at"],
+        "first": first,
+    }
+    await append_event(session, conference.id, AWARD_ANNOUNCED, announcement)
     return data
 
 
-async def ceremony_snapshot(session: AsyncSession, conference_id: int) -> dict[str, Any]:
+async def ceremony_snapshot(session: AsyncSession, conference_id: int) -> Ceremony:
     """The award being presented now (while the awards item runs) and how many remain."""
     item = await _running_ceremony(session, conference_id)
     if item is None:
@@ -160,7 +160,7 @@ async def ceremony_snapshot(session: AsyncSession, conference_id: int) -> dict[s
     return {"item": item.public_id, "current": current, "remaining": remaining}
 
 
-async def awards_given(session: AsyncSession, conference_id: int) -> list[dict[str, Any]]:
+async def awards_given(session: AsyncSession, conference_id: int) -> list[Presented]:
     """The awards presented at the ceremony, in the order they were called (for the minutes)."""
     given = [
         (a, d)
@@ -168,7 +168,7 @@ async def awards_given(session: AsyncSession, conference_id: int) -> list[dict[s
         if a.announced_at is not None and a.revoked_at is None
     ]
     given.sort(key=lambda pair: (pair[0].announced_at, pair[0].id or 0))
-    out = []
+    out: list[Presented] = []
     kinds = await conference_kinds(session, conference_id)
     for award, decision in given:
         code, name = await _site(session, award)

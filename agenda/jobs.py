@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agenda.events import OVERRUN, REMINDER, TIME_UP
+from agenda.events import OVERRUN, REMINDER, TIME_UP, Overrun, Reminder, TimeUp
 from agenda.models import AgendaItem, Speaker
 from agenda.speakers import elapsed
 from agenda.state import iso
@@ -117,7 +117,7 @@ async def remind_item(
     minutes_before: int,
     *,
     now: datetime | None = None,
-) -> dict[str, Any] | None:
+) -> Reminder | None:
     """Announce that an item starts soon; None if it no longer does or was announced."""
     now = now or utcnow()
     start = datetime.fromisoformat(planned_start)
@@ -131,7 +131,11 @@ async def remind_item(
         return None
     item.reminded_for = start
     session.add(item)
-    data = {"item": item.public_id, "planned_start": iso(start), "minutes_before": minutes_before}
+    data: Reminder = {
+        "item": item.public_id,
+        "planned_start": iso(start),
+        "minutes_before": minutes_before,
+    }
     await append_event(session, conference_id, REMINDER, data)
     return data
 
@@ -144,7 +148,7 @@ async def announce_time_up(
     generation: int,
     *,
     now: datetime | None = None,
-) -> dict[str, Any] | None:
+) -> TimeUp | None:
     """Announce that a speaker's time is up; None if this run of the timer is over."""
     now = now or utcnow()
     await lock_conference(session, conference_id)
@@ -159,7 +163,7 @@ async def announce_time_up(
     assert item is not None
     speaker.time_up_generation = generation
     session.add(speaker)
-    data = {
+    data: TimeUp = {
         "item": item.public_id,
         "speaker": speaker.public_id,
         "limit_seconds": speaker.limit_seconds,
@@ -177,7 +181,7 @@ async def announce_overrun(
     end: str,
     *,
     now: datetime | None = None,
-) -> dict[str, Any] | None:
+) -> Overrun | None:
     """Announce that a running item passed its planned end; None if it is no longer so."""
     now = now or utcnow()
     wanted = datetime.fromisoformat(end)
@@ -189,7 +193,11 @@ async def announce_overrun(
         return None
     item.overrun_for = wanted
     session.add(item)
-    data = {"item": item.public_id, "planned_end": iso(wanted), "started_at": iso(item.started_at)}
+    data: Overrun = {
+        "item": item.public_id,
+        "planned_end": iso(wanted),
+        "started_at": iso(item.started_at),
+    }
     await append_event(session, conference_id, OVERRUN, data)
     return data
 

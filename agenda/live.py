@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from agenda.ceremony import ceremony_snapshot
-from agenda.events import AGENDA_LIVE
+from agenda.events import AGENDA_LIVE, Ceremony
 from agenda.models import AgendaItem
 from agenda.state import Agenda, agenda_state, iso, load_agenda
 from conference.actors import Actor
@@ -28,10 +29,22 @@ from conference.dbtypes import utcnow
 from conference.errors import Conflict, InvalidInput
 from conference.live import append_event, lock_conference
 from conference.models import Conference
+from conference.rawjson import JsonObject
 
 LIVE_ROLES = ("chair", "organizer")
 Action = Literal["start", "end", "skip", "back"]
 FINISHED = ("done", "skipped")
+
+
+class Moved(TypedDict):
+    """The ``agenda/live`` event's data (agenda.events.AgendaMove): items are AgendaItemOut's
+    JSON, every item whose state changed."""
+
+    action: str
+    current: str | None
+    items: list[JsonObject]
+    at: str
+    ceremony: Ceremony
 
 
 class _Changes:
@@ -110,7 +123,7 @@ async def move_agenda(
     item: str | None = None,
     actor: Actor,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Moved:
     """Start, end, skip or go back; returns the ``agenda/live`` event's data."""
     actor.require(*LIVE_ROLES)
     assert conference.id is not None
@@ -129,7 +142,7 @@ async def move_agenda(
     session.add(state)
     session.add_all(changes.items.values())
     await session.flush()
-    data = {
+    data: Moved = {
         "action": action,
         "current": current.public_id if current is not None else None,
         "items": [agenda.data(i) for i in agenda.in_order() if i.id in changes.items],

@@ -18,17 +18,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from agenda.events import (
     PRESENCE,
     ROLL_CALL_ANSWERED,
     ROLL_CALL_CLOSED,
     ROLL_CALL_STARTED,
+    RollCallAnswered,
+    RollCallClosed,
+    RollCallStarted,
     SiteLink,
 )
 from agenda.models import RollCall, RollCallAnswer, SitePresence
@@ -70,6 +73,17 @@ class PresenceBook:
     def take(self) -> dict[tuple[int, int], Beat]:
         taken, self.beats = self.beats, {}
         return taken
+
+
+class RollCallState(TypedDict):
+    """A roll call: answered maps each site's code to when it answered; missing: the rest."""
+
+    id: str
+    started_at: str
+    started_by: str
+    closed_at: str | None
+    answered: dict[str, str]
+    missing: list[str]
 
 
 def presence_data(row: SitePresence, code: str) -> SiteLink:
@@ -225,7 +239,7 @@ async def _chair_locks(
 
 async def start_roll_call(
     session: AsyncSession, conference: Conference, *, actor: Actor, now: datetime | None = None
-) -> dict[str, Any]:
+) -> RollCallStarted:
     """Ask every site to confirm it is ready (a roll call still open is closed first)."""
     cid, now, previous = await _chair_locks(session, conference, actor, now)
     if previous is not None:
@@ -235,7 +249,7 @@ async def start_roll_call(
     session.add(call)
     await session.flush()
     codes = await site_codes(session, cid)
-    data = {
+    data: RollCallStarted = {
         "id": call.public_id,
         "started_at": iso(now),
         "started_by": actor.name,
@@ -254,7 +268,7 @@ async def answer_roll_call(
     site: str | None,
     actor: Actor,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> RollCallAnswered:
     """A site says it is ready: its operator for their own site, or the chair for any."""
     actor.require(*CHAIR_ROLES, "site_operator")
     assert conference.id is not None
@@ -294,7 +308,12 @@ async def answer_roll_call(
         )
     )
     await session.flush()
-    data = {"id": call.public_id, "site": found.code, "at": iso(now), "by": actor.name}
+    data: RollCallAnswered = {
+        "id": call.public_id,
+        "site": found.code,
+        "at": iso(now),
+        "by": actor.name,
+    }
     await record(
         session, actor, "roll_call.answer", "roll_call", call.public_id, {"site": found.code}
     )
@@ -304,7 +323,7 @@ async def answer_roll_call(
 
 async def close_roll_call(
     session: AsyncSession, conference: Conference, *, actor: Actor, now: datetime | None = None
-) -> dict[str, Any]:
+) -> RollCallClosed:
     cid, now, call = await _chair_locks(session, conference, actor, now)
     if call is None:
         raise Conflict("no roll call is open")
@@ -312,7 +331,8 @@ async def close_roll_call(
     session.add(call)
     await session.flush()
     state = await roll_call_data(session, cid, call)
-    data = {
+    assert state is not None
+    data: RollCallClosed = {
         "id": call.public_id,
         "closed_at": iso(now),
         "answered": len(state["answered"]),
@@ -325,8 +345,8 @@ async def close_roll_call(
 
 async def roll_call_data(
     session: AsyncSession, conference_id: int, call: RollCall | None = None
-) -> dict[str, Any]:
-    """The latest roll call: who answered when, who has not; {} if there was none."""
+) -> RollCallState | None:
+    """The latest roll call (or call): who answered when, who has not; None if there was none."""
     if call is None:
         call = (
             await session.exec(
@@ -336,7 +356,7 @@ async def roll_call_data(
             )
         ).first()
     if call is None:
-        return {}
+        return None
     codes = await site_codes(session, conference_id)
     answers = await session.exec(
         select(RollCallAnswer).where(col(RollCallAnswer.roll_call_id) == call.id)

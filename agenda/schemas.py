@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictInt, StrictStr
 
 from agenda.models import AgendaItem, ItemKind, SpeakerKind
+from conference.rawjson import JsonObject
 from conference.schemas import Input, RowOut, SiteCode, Title
 from conference.text import clean_text
 
@@ -117,7 +118,8 @@ def agenda_item_data(
     parent: str | None,
     site_code: str | None,
     presenter_delegate: str | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
+    """AgendaItemOut as JSON, as events and snapshots carry it."""
     return AgendaItemOut.of(
         item, parent=parent, site_code=site_code, presenter_delegate=presenter_delegate
     ).model_dump(mode="json")

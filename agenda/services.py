@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -201,7 +200,7 @@ async def _set_presenter(
     agenda: Agenda,
     item: AgendaItem,
     data: AgendaItemUpdate,
-    changes: dict[str, Any],
+    changes: Mapping[str, object],
 ) -> None:
     """The delegate who presents the item (their name too, unless one is given)."""
     if data.presenter_delegate is None:

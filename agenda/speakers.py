@@ -19,16 +19,17 @@ the time since. ``limit_seconds`` is fixed when the speaker is called.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
-from agenda.events import SPEAKERS_UPDATED
+from agenda.events import SPEAKERS_UPDATED, SpeakerList
 from agenda.events import Speaker as SpeakerData
 from agenda.models import AgendaItem, AgendaState, Speaker
 from agenda.schemas import SpeakerCreate
@@ -49,6 +50,46 @@ ASKING_ROLES = (*CHAIR_ROLES, "site_operator", "delegate")
 WAITING = ("requested", "queued")
 ON_LIST = ("requested", "queued", "speaking")
 SpeakerAction = Literal["approve", "reject", "withdraw", "call", "finish", "start", "pause"]
+
+
+class ItemSpeakers(TypedDict):
+    """An item's whole list, as the live view shows it (the event's shape, every entry)."""
+
+    item: str
+    version: int
+    open: bool
+    speaking: str | None
+    order: list[str]
+    speakers: list[SpeakerData]
+
+
+class NoList(TypedDict):
+    """The answer for the running item's list when nothing runs."""
+
+    item: None
+    speakers: list[SpeakerData]
+    order: list[str]
+
+
+class SiteSpoken(TypedDict):
+    site: str | None
+    count: int
+    seconds: float
+
+
+class PersonSpoken(TypedDict):
+    delegate: str | None
+    name: str
+    site: str | None
+    count: int
+    seconds: float
+
+
+class SpeakingStats(TypedDict):
+    """How often and how long each site and each person spoke, most first."""
+
+    sites: list[SiteSpoken]
+    people: list[PersonSpoken]
 
 
 def elapsed(speaker: Speaker, now: datetime) -> float:
@@ -231,8 +272,8 @@ async def _publish(
     actor: Actor,
     action: str,
     target: str,
-    details: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    details: Mapping[str, object] | None = None,
+) -> SpeakerList:
     """Store the changes, bump the list's version, audit and append the one event."""
     spl.item.speakers_version += 1
     session.add(spl.item)
@@ -240,7 +281,7 @@ async def _publish(
     await session.flush()
     assert spl.conference.id is not None
     delegates = await delegate_ids(session, changed)
-    data = {
+    data: SpeakerList = {
         "item": spl.item.public_id,
         "version": spl.item.speakers_version,
         "open": spl.item.speakers_open,
@@ -260,7 +301,7 @@ async def request_speaker(
     *,
     actor: Actor,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> SpeakerList:
     """Put a person on an item's list (the running item unless one is named).
 
     A delegate asks for themself, a site operator for their site's delegates; both
@@ -371,7 +412,7 @@ async def act_on_speaker(
     actor: Actor,
     reason: str = "",
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> SpeakerList:
     """Approve, reject, withdraw, call, finish, or start/pause the speaker's timer."""
     now = now or utcnow()
     actor.require(*ASKING_ROLES)
@@ -515,7 +556,7 @@ async def call_next(
     *,
     actor: Actor,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> SpeakerList:
     """The first of the queue takes the floor; the one speaking is done."""
     actor.require(*CHAIR_ROLES)
     now = now or utcnow()
@@ -537,7 +578,7 @@ async def reorder_speakers(
     version: int,
     *,
     actor: Actor,
-) -> dict[str, Any]:
+) -> SpeakerList:
     """Set the queue's order; refused as a conflict if made on another version of the list."""
     actor.require(*CHAIR_ROLES)
     spl = await _open_list(session, conference, item_public_id)
@@ -576,7 +617,7 @@ async def set_speakers_open(
     is_open: bool,
     *,
     actor: Actor,
-) -> dict[str, Any]:
+) -> SpeakerList:
     """Close the list to new requests, or open it again."""
     actor.require(*CHAIR_ROLES)
     spl = await _open_list(session, conference, item_public_id)
@@ -595,7 +636,7 @@ async def set_speakers_open(
 
 async def list_speakers(
     session: AsyncSession, conference: Conference, item_public_id: str | None
-) -> dict[str, Any]:
+) -> ItemSpeakers | NoList:
     """An item's list as the live view shows it (the same shape as the event); None:
     the running item's, or an empty answer when nothing runs."""
     assert conference.id is not None
@@ -615,8 +656,8 @@ async def list_speakers(
 
 def lists_data(
     agenda: Agenda, by_item: dict[int, list[Speaker]], delegates: dict[int, str]
-) -> list[dict[str, Any]]:
-    out = []
+) -> list[ItemSpeakers]:
+    out: list[ItemSpeakers] = []
     for item_id, speakers in by_item.items():
         item = agenda.by_id[item_id]
         speaking = next((s for s in speakers if s.status == "speaking"), None)
@@ -635,7 +676,7 @@ def lists_data(
 
 async def speaking_stats(
     session: AsyncSession, conference: Conference, *, now: datetime | None = None
-) -> dict[str, Any]:
+) -> SpeakingStats:
     """How often and how long each site and each person has spoken."""
     assert conference.id is not None
     now = now or utcnow()
@@ -649,8 +690,8 @@ async def speaking_stats(
     )
     codes = await site_codes(session, conference.id)
     delegates = await delegate_ids(session, rows)
-    sites: dict[str, dict[str, Any]] = {}
-    people: dict[tuple[str | None, str], dict[str, Any]] = {}
+    sites: dict[str, SiteSpoken] = {}
+    people: dict[tuple[str | None, str], PersonSpoken] = {}
     for s in rows:
         seconds = elapsed(s, now)
         code = codes.get(s.site_id) if s.site_id else None
@@ -664,8 +705,10 @@ async def speaking_stats(
         )
         person["count"] += 1
         person["seconds"] += seconds
-    for entry in [*sites.values(), *people.values()]:
-        entry["seconds"] = round(entry["seconds"], 1)
+    for site in sites.values():
+        site["seconds"] = round(site["seconds"], 1)
+    for person in people.values():
+        person["seconds"] = round(person["seconds"], 1)
     return {
         "sites": sorted(sites.values(), key=lambda e: (-e["seconds"], e["site"] or "")),
         "people": sorted(people.values(), key=lambda e: (-e["seconds"], e["name"])),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import overload
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +16,7 @@ from attendance.models import Delegate
 from conference.errors import NotFound
 from conference.models import Site
 from conference.queries import conference_record
+from conference.rawjson import JsonObject
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Agenda:
             out.append(item)
         return out
 
-    def data(self, item: AgendaItem) -> dict[str, Any]:
+    def data(self, item: AgendaItem) -> JsonObject:
         parent = self.by_id.get(item.parent_id) if item.parent_id is not None else None
         return agenda_item_data(
             item,
@@ -117,6 +118,12 @@ def speaking_limit(state: AgendaState, item: AgendaItem) -> int:
     if item.speaking_limit_seconds > 0:
         return item.speaking_limit_seconds
     return int(state.kind_limits.get(item.kind, 0)) or state.default_speaking_seconds
+
+
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -13,11 +13,11 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from attendance.credentials import credential_for
 from attendance.models import Delegate
@@ -63,13 +63,43 @@ def text_size(text: str, medium: int, small: int | None = None) -> str:
     return "m"
 
 
+class BadgeItem(TypedDict):
+    """What one badge shows; the sizes are "l", "m" or "s" (text_size)."""
+
+    name: str
+    title: str
+    unit: str
+    site_name: str
+    site_code: str
+    category: str
+    category_label: str
+    name_size: str
+    title_size: str
+    unit_size: str
+    credential: str
+
+
+class ConferenceTitle(TypedDict):
+    title: str
+
+
+class BadgeContext(TypedDict):
+    """The badge template's context (web/templates/documents/badges.html)."""
+
+    conference: ConferenceTitle
+    layout: str
+    per_page: int
+    labels: dict[str, str]
+    items: list[BadgeItem]
+
+
 def badge_item(
     keyring: Keyring,
     conference: Conference,
     delegate: Delegate,
     site: Site,
     valid_days: int,
-) -> dict[str, Any]:
+) -> BadgeItem:
     """What one badge shows, as plain data."""
     return {
         "name": delegate.full_name,
@@ -96,9 +126,9 @@ def badge_item(
 
 async def badge_items(
     keyring: Keyring, conference: Conference, rows: Sequence[BadgeRow], valid_days: int
-) -> list[dict[str, Any]]:
+) -> list[BadgeItem]:
     """The badges of rows, in order."""
-    items = []
+    items: list[BadgeItem] = []
     for index, (delegate, site) in enumerate(rows):
         if index and index % YIELD_EVERY == 0:
             await asyncio.sleep(0)
@@ -106,9 +136,7 @@ async def badge_items(
     return items
 
 
-def badge_context(
-    conference: Conference, layout: str, items: list[dict[str, Any]]
-) -> dict[str, Any]:
+def badge_context(conference: Conference, layout: str, items: list[BadgeItem]) -> BadgeContext:
     """The template's context: the conference, the layout and the badges."""
     return {
         "conference": {"title": conference.title},

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from attendance.models import CheckIn, Delegate
 from conference.actors import Actor
 from conference.models import Conference, Site
+
+
+class SiteFiguresData(TypedDict):
+    """A site's attendance as the API shows it."""
+
+    id: str
+    code: str
+    name: str
+    kind: str
+    expected: int
+    registered: int
+    checked_in: int
 
 
 @dataclass
@@ -23,7 +35,7 @@ class SiteFigures:
     def expected(self) -> int:
         return self.site.expected_attendance or self.registered
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> SiteFiguresData:
         return {
             "id": self.site.public_id,
             "code": self.site.code,

@@ -10,8 +10,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
-from attendance.events import CHECKED_IN, CHECKIN_CONFLICT_RESOLVED, CHECKIN_UNDONE
+from attendance.events import (
+    CHECKED_IN,
+    CHECKIN_CONFLICT_RESOLVED,
+    CHECKIN_UNDONE,
+    SiteCount,
+)
 from attendance.models import CheckIn, Delegate
 from attendance.scans import checked_in_at, delegate_card, expected_at, server_nonce
 from conference.actors import Actor
@@ -24,6 +30,22 @@ from conference.queries import conference_row
 from conference.text import is_public_id
 
 
+class LedgerEntry(TypedDict):
+    """A row of the check-in ledger as its API lists it (times ISO 8601)."""
+
+    id: str
+    delegate: dict[str, str]  # the fields of attendance.schemas.DelegateCard
+    site: str
+    at: str
+    recorded_at: str
+    action: str
+    method: str
+    outcome: str
+    offline: bool
+    by: str
+    note: str
+
+
 @dataclass
 class LedgerRow:
     row: CheckIn
@@ -31,7 +53,7 @@ class LedgerRow:
     site: Site
     home: Site
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> LedgerEntry:
         return {
             "id": self.row.public_id,
             "delegate": delegate_card(self.delegate, self.home.code),
@@ -102,7 +124,7 @@ async def visible_delegate(
 
 async def undo_checkin(
     session: AsyncSession, conference: Conference, delegate_id: str, reason: str, *, actor: Actor
-) -> tuple[Delegate, Site, dict[str, Any]]:
+) -> tuple[Delegate, Site, SiteCount]:
     """Take back an admission (a wrong person scanned); the ledger keeps both rows."""
     actor.require("organizer", "site_operator")
     assert conference.id is not None
@@ -155,7 +177,7 @@ async def undo_checkin(
     )
     delegate.checked_in_at = None
     delegate.checkin_site_id = None
-    present = {
+    present: SiteCount = {
         "site": site.code,
         "checked_in": await checked_in_at(session, site_id),
         "expected": await expected_at(session, site),
@@ -168,6 +190,7 @@ async def undo_checkin(
         delegate.public_id,
         {"site": site.code, "reason": reason},
     )
+    # attendance.events.AdmissionUndone, whose delegate is the API's DelegateCard model.
     data = {
         "delegate": delegate_card(delegate, home.code),
         "site": home.code,

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from attendance.figures import SiteFigures, attendance, totals
 from attendance.models import Delegate
@@ -162,7 +163,19 @@ def as_xlsx(report: Report) -> bytes:
     return out.getvalue()
 
 
-def pdf_context(report: Report) -> dict[str, Any]:
+class ReportContext(TypedDict):
+    """The context of web/templates/documents/attendance.html."""
+
+    title: str
+    organizing_body: str
+    made_at: str
+    header: list[str]
+    rows: list[list[Any]]
+    people_header: list[str]
+    people: list[list[str]]
+
+
+def pdf_context(report: Report) -> ReportContext:
     """Plain data for web/templates/documents/attendance.html."""
     return {
         "title": report.conference.title,

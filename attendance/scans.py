@@ -14,7 +14,9 @@ from sqlalchemy import func
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
+from attendance.events import SiteCount
 from attendance.models import Delegate
 from conference.errors import Conflict, InvalidInput, NotFound, PlenaryError
 from conference.models import Site
@@ -27,6 +29,12 @@ NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Offline scans may carry times from the door; not from the future, nor from long ago.
 CLOCK_SLACK = timedelta(minutes=5)
 OFFLINE_MAX_AGE = timedelta(days=7)
+
+
+class NoCount(TypedDict):
+    """An outcome's count before the admission fills it (and a refused scan's): {}."""
+
+
 MAX_BATCH = 500
 
 
@@ -89,7 +97,7 @@ class Outcome:
     target: str = ""
     # The admission time in the conference's time zone, for messages.
     local_at: str = ""
-    present: dict[str, Any] = field(default_factory=dict)
+    present: SiteCount | NoCount = field(default_factory=lambda: NoCount())
 
     def error(self) -> PlenaryError | None:
         """The error this outcome answers with (None for ok)."""

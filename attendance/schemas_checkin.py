@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictStr
+from pydantic import AwareDatetime, BaseModel, Field, StrictStr, WithJsonSchema
+from typing_extensions import TypedDict
 
 from attendance.schemas import DelegateCard
 from conference.schemas import Input, ShortText, SiteCode
@@ -143,12 +144,45 @@ class KeysOut(BaseModel):
     keys: dict[str, str]
 
 
+# The OpenAPI document describes these parts as open objects, as it always has.
+_OPEN = WithJsonSchema({"additionalProperties": True, "type": "object"})
+
+
+class PageConference(TypedDict):
+    id: str
+    title: str
+    starts_on: str
+    ends_on: str
+    venue: str
+    timezone: str
+
+
+class PageCheckin(TypedDict):
+    """Where and when the delegate was admitted."""
+
+    at: str | None
+    site: str
+    site_name: str
+
+
+class PageItem(TypedDict):
+    """An agenda item as the personal page lists it."""
+
+    id: str
+    parent: str | None
+    title: str
+    kind: str
+    planned_start: str | None
+    duration_minutes: int
+    presenter: str
+
+
 class DelegatePage(BaseModel):
     """What a delegate's personal page shows."""
 
     delegate: DelegateCard
-    conference: dict[str, Any]
+    conference: Annotated[PageConference, _OPEN, Field(title="Conference")]
     site: dict[str, str]
     credential: str
-    checkin: dict[str, Any] | None
-    agenda: list[dict[str, Any]]
+    checkin: Annotated[Annotated[PageCheckin, _OPEN] | None, Field(title="Checkin")]
+    agenda: list[Annotated[PageItem, _OPEN]]

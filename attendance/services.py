@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
+from typing_extensions import TypedDict
 
 from attendance.events import (
     DELEGATE_CREATED,
@@ -44,7 +44,21 @@ READ_ROLES = (*sorted(STAFF_ROLES), "site_operator")
 DelegateRow = tuple[Delegate, Site]
 
 
-def _delegate_values(conference_id: int, site_id: int, data: DelegateCreate) -> dict[str, Any]:
+class DelegateValues(TypedDict):
+    """The columns of a delegate row that a DelegateCreate gives."""
+
+    conference_id: int
+    site_id: int
+    full_name: str
+    name_folded: str
+    title: str
+    unit: str
+    category: str
+    phone: str
+    email: str
+
+
+def _delegate_values(conference_id: int, site_id: int, data: DelegateCreate) -> DelegateValues:
     """The columns of a delegate row that data gives."""
     return {
         "conference_id": conference_id,
@@ -112,7 +126,7 @@ async def create_delegate(
     return delegate
 
 
-def _column_defaults() -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
+def _column_defaults() -> tuple[dict[str, object], dict[str, Callable[[], object]]]:
     """Delegate's constant defaults, and the factories to call once per row."""
     fields = {name: f for name, f in Delegate.model_fields.items() if name != "id"}
     factories = {name: f.default_factory for name, f in fields.items() if f.default_factory}

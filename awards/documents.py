@@ -40,11 +40,12 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, NotRequired
 
 from jinja2 import Template
+from typing_extensions import TypedDict
 
-from awards.pdfcut import Background, Cutter, Source, combine
+from awards.pdfcut import Background, Cutter, Part, Source, combine
 from conference import documents
 from conference.documents import MissingGlyphs, Overrides, Progress
 
@@ -135,7 +136,7 @@ MM_PER_PX = 25.4 / 96
 KEPT_BACKGROUNDS = 32
 
 
-def background_of(item: Mapping[str, Any]) -> dict[str, Any]:
+def background_of(item: Mapping[str, Any]) -> dict[str, object]:
     """What of item a background draws: all but the award's own fields."""
     return {key: value for key, value in item.items() if key not in OWN_FIELDS}
 
@@ -229,7 +230,33 @@ def _lay_out(html: str, keys: Sequence[Hashable], *, strict: bool) -> dict[Hasha
     return found
 
 
-def render_awards_chunk(task: dict[str, Any]) -> dict[str, Any]:
+class ChunkTask(TypedDict):
+    """render_awards_chunk's input: awards of one template, with the overrides."""
+
+    template: str
+    awards: list[Mapping[str, Any]]
+    templates: dict[str, str] | None
+    strict: bool
+
+
+class ChunkDone(TypedDict):
+    """render_awards_chunk's output: one PDF per award, and the chunk as a part."""
+
+    pdfs: list[bytes]
+    part: Part
+    pages: int
+    award_pages: list[int]
+    missing: list[str]
+
+
+class _ChunkContext(TypedDict):
+    awards: list[Any]
+    star: str
+    layer: NotRequired[str]
+    spacers: NotRequired[list[float]]
+
+
+def render_awards_chunk(task: ChunkTask) -> ChunkDone:
     """The pool's unit of work: awards of one template in one document, split per award.
 
     task: {"template", "awards": [items], "templates": overrides or None, "strict": bool};
@@ -242,11 +269,12 @@ def render_awards_chunk(task: dict[str, Any]) -> dict[str, Any]:
     items = [nfc_all(item) for item in task["awards"]]
     templates = task.get("templates")
     strict = bool(task.get("strict"))
-    context: dict[str, Any] = {"awards": items, "star": STAR}
+    context: _ChunkContext = {"awards": items, "star": STAR}
     with documents.collecting_after():
         under = backgrounds(task["template"], items, templates=templates, strict=strict)
         if under is not None:
-            context |= {"layer": "award", "spacers": [b.spacer for b in under]}
+            context["layer"] = "award"
+            context["spacers"] = [b.spacer for b in under]
         html = documents.render_html(task["template"], context, templates=templates)
         rendered, anchors = documents.render_pdf_pages(html, strict=strict)
         pages = award_pages(anchors, len(items))
@@ -298,9 +326,9 @@ async def render_awards(
         for start in range(0, len(indexes), size)
     ]
     overrides = dict(templates) if templates else None
-    futures: list[asyncio.Future[dict[str, Any]]] = []
+    futures: list[asyncio.Future[ChunkDone]] = []
     for template, indexes in chunks:
-        task = {
+        task: ChunkTask = {
             "template": template,
             "awards": [items[i] for i in indexes],
             "templates": overrides,
@@ -312,7 +340,7 @@ async def render_awards(
     results = await documents.gather_chunks(futures, sizes, progress)
     pdfs: list[bytes] = [b""] * len(items)
     where: list[tuple[int, int]] = [(0, 0)] * len(items)
-    parts: list[dict[str, Any]] = []
+    parts: list[Part] = []
     missing: dict[str, None] = {}
     for number, ((_, indexes), result) in enumerate(zip(chunks, results, strict=True)):
         parts.append(result["part"])

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from awards.documents import nfc_all, star_points
 from conference import documents
 from conference.documents import Overrides
@@ -85,7 +87,41 @@ _BODY_SIZES = ((1, (34, 30, 26)), (2, (30, 26, 22)), (3, (20,)))
 _NAME_SIZES = ((1, (72, 62, 54)), (2, (62, 54, 46, 40)), (3, (44, 38, 32, 27, 23)), (5, (20,)))
 
 
-def flag_layout(item: Mapping[str, Any]) -> dict[str, Any]:
+class FlagLine(TypedDict):
+    """A line of the flag's text: y its baseline, top its box's top (mm); fit: squeezed."""
+
+    text: str
+    size: float
+    y: float
+    top: float
+    fit: bool
+
+
+class Star(TypedDict):
+    cx: float
+    cy: float
+    r: float
+
+
+class FlagLayout(TypedDict):
+    """The flag's drawing, in mm."""
+
+    width: float
+    height: float
+    text_width: float
+    red: str
+    gold: str
+    star: Star
+    star_points: str
+    lines: list[FlagLine]
+
+
+class FlagContext(TypedDict):
+    award: Mapping[str, Any]
+    flag: FlagLayout
+
+
+def flag_layout(item: Mapping[str, Any]) -> FlagLayout:
     """Where the flag's texts and star go, in mm, for its PDF and SVG alike.
 
     Lines are broken and sized here, measured in the font, so that both drawings agree; a
@@ -99,25 +135,25 @@ def flag_layout(item: Mapping[str, Any]) -> dict[str, Any]:
     room = FLAG_HEIGHT_MM - 2 * _FLAG_MARGIN - text_height - 4 * gap
     radius = round(max(40.0, min(100.0, room / 2)), 2)
     top = _FLAG_MARGIN + max(0.0, (room - 2 * radius) / 2)
-    lines: list[dict[str, Any]] = []
+    lines: list[FlagLine] = []
 
     def add(text: str, size: float, step: float) -> None:
         nonlocal top
-        lines.append({"text": text, "size": size, "y": round(top + BASELINE * size, 2)})
+        y = round(top + BASELINE * size, 2)
+        top_of_box = round(y - BASELINE * size, 2)
+        fit = text_width(text, size) > _FLAG_TEXT_WIDTH
+        lines.append({"text": text, "size": size, "y": y, "top": top_of_box, "fit": fit})
         top += step
 
     for text in body:
         add(text, body_size, body_size * 1.25)
-    star = {"cx": FLAG_WIDTH_MM / 2, "cy": round(top + gap + radius, 2), "r": radius}
+    star: Star = {"cx": FLAG_WIDTH_MM / 2, "cy": round(top + gap + radius, 2), "r": radius}
     top += 2 * gap + 2 * radius
     add("TẶNG", to_size, to_size + gap)
     for text in name:
         add(text, name_size, name_size * 1.18)
     top += gap
     add(f"NĂM {item['year']}", year_size, year_size)
-    for line in lines:
-        line["top"] = round(line["y"] - BASELINE * line["size"], 2)
-        line["fit"] = text_width(line["text"], line["size"]) > _FLAG_TEXT_WIDTH
     return {
         "width": FLAG_WIDTH_MM,
         "height": FLAG_HEIGHT_MM,
@@ -130,7 +166,7 @@ def flag_layout(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _flag_context(item: Mapping[str, Any]) -> dict[str, Any]:
+def _flag_context(item: Mapping[str, Any]) -> FlagContext:
     award = nfc_all(item)
     return {"award": award, "flag": flag_layout(award)}
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from typing_extensions import TypedDict
 
 from awards.codes import new_award_code
 from conference.dbtypes import UTCDateTime, new_public_id, utcnow
@@ -15,6 +16,13 @@ AWARD_KINDS = ("emulation_flag", "certificate_of_merit", "certificate_of_recogni
 # How a kind's documents are laid out: the certificate or the flag's award document.
 LAYOUTS = ("certificate", "flag_award")
 RECIPIENT_KINDS = ("unit", "person")
+
+
+class Recipient(TypedDict):
+    kind: str
+    name: str
+    title: str
+    unit: str
 
 
 class Decision(SQLModel, table=True):
@@ -61,7 +69,7 @@ class Award(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
-    def recipient(self) -> dict[str, str]:
+    def recipient(self) -> Recipient:
         """Who the award is to, as its document and its verification page show them."""
         return {
             "kind": self.recipient_kind,

@@ -14,11 +14,12 @@ import io
 import itertools
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
+from typing_extensions import TypedDict
 
 # A name in a content stream: what a page's content refers to in its resources.
 _NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
@@ -29,6 +30,20 @@ _PRUNED = ("/XObject", "/Pattern", "/Font", "/ExtGState", "/Shading")
 # An object in PDF syntax, and where the number of each of its references is in it (start
 # and end offsets, flat): what crosses from a worker to be joined with other chunks.
 Written = tuple[bytes, tuple[int, ...]]
+
+
+class Part(TypedDict):
+    """A chunk cut by Cutter.cut, to join with others (combine): its objects written once
+    (size: how many numbers they use; tree: its page tree's), and for each award the
+    objects it needs and its pages."""
+
+    header: bytes
+    size: int
+    tree: int
+    objects: dict[int, Written]
+    needs: list[list[int]]
+    pages: list[list[int]]
+
 
 _names: dict[str, bytes] = {}
 
@@ -353,7 +368,7 @@ class Cutter:
         numbered += [(self.tree, _pages(kids)), (self.catalog, _catalog(self.tree))]
         return _assemble(source.header, numbered, self.catalog, source.info)
 
-    def cut(self) -> tuple[list[bytes], dict[str, Any]]:
+    def cut(self) -> tuple[list[bytes], Part]:
         """One PDF per award, and the chunk as a part to join with others (combine)."""
         pdfs, needs, pages = [], [], []
         objects: dict[int, Written] = {}
@@ -363,7 +378,7 @@ class Cutter:
             objects.update(found)
             needs.append([idnum for idnum, _ in found])
             pages.append(kids)
-        part = {
+        part: Part = {
             "header": self.source.header,
             "size": self.size,
             "tree": self.tree,
@@ -401,7 +416,7 @@ def split_pdf(pdf: bytes, pages: Sequence[int]) -> list[bytes]:
     return Cutter(pdf, pages).cut()[0]
 
 
-def combine(parts: Sequence[Mapping[str, Any]], order: Sequence[tuple[int, int]]) -> bytes:
+def combine(parts: Sequence[Part], order: Sequence[tuple[int, int]]) -> bytes:
     """One PDF of the awards in order: (part, award in it) pairs, from chunks' parts.
 
     A part (Cutter.cut) holds its chunk's objects written once, and which of them each

@@ -15,13 +15,13 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from awards.kinds import Kind, conference_kinds, kind_of
-from awards.models import Award, Decision
+from awards.models import Award, Decision, Recipient
 from awards.services import READ_ROLES
 from awards.settings import emblem_data_uri, overrides_of, settings_of
 from conference.actors import Actor
@@ -69,7 +69,41 @@ async def document_look(session: AsyncSession, conference: Conference) -> Look:
     )
 
 
-def award_item(award: Award, decision: Decision, look: Look, verify_base: str) -> dict[str, Any]:
+class DecisionLine(TypedDict):
+    number: str
+    date_label: str
+
+
+class Signer(TypedDict):
+    title: str
+    name: str
+
+
+class Verification(TypedDict):
+    code: str
+    url: str
+
+
+class AwardItem(TypedDict):
+    """One award as its document prints it (the templates under web/templates/documents/awards)."""
+
+    kind: str
+    kind_label: str
+    layout: str
+    awarding_body: str
+    issuing_body: list[str]
+    recipient: Recipient
+    citation: str
+    decision: DecisionLine
+    place_date: str
+    signer: Signer
+    year: int
+    emblem: str
+    verification: Verification
+    revoked: bool
+
+
+def award_item(award: Award, decision: Decision, look: Look, verify_base: str) -> AwardItem:
     """One award as its document prints it."""
     url = f"{verify_base.rstrip('/')}/{award.verification_code}"
     kind = kind_of(look.kinds, decision.award_kind)
@@ -131,7 +165,7 @@ class Batch:
     """Awards to render, each as its document prints it, with the conference's templates."""
 
     awards: list[Award]
-    items: list[dict[str, Any]]
+    items: list[AwardItem]
     templates: dict[str, str] | None
 
 
@@ -190,7 +224,7 @@ async def record_rendered(
     return noted
 
 
-def sample_items(look: Look, verify_base: str) -> list[dict[str, Any]]:
+def sample_items(look: Look, verify_base: str) -> list[AwardItem]:
     """A certificate and a flag award document to try templates and settings on."""
     day = date.today()
     items = []

@@ -17,6 +17,7 @@ from pydantic import (
 
 from awards.codes import normalise_code
 from awards.models import Award, Decision
+from conference.rawjson import JsonObject
 from conference.schemas import CLEAN, Input, Name, RowOut, SiteCode, Title, _not_null
 from conference.text import clean_text
 
@@ -230,9 +231,11 @@ class AwardOut(RowOut):
         )
 
 
-def decision_data(decision: Decision) -> dict[str, Any]:
+def decision_data(decision: Decision) -> JsonObject:
+    """DecisionOut as JSON: an event's data."""
     return DecisionOut.of(decision).model_dump(mode="json")
 
 
-def award_data(award: Award, *, decision: Decision, site_code: str | None) -> dict[str, Any]:
+def award_data(award: Award, *, decision: Decision, site_code: str | None) -> JsonObject:
+    """AwardOut as JSON: an event's data."""
     return AwardOut.of(award, decision=decision, site_code=site_code).model_dump(mode="json")

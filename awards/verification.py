@@ -6,23 +6,57 @@ Nothing else is revealed, and an unknown code says only that it is unknown.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from awards.codes import normalise_code
 from awards.kinds import conference_kinds, kind_of
-from awards.models import Award, Decision
+from awards.models import Award, Decision, Recipient
 from conference.errors import NotFound
 from conference.models import Conference
 
 
-def _iso(value: Any) -> str | None:
+class DecisionNamed(TypedDict):
+    number: str
+    issued_on: str
+    issuing_body: str
+    signer_name: str
+    signer_title: str
+    title: str
+
+
+class ConferenceNamed(TypedDict):
+    title: str
+    organizing_body: str
+
+
+class AwardVerification(TypedDict):
+    """What the code tells anyone; status: valid or revoked (times ISO 8601)."""
+
+    code: str
+    status: str
+    valid: bool
+    kind: str
+    kind_label: str
+    recipient: Recipient
+    citation: str
+    decision: DecisionNamed
+    conference: ConferenceNamed
+    timezone: str
+    revoked_at: str | None
+    revoked_reason: str
+    document_sha256: str
+    rendered_at: str | None
+
+
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def verify_award(session: AsyncSession, typed: str) -> dict[str, Any]:
+async def verify_award(session: AsyncSession, typed: str) -> AwardVerification:
     """The award printed with this code, valid or revoked; NotFound if none."""
     code = normalise_code(typed)
     unknown = NotFound("no award has this verification code", field="code")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,8 +27,8 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """{field: [old, new]} for the fields that changed."""
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields that changed (each field's own type)."""
     return {
         key: [jsonable(before.get(key)), jsonable(after[key])]
         for key in after
@@ -41,7 +42,7 @@ async def record(
     action: str,
     target_type: str,
     target_id: str = "",
-    changes: dict[str, Any] | None = None,
+    changes: Mapping[str, object] | None = None,
     *,
     conference_id: int | None = None,
 ) -> AuditEntry:
@@ -59,7 +60,7 @@ async def record(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        changes=jsonable(changes or {}),
+        changes=jsonable(dict(changes or {})),
     )
     session.add(entry)
     return entry
@@ -68,7 +69,7 @@ async def record(
 async def record_many(
     session: AsyncSession,
     actor: Actor,
-    items: list[tuple[str, str, str, dict[str, Any]]],
+    items: Sequence[tuple[str, str, str, Mapping[str, object]]],
 ) -> None:
     """Append several entries (action, target type, target id, changes) in one statement."""
     if not items:
@@ -90,7 +91,7 @@ async def record_many(
             "action": action,
             "target_type": target_type,
             "target_id": target_id,
-            "changes": jsonable(changes),
+            "changes": jsonable(dict(changes)),
         }
         for action, target_type, target_id, changes in items
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, Table
@@ -15,7 +15,7 @@ _inserts: dict[Table, Insert] = {}
 
 
 async def insert_rows(
-    session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+    session: AsyncSession, model: type[SQLModel], rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Insert `rows` (column -> value) in the session's transaction.
 

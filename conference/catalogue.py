@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from conference.actors import SITE_ROLES
+from conference.rawjson import JsonObject
 
 
 class Audience(StrEnum):
@@ -100,7 +101,7 @@ def visible(event_type: EventType, data: Mapping[str, Any], viewer: Viewer) -> b
     return viewer.whole_conference
 
 
-def without_private(event_type: EventType, data: dict[str, Any]) -> dict[str, Any] | None:
+def without_private(event_type: EventType, data: JsonObject) -> JsonObject | None:
     """The data for a subscriber who may not see contact details; None if nothing to hide."""
     if not any(data.get(f) for f in event_type.private):
         return None

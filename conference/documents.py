@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypeVar
 from urllib.parse import quote, unquote, unquote_to_bytes
 
 from jinja2 import (
@@ -45,10 +45,12 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Undefined,
     select_autoescape,
 )
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from typing_extensions import TypedDict
 
 from conference.pool import DocumentPool
 from conference.qr import qr_png
@@ -71,6 +73,25 @@ T = TypeVar("T")
 Progress = Callable[[int, int], Awaitable[None]]
 # Template overrides: a template's name (as under web/templates/documents) -> its source.
 Overrides = Mapping[str, str]
+# A template's context: the names its template reads (each template's own shape, often a
+# TypedDict), plain values so that they cross into a worker process.
+Context = Mapping[str, object]
+
+
+class RenderTask(TypedDict):
+    """render_task's input; templates: an organizer's sources by template name."""
+
+    template: str
+    context: Context
+    templates: NotRequired[dict[str, str]]
+
+
+class RenderedData(TypedDict):
+    """A Rendered as plain data, to cross back from a worker process."""
+
+    pdf: bytes
+    pages: int
+    missing: list[str]
 
 
 class MissingGlyphs(Exception):
@@ -90,11 +111,11 @@ class Rendered:
     pages: int
     missing: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RenderedData:
         return {"pdf": self.pdf, "pages": self.pages, "missing": list(self.missing)}
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> Rendered:
+    def of(cls, data: RenderedData) -> Rendered:
         return cls(data["pdf"], data["pages"], tuple(data["missing"]))
 
 
@@ -125,7 +146,16 @@ def _configure(env: Environment) -> Environment:
     return env
 
 
-def _options() -> dict[str, Any]:
+class _Options(TypedDict):
+    """How every environment reads templates (keywords of jinja2.Environment)."""
+
+    autoescape: Callable[[str | None], bool]
+    undefined: type[Undefined]
+    trim_blocks: bool
+    lstrip_blocks: bool
+
+
+def _options() -> _Options:
     return {
         "autoescape": select_autoescape(["html"], default=True),
         "undefined": StrictUndefined,
@@ -194,9 +224,7 @@ def template_environment(templates: Overrides | None = None) -> Environment:
     return _sandboxed(tuple(sorted(templates.items())))
 
 
-def render_html(
-    template: str, context: dict[str, Any], *, templates: Overrides | None = None
-) -> str:
+def render_html(template: str, context: Context, *, templates: Overrides | None = None) -> str:
     """template's HTML for context; templates (overrides) are looked up before the files."""
     return template_environment(templates).get_template(template).render(**context)
 
@@ -305,7 +333,7 @@ def render_pdf(html: str, *, strict: bool = False) -> Rendered:
 
 def render_template(
     template: str,
-    context: dict[str, Any],
+    context: Context,
     *,
     strict: bool = False,
     templates: Overrides | None = None,
@@ -333,7 +361,7 @@ def collecting_after() -> Iterator[None]:
         gc.collect()
 
 
-def render_task(task: dict[str, Any]) -> dict[str, Any]:
+def render_task(task: RenderTask) -> RenderedData:
     """The pool's unit of work: {"template", "context"[, "templates"]} in, {"pdf", "pages",
     "missing"} out.
 
@@ -434,7 +462,7 @@ async def gather_chunks(
 async def render_in_pool(
     pool: Executor,
     template: str,
-    context: dict[str, Any],
+    context: Context,
     items: Sequence[Any],
     *,
     key: str = "items",
@@ -451,9 +479,9 @@ async def render_in_pool(
     loop = asyncio.get_running_loop()
     size = chunk_size(len(items), workers, per_page=per_page)
     chunks = [items[start : start + size] for start in range(0, len(items), size)] or [[]]
-    futures: list[asyncio.Future[dict[str, Any]]] = []
+    futures: list[asyncio.Future[RenderedData]] = []
     for chunk in chunks:
-        task: dict[str, Any] = {"template": template, "context": {**context, key: list(chunk)}}
+        task: RenderTask = {"template": template, "context": {**context, key: list(chunk)}}
         if templates:
             task["templates"] = dict(templates)
         seconds = template_seconds(templates, len(chunk))

@@ -18,7 +18,9 @@ is one, ``details`` carries structured extras.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired
+
+from typing_extensions import TypedDict
 
 INVALID_FORMAT = "invalid_format"
 UNKNOWN_COMMAND = "unknown_command"
@@ -31,6 +33,15 @@ TOO_LARGE = "too_large"
 STALE_SCHEMA = "stale_schema"
 UNKNOWN_ERROR = "unknown_error"
 DATABASE_UNAVAILABLE = "database_unavailable"
+
+
+class ErrorBody(TypedDict):
+    """An error as HTTP and WebSocket answers carry it (docs/api.md)."""
+
+    code: str
+    message: str
+    field: NotRequired[str]
+    details: NotRequired[Any]
 
 
 class PlenaryError(Exception):
@@ -53,9 +64,9 @@ class PlenaryError(Exception):
         if code is not None:
             self.code = code
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ErrorBody:
         """The error body shared by HTTP and WebSocket answers."""
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        body: ErrorBody = {"code": self.code, "message": self.message}
         if self.field is not None:
             body["field"] = self.field
         if self.details is not None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
@@ -33,6 +32,7 @@ from conference.events import DOCUMENT_UPDATED, DocumentProgress
 from conference.live import append_event
 from conference.models import Conference, DocumentFile, DocumentJob
 from conference.queries import conference_row
+from conference.rawjson import JsonObject
 from conference.text import is_public_id
 
 STATUSES = ("queued", "running", "done", "failed")
@@ -71,7 +71,7 @@ async def create_job(
     conference: Conference,
     kind: str,
     *,
-    params: dict[str, Any],
+    params: JsonObject,
     total: int,
     filename: str,
     actor: Actor,

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from conference.dbtypes import UTCDateTime, new_public_id, utcnow
+from conference.rawjson import JsonObject
 
 # screen: a hall's projector page (a token bound to its site): sees what the public
 # sees and reports the site's presence.
@@ -144,7 +145,8 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     target_type: str = Field(max_length=64)
     target_id: str = Field(default="", max_length=64)
-    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Raw JSON: {field: [old, new]} or what the action notes.
+    changes: JsonObject = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class LiveEvent(SQLModel, table=True):
@@ -158,7 +160,8 @@ class LiveEvent(SQLModel, table=True):
     epoch: str = Field(max_length=32)
     seq: int
     type: str = Field(max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Raw JSON: the event's data, as its type declares it (conference.catalogue).
+    data: JsonObject = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = _ts(default_factory=utcnow)
 
 
@@ -184,7 +187,8 @@ class DocumentJob(SQLModel, table=True):
     public_id: str = Field(default_factory=new_public_id, unique=True, index=True, max_length=32)
     conference_id: int = Field(foreign_key="conference.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=32)
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Raw JSON: what the job's kind needs to make the document.
+    params: JsonObject = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="queued", max_length=16)
     done: int = Field(default=0)
     total: int = Field(default=0)

@@ -29,7 +29,7 @@ import pickle
 import queue
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -47,7 +47,7 @@ STOP_SECONDS = 5.0
 MAX_RESULT_BYTES = 256 * 1024 * 1024
 _READY = "ready"
 
-_Task = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any], float | None]
+_Task = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], Mapping[str, Any], float | None]
 
 
 class WorkerLost(RuntimeError):
@@ -287,7 +287,7 @@ class DocumentPool(Executor):
         return self._put(fn, args, kwargs, seconds)
 
     def _put(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any],
         seconds: float | None,
     ) -> Future[Any]:  # fmt: skip
         future: Future[Any] = Future()

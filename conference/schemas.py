@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from conference.models import Conference, Site
+from conference.rawjson import JsonObject
 from conference.text import clean_text
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -100,7 +101,7 @@ class Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    def given(self) -> dict[str, Any]:
+    def given(self) -> dict[str, object]:
         """Only the fields the client sent (for partial updates)."""
         return {key: getattr(self, key) for key in self.model_fields_set}
 
@@ -248,13 +249,14 @@ class SiteOut(RowOut):
         return cls.from_row(site, id=site.public_id, **hidden)
 
 
-def conference_data(conference: Conference) -> dict[str, Any]:
-    """The JSON form used in live events and snapshots."""
+def conference_data(conference: Conference) -> JsonObject:
+    """ConferenceOut's JSON form, used in live events and snapshots."""
     # seq in an event payload would be stale by the time it is read.
     return ConferenceOut.of(conference).model_dump(mode="json", exclude={"seq"})
 
 
-def site_data(site: Site, *, contacts: bool = True) -> dict[str, Any]:
+def site_data(site: Site, *, contacts: bool = True) -> JsonObject:
+    """SiteOut's JSON form, used in live events and snapshots."""
     return SiteOut.of(site, contacts=contacts).model_dump(mode="json")
 
 

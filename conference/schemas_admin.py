@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr
 
 from conference.admin import Member
 from conference.models import Account, ApiToken, AuditEntry
+from conference.rawjson import JsonObject
 from conference.schemas import Input, Name, RowOut, SiteCode
 from conference.text import clean_text
 
@@ -99,7 +100,7 @@ class AuditEntryOut(RowOut):
     action: str
     target_type: str
     target_id: str
-    changes: dict[str, Any]
+    changes: JsonObject
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryOut:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from conference.actors import Actor
 from conference.dbtypes import utcnow
 from conference.models import Conference, Site
+from conference.rawjson import JsonObject
 from conference.schemas import conference_data, site_data
+
+
+class ConferenceSnapshot(TypedDict):
+    """conference and sites: ConferenceOut's and SiteOut's JSON, as of seq in epoch."""
+
+    seq: int
+    epoch: str
+    server_time: str
+    conference: JsonObject
+    sites: list[JsonObject]
 
 
 async def conference_snapshot(
     session: AsyncSession, conference: Conference, *, actor: Actor
-) -> dict[str, Any]:
+) -> ConferenceSnapshot:
     """Conference and sites with the seq and epoch they reflect, and the server clock."""
     assert conference.id is not None
     await session.refresh(conference)

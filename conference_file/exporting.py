@@ -23,6 +23,7 @@ from awards.settings import (
     export_documents,
 )
 from conference.models import Conference, Site
+from conference.rawjson import JsonObject
 from conference.schemas import ConferenceCreate, SiteCreate
 from conference_file.importing import FORMAT_VERSION
 from conference_file.reader import Format
@@ -55,17 +56,18 @@ AWARD_KEYS = dict(
 )  # fmt: skip
 
 
-async def export_conference(session: AsyncSession, conference: Conference) -> dict[str, Any]:
-    """The conference file of conference: deterministic, without public ids."""
+async def export_conference(session: AsyncSession, conference: Conference) -> JsonObject:
+    """The conference file of conference: deterministic, without public ids. Raw JSON: its
+    entries' keys are the *_KEYS tables above, empty values left out."""
     assert conference.id is not None
     cid = conference.id
     zone = ZoneInfo(conference.timezone)
     sites = (await session.exec(_of(Site, cid).order_by(col(Site.position), col(Site.id)))).all()
     codes = {site.id: site.code for site in sites}
 
-    def entry(row: Any, keys: dict[str, str]) -> dict[str, Any]:
+    def entry(row: Any, keys: dict[str, str]) -> JsonObject:
         """Empty values are left out, so that a file says only what is there."""
-        out = {}
+        out: JsonObject = {}
         for key, attr in keys.items():
             value = getattr(row, attr)
             if attr == "site_id":
@@ -89,13 +91,13 @@ async def export_conference(session: AsyncSession, conference: Conference) -> di
     ):
         children.setdefault(item.parent_id, []).append(item)
 
-    def agenda(parent_id: int | None) -> list[dict[str, Any]]:
+    def agenda(parent_id: int | None) -> list[JsonObject]:
         items = children.get(parent_id, [])
         return [entry(i, AGENDA_KEYS) | ({"items": agenda(i.id)} if i.id in children else {})
                 for i in items]  # fmt: skip
 
     decisions = await decisions_with_awards(session, cid)
-    document: dict[str, Any] = {
+    document: JsonObject = {
         "plenary": FORMAT_VERSION,
         "conference": entry(conference, CONFERENCE_KEYS),
         "sites": [entry(site, SITE_KEYS) for site in sites],
@@ -120,7 +122,7 @@ def _of(table: type[T], conference_id: int) -> SelectOfScalar[T]:
     return select(table).where(col(table.conference_id) == conference_id)
 
 
-def dump(document: dict[str, Any], fmt: Format) -> str:
+def dump(document: JsonObject, fmt: Format) -> str:
     """The document as text: YAML keeps Vietnamese readable, JSON is indented by 2."""
     if fmt == "json":
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

@@ -38,6 +38,7 @@ from conference.errors import Forbidden, InvalidInput, PlenaryError
 from conference.events import CONFERENCE_IMPORTED
 from conference.live import append_event
 from conference.models import Conference, Site
+from conference.rawjson import JsonObject
 from conference.schemas import ConferenceCreate, Input, SiteCreate, conference_data
 from conference.services import create_conference
 from conference.text import nfc
@@ -162,7 +163,7 @@ class _Checker(FileReader):
             award_documents=documents,
         )
 
-    def _check_head(self, data: dict[str, Any]) -> None:
+    def _check_head(self, data: JsonObject) -> None:
         """Only known sections, and the format version this server reads."""
         for key in data:
             if key not in SECTIONS:
@@ -189,7 +190,7 @@ class _Checker(FileReader):
             except PlenaryError as exc:
                 self.add((*path, "templates", name), exc.message)
 
-    def _entries(self, data: dict[str, Any], name: str) -> list[tuple[Path, Any]]:
+    def _entries(self, data: JsonObject, name: str) -> list[tuple[Path, Any]]:
         raw = data.get(name)
         if raw is None:
             return []
@@ -362,7 +363,7 @@ def _code(value: Any) -> str | None:
     return nfc(value).upper() or None
 
 
-def _decision_key(raw: dict[str, Any]) -> tuple[str, str] | None:
+def _decision_key(raw: JsonObject) -> tuple[str, str] | None:
     body, number = raw.get("issuing_body"), raw.get("number")
     if isinstance(number, int) and not isinstance(number, bool):
         number = str(number)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 import yaml
+from typing_extensions import TypedDict
 
 from conference.errors import InvalidInput
+from conference.rawjson import JsonObject
 
 Format = Literal["yaml", "json"]
 MAX_REPORTED = 500
@@ -78,11 +80,20 @@ def path_text(path: Path) -> str:
     return text
 
 
+class Problem(TypedDict):
+    """One thing wrong with the file: where (path, line, column) and what."""
+
+    path: str
+    line: int | None
+    message: str
+    column: NotRequired[int]
+
+
 @dataclass
 class FileReader:
     """Parses one file and collects every problem with its path and line."""
 
-    problems: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     lines: dict[Path, int] = field(default_factory=dict)
     # Top-level sections that could not be read, so their absence is not reported again.
     broken: set[str] = field(default_factory=set)
@@ -99,7 +110,7 @@ class FileReader:
         self, path: Path, message: str, *, line: int | None = None, column: int | None = None
     ) -> None:
         found = line if line is not None else self.line(path)
-        problem: dict[str, Any] = {"path": path_text(path), "line": found, "message": message}
+        problem: Problem = {"path": path_text(path), "line": found, "message": message}
         if column is not None:
             problem["column"] = column
         self.problems.append(problem)
@@ -213,7 +224,7 @@ class FileReader:
         line = node.start_mark.line + 1
         self.lines.setdefault(path, line)
         if isinstance(node, yaml.MappingNode):
-            result: dict[str, Any] = {}
+            result: JsonObject = {}
             for key_node, value_node in node.value:
                 key_line = key_node.start_mark.line + 1
                 if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR):

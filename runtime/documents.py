@@ -102,10 +102,10 @@ class DocumentRunner:
             pool, self._pool = self._pool, None
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
-    async def render_now(self, template: str, context: dict[str, Any]) -> documents.Rendered:
+    async def render_now(self, template: str, context: documents.Context) -> documents.Rendered:
         """One small document, rendered in the pool while the caller waits."""
         loop = asyncio.get_running_loop()
-        task = {"template": template, "context": context}
+        task: documents.RenderTask = {"template": template, "context": context}
         result = await self.in_pool(loop.run_in_executor(self.pool(), documents.render_task, task))
         rendered = documents.Rendered.of(result)
         _log_missing(rendered, template)

@@ -21,13 +21,14 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from typing_extensions import TypedDict
 
 from conference.db import Database
 from conference.live import Event, Watermarks, catch_up
+from conference.rawjson import JsonObject
 from runtime.background import stop_task
 
 log = logging.getLogger("plenary.redis")
@@ -36,24 +37,34 @@ DEFAULT_CHANNEL = "plenary"
 OUTBOX_LIMIT = 10_000
 
 
+class Bell(TypedDict):
+    """An event as it crosses Redis: the event, and the process that committed it."""
+
+    origin: str
+    conference_id: int
+    epoch: str
+    seq: int
+    type: str
+    data: JsonObject
+    at: str
+
+
 def encode(event: Event, origin: str) -> str:
-    return json.dumps(
-        {
-            "origin": origin,
-            "conference_id": event.conference_id,
-            "epoch": event.epoch,
-            "seq": event.seq,
-            "type": event.type,
-            "data": event.data,
-            "at": event.at.isoformat(),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    bell: Bell = {
+        "origin": origin,
+        "conference_id": event.conference_id,
+        "epoch": event.epoch,
+        "seq": event.seq,
+        "type": event.type,
+        "data": event.data,
+        "at": event.at.isoformat(),
+    }
+    return json.dumps(bell, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(raw: str | bytes) -> tuple[str, Event]:
-    body: dict[str, Any] = json.loads(raw)
+    # Read as sent by encode; each field is converted again below.
+    body: Bell = json.loads(raw)
     event = Event(
         conference_id=int(body["conference_id"]),
         epoch=str(body["epoch"]),

@@ -7,7 +7,6 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Iterable
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 from weakref import WeakSet
 
 from aiohttp import WSCloseCode, web
@@ -15,6 +14,7 @@ from aiohttp import WSCloseCode, web
 from conference.catalogue import EventType
 from conference.db import Database
 from conference.passwords import Passwords
+from conference.rawjson import JsonObject
 from conference.signing import Keyring
 from runtime.config import Config
 from runtime.redis_bridge import running_bridge
@@ -109,7 +109,7 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 @functools.cache
-def _openapi() -> dict[str, Any]:
+def _openapi() -> JsonObject:
     """The API's OpenAPI document: the same routes in every app, so built once a process
     (it takes a tenth of a second, and the tests make an app each)."""
     return build_openapi(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from weakref import WeakSet
 
 from aiohttp import web
 
 from conference.db import Database
+from conference.rawjson import JsonObject
 from runtime.config import Config
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ verify_limiter_key: web.AppKey[RateLimiter] = web.AppKey("verify_limiter_key")
 sockets_key: web.AppKey[WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
 # Work that outlives a WebSocket handler (closing it down); done before the database goes.
 socket_tasks_key: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("socket_tasks_key")
-openapi_key: web.AppKey[dict[str, Any]] = web.AppKey("openapi_key")
+openapi_key: web.AppKey[JsonObject] = web.AppKey("openapi_key")
 templates_key: web.AppKey[Environment] = web.AppKey("templates_key")
 # The version (start of the SHA-256) of each file under web/static, by its relative path.
 static_versions_key: web.AppKey[Mapping[str, str]] = web.AppKey("static_versions_key")

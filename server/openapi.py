@@ -1,17 +1,20 @@
-"""The OpenAPI document, generated from the route specs and their pydantic models."""
+"""The OpenAPI document, generated from the route specs and their pydantic models.
+
+The document and the JSON Schemas in it are raw JSON (conference.rawjson.JsonObject):
+built here and served as they are, never read for known keys."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import BaseModel
 
+from conference.rawjson import JsonObject
 from server.http import STATUS_BY_CODE
 from server.routes import RouteSpec
 
 REF = "#/components/schemas/{model}"
-ERROR_SCHEMA = {
+ERROR_SCHEMA: JsonObject = {
     "type": "object",
     "required": ["error"],
     "properties": {
@@ -29,7 +32,7 @@ ERROR_SCHEMA = {
 }
 
 
-def _schema_ref(model: type[BaseModel], schemas: dict[str, Any], mode: str) -> dict[str, Any]:
+def _schema_ref(model: type[BaseModel], schemas: JsonObject, mode: str) -> JsonObject:
     schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
     for name, sub in schema.pop("$defs", {}).items():
         schemas.setdefault(name, sub)
@@ -37,7 +40,7 @@ def _schema_ref(model: type[BaseModel], schemas: dict[str, Any], mode: str) -> d
     return {"$ref": REF.format(model=model.__name__)}
 
 
-def _error_responses() -> dict[str, Any]:
+def _error_responses() -> JsonObject:
     """Every status an error can have (server.http's one table), each with its codes; a 5xx
     other than 503 is a bug and is documented nowhere."""
     codes: dict[int, list[str]] = {}
@@ -57,12 +60,12 @@ def _slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
 
 
-def build_openapi(specs: list[RouteSpec], version: str) -> dict[str, Any]:
+def build_openapi(specs: list[RouteSpec], version: str) -> JsonObject:
     """An OpenAPI 3.1 document for every API route."""
-    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
-    paths: dict[str, Any] = {}
+    schemas: JsonObject = {"Error": ERROR_SCHEMA}
+    paths: JsonObject = {}
     for spec in specs:
-        operation: dict[str, Any] = {
+        operation: JsonObject = {
             "summary": spec.summary,
             "description": f"Needs: {spec.role}.",
             "tags": [spec.tag],
@@ -91,7 +94,7 @@ def build_openapi(specs: list[RouteSpec], version: str) -> dict[str, Any]:
                     spec.content_type: {"schema": _schema_ref(spec.body, schemas, "validation")}
                 },
             }
-        ok: dict[str, Any] = {"description": "success"}
+        ok: JsonObject = {"description": "success"}
         if isinstance(spec.response, type) and issubclass(spec.response, BaseModel):
             ok["content"] = {
                 "application/json": {"schema": _schema_ref(spec.response, schemas, "serialization")}

@@ -26,6 +26,7 @@ from conference.catalogue import Viewer
 from conference.dbtypes import utcnow
 from conference.errors import Conflict, Forbidden, InvalidInput, NotFound, PlenaryError
 from conference.models import Conference
+from conference.rawjson import JsonObject
 from conference.services import get_conference
 from server.events import catalogue_key
 from server.snapshot import live_snapshot
@@ -150,7 +151,7 @@ async def conference_of(session: AsyncSession, actor: Actor) -> Conference:
     return conference
 
 
-def parse_frame(raw: str) -> dict[str, Any]:
+def parse_frame(raw: str) -> JsonObject:
     """A text frame as a JSON object, or InvalidInput."""
     try:
         message = json.loads(raw)

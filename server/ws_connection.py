@@ -22,6 +22,7 @@ from conference import errors
 from conference.actors import ANONYMOUS, Principal
 from conference.db import Database, unavailable_error
 from conference.errors import PlenaryError
+from conference.rawjson import JsonObject
 from runtime.config import Config
 from server.http import dump, validation_error
 from server.keys import config_key, db_key, metrics_key
@@ -105,7 +106,8 @@ class Connection:
         except asyncio.QueueFull:
             self._too_slow()
 
-    def send_message(self, message: dict[str, Any]) -> None:
+    def send_message(self, message: JsonObject) -> None:
+        """A frame as it goes on the wire."""
         self.send(to_json(message))
 
     def send_result(self, msg_id: int, result: Any) -> None:

@@ -13,9 +13,9 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict
 
 from conference.actors import Actor
 from conference.catalogue import Catalogue, Viewer, visible
@@ -24,7 +24,7 @@ from conference.dbtypes import utcnow
 from conference.errors import NotFound
 from conference.live import Event, OrderedFeed, events_between
 from conference.models import Conference, Site
-from server.snapshot import live_snapshot
+from server.snapshot import LiveSnapshot, live_snapshot
 
 log = logging.getLogger("plenary.ws")
 
@@ -57,16 +57,25 @@ def access_scope(actor: Actor) -> tuple[frozenset[str], int | None]:
     return actor.roles, actor.site_id
 
 
+class Resumed(TypedDict):
+    """A subscription's answer: where it starts, and the snapshot when it starts afresh."""
+
+    seq: int
+    epoch: str
+    server_time: str
+    snapshot: LiveSnapshot | None
+
+
 @dataclass
 class Resume:
     """Where a subscription starts: the answer to send and the events to replay."""
 
     seq: int
     epoch: str
-    snapshot: dict[str, Any] | None
+    snapshot: LiveSnapshot | None
     replay: list[Event]
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> Resumed:
         return {
             "seq": self.seq,
             "epoch": self.epoch,

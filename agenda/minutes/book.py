@@ -20,16 +20,15 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from typing_extensions import TypedDict
 
-from agenda.minutes.document import Amendment, amendments, minutes_content
+from agenda.minutes.document import Amendment, MinutesContent, amendments, minutes_content
 from agenda.minutes.events import FINALISED
 from agenda.minutes.models import (
-    Json,
     MinutesAmendment,
     MinutesBook,
     MinutesVersion,
@@ -109,6 +108,34 @@ def book_data(book: MinutesBook) -> BookData:
     }
 
 
+class MinutesVerification(TypedDict):
+    """What verifying a finalised version tells anyone: which minutes, which version, who
+    finalised it and when, whether a later one supersedes it, whether the signature holds."""
+
+    conference: str
+    timezone: str
+    organizing_body: str
+    document_number: str
+    version: int
+    latest_version: int
+    superseded: bool
+    amendments: int
+    sha256: str
+    code: str
+    pages: int
+    made_at: str | None
+    made_by: str
+    finalised_at: str | None
+    finalised_by: str
+    signature_valid: bool
+    kid: int
+
+
+def stored_content(row: MinutesVersion) -> MinutesContent:
+    """A version's content as stored: what minutes_content made for it."""
+    return cast(MinutesContent, row.content)
+
+
 def version_data(row: MinutesVersion) -> VersionData:
     """A finalised version as its API lists it."""
     return {
@@ -179,7 +206,7 @@ class Prepared:
     version: int
     code: str
     now: datetime
-    content: Json
+    content: MinutesContent
     amendment: Amendment | None = None
     verify_url: str = ""
 
@@ -193,7 +220,7 @@ async def _content(
     verify_url: str,
     now: datetime,
     amendment: Amendment | None,
-) -> Json:
+) -> MinutesContent:
     return await minutes_content(
         session,
         conference,
@@ -292,7 +319,7 @@ async def commit_version(
         signature=signature,
         pdf=pdf,
         pages=pages,
-        content=prepared.content,
+        content=dict(prepared.content),
         made_at=prepared.now,
         made_by=actor.name,
     )
@@ -366,7 +393,7 @@ async def get_version(
 
 async def verification(
     session: AsyncSession, keyring: Keyring, *, code: str | None = None, sha256: str | None = None
-) -> dict[str, Any]:
+) -> MinutesVerification:
     """Whether a document (by its printed code, or its SHA-256) is finalised minutes.
 
     Public: it says which minutes, which version, who finalised it and when, whether a

@@ -16,7 +16,6 @@ from typing_extensions import TypedDict
 
 from agenda.minutes.facts import ItemFacts, SiteAttendance, SpokenFacts, minutes_facts
 from agenda.minutes.models import (
-    Json,
     MinutesAmendment,
     MinutesBook,
     MinutesSection,
@@ -306,9 +305,9 @@ async def minutes_content(
     version: int,
     verification: Verification | None,
     pending: list[Amendment] | None = None,
-) -> Json:
-    """The document's data (:class:`MinutesContent`), as JSON: it is stored with each version
-    and read back from there; pending: amendments not stored yet."""
+) -> MinutesContent:
+    """The document's data, plain JSON: it is stored with each version and read back from
+    there; pending: amendments not stored yet."""
     assert conference.id is not None
     zone = ZoneInfo(conference.timezone)
     facts = await minutes_facts(session, conference, now=now)
@@ -390,4 +389,4 @@ async def minutes_content(
         },
         "verification": verification,
     }
-    return dict(content)
+    return content

@@ -4,17 +4,14 @@ book's settings and state, amendments after finalising, and each finalised versi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conference.dbtypes import timestamp, utcnow
-
-# JSON as it is stored and read back: a finalised version's content
-# (agenda.minutes.document.MinutesContent when it was made).
-Json = dict[str, Any]
+from conference.rawjson import JsonObject
 
 
 class MinutesSection(SQLModel, table=True):
@@ -109,7 +106,8 @@ class MinutesVersion(SQLModel, table=True):
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     pages: int = Field(default=0)
-    content: Json = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Raw JSON as stored and read back: agenda.minutes.document.MinutesContent when made.
+    content: JsonObject = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     made_at: datetime = timestamp(default_factory=utcnow)
     made_by: str = Field(default="", max_length=200)
 

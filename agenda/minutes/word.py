@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -31,7 +31,6 @@ from agenda.minutes.document import (
     MinutesContent,
     SpeakerRow,
 )
-from agenda.minutes.models import Json
 from agenda.minutes.text import Block, Run
 from conference.qr import qr_png
 
@@ -296,10 +295,8 @@ class _Sections:
         heading.paragraph_format.keep_with_next = True
 
 
-def build_docx(data: Json) -> bytes:
+def build_docx(content: MinutesContent) -> bytes:
     """The minutes as a DOCX file, with the same structure as the PDF."""
-    # JSON just made by minutes_content or stored with a version it made: its shape.
-    content = cast(MinutesContent, data)
     document = Document()
     _setup(document, content)
     _title(document, content)

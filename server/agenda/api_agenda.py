@@ -3,8 +3,6 @@ speaker lists (the chair), asking to speak (delegates, site operators), roll cal
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from pydantic import BaseModel
 
@@ -216,8 +214,7 @@ async def stats(call: Call[None]) -> object:
 @routes.conference("GET", CONF + "/roll-call", HALL)
 async def read_roll_call(call: Call[None]) -> object:
     """The latest roll call of sites: who answered when, who has not."""
-    out: dict[str, Any] = await presence.roll_call_data(call.session, call.conference_id)
-    return out or None
+    return await presence.roll_call_data(call.session, call.conference_id)
 
 
 @routes.conference("POST", CONF + "/roll-call", CHAIR, status=201)

@@ -3,7 +3,7 @@ speak and withdrawing (the link's secret is the credential, as for the rest of i
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import Field
@@ -60,11 +60,11 @@ LINK_HOLDER = "the holder of the personal link"
 async def read_live(call: Call[None]) -> object:
     """The live conference as the delegate sees it (agenda, current item, speaker lists),
     with the delegate's own id to find their place."""
-    snapshot: dict[str, Any] = await live_snapshot(call.session, call.conference, actor=call.actor)
+    snapshot = await live_snapshot(call.session, call.conference, actor=call.actor)
     assert call.actor.delegate_id is not None
     me = await call.session.get(Delegate, call.actor.delegate_id)
     assert me is not None
-    return snapshot | {"me": me.public_id}
+    return {**snapshot, "me": me.public_id}
 
 
 @routes.conference(

@@ -19,7 +19,13 @@ from attendance.checkin_self import self_check_in
 from attendance.models import Delegate
 from attendance.reports import cell_text
 from attendance.scans import Outcome, delegate_card
-from attendance.schemas_checkin import DelegatePage, SelfCheckin
+from attendance.schemas_checkin import (
+    DelegatePage,
+    PageCheckin,
+    PageConference,
+    PageItem,
+    SelfCheckin,
+)
 from conference.dbtypes import utcnow
 from conference.errors import NotFound
 from conference.models import Conference, Site
@@ -73,33 +79,38 @@ async def read_delegate_page(request: web.Request) -> web.StreamResponse:
     delegate, conference, site = page.delegate, page.conference, page.home
     where, items = page.checked_in_at, page.items
     parents = {item.id: item.public_id for item in items}
-    data: dict[str, Any] = {
+    checkin: PageCheckin | None = (
+        None
+        if where is None
+        else {"at": _iso(delegate.checked_in_at), "site": where.code, "site_name": where.name}
+    )
+    agenda: list[PageItem] = [
+        {
+            "id": item.public_id,
+            "parent": parents.get(item.parent_id) if item.parent_id else None,
+            "title": item.title,
+            "kind": item.kind,
+            "planned_start": _iso(item.planned_start),
+            "duration_minutes": item.duration_minutes,
+            "presenter": item.presenter_name,
+        }
+        for item in items
+    ]
+    conference_part: PageConference = {
+        "id": conference.public_id,
+        "title": conference.title,
+        "starts_on": conference.starts_on.isoformat(),
+        "ends_on": conference.ends_on.isoformat(),
+        "venue": conference.venue,
+        "timezone": conference.timezone,
+    }
+    data = {
         "delegate": delegate_card(delegate, site.code),
-        "conference": {
-            "id": conference.public_id,
-            "title": conference.title,
-            "starts_on": conference.starts_on.isoformat(),
-            "ends_on": conference.ends_on.isoformat(),
-            "venue": conference.venue,
-            "timezone": conference.timezone,
-        },
+        "conference": conference_part,
         "site": {"code": site.code, "name": site.name},
         "credential": await credential_of(request, conference, delegate),
-        "checkin": None
-        if where is None
-        else {"at": _iso(delegate.checked_in_at), "site": where.code, "site_name": where.name},
-        "agenda": [
-            {
-                "id": item.public_id,
-                "parent": parents.get(item.parent_id) if item.parent_id else None,
-                "title": item.title,
-                "kind": item.kind,
-                "planned_start": _iso(item.planned_start),
-                "duration_minutes": item.duration_minutes,
-                "presenter": item.presenter_name,
-            }
-            for item in items
-        ],
+        "checkin": checkin,
+        "agenda": agenda,
     }
     return json_response(data)
 

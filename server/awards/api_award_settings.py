@@ -5,7 +5,6 @@ template files (each checked by rendering samples before it is kept)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -16,6 +15,7 @@ from awards import kinds as award_kinds
 from awards import render as award_render
 from awards import settings as award_settings
 from awards.models import AwardSettings, AwardTemplate
+from awards.render import AwardItem
 from awards.schemas import DocumentSettings, DocumentSettingsOut, KindChange, KindCreate
 from conference import documents
 from conference.errors import InvalidInput, NotFound
@@ -91,7 +91,9 @@ async def delete_kind(call: Call[None]) -> None:
 # --- place, heading, emblem -------------------------------------------------------------------
 
 
-def _settings_out(request: web.Request, row: AwardSettings, replaced: list[str]) -> dict[str, Any]:
+def _settings_out(
+    request: web.Request, row: AwardSettings, replaced: list[str]
+) -> DocumentSettingsOut:
     return DocumentSettingsOut(
         place=row.place,
         heading=row.heading,
@@ -100,7 +102,7 @@ def _settings_out(request: web.Request, row: AwardSettings, replaced: list[str])
         templates=sorted(replaced),
         verify_base=award_verify_base(request),
         public_url_set=bool(request.app[config_key].public_url),
-    ).model_dump(mode="json")
+    )
 
 
 @routes.conference(
@@ -209,7 +211,7 @@ async def read_template(request: web.Request) -> web.StreamResponse:
     return web.Response(text=source, content_type="text/plain", charset="utf-8")
 
 
-def _try_flag_proof(item: dict[str, Any], templates: dict[str, str]) -> None:
+def _try_flag_proof(item: AwardItem, templates: dict[str, str]) -> None:
     award_flag.render_flag_proof_pdf(item, templates=templates, strict=True)
     award_flag.flag_proof_svg(item, templates=templates)
 

@@ -20,6 +20,7 @@ from awards import flag as award_flag
 from awards import render as award_render
 from awards import services
 from awards.models import Award, Decision
+from awards.render import AwardItem
 from awards.schemas import (
     AwardChange,
     AwardCreate,
@@ -34,6 +35,7 @@ from conference import documents, jobs
 from conference.documents import MissingGlyphs, Overrides
 from conference.errors import InvalidInput, PlenaryError
 from conference.models import Conference, Site
+from conference.rawjson import JsonObject
 from conference.schemas import Input
 from server.auth import conference_actor
 from server.conference.api_documents import DocumentOut, pdf_response
@@ -63,7 +65,8 @@ async def _site_codes(session: AsyncSession, conference: Conference) -> dict[int
     return {site_id: code for site_id, code in rows if site_id is not None}
 
 
-def _with_awards(decision: Decision, awards: list[Award], codes: dict[int, str]) -> dict[str, Any]:
+def _with_awards(decision: Decision, awards: list[Award], codes: dict[int, str]) -> JsonObject:
+    """DecisionWithAwardsOut as JSON, from the JSON its events carry."""
     return decision_data(decision) | {
         "awards": [
             award_data(a, decision=decision, site_code=codes.get(a.site_id or 0)) for a in awards
@@ -185,7 +188,7 @@ async def render_awards(request: web.Request) -> web.StreamResponse:
     return json_response(answer, status=202)
 
 
-async def _award_item(request: web.Request) -> tuple[Award, dict[str, Any], Overrides | None]:
+async def _award_item(request: web.Request) -> tuple[Award, AwardItem, Overrides | None]:
     async with request.app[db_key].read() as session:
         conference, _ = await conference_actor(request, session, request.match_info["cid"])
         award, decision = await services.get_award(session, conference, request.match_info["aid"])
@@ -243,7 +246,7 @@ async def award_document(request: web.Request) -> web.StreamResponse:
     return pdf_response(pdfs[0], award_render.file_name(1, award), attachment=False)
 
 
-async def _flag_item(request: web.Request) -> tuple[Award, dict[str, Any], Overrides | None]:
+async def _flag_item(request: web.Request) -> tuple[Award, AwardItem, Overrides | None]:
     award, item, templates = await _award_item(request)
     if item["layout"] != "flag_award":
         raise InvalidInput("only an emulation flag has a flag to make", field="award")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Literal
 
 from aiohttp import web
+from typing_extensions import TypedDict
 
-from agenda.minutes.book import verification
-from awards.verification import verify_award
+from agenda.minutes.book import MinutesVerification, verification
+from awards.verification import AwardVerification, verify_award
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.http import json_response, read_body, read_form, read_json
 from server.keys import config_key, db_key, verify_limiter_key
@@ -25,6 +26,22 @@ VERIFY_MINUTES = "/api/v1/verify/minutes"
 CODE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 PDF_MAGIC = b"%PDF-"
+
+
+class Matched(MinutesVerification):
+    """A hash that is a finalised version's: the version, as verification tells it."""
+
+    match: Literal[True]
+
+
+class Unmatched(TypedDict):
+    """A hash that is no finalised version's."""
+
+    match: Literal[False]
+    sha256: str
+
+
+MinutesCheck = Matched | Unmatched
 
 
 def check_verify_rate(request: web.Request) -> None:
@@ -86,21 +103,22 @@ async def uploaded_hash(request: web.Request) -> str:
     )
 
 
-async def verify_code(request: web.Request, code: str) -> dict[str, Any]:
+async def verify_code(request: web.Request, code: str) -> MinutesVerification:
     check_verify_rate(request)
     code = checked_code(code)
     async with request.app[db_key].read() as session:
         return await verification(session, await ready_keyring(request.app), code=code)
 
 
-async def verify_hash(request: web.Request, sha256: str) -> dict[str, Any]:
+async def verify_hash(request: web.Request, sha256: str) -> MinutesCheck:
     """The version whose PDF has this hash, or {"match": False, "sha256"}."""
     async with request.app[db_key].read() as session:
         try:
             found = await verification(session, await ready_keyring(request.app), sha256=sha256)
         except NotFound:
             return {"match": False, "sha256": sha256}
-    return {"match": True} | found
+    matched: Matched = {"match": True, **found}
+    return matched
 
 
 @routes.get(VERIFY_MINUTES + "/{code}", role="anyone (rate-limited)")
@@ -118,7 +136,7 @@ async def by_document(request: web.Request) -> web.StreamResponse:
     return json_response(await verify_hash(request, await uploaded_hash(request)))
 
 
-async def verify_award_code(request: web.Request, code: str) -> dict[str, Any]:
+async def verify_award_code(request: web.Request, code: str) -> AwardVerification:
     check_verify_rate(request)
     async with request.app[db_key].read() as session:
         return await verify_award(session, code)

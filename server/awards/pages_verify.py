@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
+from awards.verification import AwardVerification
 from conference.errors import NotFound, RateLimited
 from server.awards.api_verify import verify_award_code
 from server.pages_render import render, translator
@@ -21,7 +22,7 @@ routes = web.RouteTableDef()
 VERIFY = "/verify"
 
 
-def _revoked_text(request: web.Request, found: dict[str, Any]) -> str:
+def _revoked_text(request: web.Request, found: AwardVerification) -> str:
     if not found["revoked_at"]:
         return ""
     t = translator(request)

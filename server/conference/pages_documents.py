@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from conference import jobs
+from conference.rawjson import JsonObject
 from server.conference.api_documents import DocumentOut
 from server.routes import Call
 
@@ -12,8 +11,9 @@ from server.routes import Call
 RECENT_JOBS = 20
 
 
-async def recent_jobs(call: Call[None], kind: str) -> list[dict[str, Any]]:
-    """The latest document jobs of kind the caller may see, as the API describes them."""
+async def recent_jobs(call: Call[None], kind: str) -> list[JsonObject]:
+    """The latest document jobs of kind the caller may see, as the API describes them
+    (DocumentOut's JSON, for the page's script)."""
     found = await jobs.list_jobs(call.session, call.conference, actor=call.actor, limit=RECENT_JOBS)
     return [
         DocumentOut.of(job, call.conference.public_id).model_dump(mode="json")

@@ -5,14 +5,14 @@ and amendments (each a signed PDF version), and the exports (PDF, DOCX)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
 from agenda.minutes import book as minutes_book
 from agenda.minutes import services as minutes
-from agenda.minutes.document import minutes_content
+from agenda.minutes.document import MinutesContent, minutes_content
 from agenda.minutes.facts import minutes_facts
 from agenda.minutes.word import build_docx
 from conference.actors import Actor
@@ -183,7 +183,13 @@ async def update_settings(call: Call[BookChange]) -> object:
     return minutes_book.book_data(book)
 
 
-async def _make_version(request: web.Request, amendment: str | None) -> dict[str, Any]:
+class MadeVersion(minutes_book.VersionData):
+    """A version just made, with the characters its PDF drew as empty boxes."""
+
+    missing_characters: list[str]
+
+
+async def _make_version(request: web.Request, amendment: str | None) -> MadeVersion:
     """Prepare, render (outside any transaction) and commit a signed version."""
     db, runner = request.app[db_key], request.app[documents_key]
     keyring = await ready_keyring(request.app)
@@ -217,7 +223,7 @@ async def _make_version(request: web.Request, amendment: str | None) -> dict[str
             if attempt == ATTEMPTS - 1:
                 raise
             continue
-        return out | {"missing_characters": list(rendered.missing)}
+        return {**out, "missing_characters": list(rendered.missing)}
     raise AssertionError("unreachable")
 
 
@@ -257,7 +263,7 @@ async def versions(call: Call[None]) -> object:
 
 async def _export(
     request: web.Request,
-) -> tuple[Conference, Actor, dict[str, Any], bytes | None, int | None]:
+) -> tuple[Conference, Actor, MinutesContent, bytes | None, int | None]:
     """The content (and stored PDF) of a finalised version, or of the draft."""
     version = _int_query(request, "version", required=False)
     async with request.app[db_key].consistent_read() as session:
@@ -266,7 +272,7 @@ async def _export(
         book = await minutes.minutes_book(session, conference.id)
         if book.status == "final" or version is not None:
             row = await minutes_book.get_version(session, conference, version, actor=actor)
-            return conference, actor, row.content, row.pdf, row.version
+            return conference, actor, minutes_book.stored_content(row), row.pdf, row.version
         content = await minutes_content(
             session, conference, book, now=utcnow(), status="draft", version=0, verification=None
         )

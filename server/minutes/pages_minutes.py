@@ -10,14 +10,15 @@ origin check still applies); a signed-in user's form carries the session's token
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
 from agenda.minutes import services as minutes
+from agenda.minutes.book import MinutesVerification
 from conference.actors import SITE_ROLES
 from conference.errors import InvalidInput, NotFound, RateLimited
 from server.awards.api_verify import check_verify_rate, uploaded_hash, verify_code, verify_hash
@@ -72,13 +73,21 @@ def _when(t: Translator, value: str | None, zone: str) -> str:
     return t("verify.when", time=moment.strftime("%H:%M"), day=t.day(moment.date()), zone=zone)
 
 
-def _described(request: web.Request, found: dict[str, Any]) -> dict[str, Any]:
+class Described(MinutesVerification):
     """A verification answer with its times written for people."""
+
+    made_at_text: str
+    finalised_at_text: str
+
+
+def _described(request: web.Request, found: MinutesVerification) -> Described:
+    """found (and whatever else it says, such as match) with its times written for people."""
     t = translator(request)
-    zone = found.get("timezone") or DEFAULT_ZONE
-    return found | {
-        "made_at_text": _when(t, found.get("made_at"), zone),
-        "finalised_at_text": _when(t, found.get("finalised_at"), zone),
+    zone = found["timezone"] or DEFAULT_ZONE
+    return {
+        **found,
+        "made_at_text": _when(t, found["made_at"], zone),
+        "finalised_at_text": _when(t, found["finalised_at"], zone),
     }
 
 
@@ -88,8 +97,8 @@ def _page(
     status: int = 200,
     mode: str = "form",
     action: str = VERIFY,
-    document: dict[str, Any] | None = None,
-    answer: dict[str, Any] | None = None,
+    document: Described | None = None,
+    answer: Mapping[str, object] | None = None,
     error: str = "",
     headers: dict[str, str] | None = None,
 ) -> web.Response:
@@ -166,12 +175,11 @@ async def verify_document(request: web.Request) -> web.StreamResponse:
         status, error = await _refusal(request, asked)
         return _page(request, status=status, error=error)
     found = await verify_hash(request, asked)
-    if found["match"]:
-        found = _described(request, found)
-    return _page(request, mode="answer", answer=found)
+    answer = _described(request, found) if found["match"] else found
+    return _page(request, mode="answer", answer=answer)
 
 
-async def _coded(request: web.Request) -> tuple[str, dict[str, Any] | web.Response]:
+async def _coded(request: web.Request) -> tuple[str, Described | web.Response]:
     """The code's form action and its version described, or the page refusing it."""
     code = request.match_info["code"]
     action = f"{VERIFY}/{quote(code, safe='')}"
@@ -205,11 +213,10 @@ async def verify_against_code(request: web.Request) -> web.StreamResponse:
         return _page(
             request, status=status, mode="code", action=action, document=document, error=error
         )
+    answer: dict[str, object]
     if asked == document["sha256"]:
-        answer: dict[str, Any] = document | {"match": True}
+        answer = {**document, "match": True}
     else:
-        answer = await verify_hash(request, asked)
-        if answer["match"]:
-            answer = _described(request, answer)
-        answer["other"] = True
+        found = await verify_hash(request, asked)
+        answer = {**(_described(request, found) if found["match"] else found), "other": True}
     return _page(request, mode="code", action=action, document=document, answer=answer)
