@@ -46,12 +46,13 @@ from attendance.scans import (
 )
 from conference.actors import Actor
 from conference.audit import record_many
-from conference.bulk import insert_rows
+from conference.bulk import Row, insert_rows
 from conference.catalogue import EventType
 from conference.dbtypes import new_public_id, utcnow
 from conference.errors import Forbidden, InvalidInput, NotFound
 from conference.live import append_events, lock_conference
 from conference.models import Conference, Site
+from conference.rawjson import JsonObject
 from conference.signing import Keyring
 from conference.text import is_public_id
 
@@ -549,7 +550,7 @@ async def _write_ledger(
 ) -> Counter[int]:
     """One ledger row per pending scan (admitted, or who else already was), its outcome
     in outcomes; returns how many were admitted at each site."""
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[Row] = []
     admitted_at_site: Counter[int] = Counter()
     for n, scan, delegate, home in pending:
         at = scan.happened_at or call.now
@@ -604,7 +605,7 @@ async def _write_ledger(
 async def _record_and_emit(session: AsyncSession, call: _Call, fresh: list[Outcome]) -> None:
     """The audit entries and live events of what this call decided (not of replays)."""
     site_code = call.site.code
-    entries: list[tuple[str, str, str, dict[str, Any]]] = []
+    entries: list[tuple[str, str, str, JsonObject]] = []
     events: list[tuple[EventType, Mapping[str, Any]]] = []
     for outcome in fresh:
         if outcome.outcome == "ok" and outcome.delegate is not None:

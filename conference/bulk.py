@@ -9,6 +9,9 @@ from sqlalchemy import Insert, Table
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+# A row to insert: column name -> value, for the columns of the model it is inserted into.
+Row = dict[str, object]
+
 # One INSERT per table, built once: a statement made anew for every call would have its
 # cache key computed again each time.
 _inserts: dict[Table, Insert] = {}

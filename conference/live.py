@@ -30,15 +30,25 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.orm.session import Session
+from typing_extensions import TypedDict
 
 from conference.bulk import insert_rows
 from conference.catalogue import EventType, without_private
 from conference.dbtypes import utcnow
 from conference.models import Conference, LiveEvent
+from conference.rawjson import JsonObject
 
 # Keys of a session's info: the events its transaction logged, and the hub they go to.
 PENDING_EVENTS = "plenary_pending_events"
 HUB = "plenary_live_hub"
+
+
+class EventPayload(TypedDict):
+    """An event as the socket sends it (inside the frame's "event")."""
+
+    type: str
+    data: JsonObject
+    at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +59,10 @@ class Event:
     epoch: str
     seq: int
     type: str
-    data: dict[str, Any]
+    data: JsonObject
     at: datetime
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> EventPayload:
         return {"type": self.type, "data": self.data, "at": self.at.isoformat()}
 
     @classmethod

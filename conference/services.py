@@ -199,7 +199,7 @@ async def named_site(session: AsyncSession, conference_id: int, code: str | None
 
 
 async def _check_site_rules(
-    session: AsyncSession, conference_id: int, values: dict[str, Any], site_id: int | None
+    session: AsyncSession, conference_id: int, values: Mapping[str, Any], site_id: int | None
 ) -> None:
     # Lock the conference row first (as append_event will): racing writers of its sites
     # then check one after the other instead of both passing and one hitting a 500.
