@@ -16,6 +16,7 @@ commit, fanned out to subscribers, put in order on the way.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,9 @@ from conference.rawjson import JsonObject
 # Keys of a session's info: the events its transaction logged, and the hub they go to.
 PENDING_EVENTS = "plenary_pending_events"
 HUB = "plenary_live_hub"
+SAVEPOINTS = "plenary_savepoints"  # open savepoint -> how many events were logged before it
+
+log = logging.getLogger("plenary.live")
 
 
 class EventPayload(TypedDict):
@@ -243,7 +247,11 @@ class LiveHub:
 
 
 class LiveSession(Session):
-    """A session whose committed transaction hands its logged events to the hub in its info."""
+    """A session whose committed transaction hands its logged events to the hub in its info.
+
+    A rolled-back transaction's events are dropped with it, and so are those logged
+    inside a savepoint that rolls back (its seqs and rows went with it).
+    """
 
 
 @orm_event.listens_for(LiveSession, "after_commit")
@@ -252,17 +260,41 @@ def _hand_over(session: Session) -> None:
         return  # a savepoint's release (this event fires for those too): wait for the root
     events: list[Event] = session.info.pop(PENDING_EVENTS, [])
     hub: LiveHub | None = session.info.get(HUB)
-    if hub is not None:
-        for item in events:
+    if hub is None:
+        return
+    for item in events:
+        # The data is committed whatever a subscriber does: one that fails must neither
+        # fail the commit nor keep the next events from the others (they fill the gap).
+        try:
             hub.publish(item)
+        except Exception:
+            log.exception("a subscriber of the live hub failed on event %d", item.seq)
+
+
+@orm_event.listens_for(LiveSession, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(SAVEPOINTS, {})
+        marks[transaction] = len(session.info.get(PENDING_EVENTS, ()))
+
+
+@orm_event.listens_for(LiveSession, "after_soft_rollback")
+def _drop_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    # Fired after the savepoint's end (a released one keeps its mark until the root ends).
+    if transaction.nested:
+        mark = session.info.get(SAVEPOINTS, {}).pop(transaction, None)
+        pending = session.info.get(PENDING_EVENTS)
+        if mark is not None and pending is not None:
+            del pending[mark:]
 
 
 @orm_event.listens_for(LiveSession, "after_transaction_end")
 def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
-    # After a commit nothing is left (handed over above); after a rollback of the whole
-    # transaction its events never happened. A savepoint's end leaves them waiting.
     if transaction.parent is None:
+        # After a commit nothing is left (handed over above); after a rollback of the
+        # whole transaction its events never happened.
         session.info.pop(PENDING_EVENTS, None)
+        session.info.pop(SAVEPOINTS, None)
 
 
 def live_sessions(engine: AsyncEngine, hub: LiveHub) -> async_sessionmaker[AsyncSession]:

@@ -92,7 +92,9 @@ class GroupCommit:
         """What write answers for item, once committed.
 
         Items with equal keys are written by one call of the first one's write, so
-        equal keys must mean interchangeable functions (the same caller, site, options).
+        equal keys must mean interchangeable functions (the same caller, site, options);
+        a key starts with the name of its kind of write (e.g. "checkin"), so that two
+        kinds never share a group.
         """
         if self._task is None or self._task.done():
             raise RuntimeError("the group writer is not running")
@@ -107,7 +109,8 @@ class GroupCommit:
         self, key: Hashable, session: AsyncSession, look_up: Callable[[AsyncSession], Awaitable[V]]
     ) -> V:
         """What look_up finds for key, looked up at most once a KEPT_SECONDS (what failed
-        is looked up again every time)."""
+        is looked up again every time). The key names what look_up checks (e.g. "checkin"
+        and the caller): a lookup admitted for one route must not serve another."""
         now = time.monotonic()
         known = self._kept.get(key)
         if known is not None and now - known[0] <= KEPT_SECONDS:
@@ -150,7 +153,9 @@ class GroupCommit:
                     results = await members[0].write(session, [job.item for job in members])
                     answers.extend(zip(members, results, strict=True))
         except Exception as exc:
-            self._kept.clear()  # in case a lookup kept from before is what failed
+            # Lookups made in the rolled-back session are expired and detached (and one kept
+            # from before may be what failed): look everyone up again.
+            self._kept.clear()
             if len(jobs) == 1 and not isinstance(exc, IntegrityError):
                 _settle(jobs[0], exc)
                 return
@@ -169,10 +174,13 @@ class GroupCommit:
                 async with self.db.transaction() as session:
                     [result] = await job.write(session, [job.item])
             except IntegrityError as exc:
+                # What was looked up in the rolled-back session is expired and detached.
+                self._kept.clear()
                 if attempt == 0:
                     continue
                 _settle(job, exc)
             except Exception as exc:
+                self._kept.clear()
                 _settle(job, exc)
             else:
                 _settle(job, result)

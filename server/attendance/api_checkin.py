@@ -164,7 +164,7 @@ async def create_checkin(request: web.Request) -> web.StreamResponse:
     writer = request.app[group_commit_key]
     keyring = await ready_keyring(request.app)
     method = "manual" if data.override else "scan" if data.credential is not None else "search"
-    caller = (cid, principal(request), data.site)
+    caller = ("checkin", cid, principal(request), data.site)
 
     async def resolve(session: AsyncSession) -> tuple[Conference, Actor, Site]:
         conference, actor = await conference_actor(request, session, cid)
@@ -188,7 +188,8 @@ async def create_checkin(request: web.Request) -> web.StreamResponse:
         )
 
     # Written with the scans of the same caller, site and options that arrive meanwhile,
-    # by one check_in call, in one transaction with everyone else's (group commit).
+    # by one check_in call, in one transaction with everyone else's (group commit). The
+    # caller's lookup is kept a second for this route alone (its key names it).
     group = (caller, method, data.override, data.note)
     outcome = await writer.submit(group, Scan(data.nonce, data.credential, data.delegate), write)
     # The writer keeps the callers it resolved (until access changes): one it held was

@@ -193,3 +193,44 @@ async def test_a_session_publishes_on_its_own_commit_and_forgets_a_rollback(db: 
         await session.commit()
     assert [(e.seq, e.type) for e, _ in subscriber.received] == [(1, "test/kept")]
     assert await logged(db, conference.id) == ([1], 1)
+
+
+async def test_a_savepoint_that_rolls_back_takes_its_events_with_it(db: Database) -> None:
+    conference = await new_conference(db)
+    assert conference.id is not None
+    subscriber = FakeSubscriber()
+    db.hub.subscribe(conference.id, subscriber)
+    async with db.transaction() as session:
+        await append_event(session, conference.id, own_event("before"), {})
+        with pytest.raises(Boom):
+            async with session.begin_nested():
+                await append_event(session, conference.id, own_event("undone"), {})
+                raise Boom
+        async with session.begin_nested():
+            await append_event(session, conference.id, own_event("released"), {})
+        await append_event(session, conference.id, own_event("after"), {})
+    # The rolled-back savepoint's seq was taken again: one event per seq, none lost.
+    assert [(e.seq, e.type) for e, _ in subscriber.received] == [
+        (1, "test/before"),
+        (2, "test/released"),
+        (3, "test/after"),
+    ]
+    assert await logged(db, conference.id) == ([1, 2, 3], 3)
+
+
+async def test_a_failing_subscriber_fails_neither_the_commit_nor_the_others(
+    db: Database,
+) -> None:
+    conference = await new_conference(db)
+    assert conference.id is not None
+
+    class Broken:
+        def deliver(self, event: Event, payload_json: str) -> None:
+            raise RuntimeError("a subscriber's bug")
+
+    db.hub.subscribe(conference.id, Broken())
+    async with db.transaction() as session:
+        await append_event(session, conference.id, own_event("first"), {})
+        await append_event(session, conference.id, own_event("second"), {})
+    assert db.hub.published == 2  # both handed over, the commit went through
+    assert await logged(db, conference.id) == ([1, 2], 2)

@@ -46,7 +46,11 @@ class Door:
         self.operator = Actor(principal, conference.id, frozenset({"site_operator"}), site.id)
 
     async def resolve(self, session: AsyncSession) -> tuple[Conference, Actor, Site]:
-        return self.conference, self.operator, self.site
+        """The conference and site loaded in the writer's session, as the route does."""
+        conference = await session.get(Conference, self.conference.id)
+        site = await session.get(Site, self.site.id)
+        assert conference is not None and site is not None
+        return conference, self.operator, site
 
     def scan(
         self, writer: GroupCommit, key: str, n: int, **options: Any
