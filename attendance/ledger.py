@@ -217,6 +217,58 @@ async def open_conflicts(
     return [r for r in rows if r.row.id not in resolved]
 
 
+async def _move_admission(
+    session: AsyncSession, conference_id: int, found: LedgerRow
+) -> list[tuple[EventType, Mapping[str, Any]]]:
+    """Admit the delegate where the conflicting scan was (undoing the first site's
+    admission); the events that say so."""
+    delegate, row = found.delegate, found.row
+    events: list[tuple[EventType, Mapping[str, Any]]] = []
+    sites = await _sites(session, conference_id)
+    before = sites.get(delegate.checkin_site_id or 0)
+    await session.exec(
+        update(Delegate)
+        .where(col(Delegate.id) == delegate.id)
+        .values(checked_in_at=row.happened_at, checkin_site_id=row.site_id)
+        .execution_options(synchronize_session=False)
+    )
+    delegate.checked_in_at, delegate.checkin_site_id = row.happened_at, row.site_id
+    card = delegate_card(delegate, found.home.code)
+    if before is not None:
+        events.append(
+            (
+                CHECKIN_UNDONE,
+                {
+                    "delegate": card,
+                    "site": found.home.code,
+                    "at_site": before.code,
+                    "present": {
+                        "site": before.code,
+                        "checked_in": await checked_in_at(session, before.id or 0),
+                    },
+                },
+            )
+        )
+    events.append(
+        (
+            CHECKED_IN,
+            {
+                "delegate": card,
+                "site": found.home.code,
+                "at_site": found.site.code,
+                "at": _iso(row.happened_at),
+                "method": row.method,
+                "offline": True,
+                "present": {
+                    "site": found.site.code,
+                    "checked_in": await checked_in_at(session, row.site_id),
+                },
+            },
+        )
+    )
+    return events
+
+
 async def resolve_conflict(
     session: AsyncSession,
     conference: Conference,
@@ -236,50 +288,7 @@ async def resolve_conflict(
     if found is None:
         raise NotFound("no open conflict with this id", field="checkin")
     delegate, row = found.delegate, found.row
-    events: list[tuple[EventType, Mapping[str, Any]]] = []
-    if keep == "conflicting":
-        sites = await _sites(session, conference.id)
-        before = sites.get(delegate.checkin_site_id or 0)
-        await session.exec(
-            update(Delegate)
-            .where(col(Delegate.id) == delegate.id)
-            .values(checked_in_at=row.happened_at, checkin_site_id=row.site_id)
-            .execution_options(synchronize_session=False)
-        )
-        delegate.checked_in_at, delegate.checkin_site_id = row.happened_at, row.site_id
-        card = delegate_card(delegate, found.home.code)
-        if before is not None:
-            events.append(
-                (
-                    CHECKIN_UNDONE,
-                    {
-                        "delegate": card,
-                        "site": found.home.code,
-                        "at_site": before.code,
-                        "present": {
-                            "site": before.code,
-                            "checked_in": await checked_in_at(session, before.id or 0),
-                        },
-                    },
-                )
-            )
-        events.append(
-            (
-                CHECKED_IN,
-                {
-                    "delegate": card,
-                    "site": found.home.code,
-                    "at_site": found.site.code,
-                    "at": _iso(row.happened_at),
-                    "method": row.method,
-                    "offline": True,
-                    "present": {
-                        "site": found.site.code,
-                        "checked_in": await checked_in_at(session, row.site_id),
-                    },
-                },
-            )
-        )
+    events = await _move_admission(session, conference.id, found) if keep == "conflicting" else []
     session.add(
         CheckIn(
             conference_id=conference.id,

@@ -288,6 +288,41 @@ async def commit_version(
     assert conference.id is not None
     await lock_conference(session, conference.id)
     book = await minutes_book(session, conference.id, create=True)
+    await _check_unchanged(session, conference, book, prepared)
+    row = _signed_version(conference, prepared, pdf, pages, keyring, actor)
+    session.add(row)
+    _advance_book(session, book, prepared, actor)
+    await session.flush()
+    amendment_number = prepared.amendment["number"] if prepared.amendment else None
+    await record(
+        session,
+        actor,
+        "minutes.amend" if prepared.amendment else "minutes.finalise",
+        "minutes_version",
+        prepared.code,
+        {"version": prepared.version, "sha256": row.sha256, "amendment": amendment_number},
+    )
+    await append_event(
+        session,
+        conference.id,
+        FINALISED,
+        {
+            "version": prepared.version,
+            "sha256": row.sha256,
+            "code": prepared.code,
+            "by": actor.name,
+            "at": iso(prepared.now),
+            "amendment": amendment_number,
+            "readers": book.readers,
+        },
+    )
+    return row
+
+
+async def _check_unchanged(
+    session: AsyncSession, conference: Conference, book: MinutesBook, prepared: Prepared
+) -> None:
+    """Refuse a document made from minutes that moved on or changed while it rendered."""
     expected_status = "final" if prepared.amendment else "draft"
     if book.version != prepared.version - 1 or book.status != expected_status:
         raise Conflict(
@@ -308,9 +343,21 @@ async def commit_version(
         raise Conflict(
             "the minutes changed while the document was being made: try again", field="version"
         )
+
+
+def _signed_version(
+    conference: Conference,
+    prepared: Prepared,
+    pdf: bytes,
+    pages: int,
+    keyring: Keyring,
+    actor: Actor,
+) -> MinutesVersion:
+    """The version's row: the PDF, its SHA-256 and the conference key's signature of it."""
+    assert conference.id is not None
     sha256 = hashlib.sha256(pdf).hexdigest()
     kid, signature = keyring.sign(signed_message(conference, prepared.version, sha256))
-    row = MinutesVersion(
+    return MinutesVersion(
         conference_id=conference.id,
         version=prepared.version,
         code=prepared.code,
@@ -323,11 +370,16 @@ async def commit_version(
         made_at=prepared.now,
         made_by=actor.name,
     )
-    session.add(row)
+
+
+def _advance_book(
+    session: AsyncSession, book: MinutesBook, prepared: Prepared, actor: Actor
+) -> None:
+    """The book at the new version: final now, or with one more amendment."""
     if prepared.amendment:
         session.add(
             MinutesAmendment(
-                conference_id=conference.id,
+                conference_id=book.conference_id,
                 number=prepared.amendment["number"],
                 text=prepared.amendment["text"],
                 made_at=prepared.now,
@@ -342,31 +394,6 @@ async def commit_version(
     book.version = prepared.version
     book.updated_at = prepared.now
     session.add(book)
-    await session.flush()
-    amendment_number = prepared.amendment["number"] if prepared.amendment else None
-    await record(
-        session,
-        actor,
-        "minutes.amend" if prepared.amendment else "minutes.finalise",
-        "minutes_version",
-        prepared.code,
-        {"version": prepared.version, "sha256": sha256, "amendment": amendment_number},
-    )
-    await append_event(
-        session,
-        conference.id,
-        FINALISED,
-        {
-            "version": prepared.version,
-            "sha256": sha256,
-            "code": prepared.code,
-            "by": actor.name,
-            "at": iso(prepared.now),
-            "amendment": amendment_number,
-            "readers": book.readers,
-        },
-    )
-    return row
 
 
 async def list_versions(

@@ -14,7 +14,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from typing_extensions import TypedDict
 
-from agenda.minutes.facts import ItemFacts, SiteAttendance, SpokenFacts, minutes_facts
+from agenda.minutes.facts import (
+    ItemFacts,
+    RollCallFacts,
+    SiteAttendance,
+    SpokenFacts,
+    minutes_facts,
+)
 from agenda.minutes.models import (
     MinutesAmendment,
     MinutesBook,
@@ -295,6 +301,38 @@ def _entries(
     return items, speakers, decisions
 
 
+def _intro(
+    conference: Conference,
+    book: MinutesBook,
+    opened_at: str | None,
+    sites: int,
+    zone: ZoneInfo,
+) -> list[str]:
+    """The opening lines: when, where and in what form, who chaired, who wrote."""
+    intro = [
+        f"Thời gian: bắt đầu lúc {moment_label(opened_at, zone)}."
+        if opened_at
+        else f"Thời gian: ngày {conference.starts_on:%d/%m/%Y}.",
+        f"Địa điểm: {conference.venue}; trực tiếp kết hợp trực tuyến, {sites} điểm cầu."
+        if conference.venue
+        else f"Hình thức: trực tiếp kết hợp trực tuyến, {sites} điểm cầu.",
+    ]
+    if book.chair_name:
+        intro.append(f"Chủ trì: {book.chair_name}.")
+    if book.secretary_name:
+        intro.append(f"Thư ký: {book.secretary_name}.")
+    return intro
+
+
+def _roll_call(roll: RollCallFacts, zone: ZoneInfo) -> RollCall:
+    return {
+        "started_label": moment_label(roll["started_at"], zone),
+        "answered": len(roll["answered"]),
+        "total": len(roll["answered"]) + len(roll["missing"]),
+        "missing": [m["site_name"] for m in roll["missing"]],
+    }
+
+
 async def minutes_content(
     session: AsyncSession,
     conference: Conference,
@@ -321,19 +359,6 @@ async def minutes_content(
         for a in await amendments(session, conference.id)
     ]
     day = opened.date() if opened else conference.starts_on
-    intro = [
-        f"Thời gian: bắt đầu lúc {moment_label(facts['opened_at'], zone)}."
-        if opened
-        else f"Thời gian: ngày {conference.starts_on:%d/%m/%Y}.",
-        f"Địa điểm: {conference.venue}; trực tiếp kết hợp trực tuyến, "
-        f"{len(attendance['sites'])} điểm cầu."
-        if conference.venue
-        else f"Hình thức: trực tiếp kết hợp trực tuyến, {len(attendance['sites'])} điểm cầu.",
-    ]
-    if book.chair_name:
-        intro.append(f"Chủ trì: {book.chair_name}.")
-    if book.secretary_name:
-        intro.append(f"Thư ký: {book.secretary_name}.")
     content: MinutesContent = {
         "status": status,
         "version": version,
@@ -346,21 +371,14 @@ async def minutes_content(
             "title": book.title or "BIÊN BẢN",
             "subtitle": conference.title,
         },
-        "intro": intro,
+        "intro": _intro(conference, book, facts["opened_at"], len(attendance["sites"]), zone),
         "attendance": {
             "at_label": moment_label(attendance["at"], zone),
             "sites": attendance["sites"],
             "total_expected": attendance["total_expected"],
             "total_present": attendance["total_present"],
         },
-        "roll_call": {
-            "started_label": moment_label(roll["started_at"], zone),
-            "answered": len(roll["answered"]),
-            "total": len(roll["answered"]) + len(roll["missing"]),
-            "missing": [m["site_name"] for m in roll["missing"]],
-        }
-        if roll
-        else None,
+        "roll_call": _roll_call(roll, zone) if roll else None,
         "opening": {"blocks": blocks(sections["opening"].text) if "opening" in sections else []},
         "closing": {"blocks": blocks(sections["closing"].text) if "closing" in sections else []},
         "items": items,
