@@ -11,11 +11,13 @@ from sqlmodel import col, select
 
 from agenda.models import ITEM_KINDS, AgendaItem
 from agenda.schemas import AgendaItemCreate, ItemKind
-from agenda.services import create_agenda_item
+from agenda.services import create_agenda_item, delete_agenda_item
+from agenda.state import load_agenda
 from conference.actors import Actor
 from conference.db import Database
 from conference.errors import InvalidInput
 from conference.models import Conference, LiveEvent
+from tests.agenda.stage import Floor
 from tests.agenda.test_jobs import add_item
 from tests.conftest import new_conference
 
@@ -123,3 +125,30 @@ async def test_a_time_just_after_midnight_local_is_on_the_day(db: Database) -> N
 def test_bad_item_input_is_refused(raw: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         AgendaItemCreate.model_validate(raw)
+
+
+async def titles(floor: Floor) -> list[str]:
+    """The agenda's titles in reading order."""
+    async with floor.db.read() as session:
+        assert floor.conference.id is not None
+        agenda = await load_agenda(session, floor.conference.id)
+    return [item.title for item in agenda.in_order()]
+
+
+async def delete(floor: Floor, key: str) -> None:
+    await floor.run(
+        lambda s: delete_agenda_item(
+            s, floor.conference, floor.items.get(key, key), actor=floor.organizer
+        )
+    )
+
+
+async def test_a_session_goes_with_the_items_inside_it(floor: Floor) -> None:
+    await delete(floor, "session")
+    assert await titles(floor) == ["Khai mạc", "Bế mạc"]
+    [deleted] = [d for _, t, d in await floor.events() if t == "agenda_item/deleted"]
+    assert deleted == {
+        "id": floor.items["session"],
+        "items": [floor.items["session"], floor.items["talk1"], floor.items["talk2"]],
+    }
+    assert [a for a in await floor.audited() if a == "agenda_item.delete"] == ["agenda_item.delete"]
