@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agenda.live import move_agenda
 from agenda.models import ITEM_KINDS, AgendaItem
@@ -15,14 +16,17 @@ from agenda.schemas import (
     AgendaItemCreate,
     AgendaItemUpdate,
     AgendaReorder,
-    ItemKind,
+    AgendaSettings,
+    SpeakerCreate,
 )
 from agenda.services import (
     create_agenda_item,
     delete_agenda_item,
     reorder_agenda,
     update_agenda_item,
+    update_agenda_settings,
 )
+from agenda.speakers import call_next, request_speaker
 from agenda.state import load_agenda
 from conference.actors import Actor
 from conference.db import Database
@@ -38,10 +42,6 @@ HANOI = timezone(timedelta(hours=7))
 async def setup(db: Database) -> tuple[Conference, Actor]:
     conference, actor, _ = await new_conference(db, sites=(("TW", "Hà Nội"),))
     return conference, actor
-
-
-def test_kinds_match_the_model() -> None:
-    assert get_args(ItemKind) == ITEM_KINDS
 
 
 async def test_items_nest_and_take_the_next_position(db: Database) -> None:
@@ -291,3 +291,33 @@ async def test_the_presenter_is_a_delegate_or_a_name(floor: Floor) -> None:
         agenda = await load_agenda(session, floor.conference.id)
     listed = agenda.data(agenda.get(item.public_id))
     assert (listed["presenter"], listed["presenter_delegate"]) == ("Đồng chí Páo", lci.public_id)
+
+
+async def test_every_kind_is_stored_and_takes_its_own_speaking_limit(floor: Floor) -> None:
+    """Each kind an item may have is stored as it is, and a speaker on an item of that
+    kind gets the limit set for the kind."""
+    limits = {kind: 60 + n for n, kind in enumerate(ITEM_KINDS)}
+    await floor.run(
+        lambda s: update_agenda_settings(
+            s, floor.conference, AgendaSettings(kind_limits=limits), actor=floor.chair
+        )
+    )
+    for kind in ITEM_KINDS:
+        item = await floor.run(
+            lambda s, kind=kind: create_agenda_item(
+                s, floor.conference, AgendaItemCreate(title=kind, kind=kind), actor=floor.organizer
+            )
+        )
+
+        async def speak(s: AsyncSession, item: str = item.public_id) -> dict[str, Any]:
+            await move_agenda(s, floor.conference, "start", item=item, actor=floor.chair)
+            await request_speaker(
+                s, floor.conference, SpeakerCreate(item=item, name="Trần Văn B"), actor=floor.chair
+            )
+            return await call_next(s, floor.conference, item, actor=floor.chair)
+
+        called = await floor.run(speak)
+        assert called["changed"][0]["limit_seconds"] == limits[kind], kind
+    async with floor.db.read() as session:
+        stored = {row.title: row.kind for row in await session.exec(select(AgendaItem))}
+    assert {kind: stored[kind] for kind in ITEM_KINDS} == {kind: kind for kind in ITEM_KINDS}
