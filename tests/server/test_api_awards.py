@@ -22,8 +22,7 @@ from runtime.config import Config
 from server.keys import db_key
 from tests.conference.test_documents import pdf_text, scan_qr_codes
 from tests.conftest import Public
-from tests.server.stage import Stage
-from tests.server.test_api_agenda import events
+from tests.server.stage import Stage, events
 from tests.server.test_api_documents import finished
 from tests.server.test_minutes_final import fetch
 

@@ -10,8 +10,7 @@ from sqlmodel import col, select
 
 from conference.models import AuditEntry
 from server.keys import db_key
-from tests.server.stage import Stage
-from tests.server.test_api_agenda import events, last_seq
+from tests.server.stage import Stage, events, last_seq
 
 Client = TestClient[Any, Any]
 
