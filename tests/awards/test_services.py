@@ -10,11 +10,25 @@ from sqlmodel import col, func, select
 
 from awards.kinds import BUILTIN
 from awards.models import AWARD_KINDS, LAYOUTS, RECIPIENT_KINDS, Award, Decision
-from awards.schemas import AwardCreate, DecisionCreate, DecisionWithAwards, Layout, RecipientKind
-from awards.services import add_award, create_decision, insert_decisions
+from awards.schemas import (
+    AwardChange,
+    AwardCreate,
+    DecisionCreate,
+    DecisionWithAwards,
+    Layout,
+    RecipientKind,
+)
+from awards.services import (
+    add_award,
+    create_decision,
+    insert_decisions,
+    revoke_award,
+    update_award,
+)
+from awards.verification import verify_award
 from conference.actors import Actor
 from conference.db import Database
-from conference.errors import Conflict, InvalidInput
+from conference.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conference.models import AuditEntry, Conference
 from tests.conftest import new_conference
 
@@ -184,3 +198,96 @@ async def test_a_number_taken_meanwhile_refuses_the_whole_import(db: Database) -
     assert excinfo.value.field == "number"
     async with db.read() as session:
         assert list(await session.exec(select(Decision.number))) == ["1268-QĐ/VPTW"]
+
+
+async def test_a_correction_keeps_the_code_and_a_revoked_award_verifies_as_revoked(
+    db: Database,
+) -> None:
+    conference, actor = await setup(db)
+    async with db.transaction() as session:
+        decision = await create_decision(
+            session, conference, DecisionCreate.model_validate(DECISION), actor=actor
+        )
+        award = await add_award(
+            session, conference, decision, AwardCreate(name="Đặng Thị Hồng Nhung"), actor=actor
+        )
+    code = award.verification_code
+    async with db.transaction() as session:
+        fixed, _, _ = await update_award(
+            session,
+            conference,
+            award.public_id,
+            AwardChange(name="Đặng Thị Hồng Nhung (Hải Phòng)", site="lci"),
+            actor=actor,
+        )
+    assert (fixed.verification_code, fixed.recipient_name) == (
+        code,
+        "Đặng Thị Hồng Nhung (Hải Phòng)",
+    )
+    async with db.read() as session:
+        found = await verify_award(session, code)
+        # Typed as people type it: lower case, no hyphens, O for 0.
+        typed = await verify_award(session, code.replace("-", "").lower().replace("0", "o"))
+    assert (found["status"], found["valid"], found["kind_label"]) == ("valid", True, "Cờ thi đua")
+    assert found["recipient"]["name"] == "Đặng Thị Hồng Nhung (Hải Phòng)"
+    assert found["decision"]["number"] == "1268-QĐ/VPTW"
+    assert found["decision"]["issuing_body"] == "Văn phòng Trung ương Đảng"
+    assert typed["code"] == code
+    # Revoked with a reason: verification says so at once, and the audit log has it.
+    async with db.transaction() as session:
+        await revoke_award(
+            session, conference, award.public_id, "Quyết định bị thu hồi do sai sót", actor=actor
+        )
+    async with db.read() as session:
+        found = await verify_award(session, code)
+        actions = list(await session.exec(select(AuditEntry.action)))
+    assert (found["status"], found["valid"]) == ("revoked", False)
+    assert found["revoked_reason"] == "Quyết định bị thu hồi do sai sót" and found["revoked_at"]
+    assert actions.count("award.revoke") == 1 and actions.count("award.update") == 1
+    # A revoked award is neither revoked again nor corrected.
+    with pytest.raises(Conflict):
+        async with db.transaction() as session:
+            await revoke_award(session, conference, award.public_id, "lần nữa", actor=actor)
+    with pytest.raises(Conflict):
+        async with db.transaction() as session:
+            change = AwardChange(citation="x")
+            await update_award(session, conference, award.public_id, change, actor=actor)
+    # Its decision's number stays taken.
+    with pytest.raises(Conflict) as excinfo:
+        async with db.transaction() as session:
+            data = DecisionCreate.model_validate(DECISION)
+            await create_decision(session, conference, data, actor=actor)
+    assert excinfo.value.field == "number"
+    # Unknown and malformed codes are not found alike.
+    async with db.read() as session:
+        for typed_code in ("ABCD-EFGH-JKMN", "abc", "Z" * 40):
+            with pytest.raises(NotFound):
+                await verify_award(session, typed_code)
+
+
+async def test_a_bad_correction_changes_nothing(db: Database) -> None:
+    conference, actor = await setup(db)
+    async with db.transaction() as session:
+        decision = await create_decision(
+            session, conference, DecisionCreate.model_validate(DECISION), actor=actor
+        )
+        award = await add_award(session, conference, decision, AwardCreate(name="A"), actor=actor)
+    with pytest.raises(InvalidInput) as excinfo:
+        async with db.transaction() as session:
+            await update_award(
+                session, conference, award.public_id, AwardChange(site="XYZ"), actor=actor
+            )
+    assert excinfo.value.field == "site"
+    with pytest.raises(NotFound):
+        async with db.transaction() as session:
+            await update_award(session, conference, "nope", AwardChange(name="X"), actor=actor)
+    with pytest.raises(Forbidden):
+        async with db.transaction() as session:
+            chair = Actor(actor.principal, conference.id, frozenset({"chair"}))
+            await update_award(
+                session, conference, award.public_id, AwardChange(name="X"), actor=chair
+            )
+    async with db.read() as session:
+        row = await session.get(Award, award.id)
+        actions = list(await session.exec(select(AuditEntry.action)))
+    assert row is not None and row.recipient_name == "A" and "award.update" not in actions
