@@ -284,9 +284,11 @@ async def delete_agenda_item(
     if state.current_item_id in {i.id for i in inside}:
         state.current_item_id = None
         session.add(state)
+    # One at a time, the innermost first: flushed together, the parent's row may go first
+    # and take its items with it (ON DELETE CASCADE), and SQLite reports rows missing.
     for gone in reversed(inside):
         await session.delete(gone)
-    await session.flush()
+        await session.flush()
     await record(session, actor, "agenda_item.delete", "agenda_item", public_id, {})
     await append_event(
         session,

@@ -414,3 +414,35 @@ async def test_only_an_organizer_imports(db: Database) -> None:
         with pytest.raises(Forbidden):
             await run_import(db, conference, GOOD, who, dry_run=True)
     assert await state(db) == before
+
+
+async def test_a_check_in_arriving_after_the_check_still_stops_the_removal(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check-in may be recorded between the look for check-ins and the delete: the
+    foreign key refuses the delete in a savepoint, with the same answer."""
+    from attendance import services
+
+    conference, actor, _ = await setup(db)
+    delegate, site = await one(db, conference, "Trần Thị Bích")
+    before = await state(db)
+    real_record = services.record
+
+    async def record_meanwhile(session: AsyncSession, *args: Any, **kw: Any) -> None:
+        assert delegate.id is not None and site.id is not None and conference.id is not None
+        session.add(
+            CheckIn(
+                conference_id=conference.id, delegate_id=delegate.id, site_id=site.id, nonce="n-2"
+            )
+        )
+        await session.flush()
+        await real_record(session, *args, **kw)
+
+    monkeypatch.setattr(services, "record", record_meanwhile)
+    with pytest.raises(Conflict) as excinfo:
+        async with db.transaction() as session:
+            await delete_delegate(session, conference, (delegate, site), actor=actor)
+            raise AssertionError("the delete went through")
+    assert excinfo.value.field == "delegate"
+    assert str(excinfo.value) == "Trần Thị Bích has check-ins on record and cannot be removed"
+    assert await state(db) == before

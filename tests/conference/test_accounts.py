@@ -218,3 +218,35 @@ async def test_sessions_of_a_disabled_account_stop(db: Database) -> None:
     async with db.transaction() as session:
         assert await accounts.load_session(session, token) is None
         assert await accounts.purge_expired_sessions(session, utcnow()) == 0
+
+
+async def test_a_username_taken_after_the_check_is_refused_as_taken(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request may take the name between the check and the insert: the unique
+    index refuses it in a savepoint, and the transaction goes on."""
+    real_hash = accounts.hash_password
+    async with db.transaction() as session:
+
+        async def hash_meanwhile(password: str) -> str:
+            # The check has found the name free; now someone takes it.
+            session.add(Account(username="pao", display_name="Lò Văn Páo", password_hash="x"))
+            await session.flush()
+            return await real_hash(password)
+
+        monkeypatch.setattr(accounts, "hash_password", hash_meanwhile)
+        with pytest.raises(Conflict) as excinfo:
+            await accounts.create_account(session, "Pao", PASSWORD, actor=Actor(CLI))
+        assert (excinfo.value.field, str(excinfo.value)) == (
+            "username",
+            "the username 'pao' is taken",
+        )
+        monkeypatch.undo()
+        # The refusal left the transaction usable (on PostgreSQL too).
+        await accounts.create_account(session, "pao2", PASSWORD, actor=Actor(CLI))
+    async with db.read() as session:
+        names = list(await session.exec(select(Account.username).order_by(Account.username)))
+        audited = list(await session.exec(select(AuditEntry.target_id)))
+    assert names == ["pao", "pao2"]
+    # Only the account that was made is in the audit log.
+    assert len(audited) == 1

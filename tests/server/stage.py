@@ -8,12 +8,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
 from conference.actors import CLI, Actor
-from conference.models import Conference
+from conference.models import Conference, LiveEvent
 from server.keys import db_key
 from tests.conftest import Api
 
@@ -33,6 +33,25 @@ class Stage:
 
     def url(self, rest: str = "") -> str:
         return f"/api/v1/conferences/{self.cid}{rest}"
+
+
+async def events(client: Client, cid: str, after: int = 0) -> list[tuple[int, str, dict[str, Any]]]:
+    """The live events of the conference whose public id is cid, after seq, oldest first."""
+    async with client.app[db_key].read() as session:
+        conference = (
+            await session.exec(select(Conference).where(Conference.public_id == cid))
+        ).one()
+        rows = await session.exec(
+            select(LiveEvent)
+            .where(col(LiveEvent.conference_id) == conference.id, col(LiveEvent.seq) > after)
+            .order_by(col(LiveEvent.seq))
+        )
+        return [(row.seq, row.type, row.data) for row in rows]
+
+
+async def last_seq(client: Client, cid: str) -> int:
+    found = await events(client, cid)
+    return found[-1][0] if found else 0
 
 
 async def token_api(organizer: Api, client: Client, url: str, role: str, site: str = "") -> Api:

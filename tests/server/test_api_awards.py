@@ -22,8 +22,7 @@ from runtime.config import Config
 from server.keys import db_key
 from tests.conference.test_documents import pdf_text, scan_qr_codes
 from tests.conftest import Public
-from tests.server.stage import Stage
-from tests.server.test_api_agenda import events
+from tests.server.stage import Stage, events
 from tests.server.test_api_documents import finished
 from tests.server.test_minutes_final import fetch
 
@@ -88,7 +87,7 @@ async def test_decisions_and_awards_are_recorded_and_listed(stage: Stage) -> Non
 
 
 async def test_a_correction_keeps_the_code_and_a_revoked_award_verifies_as_revoked(
-    client: Client, stage: Stage, public: Public
+    stage: Stage, public: Public
 ) -> None:
     decision = await _decision(stage)
     status, one = await stage.organizer.get(stage.url(f"/awards/decisions/{decision['id']}"))
@@ -104,11 +103,7 @@ async def test_a_correction_keeps_the_code_and_a_revoked_award_verifies_as_revok
     assert found["recipient"]["name"] == "Đặng Thị Hồng Nhung (Hải Phòng)"
     assert found["decision"]["number"] == "1268-QĐ/VPTW"
     assert found["decision"]["issuing_body"] == "Văn phòng Trung ương Đảng"
-    # Typed as people type it: lower case, no hyphens, O for 0.
-    typed = award["code"].replace("-", "").lower().replace("0", "o")
-    status, again = await public.get(f"/api/v1/verify/{typed}")
-    assert status == 200 and again["code"] == award["code"]
-    # Revoked with a reason: verification says so at once, and the audit log has it.
+    # Revoked with a reason: verification says so at once.
     status, revoked = await stage.organizer.post(
         stage.url(f"/awards/{award['id']}/revoke"), {"reason": "Quyết định bị thu hồi do sai sót"}
     )
@@ -116,23 +111,11 @@ async def test_a_correction_keeps_the_code_and_a_revoked_award_verifies_as_revok
     status, found = await public.get(f"/api/v1/verify/{award['code']}")
     assert (found["status"], found["valid"]) == ("revoked", False)
     assert found["revoked_reason"] == "Quyết định bị thu hồi do sai sót" and found["revoked_at"]
-    async with client.app[db_key].read() as session:
-        actions = list(
-            await session.exec(
-                select(AuditEntry.action).where(col(AuditEntry.action).like("award.%"))
-            )
-        )
-    assert actions.count("award.revoke") == 1 and "award.update" in actions
-    for path, body in (
-        (f"/awards/{award['id']}/revoke", {"reason": "lần nữa"}),
-        (f"/awards/{award['id']}", {"citation": "x"}),
-    ):
-        method = stage.organizer.post if path.endswith("revoke") else stage.organizer.patch
-        status, _err = await method(stage.url(path), body)
-        assert status == 409, path
-    # A decision number stays taken after its award is revoked.
-    status, _err = await stage.organizer.post(stage.url("/awards/decisions"), DECISION)
-    assert status == 409
+    # Revoking twice is a 409 (what else a revocation stops: tests/awards/test_services.py).
+    status, err = await stage.organizer.post(
+        stage.url(f"/awards/{award['id']}/revoke"), {"reason": "lần nữa"}
+    )
+    assert status == 409 and err["error"]["field"] == "award"
 
 
 async def test_unknown_and_malformed_codes_reveal_nothing(public: Public) -> None:

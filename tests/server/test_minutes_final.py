@@ -24,8 +24,7 @@ from conference.models import AuditEntry
 from server.keys import db_key
 from tests.conference.test_documents import pdf_text
 from tests.conftest import Api, Public
-from tests.server.stage import Stage
-from tests.server.test_api_agenda import events
+from tests.server.stage import Stage, events
 
 Client = TestClient[Any, Any]
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")

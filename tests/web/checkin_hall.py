@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from aiohttp import web
+from sqlalchemy import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance import credentials
 from attendance.schemas import DelegateCreate
 from attendance.services import create_delegate
 from conference.accounts import grant_role
 from conference.actors import CLI, Actor
+from conference.models import Site
 from conference.schemas import ConferenceCreate, SiteCreate
 from conference.services import create_conference, create_site
 from server.keys import config_key, db_key, keyring_key
@@ -110,3 +115,16 @@ def forged(badge: str) -> str:
     """The badge with one character of its signature changed."""
     index = len(badge) - 10
     return badge[:index] + ("A" if badge[index] != "A" else "B") + badge[index + 1 :]
+
+
+async def insert_sites(
+    session: AsyncSession, conference_id: int, rows: Iterable[dict[str, Any]]
+) -> None:
+    """Sites (code, name and any other columns) in one INSERT of many rows.
+
+    Thousands of sites added as ORM objects take seconds of a test (1.5 s for 3,300 on a
+    busy machine, against 0.1 s); the size of the board is the point of the tests that
+    make them, not how the rows are written. The columns' defaults fill in the rest.
+    """
+    params = [{"conference_id": conference_id, **row} for row in rows]
+    await session.exec(insert(Site), params=params)

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from agenda.models import SitePresence
 from agenda.presence import Beat, flush_presence
@@ -29,7 +29,7 @@ from conference.services import create_conference, get_conference
 from server.keys import db_key
 from tests.conftest import PASSWORD, add_account
 from tests.web.browsing import expect_fits, keep, live, log_in, open_as
-from tests.web.checkin_hall import Hall
+from tests.web.checkin_hall import Hall, insert_sites
 from tests.web.conftest import Browser
 from tests.web.test_checkin_render import log_in as form_log_in
 from tests.web.test_checkin_render import page as get_page
@@ -316,28 +316,32 @@ async def big_conference(app: web.Application) -> str:
         assert conference.id is not None
         actor = Actor(CLI, conference.id, frozenset({"organizer"}))
         await grant_role(session, chair, conference, "chair", actor=actor)
-        rows = [
-            Site(
-                conference_id=conference.id,
-                code=f"X{n:04d}",
-                name=f"Xã Phước {n}",
-                position=n,
-                expected_attendance=20,
-            )
-            for n in range(SITES)
-        ]
-        session.add_all(rows)
-        await session.flush()
+        await insert_sites(
+            session,
+            conference.id,
+            (
+                {
+                    "code": f"X{n:04d}",
+                    "name": f"Xã Phước {n}",
+                    "position": n,
+                    "expected_attendance": 20,
+                }
+                for n in range(SITES)
+            ),
+        )
+        site_ids = await session.exec(
+            select(Site.id).where(Site.conference_id == conference.id).order_by(col(Site.position))
+        )
         presence = [
             {
-                "site_id": site.id,
+                "site_id": site_id,
                 "conference_id": conference.id,
                 "connected": n < 1000,
                 "since": now,
                 "last_seen_at": now,
                 "latency_ms": 40 + n % 200 if n < 1000 else None,
             }
-            for n, site in enumerate(rows[:1300])
+            for n, site_id in enumerate(list(site_ids)[:1300])
         ]
         await session.exec(insert(SitePresence), params=presence)
         return conference.public_id

@@ -16,7 +16,7 @@ from PIL import Image
 from tests.web import camera as fake_camera
 from tests.web.browsing import api_get, expect_fits, keep, live, open_as
 from tests.web.camera import OpenCamera, qr_video, write_y4m
-from tests.web.checkin_hall import Hall, forged
+from tests.web.checkin_hall import Hall, forged, insert_sites
 from tests.web.conftest import Browser, wait_until
 
 if TYPE_CHECKING:
@@ -468,15 +468,18 @@ async def test_the_board_holds_3300_sites(
             await session.exec(select(Conference).where(Conference.public_id == hall.cid))
         ).one()
         assert conference.id is not None
-        session.add_all(
-            Site(
-                conference_id=conference.id,
-                code=f"XA{n:04d}",
-                name=f"Xã Số {n}",
-                expected_attendance=30,
-                position=10 + n,
-            )
-            for n in range(1, 3298)
+        await insert_sites(
+            session,
+            conference.id,
+            (
+                {
+                    "code": f"XA{n:04d}",
+                    "name": f"Xã Số {n}",
+                    "expected_attendance": 30,
+                    "position": 10 + n,
+                }
+                for n in range(1, 3298)
+            ),
         )
     page = await open_as(browser, "organizer", f"/c/{hall.cid}/attendance", width=1280)
     rows = page.locator("#board-body tr")

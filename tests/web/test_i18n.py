@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agenda.models import ITEM_KINDS
 from server.pages_render import (
     I18N_DIR,
     JS_PREFIX,
@@ -67,6 +68,8 @@ def test_every_key_used_exists() -> None:
     for prefix, names in [
         ("role.", ("organizer", "chair", "secretary", "site_operator", "delegate", "viewer")),
         ("js.kind.", ("main", "remote")),
+        # The agenda page labels an item's kind with t("js.agenda.kind." ~ kind).
+        ("js.agenda.kind.", ITEM_KINDS),
         ("error.", ("404.title", "404.text", "403.title", "403.text")),
         ("lang.", LANGUAGES),
     ]:
