@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from typing_extensions import TypedDict
 
 from attendance.events import (
     CHECKED_IN,
@@ -30,22 +29,6 @@ from conference.queries import conference_row
 from conference.text import is_public_id
 
 
-class LedgerEntry(TypedDict):
-    """A row of the check-in ledger as its API lists it (times ISO 8601)."""
-
-    id: str
-    delegate: dict[str, str]  # the fields of attendance.schemas.DelegateCard
-    site: str
-    at: str
-    recorded_at: str
-    action: str
-    method: str
-    outcome: str
-    offline: bool
-    by: str
-    note: str
-
-
 @dataclass
 class LedgerRow:
     row: CheckIn
@@ -53,7 +36,9 @@ class LedgerRow:
     site: Site
     home: Site
 
-    def data(self) -> LedgerEntry:
+    def data(self) -> dict[str, object]:
+        """The row as its API lists it: the fields of schemas_checkin.LedgerItem, in
+        plain JSON types (times ISO 8601; the delegate as delegate_card gives it)."""
         return {
             "id": self.row.public_id,
             "delegate": delegate_card(self.delegate, self.home.code),

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, Field, StrictStr, WithJsonSchema
 from typing_extensions import TypedDict
 
+from attendance.figures import SiteFiguresData
 from attendance.schemas import DelegateCard
 from conference.schemas import Input, ShortText, SiteCode
 
@@ -110,16 +111,6 @@ class LedgerList(BaseModel):
     items: list[LedgerItem]
 
 
-class SiteFiguresOut(BaseModel):
-    id: str
-    code: str
-    name: str
-    kind: str
-    expected: int
-    registered: int
-    checked_in: int
-
-
 class Totals(BaseModel):
     expected: int
     registered: int
@@ -129,7 +120,7 @@ class Totals(BaseModel):
 class AttendanceOut(BaseModel):
     seq: int
     epoch: str
-    sites: list[SiteFiguresOut]
+    sites: list[SiteFiguresData]
     total: Totals
     conflicts: int
 

@@ -289,7 +289,7 @@ async def commit_version(
     await lock_conference(session, conference.id)
     book = await minutes_book(session, conference.id, create=True)
     await _check_unchanged(session, conference, book, prepared)
-    row = _signed_version(conference, prepared, pdf, pages, keyring, actor)
+    row = _signed_version(conference, prepared, keyring, pdf, pages, actor.name)
     session.add(row)
     _advance_book(session, book, prepared, actor)
     await session.flush()
@@ -346,12 +346,7 @@ async def _check_unchanged(
 
 
 def _signed_version(
-    conference: Conference,
-    prepared: Prepared,
-    pdf: bytes,
-    pages: int,
-    keyring: Keyring,
-    actor: Actor,
+    conference: Conference, prepared: Prepared, keyring: Keyring, pdf: bytes, pages: int, by: str
 ) -> MinutesVersion:
     """The version's row: the PDF, its SHA-256 and the conference key's signature of it."""
     assert conference.id is not None
@@ -368,7 +363,7 @@ def _signed_version(
         pages=pages,
         content=dict(prepared.content),
         made_at=prepared.now,
-        made_by=actor.name,
+        made_by=by,
     )
 
 
