@@ -117,6 +117,18 @@ def _openapi() -> JsonObject:
     )
 
 
+async def _open_database(url: str, check_schema: bool) -> Database:
+    """The deployment's database; refused (StaleSchema) when it is not migrated."""
+    db = Database(url)
+    if check_schema:
+        try:
+            await ensure_current(url, db.engine)
+        except BaseException:
+            await db.dispose()
+            raise
+    return db
+
+
 def create_app(
     config: Config, *, check_schema: bool = True, events: Iterable[EventType] = ()
 ) -> web.Application:
@@ -145,9 +157,7 @@ def create_app(
     setup_pages(app)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
-        if check_schema:
-            await ensure_current(config.database_url)
-        db = Database(config.database_url)
+        db = await _open_database(config.database_url, check_schema)
         app[db_key] = db
         # The signing keys load now when the schema was checked (the database answers),
         # else on first use (see server.signing.ready_keyring).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conference.db import create_engine
 from conference.errors import StaleSchema
@@ -21,7 +23,9 @@ def alembic_config() -> AlembicConfig:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest migration of this code (read from the scripts once a process)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -63,18 +67,21 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def current_revision(url: str) -> str | None:
-    engine = create_engine(url)
+async def current_revision(url: str, engine: AsyncEngine | None = None) -> str | None:
+    """The database's migration; on engine when one is given (the server's own)."""
+    own = engine is None
+    engine = create_engine(url) if engine is None else engine
     try:
         async with engine.connect() as conn:
             return await conn.run_sync(_current)
     finally:
-        await engine.dispose()
+        if own:
+            await engine.dispose()
 
 
-async def ensure_current(url: str) -> None:
+async def ensure_current(url: str, engine: AsyncEngine | None = None) -> None:
     """Raise StaleSchema unless the database is at the newest migration."""
-    current = await current_revision(url)
+    current = await current_revision(url, engine)
     head = head_revision()
     if current != head:
         raise StaleSchema(
