@@ -26,10 +26,13 @@ def run_bench(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:
     return figures
 
 
-def test_live_fanout_benchmark_runs_and_reports_json() -> None:
-    figures = run_bench("live_fanout.py", "--sockets", "3", "--events", "4")
-    assert figures["sockets"] == 3 and figures["events"] == 4
-    assert figures["deliveries_per_s"] > 0 and figures["baseline_deliveries_per_s"] > 0
+def test_fanout_benchmark_runs_and_reports_json() -> None:
+    figures = run_bench("fanout.py", "--subscribers", "4", "--events", "2", "--generators", "2")
+    # Two agenda moves and the end marker reach each of the 4 subscribers, none missed.
+    assert figures["subscribers"] == 4 and figures["events"] == 3 and figures["missed"] == 0
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert figures["cpu_us_per_delivery"] > 0 and figures["kb_per_subscriber"] != 0
+    assert "baseline_cpu_us_per_delivery" in figures and figures["generators_cpu_s"] > 0
 
 
 def test_badges_benchmark_runs_and_reports_json() -> None:
