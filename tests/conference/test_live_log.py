@@ -43,6 +43,15 @@ async def new_conference(db: Database, title: str = "Hội nghị") -> Conferenc
     return conference
 
 
+async def followed_conference(db: Database) -> tuple[Conference, FakeSubscriber]:
+    """A new conference and a subscriber of its events on the hub."""
+    conference = await new_conference(db)
+    assert conference.id is not None
+    subscriber = FakeSubscriber()
+    db.hub.subscribe(conference.id, subscriber)
+    return conference, subscriber
+
+
 async def logged(db: Database, conference_id: int) -> tuple[list[int], int]:
     """The seqs in the log and the conference's counter."""
     async with db.transaction() as session:
@@ -132,10 +141,8 @@ async def test_concurrent_site_updates_are_gapless(db: Database) -> None:
 
 
 async def test_rollback_leaves_no_event_and_keeps_the_seq(db: Database) -> None:
-    conference = await new_conference(db)
+    conference, subscriber = await followed_conference(db)
     assert conference.id is not None
-    subscriber = FakeSubscriber()
-    db.hub.subscribe(conference.id, subscriber)
     with pytest.raises(Boom):
         async with db.transaction() as session:
             event = await append_event(session, conference.id, own_event("doomed"), {})
@@ -179,10 +186,8 @@ async def test_a_session_publishes_on_its_own_commit_and_forgets_a_rollback(db: 
     """Any session of the deployment hands over its events when it commits, not only
     db.transaction(); what a rolled-back transaction logged never reaches the hub, and a
     savepoint that ends keeps the events logged before it."""
-    conference = await new_conference(db)
+    conference, subscriber = await followed_conference(db)
     assert conference.id is not None
-    subscriber = FakeSubscriber()
-    db.hub.subscribe(conference.id, subscriber)
     async with db.sessionmaker() as session:
         await append_event(session, conference.id, own_event("undone"), {})
         await session.rollback()
@@ -196,10 +201,8 @@ async def test_a_session_publishes_on_its_own_commit_and_forgets_a_rollback(db: 
 
 
 async def test_a_savepoint_that_rolls_back_takes_its_events_with_it(db: Database) -> None:
-    conference = await new_conference(db)
+    conference, subscriber = await followed_conference(db)
     assert conference.id is not None
-    subscriber = FakeSubscriber()
-    db.hub.subscribe(conference.id, subscriber)
     async with db.transaction() as session:
         await append_event(session, conference.id, own_event("before"), {})
         with pytest.raises(Boom):
